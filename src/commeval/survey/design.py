@@ -1,0 +1,464 @@
+"""``SurveyDesign``: a stratified multistage sample design over a pandas DataFrame."""
+
+from __future__ import annotations
+
+import copy
+import html
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .variance import CalibrationStep, Stage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .crosstab import CrosstabResult
+    from .glm import GLMResult
+    from .replicate import ReplicateDesign
+
+LONELY_PSU = ("fail", "remove", "adjust", "certainty", "average")
+
+
+def _check_columns(data: pd.DataFrame, cols: Sequence[str | None], role: str = "") -> None:
+    missing = [c for c in cols if c is not None and c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"unknown column(s) {missing}{' for ' + role if role else ''}; "
+            f"available columns: {list(data.columns)[:30]}"
+        )
+
+
+def _as_list(x: str | Sequence[str] | None) -> list[str]:
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [x]
+    return list(x)
+
+
+def numeric_column(data: pd.DataFrame, col: str) -> np.ndarray:
+    """A column as float64 (NaN for missing); ValueError if it holds non-numeric values."""
+    _check_columns(data, [col])
+    s = data[col]
+    if isinstance(s.dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+    ):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = int((conv.isna() & s.notna()).sum())
+        if bad or not pd.api.types.is_numeric_dtype(conv.dtype):
+            raise ValueError(
+                f"column {col!r} is not numeric ({s.dtype}): {bad} of {len(s)} rows hold "
+                "non-numeric values; use proportion()/crosstab() for categorical variables"
+            )
+        s = conv
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
+def _fpc_fraction(
+    data: pd.DataFrame, col: str, groups: np.ndarray, n_groups: int, n_sampled: np.ndarray
+) -> np.ndarray:
+    """Sampling fraction per group from a population count (N) or fraction (<= 1) column."""
+    v = numeric_column(data, col)
+    bad = np.isnan(v)
+    if bad.any():
+        raise ValueError(f"fpc column {col!r} has {int(bad.sum())} missing values")
+    if (v <= 0).any():
+        raise ValueError(f"fpc column {col!r} has {int((v <= 0).sum())} non-positive values")
+    lo = np.full(n_groups, np.inf)
+    hi = np.full(n_groups, -np.inf)
+    np.minimum.at(lo, groups, v)
+    np.maximum.at(hi, groups, v)
+    varying = ~np.isclose(lo, hi)
+    if varying.any():
+        rows = int(varying[groups].sum())
+        raise ValueError(
+            f"fpc column {col!r} varies within {int(varying.sum())} strata/clusters "
+            f"({rows} rows affected); it must be constant within each"
+        )
+    if (v <= 1).all():
+        frac = lo
+    elif (v >= 1).all():
+        if (lo < n_sampled - 1e-9).any():
+            k = int((lo < n_sampled - 1e-9).sum())
+            raise ValueError(
+                f"fpc column {col!r}: population size smaller than the number of sampled "
+                f"units in {k} strata/clusters"
+            )
+        frac = n_sampled / lo
+    else:
+        raise ValueError(
+            f"fpc column {col!r} mixes fractions (<= 1) and population sizes (> 1) "
+            f"({int((v <= 1).sum())} rows <= 1)"
+        )
+    return frac
+
+
+class SurveyDesign:
+    """A design-based survey: weights, strata, clusters (PSUs, optional SSUs) and FPCs.
+
+    Parameters mirror R's ``svydesign(ids = ~psu + ssu, strata = ~strata, weights = ~w,
+    fpc = ~fpc + fpc2, nest = ...)``. ``weights=None`` means equal weights (1), ``psu=None``
+    makes every row its own PSU, ``strata=None`` a single stratum. ``fpc``/``fpc2`` hold the
+    population count (N) or the sampling fraction (all values <= 1). ``lonely_psu`` is R's
+    ``options(survey.lonely.psu=)``. ``min_n`` sets the small-cell threshold of results.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weights: str | None = None,
+        strata: str | None = None,
+        psu: str | None = None,
+        ssu: str | None = None,
+        fpc: str | None = None,
+        fpc2: str | None = None,
+        nest: bool = False,
+        lonely_psu: str = "fail",
+        min_n: int = 30,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if lonely_psu not in LONELY_PSU:
+            raise ValueError(f"lonely_psu must be one of {LONELY_PSU}, got {lonely_psu!r}")
+        for role, col in [
+            ("weights", weights),
+            ("strata", strata),
+            ("psu", psu),
+            ("ssu", ssu),
+            ("fpc", fpc),
+            ("fpc2", fpc2),
+        ]:
+            if col is not None:
+                _check_columns(data, [col], role)
+        if ssu is not None and psu is None:
+            raise ValueError("ssu given without psu")
+        if fpc2 is not None and ssu is None:
+            raise ValueError("fpc2 given without ssu")
+        n = len(data)
+        if n == 0:
+            raise ValueError("data has no rows")
+        self.data = data
+        self.spec = dict(
+            weights=weights, strata=strata, psu=psu, ssu=ssu, fpc=fpc, fpc2=fpc2, nest=nest
+        )
+        self.lonely_psu = lonely_psu
+        self.min_n = int(min_n)
+
+        # weights
+        if weights is None:
+            w = np.ones(n)
+        else:
+            w = numeric_column(data, weights)
+            nmiss = int(np.isnan(w).sum())
+            if nmiss:
+                raise ValueError(f"weights column {weights!r} has {nmiss} missing values")
+            nneg = int((w < 0).sum())
+            if nneg:
+                raise ValueError(f"weights column {weights!r} has {nneg} negative values")
+            w = w.copy()
+        self._base_weights = w
+        self.weights = w
+
+        # strata
+        for role, col in [("strata", strata), ("psu", psu), ("ssu", ssu)]:
+            if col is not None:
+                nmiss = int(data[col].isna().sum())
+                if nmiss:
+                    raise ValueError(f"{role} column {col!r} has {nmiss} missing values")
+        if strata is None:
+            h = np.zeros(n, dtype=np.int64)
+            self.strata_labels = np.array([1])
+        else:
+            h, self.strata_labels = _codes(data[strata])
+        H = len(self.strata_labels)
+
+        # PSUs
+        if psu is None:
+            p = np.arange(n, dtype=np.int64)
+        else:
+            raw, _ = _codes(data[psu])
+            pairs = h * (raw.max() + 1) + raw
+            if not nest:
+                upairs = np.unique(pairs)
+                psu_of_pair = upairs % (raw.max() + 1)
+                cnt = np.bincount(psu_of_pair, minlength=raw.max() + 1)
+                multi = cnt > 1
+                if multi.any():
+                    rows = int(multi[raw].sum())
+                    raise ValueError(
+                        f"psu column {psu!r}: {int(multi.sum())} PSU ids appear in more than "
+                        f"one stratum ({rows} rows affected); pass nest=True if PSU ids are "
+                        "only unique within strata"
+                    )
+            p, _ = _codes(pairs)
+        P = int(p.max()) + 1
+        psu_stratum = np.zeros(P, dtype=np.int64)
+        psu_stratum[p] = h
+        n_h = np.bincount(psu_stratum, minlength=H)
+        if fpc is not None:
+            f1 = _fpc_fraction(data, fpc, h, H, n_h.astype(float))
+        else:
+            f1 = np.zeros(H)
+        self._stage1 = Stage(p, P, psu_stratum, H, n_h, f1, fpc is not None)
+
+        # lonely PSUs
+        lonely = (n_h == 1) & (f1 < 1)
+        if lonely.any() and lonely_psu == "fail":
+            rows = int(lonely[h].sum())
+            labels = list(self.strata_labels[lonely][:10])
+            raise ValueError(
+                f"{int(lonely.sum())} strata have only one PSU (lonely PSU; strata {labels}, "
+                f"{rows} rows affected); choose lonely_psu='remove', 'adjust', 'certainty' "
+                "or 'average'"
+            )
+
+        # second stage (always nested within PSUs)
+        self._stage2 = None
+        if ssu is not None:
+            raw2, _ = _codes(data[ssu])
+            s, _ = _codes(p * (raw2.max() + 1) + raw2)
+            Q = int(s.max()) + 1
+            ssu_psu = np.zeros(Q, dtype=np.int64)
+            ssu_psu[s] = p
+            m = np.bincount(ssu_psu, minlength=P)
+            f2 = _fpc_fraction(data, fpc2, p, P, m.astype(float)) if fpc2 else np.zeros(P)
+            self._stage2 = Stage(s, Q, ssu_psu, P, m, f2, fpc2 is not None)
+
+        self.domain = np.ones(n, dtype=bool)
+        self._calibration: list[CalibrationStep] = []
+        self.calibration_log: list[str] = []
+
+    # ------------------------------------------------------------------ structure
+    def _derive(self, weights: np.ndarray | None = None, domain: np.ndarray | None = None):
+        new = copy.copy(self)
+        if weights is not None:
+            new.weights = weights
+        if domain is not None:
+            new.domain = domain
+        new._calibration = list(self._calibration)
+        new.calibration_log = list(self.calibration_log)
+        return new
+
+    @property
+    def n(self) -> int:
+        """Rows in the design's domain."""
+        return int(self.domain.sum())
+
+    @property
+    def n_strata(self) -> int:
+        return self._stage1.n_parent
+
+    @property
+    def n_psu(self) -> int:
+        return self._stage1.n_units
+
+    def degf(self, mask: np.ndarray | None = None) -> int:
+        """Design degrees of freedom: PSUs minus strata among rows in the domain (R's degf)."""
+        inset = self.domain & (self.weights != 0)
+        if mask is not None:
+            inset = inset & mask
+        psus = np.unique(self._stage1.codes[inset])
+        strata = np.unique(self._stage1.parent[psus])
+        return int(len(psus) - len(strata))
+
+    def analysis_weights(self) -> np.ndarray:
+        """Weights with zero outside the design's domain."""
+        return np.where(self.domain, self.weights, 0.0)
+
+    def subset(self, mask: Any) -> SurveyDesign:
+        """A domain of the design (keeps every PSU for variance, like R's ``subset()``).
+
+        ``mask`` is a boolean array/Series aligned to the data (missing = False) or a
+        string expression evaluated with ``DataFrame.eval``.
+        """
+        if isinstance(mask, str):
+            mask = self.data.eval(mask)
+        if isinstance(mask, pd.Series):
+            mask = mask.fillna(False).to_numpy(dtype=bool)
+        mask = np.asarray(mask)
+        if mask.shape != (len(self.data),):
+            raise ValueError(
+                f"subset mask has shape {mask.shape}, expected ({len(self.data)},) rows"
+            )
+        if mask.dtype != bool:
+            mask = pd.Series(mask).fillna(False).to_numpy(dtype=bool)
+        return self._derive(domain=self.domain & mask)
+
+    def variable(self, col: str) -> np.ndarray:
+        return numeric_column(self.data, col)
+
+    # ------------------------------------------------------------------ estimators
+    def mean(
+        self,
+        variables: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        deff: bool = False,
+        level: float = 0.95,
+        na_rm: bool = True,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Design-based means (R ``svymean``/``svyby``); CI uses the normal quantile."""
+        from .estimators import mean_total
+
+        return mean_total(self, variables, by, "mean", deff, level, na_rm, min_n)
+
+    def total(
+        self,
+        variables: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        deff: bool = False,
+        level: float = 0.95,
+        na_rm: bool = True,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Design-based totals (R ``svytotal``); CI uses the normal quantile."""
+        from .estimators import mean_total
+
+        return mean_total(self, variables, by, "total", deff, level, na_rm, min_n)
+
+    def ratio(
+        self,
+        numerator: str | Sequence[str],
+        denominator: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Ratio of totals (R ``svyratio``); CI uses the normal quantile."""
+        from .estimators import ratio
+
+        return ratio(self, numerator, denominator, by, level, min_n)
+
+    def proportion(
+        self,
+        variable: str,
+        by: str | Sequence[str] | None = None,
+        method: str = "logit",
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Share of each category with R ``svyciprop`` CIs (t with design df)."""
+        from .proportion import proportion
+
+        return proportion(self, variable, by, method, level, min_n)
+
+    def quantile(
+        self,
+        variable: str | Sequence[str],
+        quantiles: float | Sequence[float] = (0.25, 0.5, 0.75),
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Quantiles (R ``svyquantile``, qrule="math", Woodruff interval, t with design df)."""
+        from .quantile import quantile
+
+        return quantile(self, variable, quantiles, by, level, min_n)
+
+    def crosstab(self, row: str, col: str) -> CrosstabResult:
+        """Weighted two-way table with Rao–Scott tests (R ``svychisq``)."""
+        from .crosstab import crosstab
+
+        return crosstab(self, row, col)
+
+    def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
+        """Design-based GLM (R ``svyglm``): gaussian or binomial (logit)."""
+        from .glm import svyglm
+
+        return svyglm(self, formula, family)
+
+    def compare_domains(
+        self, variable: str, by: str, a: Any, b: Any, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Difference of means between domains ``by == a`` and ``by == b`` (design t-test)."""
+        from .estimators import compare_domains
+
+        return compare_domains(self, variable, by, a, b, level)
+
+    svyttest = compare_domains
+
+    # ------------------------------------------------------------------ weights
+    def poststratify(
+        self, variables: str | Sequence[str], population: Mapping | pd.DataFrame | pd.Series
+    ) -> SurveyDesign:
+        """Post-stratify to population counts (R ``postStratify``)."""
+        from .calibration import poststratify
+
+        return poststratify(self, variables, population)
+
+    def rake(
+        self, margins: Mapping[str, Mapping[Any, float]], max_iter: int = 100, tol: float = 1e-10
+    ) -> SurveyDesign:
+        """Rake to marginal population counts (R ``rake``)."""
+        from .calibration import rake
+
+        return rake(self, margins, max_iter, tol)
+
+    def calibrate(self, variables: Sequence[str], totals: Mapping[str, float]) -> SurveyDesign:
+        """Linear (GREG) calibration (R ``calibrate(calfun="linear")``)."""
+        from .calibration import calibrate
+
+        return calibrate(self, variables, totals)
+
+    def trim_weights(
+        self, lower: float | None = None, upper: float | None = None, strict: bool = False
+    ) -> SurveyDesign:
+        """Trim weights to [lower, upper], redistributing the excess (R ``trimWeights``)."""
+        from .calibration import trim_weights
+
+        return trim_weights(self, lower, upper, strict)
+
+    def replicate(
+        self, type: str = "jkn", replicates: int = 50, seed: int | None = 12345
+    ) -> ReplicateDesign:
+        """Replicate-weight version of the design (R ``as.svrepdesign``)."""
+        from .replicate import as_replicate
+
+        return as_replicate(self, type, replicates, seed)
+
+    # ------------------------------------------------------------------ display
+    def _summary_items(self) -> list[tuple[str, str]]:
+        w = self.analysis_weights()
+        wpos = w[w > 0]
+        sp = self.spec
+        stages = "1" if self._stage2 is None else "2"
+        items = [
+            ("rows (in domain)", f"{self.n:,} of {len(self.data):,}"),
+            ("strata", f"{self.n_strata:,}" + (f" ({sp['strata']})" if sp["strata"] else "")),
+            ("PSUs", f"{self.n_psu:,}" + (f" ({sp['psu']})" if sp["psu"] else " (rows)")),
+            ("stages", stages + (f" (ssu: {sp['ssu']})" if sp["ssu"] else "")),
+            ("design df", f"{self.degf():,}"),
+            ("weights", f"{sp['weights'] or 'equal'}"),
+            (
+                "weight range",
+                f"{wpos.min():.4g} – {wpos.max():.4g} (sum {wpos.sum():,.6g})"
+                if len(wpos)
+                else "—",
+            ),
+            (
+                "fpc",
+                ", ".join(x for x in [sp["fpc"], sp["fpc2"]] if x) or "none (with replacement)",
+            ),
+            ("lonely PSU", self.lonely_psu),
+            ("calibration", "; ".join(self.calibration_log) or "none"),
+        ]
+        return items
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}:"]
+        lines += [f"  {k}: {v}" for k, v in self._summary_items()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self._summary_items()
+        )
+        return f"<table><caption>{type(self).__name__}</caption>{rows}</table>"

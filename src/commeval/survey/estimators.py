@@ -1,0 +1,172 @@
+"""Means, totals, ratios and domain differences by Taylor linearization."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .design import _as_list
+from .results import build_frame, concat, domain_codes, t_quantile, z_quantile
+from .variance import DomainScores, design_variance
+
+
+def _domain_sums(col: np.ndarray, we: np.ndarray, y0: np.ndarray, G: int):
+    W = np.bincount(col, weights=we, minlength=G)
+    Y = np.bincount(col, weights=we * y0, minlength=G)
+    return W, Y
+
+
+def mean_total(
+    design,
+    variables: str | Sequence[str],
+    by: str | Sequence[str] | None,
+    kind: str,
+    deff: bool,
+    level: float,
+    na_rm: bool,
+    min_n: int | None,
+) -> pd.DataFrame:
+    variables = _as_list(variables)
+    min_n = design.min_n if min_n is None else min_n
+    codes, keys = domain_codes(design, by)
+    G = len(keys)
+    inside = codes >= 0
+    col = np.where(inside, codes, 0)
+    w = design.weights
+    zq = z_quantile(level)
+    frames = []
+    for v in variables:
+        y = design.variable(v)
+        miss = np.isnan(y)
+        valid = inside & ~miss
+        we = np.where(valid, w, 0.0)
+        y0 = np.where(valid, y, 0.0)
+        W, Y = _domain_sums(col, we, y0, G)
+        n = np.bincount(col[valid], minlength=G)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "mean":
+                est = Y / W
+                z = we * (y0 - est[col]) / W[col]
+            else:
+                est = Y
+                z = we * y0
+        var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+        se = np.sqrt(np.maximum(var, 0.0))
+        d = None
+        if deff:
+            nobs = np.bincount(col[valid & (w != 0)], minlength=G).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ybar = Y / W
+                ss = np.bincount(col, weights=we * (y0 - ybar[col]) ** 2, minlength=G)
+                svyvar = ss / W * nobs / (nobs - 1)
+                if kind == "mean":
+                    vsrs = svyvar / nobs * (W - nobs) / W
+                else:
+                    vsrs = svyvar * W**2 / nobs * (W - nobs) / W
+                d = var / vsrs
+        if not na_rm:
+            nmiss = np.bincount(col[inside & miss], minlength=G)
+            est = np.where(nmiss > 0, np.nan, est)
+            se = np.where(nmiss > 0, np.nan, se)
+        frames.append(build_frame(v, keys, est, se, est - zq * se, est + zq * se, n, min_n, deff=d))
+    return concat(frames)
+
+
+def ratio(
+    design,
+    numerator: str | Sequence[str],
+    denominator: str | Sequence[str],
+    by: str | Sequence[str] | None,
+    level: float,
+    min_n: int | None,
+) -> pd.DataFrame:
+    nums, dens = _as_list(numerator), _as_list(denominator)
+    min_n = design.min_n if min_n is None else min_n
+    codes, keys = domain_codes(design, by)
+    G = len(keys)
+    inside = codes >= 0
+    col = np.where(inside, codes, 0)
+    w = design.weights
+    zq = z_quantile(level)
+    frames = []
+    for a in nums:
+        ya = design.variable(a)
+        for b in dens:
+            yb = design.variable(b)
+            valid = inside & ~np.isnan(ya) & ~np.isnan(yb)
+            we = np.where(valid, w, 0.0)
+            y0 = np.where(valid, ya, 0.0)
+            x0 = np.where(valid, yb, 0.0)
+            X = np.bincount(col, weights=we * x0, minlength=G)
+            Y = np.bincount(col, weights=we * y0, minlength=G)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = Y / X
+                z = we * (y0 - r[col] * x0) / X[col]
+            var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+            se = np.sqrt(np.maximum(var, 0.0))
+            n = np.bincount(col[valid], minlength=G)
+            frames.append(build_frame(f"{a}/{b}", keys, r, se, r - zq * se, r + zq * se, n, min_n))
+    return concat(frames)
+
+
+def compare_domains(
+    design, variable: str, by: str, a: Any, b: Any, level: float = 0.95
+) -> pd.DataFrame:
+    """Difference of design-based means, domain ``by == a`` minus ``by == b``.
+
+    The SE accounts for the covariance of the two domain means (they share PSUs). The t test
+    uses ``degf - 1`` of the design restricted to the two domains, as R's
+    ``svyttest(y ~ g, subset(design, by %in% c(a, b)))``.
+    """
+    y = design.variable(variable)
+    g = design.data[by]
+    in_a = (g == a).fillna(False).to_numpy(dtype=bool) & design.domain
+    in_b = (g == b).fillna(False).to_numpy(dtype=bool) & design.domain
+    if not in_a.any() or not in_b.any():
+        raise ValueError(
+            f"compare_domains: column {by!r} has {int(in_a.sum())} rows equal to {a!r} and "
+            f"{int(in_b.sum())} rows equal to {b!r} in the design; both must be present"
+        )
+    w = design.weights
+    ok = ~np.isnan(y)
+    y0 = np.where(ok, y, 0.0)
+    Z = np.zeros((len(y), 2))
+    est = np.zeros(2)
+    ns = np.zeros(2, dtype=np.int64)
+    for k, m in enumerate([in_a & ok, in_b & ok]):
+        we = np.where(m, w, 0.0)
+        W = we.sum()
+        est[k] = (we * y0).sum() / W
+        Z[:, k] = we * (y0 - est[k]) / W
+        ns[k] = m.sum()
+    V = design_variance(design, Z, full=True)
+    diff = est[0] - est[1]
+    se = float(np.sqrt(max(V[0, 0] + V[1, 1] - 2 * V[0, 1], 0.0)))
+    df = design.degf((in_a | in_b) & ok) - 1
+    t = diff / se if se > 0 else np.nan
+    p = float(2 * stats.t.sf(abs(t), df)) if df > 0 else np.nan
+    tq = t_quantile(level, df)
+    return pd.DataFrame(
+        {
+            "variable": [variable],
+            "by": [by],
+            "a": [a],
+            "b": [b],
+            "estimate_a": [est[0]],
+            "estimate_b": [est[1]],
+            "difference": [diff],
+            "se": [se],
+            "ci_low": [diff - tq * se],
+            "ci_high": [diff + tq * se],
+            "t": [t],
+            "df": [df],
+            "p_value": [p],
+            "n_a": [int(ns[0])],
+            "n_b": [int(ns[1])],
+            "small_cell": [bool(min(ns) < design.min_n)],
+        }
+    )

@@ -1,0 +1,103 @@
+"""Tidy result frames and small statistical helpers shared by the estimators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .design import _as_list, _check_columns
+
+RESULT_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "n"]
+
+
+def z_quantile(level: float) -> float:
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def t_quantile(level: float, df: float) -> float:
+    if not np.isfinite(df):
+        return z_quantile(level)
+    if df <= 0:
+        return float("nan")
+    return float(stats.t.ppf(0.5 + level / 2, df))
+
+
+def domain_codes(design, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer domain code per row (-1 outside the design's domain or with missing ``by``).
+
+    Returns the codes and a frame of the ``by`` values, one row per code (sorted).
+    """
+    by = _as_list(by)
+    n = len(design.data)
+    if not by:
+        codes = np.where(design.domain, 0, -1).astype(np.int64)
+        return codes, pd.DataFrame(index=range(1))
+    _check_columns(design.data, by, "by")
+    if len(by) == 1:
+        raw, uniques = pd.factorize(design.data[by[0]], sort=True)
+        raw = raw.astype(np.int64)
+        keys_all = pd.DataFrame({by[0]: uniques})
+    else:
+        ng = design.data.groupby(by, sort=True, dropna=True, observed=True).ngroup()
+        raw = ng.fillna(-1).to_numpy(dtype=np.int64)
+        keys_all = None
+    raw = np.where(design.domain, raw, -1)
+    present = np.zeros(int(raw.max()) + 2, dtype=bool)
+    present[raw + 1] = True
+    present = present[1:]
+    remap = np.cumsum(present) - 1
+    codes = np.where(raw >= 0, remap[np.maximum(raw, 0)], -1)
+    if keys_all is None:
+        idx = np.unique(raw[raw >= 0], return_index=True)[1]
+        first_rows = np.flatnonzero(raw >= 0)[idx]
+        keys = design.data[by].iloc[first_rows].reset_index(drop=True)
+    else:
+        keys = keys_all[present].reset_index(drop=True)
+    assert n == len(codes)
+    return codes, keys
+
+
+def build_frame(
+    variable: str | Sequence[str],
+    keys: pd.DataFrame,
+    estimate: np.ndarray,
+    se: np.ndarray,
+    ci_low: np.ndarray,
+    ci_high: np.ndarray,
+    n: np.ndarray,
+    min_n: int,
+    level_values: Sequence | None = None,
+    deff: np.ndarray | None = None,
+    extra: dict | None = None,
+) -> pd.DataFrame:
+    """One row per domain (× level): variable, by columns, [level], estimate, se, CI, n."""
+    out = keys.reset_index(drop=True).copy()
+    m = len(estimate)
+    if len(out) != m:
+        out = out.loc[np.zeros(m, dtype=int) if len(out) == 1 else slice(None)].reset_index(
+            drop=True
+        )
+    out.insert(0, "variable", variable if isinstance(variable, str) else list(variable))
+    if level_values is not None:
+        out["level"] = list(level_values)
+    out["estimate"] = np.asarray(estimate, dtype=float)
+    out["se"] = np.asarray(se, dtype=float)
+    out["ci_low"] = np.asarray(ci_low, dtype=float)
+    out["ci_high"] = np.asarray(ci_high, dtype=float)
+    out["n"] = np.asarray(n, dtype=np.int64)
+    if deff is not None:
+        out["deff"] = np.asarray(deff, dtype=float)
+    for k, v in (extra or {}).items():
+        out[k] = v
+    out["small_cell"] = out["n"] < min_n
+    return out
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS + ["small_cell"])
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,199 @@
+"""Taylor-linearization variance of estimated totals of influence scores.
+
+Every linearized estimator reduces to a matrix of *scores* ``Z`` (one row per respondent,
+one column per estimate, already multiplied by the weights) whose estimated total has the
+same variance, to first order, as the estimator. This module turns scores into design
+variances for a stratified multistage design with optional finite population corrections:
+
+``V = sum_h (1 - f_h) n_h / (n_h - 1) sum_j (z_hj - mean_h z)^2``
+``    + sum_h f_h sum_j (1 - f_hj) m_hj / (m_hj - 1) sum_k (z_hjk - mean_hj z)^2``
+
+(Särndal, Swensson & Wretman 1992, sec. 4.3; the second-stage term only when the first stage
+has a finite population correction, as R's default ``survey.ultimate.cluster = FALSE``).
+Calibrated designs replace scores by residuals of the calibration regression; that happens
+here in the space of cluster totals so domain estimates never need dense ``n x K`` arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass
+class DomainScores:
+    """Scores in compact domain form: ``Z[i, col[i]] = z[i]`` and zero elsewhere (K columns)."""
+
+    z: np.ndarray
+    col: np.ndarray
+    K: int
+
+    def scaled(self, r: np.ndarray) -> DomainScores:
+        return DomainScores(self.z * r, self.col, self.K)
+
+
+Scores = np.ndarray | DomainScores
+
+
+@dataclass
+class Stage:
+    """One sampling stage: unit codes per row and the grouping of units into parents.
+
+    At stage 1 parents are strata; at stage 2 parents are the PSUs.
+    """
+
+    codes: np.ndarray  # (n,) unit code of each row
+    n_units: int
+    parent: np.ndarray  # (n_units,) parent code of each unit
+    n_parent: int
+    n_in_parent: np.ndarray  # (n_parent,) units sampled in each parent (whole design)
+    frac: np.ndarray  # (n_parent,) sampling fraction, 0 without fpc
+    has_fpc: bool
+    _ind: sp.csr_matrix | None = field(default=None, repr=False)
+    _pind: sp.csr_matrix | None = field(default=None, repr=False)
+
+    @property
+    def indicator(self) -> sp.csr_matrix:
+        """Sparse (n_units x n) matrix summing rows into units."""
+        if self._ind is None:
+            n = self.codes.shape[0]
+            self._ind = sp.csr_matrix(
+                (np.ones(n), (self.codes, np.arange(n))), shape=(self.n_units, n)
+            )
+        return self._ind
+
+    @property
+    def parent_indicator(self) -> sp.csr_matrix:
+        if self._pind is None:
+            self._pind = sp.csr_matrix(
+                (np.ones(self.n_units), (self.parent, np.arange(self.n_units))),
+                shape=(self.n_parent, self.n_units),
+            )
+        return self._pind
+
+
+@dataclass
+class CalibrationStep:
+    """A calibration (post-stratification, raking, GREG) applied to the weights.
+
+    Variance uses residuals ``z - w_after * X b`` with ``b`` the regression of the scores
+    divided by ``w_after`` on ``X`` with weights ``metric`` (the weights before calibration).
+    """
+
+    X: np.ndarray  # (n, q)
+    metric: np.ndarray  # (n,)
+    w_after: np.ndarray  # (n,)
+    description: str
+    _gram_pinv: np.ndarray | None = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def gram_pinv(self) -> np.ndarray:
+        if self._gram_pinv is None:
+            G = self.X.T @ (self.X * self.metric[:, None])
+            self._gram_pinv = np.linalg.pinv(G, rcond=1e-10)
+        return self._gram_pinv
+
+
+def unit_totals(scores: Scores, codes: np.ndarray, n_groups: int, indicator=None) -> np.ndarray:
+    """Sum scores within groups: returns (n_groups, K)."""
+    if isinstance(scores, DomainScores):
+        idx = codes.astype(np.int64) * scores.K + scores.col
+        out = np.bincount(idx, weights=scores.z, minlength=n_groups * scores.K)
+        return out.reshape(n_groups, scores.K)
+    Z = scores if scores.ndim == 2 else scores[:, None]
+    if Z.shape[1] <= 3 or indicator is None:
+        return np.column_stack(
+            [np.bincount(codes, weights=Z[:, k], minlength=n_groups) for k in range(Z.shape[1])]
+        ).reshape(n_groups, Z.shape[1])
+    return np.asarray(indicator @ Z)
+
+
+def _cross(X: np.ndarray, r: np.ndarray, scores: Scores) -> np.ndarray:
+    """``X' diag(r) Z`` -> (q, K)."""
+    if isinstance(scores, DomainScores):
+        return np.vstack(
+            [
+                np.bincount(scores.col, weights=scores.z * r * X[:, j], minlength=scores.K)
+                for j in range(X.shape[1])
+            ]
+        )
+    Z = scores if scores.ndim == 2 else scores[:, None]
+    return X.T @ (Z * r[:, None])
+
+
+def _calibration_coefs(steps: list[CalibrationStep], scores: Scores) -> list[np.ndarray]:
+    """Regression coefficients of each calibration step applied in sequence."""
+    coefs: list[np.ndarray] = []
+    for k, st in enumerate(steps):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(st.w_after > 0, st.metric / st.w_after, 0.0)
+        rhs = _cross(st.X, r, scores)
+        for j in range(k):
+            prev = steps[j]
+            key = ("x", j)
+            if key not in st._cache:
+                st._cache[key] = st.X.T @ (prev.X * (r * prev.w_after)[:, None])
+            rhs = rhs - st._cache[key] @ coefs[j]
+        coefs.append(st.gram_pinv @ rhs)
+    return coefs
+
+
+def stage_totals(design, scores: Scores, stage: Stage, coefs: list[np.ndarray]) -> np.ndarray:
+    """Totals of (calibration-residualized) scores within the units of one stage."""
+    T = unit_totals(scores, stage.codes, stage.n_units, stage.indicator)
+    for st, b in zip(design._calibration, coefs):
+        key = ("t", id(stage))
+        if key not in st._cache:
+            st._cache[key] = unit_totals(
+                st.X * st.w_after[:, None], stage.codes, stage.n_units, stage.indicator
+            )
+        T = T - st._cache[key] @ b
+    return T
+
+
+def _within_parent(T: np.ndarray, stage: Stage, scale: np.ndarray, full: bool, lonely: str):
+    """sum over parents of scale * n/(n-1) * sum of squared deviations from the parent mean."""
+    sums = np.asarray(stage.parent_indicator @ T)
+    n_par = stage.n_in_parent.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = sums / n_par[:, None]
+    D = T - means[stage.parent]
+    n_u = n_par[stage.parent]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(n_u > 1, scale[stage.parent] * n_u / (n_u - 1), 0.0)
+    single = n_u == 1
+    if single.any() and lonely == "adjust":
+        grand = T.sum(axis=0) / T.shape[0]
+        D[single] = T[single] - grand
+        c[single] = scale[stage.parent][single]
+    if full:
+        V = (D * c[:, None]).T @ D
+    else:
+        V = (c[:, None] * D * D).sum(axis=0)
+    if lonely == "average":
+        n_single = int(np.sum((stage.n_in_parent == 1) & (stage.frac < 1)))
+        n_strata = stage.n_parent
+        if n_single and n_strata > n_single:
+            V = V * n_strata / (n_strata - n_single)
+    return V
+
+
+def design_variance(design, scores: Scores, full: bool = False) -> np.ndarray:
+    """Design variance of the estimated totals of ``scores``.
+
+    Returns variances (K,) or, with ``full=True``, the (K, K) covariance matrix.
+    """
+    coefs = _calibration_coefs(design._calibration, scores) if design._calibration else []
+    s1: Stage = design._stage1
+    T1 = stage_totals(design, scores, s1, coefs)
+    V = _within_parent(T1, s1, 1.0 - s1.frac, full, design.lonely_psu)
+    s2: Stage | None = design._stage2
+    if s2 is not None and s1.has_fpc:
+        T2 = stage_totals(design, scores, s2, coefs)
+        # stage-2 parents are PSUs; each scaled by the first-stage sampling fraction
+        scale2 = (1.0 - s2.frac) * s1.frac[s1.parent]
+        V = V + _within_parent(T2, s2, scale2, full, "certainty")
+    return V
