@@ -1,0 +1,360 @@
+"""The validation engine (数据校验): read every raw file of a dataset, map headers and values
+through the codebook, and collect ALL problems in one pass (no early exit per row or per file).
+
+:func:`check_dataset` returns the canonical tables (personal columns dropped, personal numbers in
+text redacted; respondent IDs still raw) together with the problems table and source hashes;
+``validate.validate_dir`` and ``ingest.ingest`` are thin layers on top.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commeval.data import problems as P
+from commeval.data import values as V
+from commeval.data.codebook import Codebook, norm_value, resolve_codebook
+from commeval.data.contract import Field, Table, contract
+from commeval.data.dataset import load_dataset
+from commeval.data.privacy import REDACTED, find_personal, redact
+from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
+from commeval.data.rules import Located, plausibility, references, unique_key
+
+_SPLIT = re.compile(r"[┋|,;、/]")
+
+
+@dataclass
+class Checked:
+    """Everything validation learned about a raw dataset."""
+
+    tables: dict[str, pd.DataFrame]
+    located: dict[str, Located]
+    problems: pd.DataFrame
+    sources: pd.DataFrame
+    dataset: dict[str, Any]
+    personal_dropped: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not P.has_errors(self.problems)
+
+
+def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = None) -> Checked:
+    """Validate a raw dataset directory; never raises for bad data (problems are collected)."""
+    raw_dir = Path(raw_dir)
+    c = contract()
+    probs: list[pd.DataFrame] = []
+    meta, specs, dprobs = load_dataset(raw_dir, c)
+    probs.append(P.frame(dprobs))
+    try:
+        if codebook is None and meta.get("codebook"):
+            codebook = raw_dir / str(meta["codebook"])
+        cb = resolve_codebook(codebook)
+    except ValueError as e:
+        probs.append(P.frame([P.one(P.ERROR, "codebook", str(e), file=str(codebook))]))
+        return Checked({}, {}, P.sort(P.concat(probs)), _sources([]), meta)
+    located: dict[str, Located] = {}
+    sources = []
+    dropped: dict[str, list[str]] = {}
+    for table, spec in specs.items():
+        path = raw_dir / str(spec["path"])
+        if not path.is_file():
+            probs.append(
+                P.frame(
+                    [
+                        P.one(
+                            P.ERROR,
+                            "file_missing",
+                            f"找不到文件（表 {table}）",
+                            file=str(spec["path"]),
+                        )
+                    ]
+                )
+            )
+            continue
+        data = None
+        if detect_format(path, spec.get("format")) != "sav":
+            with open(path, "rb") as fh:  # read-only; the same bytes are hashed and parsed
+                data = fh.read()
+        info = file_info(path, data)
+        sources.append({"table": table, **info.__dict__})
+        try:
+            raw = read_source(path, spec, _scorer(cb, table), data)
+        except ReadError as e:
+            probs.append(P.frame([e.problem]))
+            continue
+        del data
+        probs.append(P.frame(raw.problems))
+        if len(raw.data) == 0:
+            continue
+        loc, tprobs, personal = _check_table(c[table], raw, cb)
+        probs.append(tprobs)
+        dropped[table] = personal
+        located[table] = loc
+    probs.append(references(located))
+    problems = P.sort(P.concat(probs))
+    tables = {t: loc.df for t, loc in located.items()}
+    return Checked(tables, located, problems, _sources(sources), meta, dropped)
+
+
+def _sources(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["table", "file", "sha256", "bytes", "modified"])
+
+
+def _scorer(cb: Codebook, table: str):
+    def score(cells: list[str]) -> int:
+        return sum(
+            cb.match_header(table, h).kind in ("field", "option", "multi") for h in cells if h
+        )
+
+    return score
+
+
+def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.DataFrame, list[str]]:
+    """Map headers, parse every field, check cells and table rules."""
+    probs: list[pd.DataFrame] = []
+    notes: list[dict[str, Any]] = []
+    where = dict(file=raw.file, sheet=raw.sheet)
+    hrow = raw.header_row or None
+    cols: dict[str, int] = {}  # field → column position
+    multi: dict[int, int] = {}  # question → column position
+    personal: list[str] = []
+    for j, h in enumerate(raw.headers):
+        m = cb.match_header(t.name, h)
+        if m.kind == "unmapped" and j < len(raw.alt_headers) and raw.alt_headers[j]:
+            m = cb.match_header(t.name, raw.alt_headers[j])
+        shown = (
+            h if not raw.alt_headers or not raw.alt_headers[j] else f"{h}（{raw.alt_headers[j]}）"
+        )
+        if m.kind in ("field", "option"):
+            if m.field in cols:
+                prev = raw.headers[cols[m.field]]
+                notes.append(
+                    P.one(P.ERROR, "duplicate_column", f"与列“{prev}”对应同一字段，无法确定用哪一列",
+                          row=hrow, column=shown, field=m.field, **where)
+                )  # fmt: skip
+            else:
+                cols[m.field] = j
+        elif m.kind == "multi":
+            multi[m.question] = j
+        elif m.kind == "personal":
+            personal.append(h)
+        elif m.kind == "ignore":
+            notes.append(
+                P.one(P.WARNING, "ignored_column", "问卷平台元数据列，已忽略（不进入处理后数据）",
+                      row=hrow, column=shown, **where)
+            )  # fmt: skip
+        elif h == "":
+            if raw.data[f"c{j}"].notna().any():
+                notes.append(
+                    P.one(P.WARNING, "unmapped_column", "该列没有表头，已忽略", row=hrow,
+                          column=f"第 {j + 1} 列", **where)
+                )  # fmt: skip
+        else:
+            notes.append(
+                P.one(P.WARNING, "unmapped_column", "未识别的列，已忽略（如需使用，请在代码本 codebook 中添加"
+                      "表头映射）", row=hrow, column=shown, **where)
+            )  # fmt: skip
+    n = len(raw.data)
+    out: dict[str, pd.Series] = {}
+    headers: dict[str, str] = {}
+    multi_vals = _split_multi(t, raw, cb, multi, probs)
+    for f in t.fields.values():
+        if f.personal:
+            continue
+        if f.name in cols:
+            h = raw.headers[cols[f.name]]
+            headers[f.name] = h
+            col = raw.data[f"c{cols[f.name]}"]
+            out[f.name] = _field_column(t, f, col, raw, h, cb, probs)
+        elif f.name in multi_vals:
+            headers[f.name], out[f.name] = multi_vals[f.name]
+        else:
+            if f.required:
+                notes.append(
+                    P.one(P.ERROR, "missing_column", f"缺少必填列“{f.label}”（{f.name}）", row=hrow,
+                          column=f.label, field=f.name, **where)
+                )  # fmt: skip
+            out[f.name] = pd.Series(pd.NA, index=range(n), dtype=_loose_dtype(f))
+    df = pd.DataFrame(out, index=pd.RangeIndex(n))
+    loc = Located(df, raw.rows, raw.file, raw.sheet, headers)
+    labels = {f.name: f.label for f in t.fields.values()}
+    probs.append(unique_key(loc, list(t.key), labels))
+    probs.append(plausibility(t.name, loc))
+    return loc, P.concat([P.frame(notes), *probs]), personal
+
+
+def _loose_dtype(f: Field) -> str:
+    """Nullable dtype used while validating (cells that failed are missing)."""
+    return {"string": "string", "level": "string", "int": "Int64", "category": "Int64",
+            "float": "Float64", "bool": "boolean"}[f.dtype]  # fmt: skip
+
+
+def _allowed_text(f: Field) -> str:
+    if f.codes:
+        return "、".join(f"{k}={v}" for k, v in f.codes.items())
+    if f.allowed_labels:
+        return "、".join(f.allowed_labels)
+    return "、".join(f.allowed or ())
+
+
+def _message(f: Field, status: int) -> str:
+    if status == V.BAD_DATE:
+        return f"“{f.label}”应为数值，却是日期（Excel 可能把数字自动显示成了日期，请把单元格格式改为“常规”）"
+    if status == V.NOT_INT:
+        return f"“{f.label}”应为整数，不能有小数"
+    if status == V.BAD_CODE:
+        return f"“{f.label}”的取值不在允许范围内（允许：{_allowed_text(f)}）"
+    if f.dtype == "bool":
+        return f"“{f.label}”应为“是”或“否”"
+    if f.dtype == "int":
+        return f"“{f.label}”应为整数，不能是文本"
+    return f"“{f.label}”应为数值，不能是文本"
+
+
+def _field_column(
+    t: Table, f: Field, col: pd.Series, raw: RawFrame, header: str, cb: Codebook,
+    probs: list[pd.DataFrame],
+) -> pd.Series:  # fmt: skip
+    where = dict(file=raw.file, sheet=raw.sheet, rows=raw.rows, column=header, field=f.name)
+    if f.dtype == "string":
+        s = col.astype("string").str.strip()
+        missing = (s.isna() | s.isin(list(cb.missing_values))).to_numpy(dtype=bool)
+        s = s.mask(missing)
+        status = np.where(missing, V.MISSING, V.OK)
+        if not f.name == "respondent_id":
+            s = _redact(s, f, raw, header, probs)
+            probs.append(_formula_like(s, f, where))
+    else:
+        parsed = V.parse_column(col, f, t.name, cb)
+        status = parsed.status
+        vals = parsed.values
+        if f.dtype == "int":
+            num = pd.to_numeric(vals, errors="coerce").astype("float64")
+            frac = (num % 1 != 0).to_numpy() & (status == V.OK)
+            status = np.where(frac, V.NOT_INT, status)
+        for st in (V.BAD_TYPE, V.BAD_DATE, V.BAD_CODE, V.NOT_INT):
+            mask = status == st
+            if mask.any():
+                rule = {V.BAD_TYPE: f"type:{f.dtype}", V.BAD_DATE: "date_in_number",
+                        V.BAD_CODE: "allowed", V.NOT_INT: "type:int"}[st]  # fmt: skip
+                probs.append(P.cells(mask, severity=P.ERROR, rule=rule, message=_message(f, st),
+                                     values=col, **where))  # fmt: skip
+        s = _typed(vals, status, f)
+        probs.append(_range(s, f, col, where))
+    if f.required:
+        probs.append(
+            P.cells(status == V.MISSING, severity=P.ERROR, rule="required",
+                    message=f"必填项“{f.label}”为空", values=col, **where)
+        )  # fmt: skip
+    return s
+
+
+def _typed(vals: pd.Series, status: np.ndarray, f: Field) -> pd.Series:
+    ok = status == V.OK
+    if f.dtype == "level":
+        return pd.Series(np.where(ok, vals.to_numpy(dtype=object), None), dtype="string")
+    num = pd.to_numeric(
+        pd.Series(np.where(ok, vals.to_numpy(dtype=object), np.nan)), errors="coerce"
+    )
+    num = num.astype("float64")
+    if f.dtype == "float":
+        return num.astype("Float64")
+    if f.dtype == "bool":
+        return num.astype("Float64").astype("boolean")
+    return num.astype("Int64")
+
+
+def _range(s: pd.Series, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.DataFrame:
+    if f.dtype not in ("int", "float") or (f.min is None and f.max is None):
+        return P.empty()
+    x = s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    unit = f.unit or ""
+    out = []
+    with np.errstate(invalid="ignore"):
+        if f.min is not None:
+            low = x < f.min
+            msg = (f"“{f.label}”不能为负数" if f.min == 0
+                   else f"“{f.label}”小于最小值 {f.min:g}{unit}")  # fmt: skip
+            out.append(
+                P.cells(low, severity=P.ERROR, rule="range:min", message=msg, values=raw, **where)
+            )
+        if f.max is not None:
+            high = x > f.max
+            msg = f"“{f.label}”超过最大值 {f.max:g}{unit}"
+            out.append(
+                P.cells(high, severity=P.ERROR, rule="range:max", message=msg, values=raw, **where)
+            )
+    return P.concat(out)
+
+
+def _redact(
+    s: pd.Series, f: Field, raw: RawFrame, header: str, probs: list[pd.DataFrame]
+) -> pd.Series:
+    """ID and mobile numbers found inside text are replaced by ［已隐去］ (reported as warnings)."""
+    hit = find_personal(s)
+    if not hit.any():
+        return s
+    red = s.copy()
+    red[hit] = s[hit].map(redact)
+    probs.append(
+        P.cells(hit, severity=P.WARNING, rule="personal_in_text",
+                message=f"“{f.label}”中含有身份证号或手机号，已隐去（{REDACTED}）",
+                file=raw.file, sheet=raw.sheet, rows=raw.rows, column=header, field=f.name,
+                values=red.astype(object))
+    )  # fmt: skip
+    return red
+
+
+def _formula_like(s: pd.Series, f: Field, where: dict[str, Any]) -> pd.DataFrame:
+    mask = s.str.match(r"^[=+@]").fillna(False).to_numpy(dtype=bool)
+    return P.cells(mask, severity=P.WARNING, rule="formula_like_text",
+                   message=f"“{f.label}”以 = + @ 开头，像公式；按文本保存，导出时会加 ' 转义",
+                   values=s.astype(object), **where)  # fmt: skip
+
+
+def _split_multi(
+    t: Table, raw: RawFrame, cb: Codebook, multi: dict[int, int], probs: list[pd.DataFrame]
+) -> dict[str, tuple[str, pd.Series]]:
+    """A multiple-choice question in one column (options separated by ┋ , ; 、 |) → one
+    boolean field per option."""
+    out: dict[str, tuple[str, pd.Series]] = {}
+    for q, j in multi.items():
+        mc = cb.multi_choice[t.name][q]
+        header = raw.headers[j]
+        col = raw.data[f"c{j}"]
+        codes, uniq = pd.factorize(col, use_na_sentinel=True)
+        fields = sorted(set(mc.options.values()))
+        table = np.zeros((len(uniq) + 1, len(fields)), dtype=np.float64)
+        table[-1, :] = np.nan
+        bad = np.zeros(len(uniq) + 1, dtype=bool)
+        for i, u in enumerate(uniq):
+            text = str(u).strip()
+            if text in cb.missing_values:
+                table[i, :] = np.nan
+                continue
+            for part in _SPLIT.split(text):
+                key = norm_value(part)
+                if not key:
+                    continue
+                fname = mc.options.get(key)
+                if fname is None:
+                    bad[i] = True
+                else:
+                    table[i, fields.index(fname)] = 1.0
+        rows_bad = bad[codes]
+        if rows_bad.any():
+            probs.append(
+                P.cells(rows_bad, severity=P.ERROR, rule="allowed",
+                        message=f"多选题含未知选项（已知：{'、'.join(mc.options)}）", file=raw.file,
+                        sheet=raw.sheet, rows=raw.rows, column=header, field="", values=col)
+            )  # fmt: skip
+        for k, fname in enumerate(fields):
+            vals = table[codes, k]
+            out[fname] = (header, pd.Series(vals).astype("Float64").astype("boolean"))
+    return out

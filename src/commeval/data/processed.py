@@ -1,0 +1,177 @@
+"""Processed tables (处理后数据): Parquet with contract dtypes, written atomically, plus a manifest.
+
+Layout: ``<processed_dir>/<table>.parquet`` (key-value metadata ``commeval``: schema version,
+run id, raw file hashes, dataset.yaml content) and ``manifest.json`` (written last). Writing: every
+table goes to a temp file in the same directory and is fsync'ed; the old manifest is removed; the
+temp files are renamed into place; the new manifest is written the same way. A run interrupted
+anywhere leaves no manifest (or a manifest whose hashes/run id do not match), which
+:func:`load_processed` detects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from commeval.data.contract import contract
+from commeval.data.schema import cast_table
+
+MANIFEST = "manifest.json"
+META_KEY = b"commeval"
+
+
+class ProcessedDataError(RuntimeError):
+    """Processed data are missing, incomplete or do not match their manifest."""
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, dt.date | dt.datetime):
+        return o.isoformat()
+    return str(o)
+
+
+def write_processed(
+    tables: dict[str, pd.DataFrame],
+    processed_dir: str | Path,
+    sources: pd.DataFrame,
+    dataset: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write processed tables atomically; returns the manifest."""
+    out = Path(processed_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    c = contract()
+    run_id = uuid.uuid4().hex
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    src = sources.to_dict(orient="records")
+    temps: dict[str, Path] = {}
+    entries: dict[str, Any] = {}
+    try:
+        for name, df in tables.items():
+            meta = {
+                "schema_version": c.schema_version,
+                "table": name,
+                "run_id": run_id,
+                "created": created,
+                "sources": [s for s in src if s["table"] == name],
+                "dataset": dataset,
+            }
+            arrow = pa.Table.from_pandas(cast_table(df, c[name]), preserve_index=False)
+            arrow = arrow.replace_schema_metadata(
+                {**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta, ensure_ascii=False,
+                                                                     default=_json_default)}
+            )  # fmt: skip
+            tmp = out / f".{name}.parquet.{run_id}.tmp"
+            temps[name] = tmp
+            with open(tmp, "wb") as fh:
+                pq.write_table(arrow, fh, compression="zstd")
+                fh.flush()
+                os.fsync(fh.fileno())
+            entries[name] = {"file": f"{name}.parquet", "rows": len(df), "sha256": _sha256(tmp)}
+        manifest_path = out / MANIFEST
+        if manifest_path.exists():
+            manifest_path.unlink()
+            _fsync_dir(out)
+        for name, tmp in temps.items():
+            os.replace(tmp, out / f"{name}.parquet")
+        _fsync_dir(out)
+        manifest = {
+            "schema_version": c.schema_version,
+            "run_id": run_id,
+            "created": created,
+            "tables": entries,
+            "sources": src,
+            "dataset": dataset,
+            **(extra or {}),
+        }
+        tmp = out / f".{MANIFEST}.{run_id}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, ensure_ascii=False, indent=2, default=_json_default)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, manifest_path)
+        _fsync_dir(out)
+        return manifest
+    finally:
+        for tmp in temps.values():
+            if tmp.exists():
+                tmp.unlink()
+
+
+def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Read processed tables (contract dtypes) and their metadata; raises
+    :class:`ProcessedDataError` when the set is missing, partial or inconsistent."""
+    out = Path(processed_dir)
+    manifest_path = out / MANIFEST
+    if not manifest_path.is_file():
+        raise ProcessedDataError(
+            f"{out} 中没有 {MANIFEST}：处理后的数据不存在或上次处理未完成，请重新运行 ingest "
+            "(no manifest: processed data missing or incomplete)"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ProcessedDataError(f"{manifest_path} 无法解析：{e}") from None
+    c = contract()
+    if manifest.get("schema_version") != c.schema_version:
+        raise ProcessedDataError(
+            f"处理后数据的 schema_version={manifest.get('schema_version')} 与当前数据约定 "
+            f"{c.schema_version} 不符，请重新运行 ingest"
+        )
+    tables = {}
+    for name, entry in manifest["tables"].items():
+        path = out / entry["file"]
+        if not path.is_file():
+            raise ProcessedDataError(
+                f"处理后数据不完整：缺少 {path.name}（manifest 中列出），请重新运行 ingest"
+            )
+        if _sha256(path) != entry["sha256"]:
+            raise ProcessedDataError(
+                f"处理后数据不一致：{path.name} 与 manifest 记录的哈希不符（可能是中断的处理或被修改），"
+                "请重新运行 ingest"
+            )
+        pf = pq.read_table(path)
+        meta = json.loads((pf.schema.metadata or {}).get(META_KEY, b"{}"))
+        if meta.get("run_id") != manifest["run_id"]:
+            raise ProcessedDataError(
+                f"处理后数据不一致：{path.name} 不属于 manifest 记录的这次处理"
+            )
+        tables[name] = cast_table(pf.to_pandas(), c[name])
+    meta_out = {
+        "schema_version": manifest["schema_version"],
+        "run_id": manifest["run_id"],
+        "created": manifest["created"],
+        "sources": manifest.get("sources", []),
+        "dataset": manifest.get("dataset", {}),
+        "synthetic": bool((manifest.get("dataset") or {}).get("synthetic", False)),
+        **{k: v for k, v in manifest.items() if k not in ("tables",)},
+    }
+    return tables, meta_out

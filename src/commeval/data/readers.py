@@ -1,0 +1,489 @@
+"""Readers for raw files (原始数据读取): CSV (UTF-8, UTF-8 BOM, GBK, GB18030), Excel ``.xlsx``,
+SPSS ``.sav`` and questionnaire-platform (问卷星) exports.
+
+Every reader opens the file read-only, hashes exactly the bytes it parses and returns a
+:class:`RawFrame`: all cells as text (``None`` when empty), the source headers, the row number of
+each data row as the user sees it in Excel, and the problems met while reading. Readers never
+evaluate formulas: ``.xlsx`` formula cells are reported and left empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commeval.data import problems as P
+
+FORMATS = {"csv", "xlsx", "sav", "wjx"}
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav"}
+HEADER_SCAN_ROWS = 30
+
+HeaderScore = Callable[[list[str]], int]
+
+
+class ReadError(Exception):
+    """A file cannot be read at all; carries the problem row."""
+
+    def __init__(self, problem: dict[str, Any]):
+        super().__init__(problem["message"])
+        self.problem = problem
+
+
+@dataclass
+class RawFrame:
+    """One raw table as text, with where each value came from."""
+
+    data: pd.DataFrame  # columns c0..cN (positional), text cells, None when empty
+    headers: list[str]  # source header of each column
+    rows: np.ndarray  # row number as seen in Excel, per data row
+    file: str
+    sheet: str = ""
+    header_row: int = 1
+    encoding: str | None = None
+    fmt: str = "csv"
+    alt_headers: list[str] = field(default_factory=list)  # .sav variable labels
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    file: str
+    sha256: str
+    bytes: int
+    modified: str
+
+
+def file_info(path: Path, data: bytes | None = None) -> SourceInfo:
+    """sha256, size and modification time of a raw file (hashing ``data`` when given)."""
+    st = path.stat()
+    if data is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+    else:
+        digest = hashlib.sha256(data).hexdigest()
+    modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat(timespec="seconds")
+    return SourceInfo(path.name, digest, st.st_size, modified)
+
+
+def detect_format(path: Path, declared: str | None = None) -> str:
+    if declared:
+        return declared
+    return EXTENSIONS.get(path.suffix.lower(), "")
+
+
+def read_source(
+    path: Path,
+    spec: dict[str, Any],
+    score: HeaderScore | None = None,
+    data: bytes | None = None,
+) -> RawFrame:
+    """Read one raw file described by a ``dataset.yaml`` file entry. Raises :class:`ReadError`."""
+    name = path.name
+    fmt = detect_format(path, spec.get("format"))
+    if fmt == "wjx":  # 问卷星 exports are CSV or Excel; the codebook knows their headers
+        inner = detect_format(path) or "csv"
+        frame = read_source(path, {**spec, "format": inner}, score, data)
+        frame.fmt = "wjx"
+        return frame
+    if fmt not in FORMATS:
+        raise ReadError(
+            P.one(
+                P.ERROR,
+                "unsupported_format",
+                f"不支持的文件格式“{path.suffix or fmt}”：请另存为 "
+                ".csv、.xlsx 或 .sav，或在 dataset.yaml 中指定 format",
+                file=name,
+            )
+        )
+    if data is None and fmt != "sav":
+        with open(path, "rb") as fh:  # read-only
+            data = fh.read()
+    if fmt == "csv":
+        return read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
+    if fmt == "xlsx":
+        return read_xlsx(data, name, spec.get("sheet"), spec.get("header_row"), score)
+    return read_sav(path)
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def detect_encoding(data: bytes) -> str:
+    """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030`` (a superset of GBK); ``""`` if none fits."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return ""
+
+
+def _decode(data: bytes, name: str, declared: str | None) -> tuple[str, str]:
+    detected = detect_encoding(data)
+    if declared:
+        enc = str(declared).lower()
+        if (
+            enc in ("gbk", "gb2312", "cp936")
+            and detected.startswith("utf-8")
+            and not data.isascii()
+        ):
+            raise ReadError(
+                P.one(
+                    P.ERROR,
+                    "encoding",
+                    f"dataset.yaml 声明编码为 {declared}，但文件实际是 UTF-8 "
+                    "编码：请改正 encoding（或删去它以自动识别）",
+                    file=name,
+                    value=declared,
+                )
+            )
+        try:
+            return data.decode(enc), enc
+        except LookupError:
+            raise ReadError(
+                P.one(
+                    P.ERROR,
+                    "encoding",
+                    f"未知的编码名称“{declared}”（可用 utf-8、utf-8-sig、gbk、gb18030）",
+                    file=name,
+                    value=declared,
+                )
+            ) from None
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            hint = f"文件看起来是 {detected.upper()} 编码" if detected else "无法识别文件编码"
+            raise ReadError(
+                P.one(
+                    P.ERROR,
+                    "encoding",
+                    f"无法按声明的编码 {declared} 读取文件（第 {line} 行附近有无法解码的"
+                    f"字节）；{hint}，请改正 dataset.yaml 中的 encoding",
+                    file=name,
+                    row=line,
+                    value=declared,
+                )
+            ) from None
+    if not detected:
+        raise ReadError(
+            P.one(
+                P.ERROR,
+                "encoding",
+                "无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030）；请另存为 UTF-8 "
+                "或在 dataset.yaml 中指定 encoding",
+                file=name,
+            )
+        )
+    return data.decode(detected), detected
+
+
+def _pick_header(rows: list[list[str]], score: HeaderScore | None, header_row: Any) -> int:
+    """0-based index of the header among the first rows: the declared one, else the row whose
+    cells map to the most known fields (title rows above it are skipped)."""
+    if header_row:
+        return int(header_row) - 1
+    best, best_score = None, 0
+    for i, r in enumerate(rows):
+        cells = [c for c in r if c not in (None, "")]
+        if not cells:
+            continue
+        if best is None:
+            best = i
+        if score is not None:
+            s = score([str(c) for c in r])
+            if s > best_score:
+                best, best_score = i, s
+    return best if best is not None else 0
+
+
+def read_csv(
+    data: bytes, name: str, encoding: str | None = None, header_row: Any = None,
+    score: HeaderScore | None = None,
+) -> RawFrame:  # fmt: skip
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（没有表头也没有数据）", file=name))
+    text, enc = _decode(data, name, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    head = list(csv.reader(io.StringIO(text[:200_000])))[:HEADER_SCAN_ROWS]
+    hi = _pick_header(head, score, header_row)
+    if hi >= len(head):
+        raise ReadError(P.one(P.ERROR, "header_row", f"找不到第 {hi + 1} 行表头", file=name))
+    headers = [h.strip() for h in head[hi]]
+    while headers and headers[-1] == "":  # trailing empty header cells (Excel exports)
+        headers.pop()
+    ncol = len(headers)
+    names = [f"c{i}" for i in range(ncol)]
+    utf8 = text.encode("utf-8") if enc not in ("utf-8", "utf-8-sig") else data
+    del text
+    frame, bad = _arrow_csv(utf8, names, hi + 1)
+    rows = np.arange(len(frame), dtype=np.int64) + hi + 2
+    problems = []
+    if bad:
+        problems, bad_records = _ragged_rows(utf8, ncol, hi, name)
+        for k in sorted(bad_records):
+            rows[rows >= k] += 1
+    return _finish(frame, headers, rows, name, "", hi + 1, enc, "csv", problems)
+
+
+def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, int]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    bad = 0
+
+    def handler(_row: Any) -> str:
+        nonlocal bad
+        bad += 1
+        return "skip"
+
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    table = pacsv.read_csv(
+        pa.py_buffer(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table.to_pandas(), bad
+
+
+def _ragged_rows(
+    data: bytes, ncol: int, hi: int, name: str
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rows with the wrong number of cells (only looked for when the fast parser met some)."""
+    out, recs = [], []
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    for i, rec in enumerate(reader):
+        if i <= hi or len(rec) == ncol or not rec:
+            continue
+        if len(rec) > ncol and all(c == "" for c in rec[ncol:]):
+            continue
+        recs.append(i + 1)
+        out.append(
+            P.one(
+                P.ERROR,
+                "ragged_row",
+                f"该行有 {len(rec)} 个单元格，表头有 {ncol} 列（文件可能被截断或分隔符有误），"
+                "该行未读入",
+                file=name,
+                row=i + 1,
+                value=",".join(rec),
+            )
+        )
+    return out, recs
+
+
+def _finish(
+    frame: pd.DataFrame, headers: list[str], rows: np.ndarray, name: str, sheet: str,
+    header_row: int, enc: str | None, fmt: str, problems: list[dict[str, Any]],
+) -> RawFrame:  # fmt: skip
+    """Drop wholly empty rows, turn empty strings into None, report header-only files."""
+    if len(frame.columns):
+        empty = np.ones(len(frame), dtype=bool)
+        for c in frame.columns:
+            col = frame[c]
+            empty &= (col.isna() | (col == "")).to_numpy(dtype=bool)
+        if empty.any():
+            frame = frame.loc[~empty].reset_index(drop=True)
+            rows = rows[~empty]
+    if len(frame) == 0:
+        problems.append(
+            P.one(
+                P.ERROR,
+                "no_data_rows",
+                "文件只有表头，没有数据行",
+                file=name,
+                sheet=sheet,
+                row=header_row,
+            )
+        )
+    return RawFrame(frame, headers, rows, name, sheet, header_row, enc, fmt, problems=problems)
+
+
+# --- Excel ------------------------------------------------------------------------------------
+
+
+def _cell_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if np.isnan(v):
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ").removesuffix(" 00:00:00")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    s = str(v)
+    return s if s.strip() else None
+
+
+def read_xlsx(
+    data: bytes, name: str, sheet: Any = None, header_row: Any = None,
+    score: HeaderScore | None = None,
+) -> RawFrame:  # fmt: skip
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    if not data:
+        raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as e:
+        raise ReadError(
+            P.one(
+                P.ERROR,
+                "corrupt_file",
+                "Excel 文件已损坏或不完整（可能下载/复制时被截断），无法打开；"
+                f"请重新导出（{type(e).__name__}）",
+                file=name,
+            )
+        ) from None
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            ws = wb.worksheets[sheet]
+        else:
+            ws = wb[str(sheet)]
+    except (KeyError, IndexError):
+        raise ReadError(
+            P.one(
+                P.ERROR,
+                "sheet_missing",
+                f"找不到工作表“{sheet}”（现有：{'、'.join(wb.sheetnames)}）",
+                file=name,
+                sheet=str(sheet),
+            )
+        ) from None
+    title = ws.title
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    width = max((len(r) for r in grid), default=0)
+    problems: list[dict[str, Any]] = []
+    for r in grid:
+        r.extend([None] * (width - len(r)))
+    # Formulas are never evaluated: report them and leave the cell empty.
+    for i, r in enumerate(grid):
+        for j, v in enumerate(r):
+            if isinstance(v, ArrayFormula) or (
+                isinstance(v, str) and v.startswith("=") and ws.cell(i + 1, j + 1).data_type == "f"
+            ):
+                formula = v.text if isinstance(v, ArrayFormula) else v
+                problems.append((i, j, formula))
+                r[j] = None
+    # Merged cells: every cell of the range takes the top-left value.
+    for rng in ws.merged_cells.ranges:
+        v = grid[rng.min_row - 1][rng.min_col - 1]
+        for i in range(rng.min_row - 1, rng.max_row):
+            for j in range(rng.min_col - 1, rng.max_col):
+                grid[i][j] = v
+    wb.close()
+    text = [[_cell_text(v) for v in r] for r in grid]
+    if not text or all(all(c is None for c in r) for r in text):
+        raise ReadError(
+            P.one(P.ERROR, "file_empty", "工作表为空（没有表头也没有数据）", file=name, sheet=title)
+        )
+    hi = _pick_header(text[:HEADER_SCAN_ROWS], score, header_row)
+    headers = [(h or "").strip() for h in text[hi]]
+    while headers and headers[-1] == "":
+        headers.pop()
+    ncol = len(headers)
+    body = [r[:ncol] for r in text[hi + 1 :]]
+    frame = pd.DataFrame(body, columns=[f"c{i}" for i in range(ncol)], dtype=object)
+    rows = np.arange(len(frame), dtype=np.int64) + hi + 2
+    out = []
+    for i, j, formula in problems:
+        out.append(
+            P.one(
+                P.ERROR,
+                "formula_cell",
+                "Excel 公式单元格：系统只读取数值、不计算公式，请把公式转换为数值"
+                "（复制后“选择性粘贴→数值”）再导出",
+                file=name,
+                sheet=title,
+                row=i + 1,
+                column=headers[j] if j < ncol else _col_letter(j),
+                value=formula,
+            )
+        )
+    return _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", out)
+
+
+def _col_letter(j: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(j + 1)
+
+
+# --- SPSS -------------------------------------------------------------------------------------
+
+
+def read_sav(path: Path) -> RawFrame:
+    """SPSS ``.sav``: variables as headers (labels as alternative headers); values with value
+    labels become their label text, which the codebook maps back to contract codes."""
+    import pyreadstat
+
+    name = path.name
+    if os.path.getsize(path) == 0:
+        raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
+    try:
+        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    except Exception as e:  # pyreadstat raises its own ReadstatError/PyreadstatError
+        raise ReadError(
+            P.one(
+                P.ERROR,
+                "corrupt_file",
+                f"SPSS 文件已损坏或无法读取（{type(e).__name__}: {e}）",
+                file=name,
+            )
+        ) from None
+    labels = meta.variable_value_labels or {}
+    cols = {}
+    for i, col in enumerate(df.columns):
+        s = df[col]
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        vl = labels.get(col, {})
+        texts = np.array([_sav_text(u, vl) for u in uniq] + [None], dtype=object)
+        cols[f"c{i}"] = texts[codes]
+    frame = pd.DataFrame(cols, index=pd.RangeIndex(len(df)), dtype=object)
+    col_labels = [meta.column_names_to_labels.get(c) or "" for c in df.columns]
+    rows = np.arange(len(frame), dtype=np.int64) + 1  # case number in SPSS Data View
+    out = _finish(frame, list(df.columns), rows, name, "", 0, meta.file_encoding, "sav", [])
+    out.alt_headers = col_labels
+    return out
+
+
+def _sav_text(v: Any, value_labels: dict[Any, str]) -> str | None:
+    if v in value_labels:
+        return str(value_labels[v])
+    if isinstance(v, float) and v.is_integer() and float(int(v)) in value_labels:
+        return str(value_labels[float(int(v))])
+    return _cell_text(v.item() if isinstance(v, np.generic) else v)

@@ -1,0 +1,104 @@
+"""Validation entry points (数据校验): ``validate_dir`` returns the problems table;
+``run_validate`` backs ``commeval validate --data DIR [--report-dir DIR]`` (terminal table in
+Chinese, ``validation_report.html`` and ``validation_report.csv``, exit code 2 on any error)."""
+
+from __future__ import annotations
+
+import html
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from commeval.data import problems as P
+from commeval.data.checks import check_dataset
+from commeval.data.codebook import Codebook
+from commeval.data.safe_cells import escape_cells
+
+DEFAULT_REPORT_DIR = Path("outputs") / "validation"
+TERMINAL_ROWS = 50
+HTML_ROWS = 5000
+EXIT_OK, EXIT_ERRORS = 0, 2
+
+
+def validate_dir(
+    raw_dir: str | Path, codebook: Codebook | str | Path | None = None
+) -> pd.DataFrame:
+    """All problems of a raw dataset directory as a table (see :mod:`problems`)."""
+    return check_dataset(raw_dir, codebook).problems
+
+
+def labelled(problems: pd.DataFrame) -> pd.DataFrame:
+    """The problems table with Chinese column names and severities (for people)."""
+    out = problems.copy()
+    out["severity"] = out["severity"].map(P.SEVERITY_LABELS).fillna(out["severity"])
+    out["row"] = out["row"].astype("string").fillna("")
+    return out.rename(columns=P.COLUMN_LABELS)
+
+
+def format_terminal(problems: pd.DataFrame, limit: int = TERMINAL_ROWS) -> str:
+    if problems.empty:
+        return "未发现问题 ✓ (no problems found)"
+    shown = labelled(problems.head(limit)).drop(columns=[P.COLUMN_LABELS["rule"]])
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200,
+                           "display.unicode.east_asian_width", True):  # fmt: skip
+        text = shown.to_string(index=False)
+    more = len(problems) - limit
+    tail = (
+        f"\n……另有 {more} 条，见报告文件 (and {more} more in the report files)" if more > 0 else ""
+    )
+    return f"{text}{tail}\n{P.summary(problems)}"
+
+
+def write_report_csv(problems: pd.DataFrame, path: Path) -> None:
+    """CSV for Excel: UTF-8 with BOM, Chinese headers, formula-like cells escaped."""
+    tmp = path.with_name(path.name + ".tmp")
+    escape_cells(labelled(problems)).to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(path)
+
+
+def write_report_html(problems: pd.DataFrame, path: Path, title: str) -> None:
+    """A self-contained HTML page; every value is HTML-escaped."""
+    esc = html.escape
+    shown = labelled(problems.head(HTML_ROWS))
+    head = "".join(f"<th>{esc(str(c))}</th>" for c in shown.columns)
+    body = []
+    for sev, rec in zip(problems["severity"].head(HTML_ROWS), shown.itertuples(index=False)):
+        cells = "".join(f"<td>{esc(str(v))}</td>" for v in rec)
+        body.append(f'<tr class="{esc(sev)}">{cells}</tr>')
+    more = len(problems) - HTML_ROWS
+    note = f"<p>仅显示前 {HTML_ROWS} 条，另有 {more} 条见 CSV。</p>" if more > 0 else ""
+    doc = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:14px}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}
+tr.error td:first-child{{color:#b00020;font-weight:bold}}tr.warning td:first-child{{color:#a06000}}
+</style></head><body>
+<h1>{esc(title)}</h1><p>{esc(P.summary(problems))}</p>{note}
+<table><thead><tr>{head}</tr></thead><tbody>
+{"".join(body)}
+</tbody></table></body></html>
+"""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(doc, encoding="utf-8")
+    tmp.replace(path)
+
+
+def run_validate(
+    raw_dir: str | Path,
+    report_dir: str | Path | None = None,
+    codebook: Codebook | str | Path | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Validate, print the problems in Chinese, write the reports; 2 on any error, else 0."""
+    out = out or sys.stdout
+    problems = validate_dir(raw_dir, codebook)
+    report = Path(report_dir) if report_dir is not None else DEFAULT_REPORT_DIR
+    report.mkdir(parents=True, exist_ok=True)
+    write_report_csv(problems, report / "validation_report.csv")
+    write_report_html(problems, report / "validation_report.html", f"数据校验报告：{raw_dir}")
+    print(f"数据校验：{raw_dir}", file=out)
+    print(format_terminal(problems), file=out)
+    print(f"报告已写入 {report / 'validation_report.html'} 和 validation_report.csv", file=out)
+    return EXIT_ERRORS if P.has_errors(problems) else EXIT_OK

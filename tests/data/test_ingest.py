@@ -1,0 +1,93 @@
+"""End-to-end ingestion of the synthetic raw dataset."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from commeval.data.contract import contract
+from commeval.data.ingest import IngestError, ingest
+from commeval.data.processed import ProcessedDataError, load_processed
+from commeval.data.schema import pandas_dtype
+from commeval.data.validate import validate_dir
+
+
+def test_sample_validates_without_errors(raw_dir):
+    problems = validate_dir(raw_dir)
+    assert list(problems.columns) == [
+        "severity", "file", "sheet", "row", "column", "field", "value", "rule", "message",
+    ]  # fmt: skip
+    assert not (problems["severity"] == "error").any(), problems.to_string()
+
+
+def test_ingest_writes_contract_tables_and_manifest(raw_dir, tmp_path, small_tables, tree_hashes):
+    before = tree_hashes(raw_dir)
+    out = tmp_path / "processed"
+    result = ingest(raw_dir, out)
+    assert tree_hashes(raw_dir) == before  # raw files untouched
+    tables, meta = load_processed(out)
+    c = contract()
+    assert set(tables) == set(c.tables)
+    for name, df in tables.items():
+        t = c[name]
+        assert list(df.columns) == t.public_fields
+        for col in df.columns:
+            assert str(df[col].dtype) == pandas_dtype(t.fields[col]), (name, col)
+        pd.testing.assert_frame_equal(df, result.tables[name])
+        assert len(df) == len(small_tables[name])
+    assert meta["schema_version"] == c.schema_version
+    assert meta["dataset"]["synthetic"] is True
+    assert {s["table"] for s in meta["sources"]} == set(c.tables)
+    assert all(len(s["sha256"]) == 64 for s in meta["sources"])
+    assert set(result.sources.columns) == {"table", "file", "sha256", "bytes", "modified"}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["tables"]) == set(c.tables)
+
+
+def test_no_personal_data_reaches_processed(raw_dir, tmp_path, small_tables):
+    out = tmp_path / "processed"
+    ingest(raw_dir, out)
+    survey = small_tables["survey"]
+    blob = b"".join(p.read_bytes() for p in out.iterdir())
+    for col in ("phone", "id_number"):
+        for v in survey[col].head(30):
+            assert v.encode() not in blob
+    tables, _ = load_processed(out)
+    s = tables["survey"]
+    assert not {"name", "phone", "id_number", "address"} & set(s.columns)
+    assert not set(s["respondent_id"]) & set(survey["respondent_id"])
+    assert s["respondent_id"].is_unique
+    assert not s["suggestion"].str.contains(r"1[3-9]\d{9}", regex=True).fillna(False).any()
+
+
+def test_pseudonyms_are_stable_for_a_salt(raw_dir, tmp_path):
+    a = ingest(raw_dir, tmp_path / "a").tables["survey"]["respondent_id"]
+    b = ingest(raw_dir, tmp_path / "b").tables["survey"]["respondent_id"]
+    pd.testing.assert_series_equal(a, b)
+    salt = tmp_path / "other_salt"
+    c = ingest(raw_dir, tmp_path / "c", salt_path=salt).tables["survey"]["respondent_id"]
+    assert not set(a) & set(c)
+    assert (salt.stat().st_mode & 0o777) == 0o600
+
+
+def test_error_means_nothing_written(raw_dir, tmp_path):
+    path = raw_dir / "townships.csv"
+    path.write_bytes(path.read_bytes().replace("户籍人口".encode(), b"X"))
+    with pytest.raises(IngestError) as exc:
+        ingest(raw_dir, tmp_path / "processed")
+    assert (exc.value.problems["rule"] == "missing_column").any()
+    assert not (tmp_path / "processed").exists() or not any((tmp_path / "processed").iterdir())
+
+
+def test_partial_processed_set_is_detected(raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    ingest(raw_dir, out)
+    (out / "manifest.json").unlink()  # as after an interrupted run
+    with pytest.raises(ProcessedDataError, match="manifest"):
+        load_processed(out)
+    ingest(raw_dir, out)
+    (out / "villages.parquet").write_bytes(b"PAR1 broken")
+    with pytest.raises(ProcessedDataError, match="哈希"):
+        load_processed(out)
