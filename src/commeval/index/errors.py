@@ -1,0 +1,17 @@
+"""Errors of the index engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FrameworkError(ValueError):
+    """A framework file is malformed; the message names the file, key and value."""
+
+    def __init__(self, source: str, key: str, value: Any, why: str) -> None:
+        self.source, self.key, self.value = source, key, value
+        super().__init__(f"{source}: key {key} = {value!r} is invalid — {why}")
+
+
+class IndexDataError(ValueError):
+    """The data cannot be evaluated (all-missing indicator, too few townships, ...)."""

@@ -1,0 +1,433 @@
+"""The assessment framework (评估指标体系): YAML loading and validation.
+
+A framework has a ``version``, grade cut-offs, step settings, uncertainty settings and
+dimensions → indicators. Every validation error names the file, the key and the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from commeval.data.contract import contract
+from commeval.index.errors import FrameworkError
+from commeval.index.formulas import Formula, FormulaError, parse_formula, unit_dependencies
+from commeval.index.normalise import METHODS as NORMALISATIONS
+from commeval.index.weights import RANDOM_INDEX, parse_ratio, reciprocity_violation
+
+DIRECTIONS = ("benefit", "cost")
+WEIGHTINGS = ("fixed", "ahp", "entropy", "critic", "combined")
+AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey", "fuzzy")
+WITHIN = ("arithmetic", "geometric")
+IMPUTATIONS = ("none", "mean", "median", "group_median")
+MISSING = ("impute", "not_applicable")
+WEIGHT_TOL = 1e-6
+
+DEFAULT_STEPS: dict[str, dict[str, Any]] = {
+    "imputation": {"method": "median"},
+    "outliers": {"method": "none", "skew": 2.0, "kurtosis": 3.5, "max_points": 5},
+    "normalisation": {"method": "target"},
+    "aggregation": {"method": "arithmetic", "within": "arithmetic", "floor": 1.0},
+}
+DEFAULT_UNCERTAINTY: dict[str, Any] = {
+    "weight_noise": 0.25,
+    "normalisations": ["target", "minmax"],
+    "aggregations": ["arithmetic", "geometric"],
+    "survey_error": True,
+}
+_TOP = {
+    "version",
+    "name",
+    "description",
+    "grades",
+    "steps",
+    "uncertainty",
+    "dimension_weighting",
+    "dimensions",
+}
+_DIM = {"label", "weight", "weighting", "indicators", "description"}
+_IND = {
+    "label",
+    "unit",
+    "source",
+    "direction",
+    "target",
+    "weight",
+    "missing",
+    "goalposts",
+    "description",
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the framework."""
+
+    name: str
+    dimension: str
+    label: str
+    unit: str
+    source: str
+    formula: Formula = field(repr=False)
+    direction: str
+    target: float
+    weight: float | None
+    missing: str = "impute"
+    goalposts: tuple[float, float] | None = None
+
+    @property
+    def benefit(self) -> bool:
+        return self.direction == "benefit"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A dimension (一级指标) and its indicators."""
+
+    name: str
+    label: str
+    weight: float | None
+    weighting: dict[str, Any]
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A validated framework."""
+
+    version: str
+    name: str
+    source: str
+    grades: tuple[tuple[str, float], ...]
+    steps: dict[str, dict[str, Any]]
+    uncertainty: dict[str, Any]
+    dimension_weighting: dict[str, Any]
+    dimensions: tuple[Dimension, ...]
+    order: tuple[str, ...]  # indicators in evaluation (topological) order
+
+    @property
+    def indicators(self) -> dict[str, Indicator]:
+        return {i.name: i for d in self.dimensions for i in d.indicators}
+
+    @property
+    def dimension_of(self) -> dict[str, str]:
+        return {i.name: d.name for d in self.dimensions for i in d.indicators}
+
+    def groups(self) -> dict[str, list[str]]:
+        return {d.name: [i.name for i in d.indicators] for d in self.dimensions}
+
+    @property
+    def survey_items(self) -> set[str]:
+        return {s for i in self.indicators.values() for s in i.formula.survey_items}
+
+
+def load_framework(path: str | Path | None = None) -> Framework:
+    """Load and validate a framework YAML (the packaged default when ``path`` is None)."""
+    if path is None:
+        res = resources.files("commeval") / "config" / "framework.yaml"
+        text, source = res.read_text(encoding="utf-8"), "commeval/config/framework.yaml"
+    else:
+        source = str(path)
+        text = Path(path).read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FrameworkError(source, "<document>", None, f"not valid YAML: {exc}") from None
+    return parse_framework(doc, source)
+
+
+def _num(source: str, key: str, value: Any, what: str = "a number") -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise FrameworkError(source, key, value, f"must be {what}")
+    return float(value)
+
+
+def _method(source: str, key: str, spec: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if isinstance(spec, str):
+        spec = {"method": spec}
+    if not isinstance(spec, dict) or spec.get("method") not in allowed:
+        value = spec.get("method") if isinstance(spec, dict) else spec
+        raise FrameworkError(source, f"{key}.method", value, f"must be one of {list(allowed)}")
+    return dict(spec)
+
+
+def _ahp_matrix(source: str, key: str, m: Any, n: int) -> list[list[float]]:
+    if not isinstance(m, list) or len(m) != n or any(not isinstance(r, list) for r in m):
+        raise FrameworkError(source, key, m, f"must be an {n}×{n} list of lists")
+    rows = []
+    for i, row in enumerate(m):
+        if len(row) != n:
+            raise FrameworkError(source, f"{key}[{i}]", row, f"row must have {n} entries")
+        vals = []
+        for j, v in enumerate(row):
+            try:
+                vals.append(parse_ratio(v))
+            except (ValueError, ZeroDivisionError):
+                raise FrameworkError(source, f"{key}[{i}][{j}]", v, "not a ratio") from None
+        rows.append(vals)
+    a = np.array(rows)
+    if n > len(RANDOM_INDEX):
+        raise FrameworkError(source, key, f"{n}×{n}", "Saaty's RI table covers n ≤ 10")
+    bad = reciprocity_violation(a)
+    if bad is not None:
+        i, j = bad
+        raise FrameworkError(
+            source,
+            f"{key}[{i}][{j}]",
+            m[i][j],
+            f"AHP matrix is not reciprocal: a[{i}][{j}]·a[{j}][{i}] = {a[i, j] * a[j, i]:.4g} ≠ 1",
+        )
+    return rows
+
+
+def _weighting(source: str, key: str, spec: Any, n: int) -> dict[str, Any]:
+    w = _method(source, key, spec if spec is not None else "fixed", WEIGHTINGS)
+    subj = w.get("subjective", "fixed") if w["method"] == "combined" else w["method"]
+    if w["method"] == "combined":
+        if subj not in ("fixed", "ahp"):
+            raise FrameworkError(source, f"{key}.subjective", subj, "must be fixed or ahp")
+        if w.get("objective", "entropy") not in ("entropy", "critic"):
+            raise FrameworkError(
+                source, f"{key}.objective", w.get("objective"), "must be entropy or critic"
+            )
+        if w.get("rule", "additive") not in ("additive", "multiplicative"):
+            raise FrameworkError(source, f"{key}.rule", w.get("rule"), "additive/multiplicative")
+        alpha = _num(source, f"{key}.alpha", w.get("alpha", 0.5))
+        if not 0 <= alpha <= 1:
+            raise FrameworkError(source, f"{key}.alpha", alpha, "must be in [0, 1]")
+    if subj == "ahp":
+        w["matrix"] = _ahp_matrix(source, f"{key}.matrix", w.get("matrix"), n)
+    return w
+
+
+def _check_weights(source: str, key: str, items: list[tuple[str, Any]]) -> None:
+    total = 0.0
+    for name, v in items:
+        k = key.format(name)
+        total += _num(source, k, v, "a non-negative weight")
+        if v < 0:
+            raise FrameworkError(source, k, v, "weights must be non-negative")
+    if abs(total - 1.0) > WEIGHT_TOL:
+        raise FrameworkError(source, key.format("*"), round(total, 10), "weights must sum to 1")
+
+
+def _columns_known(source: str, key: str, text: str, f: Formula) -> None:
+    c = contract()
+    for table, col in sorted(f.columns):
+        if col not in c[table].fields:
+            raise FrameworkError(source, key, text, f"unknown column {table}.{col}")
+    likert = set(c["survey"].group("likert"))
+    for item in sorted(f.survey_items):
+        base = item.removesuffix("_top2")
+        if base not in likert:
+            raise FrameworkError(source, key, text, f"unknown survey item {item!r}")
+
+
+def parse_framework(doc: Any, source: str = "<framework>") -> Framework:  # noqa: C901
+    """Validate a parsed framework document and build a :class:`Framework`."""
+    if not isinstance(doc, dict):
+        raise FrameworkError(source, "<document>", type(doc).__name__, "must be a mapping")
+    unknown = sorted(set(doc) - _TOP)
+    if unknown:
+        raise FrameworkError(source, unknown[0], doc[unknown[0]], "unknown key")
+    version = doc.get("version")
+    if version is None or isinstance(version, bool) or str(version).strip() == "":
+        raise FrameworkError(source, "version", version, "a framework needs a version")
+
+    grades_doc = doc.get("grades")
+    if not isinstance(grades_doc, dict) or len(grades_doc) < 2:
+        raise FrameworkError(source, "grades", grades_doc, "needs ≥ 2 grades: {name: min score}")
+    grades = [(str(g), _num(source, f"grades.{g}", v)) for g, v in grades_doc.items()]
+    mins = [m for _, m in grades]
+    if any(b >= a for a, b in zip(mins, mins[1:])):
+        raise FrameworkError(source, "grades", grades_doc, "cut-offs must decrease strictly")
+
+    steps = {k: dict(v) for k, v in DEFAULT_STEPS.items()}
+    sdoc = doc.get("steps") or {}
+    if not isinstance(sdoc, dict):
+        raise FrameworkError(source, "steps", sdoc, "must be a mapping")
+    allowed = {
+        "imputation": IMPUTATIONS,
+        "outliers": ("none", "winsorise"),
+        "normalisation": NORMALISATIONS,
+        "aggregation": AGGREGATIONS,
+    }
+    for k, v in sdoc.items():
+        if k not in allowed:
+            raise FrameworkError(source, f"steps.{k}", v, f"unknown step; use {list(allowed)}")
+        steps[k] |= _method(source, f"steps.{k}", v, allowed[k])
+    if steps["aggregation"].get("within", "arithmetic") not in WITHIN:
+        raise FrameworkError(
+            source, "steps.aggregation.within", steps["aggregation"]["within"], f"use {WITHIN}"
+        )
+
+    unc = dict(DEFAULT_UNCERTAINTY)
+    udoc = doc.get("uncertainty") or {}
+    for k, v in udoc.items():
+        if k not in unc:
+            raise FrameworkError(source, f"uncertainty.{k}", v, "unknown key")
+        unc[k] = v
+    noise = _num(source, "uncertainty.weight_noise", unc["weight_noise"])
+    if not 0 <= noise < 1:
+        raise FrameworkError(source, "uncertainty.weight_noise", noise, "must be in [0, 1)")
+    for k, ok in (
+        ("normalisations", ("minmax", "target", "rank", "goalposts")),
+        ("aggregations", WITHIN),
+    ):
+        vals = unc[k]
+        if not isinstance(vals, list) or not vals or any(v not in ok for v in vals):
+            raise FrameworkError(source, f"uncertainty.{k}", vals, f"must be a list from {ok}")
+
+    dims_doc = doc.get("dimensions")
+    if not isinstance(dims_doc, dict) or not dims_doc:
+        raise FrameworkError(source, "dimensions", dims_doc, "needs at least one dimension")
+    dw = _weighting(source, "dimension_weighting", doc.get("dimension_weighting"), len(dims_doc))
+    if dw["method"] not in ("fixed", "ahp"):
+        raise FrameworkError(
+            source, "dimension_weighting.method", dw["method"], "dimensions: fixed or ahp"
+        )
+    if dw["method"] == "fixed":
+        _check_weights(
+            source,
+            "dimensions.{}.weight",
+            [
+                (d, (s or {}).get("weight") if isinstance(s, dict) else None)
+                for d, s in dims_doc.items()
+            ],
+        )
+
+    formulas: dict[str, Formula] = {}
+    keys: dict[str, str] = {}
+    raw: dict[str, tuple[str, dict[str, Any]]] = {}
+    for dname, dspec in dims_doc.items():
+        dkey = f"dimensions.{dname}"
+        if not isinstance(dspec, dict):
+            raise FrameworkError(source, dkey, dspec, "must be a mapping")
+        bad = sorted(set(dspec) - _DIM)
+        if bad:
+            raise FrameworkError(source, f"{dkey}.{bad[0]}", dspec[bad[0]], "unknown key")
+        if not dspec.get("label"):
+            raise FrameworkError(source, f"{dkey}.label", dspec.get("label"), "needs a label")
+        inds = dspec.get("indicators")
+        if not isinstance(inds, dict) or not inds:
+            raise FrameworkError(source, f"{dkey}.indicators", inds, "needs ≥ 1 indicator")
+        for iname, ispec in inds.items():
+            ikey = f"{dkey}.indicators.{iname}"
+            if iname in raw:
+                raise FrameworkError(source, ikey, iname, "indicator names must be unique")
+            if not isinstance(ispec, dict):
+                raise FrameworkError(source, ikey, ispec, "must be a mapping")
+            bad = sorted(set(ispec) - _IND)
+            if bad:
+                raise FrameworkError(source, f"{ikey}.{bad[0]}", ispec[bad[0]], "unknown key")
+            for req in ("label", "unit", "source", "direction", "target"):
+                if req not in ispec:
+                    raise FrameworkError(source, f"{ikey}.{req}", None, "is required")
+            text = ispec["source"]
+            try:
+                f = parse_formula(text)
+            except FormulaError as exc:
+                raise FrameworkError(source, f"{ikey}.source", text, str(exc)) from None
+            _columns_known(source, f"{ikey}.source", text, f)
+            formulas[iname], keys[iname] = f, f"{ikey}.source"
+            raw[iname] = (dname, ispec)
+
+    for iname, f in formulas.items():
+        for ref in sorted(f.refs):
+            if ref not in formulas:
+                raise FrameworkError(
+                    source, keys[iname], f.text, f"unknown indicator or function {ref!r}"
+                )
+    try:
+        order = unit_dependencies(formulas)
+    except FormulaError as exc:
+        first = str(exc).split(": ", 1)[1].split(" → ")[0]
+        raise FrameworkError(source, keys[first], formulas[first].text, str(exc)) from None
+
+    dims = []
+    for dname, dspec in dims_doc.items():
+        dkey = f"dimensions.{dname}"
+        inds = dspec["indicators"]
+        w = _weighting(source, f"{dkey}.weighting", dspec.get("weighting"), len(inds))
+        subj = w.get("subjective", "fixed") if w["method"] == "combined" else w["method"]
+        if subj == "fixed":
+            _check_weights(
+                source,
+                f"{dkey}.indicators.{{}}.weight",
+                [(i, s.get("weight")) for i, s in inds.items()],
+            )
+        built = []
+        for iname, ispec in inds.items():
+            ikey = f"{dkey}.indicators.{iname}"
+            direction = ispec["direction"]
+            if direction not in DIRECTIONS:
+                raise FrameworkError(source, f"{ikey}.direction", direction, f"use {DIRECTIONS}")
+            target = _num(source, f"{ikey}.target", ispec["target"])
+            if direction == "benefit" and target <= 0:
+                raise FrameworkError(source, f"{ikey}.target", target, "benefit target must be > 0")
+            if target < 0:
+                raise FrameworkError(source, f"{ikey}.target", target, "target must be ≥ 0")
+            missing = ispec.get("missing", "impute")
+            if missing not in MISSING:
+                raise FrameworkError(source, f"{ikey}.missing", missing, f"use {MISSING}")
+            gp = ispec.get("goalposts")
+            if gp is not None:
+                if not isinstance(gp, list) or len(gp) != 2:
+                    raise FrameworkError(source, f"{ikey}.goalposts", gp, "must be [lower, upper]")
+                lo = _num(source, f"{ikey}.goalposts", gp[0])
+                hi = _num(source, f"{ikey}.goalposts", gp[1])
+                if not lo < hi:
+                    raise FrameworkError(source, f"{ikey}.goalposts", gp, "lower < upper needed")
+                gp = (lo, hi)
+            wt = ispec.get("weight")
+            built.append(
+                Indicator(
+                    name=iname,
+                    dimension=dname,
+                    label=str(ispec["label"]),
+                    unit=str(ispec["unit"]),
+                    source=str(ispec["source"]),
+                    formula=formulas[iname],
+                    direction=direction,
+                    target=target,
+                    weight=None if wt is None else float(wt),
+                    missing=missing,
+                    goalposts=gp,
+                )
+            )
+        dweight = dspec.get("weight")
+        dims.append(
+            Dimension(
+                dname,
+                str(dspec["label"]),
+                None if dweight is None else float(dweight),
+                w,
+                tuple(built),
+            )
+        )
+    if steps["normalisation"]["method"] == "goalposts" or "goalposts" in unc["normalisations"]:
+        for d in dims:
+            for i in d.indicators:
+                if i.goalposts is None:
+                    raise FrameworkError(
+                        source,
+                        f"dimensions.{d.name}.indicators.{i.name}.goalposts",
+                        None,
+                        "goalposts normalisation needs goalposts for every indicator",
+                    )
+    return Framework(
+        version=str(version),
+        name=str(doc.get("name", "")),
+        source=source,
+        grades=tuple(grades),
+        steps=steps,
+        uncertainty=unc,
+        dimension_weighting=dw,
+        dimensions=tuple(dims),
+        order=tuple(order),
+    )
