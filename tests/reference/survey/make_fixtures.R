@@ -111,8 +111,8 @@ for (nm in names(designs)) {
   pb <- svyby(~I(sch.wide == "Yes"), ~stype, d, svyciprop, vartype = c("se", "ci"))
   add(paste0(nm, ":propby"), "estimate", coef(pb), "sch.wide", pb$stype, "Yes")
   add(paste0(nm, ":propby"), "se", SE(pb), "sch.wide", pb$stype, "Yes")
-  add(paste0(nm, ":propby"), "ci_low", confint(pb)[, 1], "sch.wide", pb$stype, "Yes")
-  add(paste0(nm, ":propby"), "ci_high", confint(pb)[, 2], "sch.wide", pb$stype, "Yes")
+  add(paste0(nm, ":propby"), "ci_low", pb$ci_l, "sch.wide", pb$stype, "Yes")
+  add(paste0(nm, ":propby"), "ci_high", pb$ci_u, "sch.wide", pb$stype, "Yes")
   for (st in c("F", "Chisq")) {
     x <- svychisq(~sch.wide + stype, d, statistic = st)
     add(paste0(nm, ":chisq_", st), "statistic", x$statistic, "sch.wide~stype")

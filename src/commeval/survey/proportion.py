@@ -1,0 +1,122 @@
+"""Category shares with R ``svyciprop`` confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit, logit
+
+from .results import build_frame, concat, domain_codes, t_quantile
+from .variance import DomainScores, design_variance
+
+METHODS = ("logit", "beta", "wald")
+
+
+def categories(design, variable: str) -> list:
+    s = design.data[variable]
+    vals = pd.unique(s[design.domain & s.notna().to_numpy()])
+    try:
+        return sorted(vals)
+    except TypeError:
+        return sorted(vals, key=str)
+
+
+def prop_ci(
+    p: np.ndarray,
+    se: np.ndarray,
+    df: np.ndarray,
+    nrows: np.ndarray,
+    method: str,
+    level: float,
+    se_logit: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CI of a proportion as R's ``svyciprop`` (t quantile with ``df`` degrees of freedom)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    alpha = 1 - level
+    p = np.asarray(p, float)
+    tq = np.array([t_quantile(level, d) for d in np.atleast_1d(df)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "logit":
+            sl = se / (p * (1 - p)) if se_logit is None else se_logit
+            lo = expit(logit(p) - tq * sl)
+            hi = expit(logit(p) + tq * sl)
+        elif method == "wald":
+            lo, hi = p - tq * se, p + tq * se
+        else:  # Korn & Graubard (1998) beta interval with effective sample size
+            n_eff = p * (1 - p) / se**2
+            rat = (
+                stats.t.ppf(alpha / 2, np.asarray(nrows, float) - 1)
+                / stats.t.ppf(alpha / 2, np.asarray(df, float))
+            ) ** 2
+            n_eff = n_eff * np.where(np.isfinite(df), rat, 1.0)
+            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+    degenerate = (np.asarray(se) <= 1e-12 * np.abs(p)) & np.isfinite(p)
+    lo = np.where(degenerate, p, lo)
+    hi = np.where(degenerate, p, hi)
+    return lo, hi
+
+
+def domain_degf(design, codes: np.ndarray, valid: np.ndarray, G: int) -> np.ndarray:
+    """Design df within each domain (PSUs minus strata among valid rows with weight)."""
+    s1 = design._stage1
+    inset = valid & (design.weights != 0) & (codes >= 0)
+    key = codes[inset] * s1.n_units + s1.codes[inset]
+    upsu = np.unique(key)
+    dom = upsu // s1.n_units
+    psu = upsu % s1.n_units
+    n_psu = np.bincount(dom, minlength=G)
+    ustr = np.unique(dom * s1.n_parent + s1.parent[psu])
+    n_str = np.bincount(ustr // s1.n_parent, minlength=G)
+    return (n_psu - n_str).astype(float)
+
+
+def design_nrows(design, codes: np.ndarray, G: int) -> np.ndarray:
+    """Rows of each domain's design, as R's ``nrow(subset(design))`` counts them."""
+    if design._calibration:  # R keeps all rows of calibrated designs when subsetting
+        return np.full(G, float(len(design.data)))
+    return np.bincount(codes[codes >= 0], minlength=G).astype(float)
+
+
+def proportion(
+    design,
+    variable: str,
+    by: str | Sequence[str] | None = None,
+    method: str = "logit",
+    level: float = 0.95,
+    min_n: int | None = None,
+) -> pd.DataFrame:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    min_n = design.min_n if min_n is None else min_n
+    codes, keys = domain_codes(design, by)
+    G = len(keys)
+    inside = codes >= 0
+    col = np.where(inside, codes, 0)
+    s = design.data[variable]
+    notna = s.notna().to_numpy()
+    valid = inside & notna
+    we = np.where(valid, design.weights, 0.0)
+    W = np.bincount(col, weights=we, minlength=G)
+    n = np.bincount(col[valid], minlength=G)
+    df = domain_degf(design, codes, valid, G)
+    nrows = design_nrows(design, codes, G)
+    frames = []
+    for cat in categories(design, variable):
+        y = (s == cat).fillna(False).to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.bincount(col, weights=we * y, minlength=G) / W
+            z = we * (y - p[col]) / W[col]
+        var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+        se = np.sqrt(np.maximum(var, 0.0))
+        lo, hi = prop_ci(p, se, df, nrows, method, level)
+        frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
+    out = concat(frames)
+    by_cols = [c for c in keys.columns]
+    if by_cols and len(out):
+        out = out.sort_values(by_cols, kind="stable").reset_index(drop=True)
+    return out
