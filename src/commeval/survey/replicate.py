@@ -1,0 +1,259 @@
+"""Replicate-weight designs: jackknife (JK1, JKn) and Rao–Wu/Canty–Davison bootstrap.
+
+Replicate weights are stored compactly as PSU-level factors ``A`` (replicates x PSUs): the
+weight of row i in replicate r is ``w_i * A[r, psu(i)]``. Estimates that are ratios of
+totals are then computed for all replicates at once from PSU totals (``A @ T``).
+Variance: ``scale * sum_r rscales_r (theta_r - center)^2`` with ``center`` the mean of the
+replicates (R's default ``mse=FALSE``) or the full-sample estimate (``mse=True``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+
+from .design import _as_list
+from .glm import GLMResult, _model_matrices, fit_irls
+from .proportion import categories, prop_ci
+from .results import build_frame, concat, domain_codes, z_quantile
+from .variance import DomainScores, unit_totals
+
+TYPES = ("jk1", "jkn", "bootstrap")
+
+
+def as_replicate(design, type: str = "jkn", replicates: int = 50, seed: int | None = 12345):
+    t = type.lower()
+    if t not in TYPES:
+        raise ValueError(f"replicate type must be one of {TYPES}, got {type!r}")
+    s1 = design._stage1
+    P, H = s1.n_units, s1.n_parent
+    n_h = s1.n_in_parent
+    f_h = s1.frac
+    if t == "jk1":
+        if H > 1:
+            raise ValueError("JK1 needs an unstratified design; use 'jkn' for stratified designs")
+        n = P
+        A = np.full((n, n), n / (n - 1))
+        np.fill_diagonal(A, 0.0)
+        scale = (n - 1) / n * (1 - f_h[0])
+        rscales = np.ones(n)
+        degf = n - 1
+    elif t == "jkn":
+        psus = [j for j in range(P) if n_h[s1.parent[j]] > 1]
+        A = np.ones((len(psus), P))
+        rscales = np.empty(len(psus))
+        for r, j in enumerate(psus):
+            h = s1.parent[j]
+            same = s1.parent == h
+            A[r, same] = n_h[h] / (n_h[h] - 1)
+            A[r, j] = 0.0
+            rscales[r] = (n_h[h] - 1) / n_h[h] * (1 - f_h[h])
+        scale = 1.0
+        degf = design.degf()
+    else:
+        rng = np.random.default_rng(seed)
+        A = np.ones((replicates, P))
+        for h in range(H):
+            units = np.flatnonzero(s1.parent == h)
+            m = len(units)
+            if m < 2:
+                continue
+            draws = rng.integers(0, m, size=(replicates, m - 1))
+            counts = np.zeros((replicates, m))
+            np.add.at(counts, (np.arange(replicates)[:, None], draws), 1.0)
+            A[:, units] = counts * m / (m - 1)
+        scale = 1.0 / (replicates - 1)
+        rscales = np.ones(replicates)
+        degf = int(np.linalg.matrix_rank(A)) - 1
+    return ReplicateDesign(design, A, float(scale), rscales, t, int(degf))
+
+
+class ReplicateDesign:
+    """A design with replicate weights; same estimator methods as ``SurveyDesign``.
+
+    ``factors`` (replicates x PSUs), ``scale``, ``rscales`` and ``replicate_weights()``
+    expose the replicates (e.g. to propagate sampling error into a Monte Carlo).
+    """
+
+    def __init__(self, design, factors, scale, rscales, type, degf, mse: bool = False):
+        self.design = design
+        self.factors = factors
+        self.scale = scale
+        self.rscales = rscales
+        self.type = type
+        self._degf = degf
+        self.mse = mse
+        self.min_n = design.min_n
+
+    @property
+    def n_replicates(self) -> int:
+        return self.factors.shape[0]
+
+    def degf(self) -> int:
+        return self._degf
+
+    def replicate_weights(self) -> np.ndarray:
+        """Full (n x replicates) matrix of replicate analysis weights (large for big data)."""
+        w = self.design.analysis_weights()
+        return w[:, None] * self.factors[:, self.design._stage1.codes].T
+
+    def subset(self, mask) -> ReplicateDesign:
+        return ReplicateDesign(
+            self.design.subset(mask),
+            self.factors,
+            self.scale,
+            self.rscales,
+            self.type,
+            self._degf,
+            self.mse,
+        )
+
+    def variance(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Replicate variance of estimates ``thetas`` (replicates x K) around ``theta``."""
+        center = theta[None, :] if self.mse else thetas.mean(axis=0, keepdims=True)
+        d = thetas - center
+        return self.scale * np.einsum("r,rk->k", self.rscales, d * d)
+
+    def _psu_totals(self, z: np.ndarray, col: np.ndarray, G: int) -> np.ndarray:
+        s1 = self.design._stage1
+        return unit_totals(DomainScores(z, col, G), s1.codes, s1.n_units)
+
+    def _ratio_means(self, y0, x0, col, G):
+        Ty = self._psu_totals(y0, col, G)
+        Tx = self._psu_totals(x0, col, G)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            full = Ty.sum(0) / Tx.sum(0)
+            reps = (self.factors @ Ty) / (self.factors @ Tx)
+        return full, reps
+
+    def mean(self, variables, by=None, level: float = 0.95, min_n: int | None = None):
+        return self._mean_total(variables, by, "mean", level, min_n)
+
+    def total(self, variables, by=None, level: float = 0.95, min_n: int | None = None):
+        return self._mean_total(variables, by, "total", level, min_n)
+
+    def _mean_total(self, variables, by, kind, level, min_n):
+        d = self.design
+        min_n = d.min_n if min_n is None else min_n
+        codes, keys = domain_codes(d, by)
+        G = len(keys)
+        col = np.where(codes >= 0, codes, 0)
+        zq = z_quantile(level)
+        frames = []
+        for v in _as_list(variables):
+            y = d.variable(v)
+            valid = (codes >= 0) & ~np.isnan(y)
+            we = np.where(valid, d.weights, 0.0)
+            y0 = np.where(valid, we * y, 0.0)
+            if kind == "mean":
+                est, reps = self._ratio_means(y0, we, col, G)
+            else:
+                Ty = self._psu_totals(y0, col, G)
+                est, reps = Ty.sum(0), self.factors @ Ty
+            se = np.sqrt(self.variance(reps, est))
+            n = np.bincount(col[valid], minlength=G)
+            frames.append(build_frame(v, keys, est, se, est - zq * se, est + zq * se, n, min_n))
+        return concat(frames)
+
+    def ratio(self, numerator, denominator, by=None, level: float = 0.95, min_n=None):
+        d = self.design
+        min_n = d.min_n if min_n is None else min_n
+        codes, keys = domain_codes(d, by)
+        G = len(keys)
+        col = np.where(codes >= 0, codes, 0)
+        zq = z_quantile(level)
+        frames = []
+        for a in _as_list(numerator):
+            ya = d.variable(a)
+            for b in _as_list(denominator):
+                yb = d.variable(b)
+                valid = (codes >= 0) & ~np.isnan(ya) & ~np.isnan(yb)
+                we = np.where(valid, d.weights, 0.0)
+                est, reps = self._ratio_means(
+                    np.where(valid, we * ya, 0), np.where(valid, we * yb, 0), col, G
+                )
+                se = np.sqrt(self.variance(reps, est))
+                n = np.bincount(col[valid], minlength=G)
+                frames.append(
+                    build_frame(f"{a}/{b}", keys, est, se, est - zq * se, est + zq * se, n, min_n)
+                )
+        return concat(frames)
+
+    def proportion(
+        self,
+        variable: str,
+        by=None,
+        method: str = "logit",
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Shares with svyciprop CIs; the logit CI uses the replicate SE of logit(p)."""
+        d = self.design
+        min_n = d.min_n if min_n is None else min_n
+        codes, keys = domain_codes(d, by)
+        G = len(keys)
+        col = np.where(codes >= 0, codes, 0)
+        s = d.data[variable]
+        valid = (codes >= 0) & s.notna().to_numpy()
+        we = np.where(valid, d.weights, 0.0)
+        n = np.bincount(col[valid], minlength=G)
+        df = np.full(G, float(self._degf))
+        nrows = np.bincount(col[codes >= 0], minlength=G).astype(float)
+        frames = []
+        for cat in categories(d, variable):
+            y = (s == cat).fillna(False).to_numpy(dtype=float)
+            p, reps = self._ratio_means(we * y, we, col, G)
+            se = np.sqrt(self.variance(reps, p))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sl = np.sqrt(self.variance(logit(reps), logit(p)))
+            lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
+            frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
+        return concat(frames)
+
+    def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
+        """Refit the GLM with each replicate's weights (R ``svyglm`` on a replicate design)."""
+        d = self.design
+        fam = "gaussian" if family == "gaussian" else "binomial"
+        yk, Xk, rows = _model_matrices(d, formula)
+        keep = np.zeros(len(d.data), dtype=bool)
+        keep[rows] = True
+        keep &= d.domain
+        X = np.zeros((len(d.data), Xk.shape[1]))
+        X[rows] = Xk.to_numpy(float)
+        y = np.zeros(len(d.data))
+        y[rows] = yk
+        w = np.where(keep, d.weights, 0.0)
+        w = w / w[keep].mean()
+        beta = fit_irls(X, y, w, fam)[0]
+        codes = d._stage1.codes
+        reps = np.array([fit_irls(X, y, w * a[codes], fam)[0] for a in self.factors])
+        center = beta[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
+        dev = reps - center
+        V = self.scale * (dev * self.rscales[:, None]).T @ dev
+        names = list(Xk.columns)
+        return GLMResult(
+            formula,
+            family,
+            pd.Series(beta, index=names),
+            pd.DataFrame(V, index=names, columns=names),
+            float(self._degf + 1 - len(names)),
+            int(keep.sum()),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ReplicateDesign ({self.type}, {self.n_replicates} replicates, scale "
+            f"{self.scale:.4g}, df {self._degf}) of\n{self.design!r}"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p>ReplicateDesign ({self.type}, {self.n_replicates} replicates, df "
+            f"{self._degf})</p>" + self.design._repr_html_()
+        )
+
+
+__all__: Sequence[str] = ["ReplicateDesign", "as_replicate"]
