@@ -32,7 +32,13 @@ MAX_VALUE_CHARS = 80
 
 def empty() -> pd.DataFrame:
     """An empty problems table with the standard columns and dtypes."""
-    return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS}))
+    global _EMPTY
+    if _EMPTY is None:
+        _EMPTY = _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS}))
+    return _EMPTY.copy(deep=False)
+
+
+_EMPTY: pd.DataFrame | None = None
 
 
 def one(
@@ -107,6 +113,8 @@ def concat(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty()
+    if len(parts) == 1:
+        return parts[0]
     return _typed(pd.concat(parts, ignore_index=True))
 
 
