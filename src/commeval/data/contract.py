@@ -188,7 +188,9 @@ def load_contract(path: str | Path | None = None) -> Contract:
 @cache
 def _default_contract() -> Contract:
     res = resources.files("commeval") / "config" / "contract.yaml"
-    return parse_contract(yaml.safe_load(res.read_text(encoding="utf-8")), "commeval/config/contract.yaml")
+    return parse_contract(
+        yaml.safe_load(res.read_text(encoding="utf-8")), "commeval/config/contract.yaml"
+    )
 
 
 def contract() -> Contract:
