@@ -1,0 +1,74 @@
+"""The evaluation index engine (综合评价指数): framework, indicators, normalisation, weights,
+aggregation, attainment, uncertainty and sensitivity. See docs/framework.md."""
+
+from commeval.index.aggregate import compute_indicators
+from commeval.index.aggregation import (
+    FuzzyResult,
+    fuzzy_evaluation,
+    grey_relational,
+    topsis,
+    triangular_membership,
+    weighted_arithmetic,
+    weighted_geometric,
+)
+from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
+from commeval.index.checks import corr_flags, cronbach_alpha, cronbach_by_group
+from commeval.index.errors import FrameworkError, IndexDataError
+from commeval.index.formulas import FormulaError, parse_formula
+from commeval.index.framework import Framework, load_framework, parse_framework
+from commeval.index.impute import impute
+from commeval.index.normalise import normalise
+from commeval.index.outliers import treat
+from commeval.index.pipeline import Evaluation, evaluate
+from commeval.index.satisfaction import survey_indicators
+from commeval.index.uncertainty import sobol_indices
+from commeval.index.weights import (
+    AHPResult,
+    ConsistencyError,
+    ConsistencyWarning,
+    ahp,
+    combined_weights,
+    critic_weights,
+    entropy_weights,
+    fixed_weights,
+)
+
+__all__ = [
+    "AHPResult",
+    "ConsistencyError",
+    "ConsistencyWarning",
+    "Evaluation",
+    "FormulaError",
+    "Framework",
+    "FrameworkError",
+    "FuzzyResult",
+    "IndexDataError",
+    "ahp",
+    "attained",
+    "attainment_rate",
+    "combined_weights",
+    "compute_indicators",
+    "corr_flags",
+    "critic_weights",
+    "cronbach_alpha",
+    "cronbach_by_group",
+    "entropy_weights",
+    "evaluate",
+    "fixed_weights",
+    "fuzzy_evaluation",
+    "grade",
+    "grey_relational",
+    "impute",
+    "load_framework",
+    "normalise",
+    "parse_formula",
+    "parse_framework",
+    "rank_scores",
+    "sobol_indices",
+    "survey_indicators",
+    "topsis",
+    "treat",
+    "triangular_membership",
+    "weighted_arithmetic",
+    "weighted_geometric",
+]

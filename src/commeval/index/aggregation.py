@@ -16,12 +16,17 @@ import pandas as pd
 GEOMETRIC_FLOOR = 1.0  # on the 0–100 scale: values below are raised to it before taking logs
 
 
-def _prepare(X: pd.DataFrame, weights: pd.Series | Mapping[str, float]):
-    w = pd.Series(weights, dtype=float)
-    missing = [c for c in X.columns if c not in w.index]
-    if missing:
-        raise ValueError(f"weights missing for criteria {missing}")
-    w = w.reindex(X.columns).to_numpy()
+def _prepare(X: pd.DataFrame, weights: pd.Series | pd.DataFrame | Mapping[str, float]):
+    """Values and per-alternative weights renormalised over non-missing cells. ``weights`` is
+    one weight per criterion, or a frame of weights per alternative × criterion."""
+    if isinstance(weights, pd.DataFrame):
+        w = weights.reindex(index=X.index, columns=X.columns).to_numpy(dtype=float)
+    else:
+        w = pd.Series(weights, dtype=float)
+        missing = [c for c in X.columns if c not in w.index]
+        if missing:
+            raise ValueError(f"weights missing for criteria {missing}")
+        w = w.reindex(X.columns).to_numpy()
     if (w < 0).any() or not np.isfinite(w).all():
         raise ValueError("weights must be finite and non-negative")
     x = X.to_numpy(dtype=float)

@@ -1,0 +1,142 @@
+"""Village and community rows → township indicator values, by the framework's formulas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from commeval.index.errors import IndexDataError
+from commeval.index.formulas import Scope, evaluate_formula
+from commeval.index.framework import Framework
+
+
+@dataclass(frozen=True)
+class IndicatorValues:
+    """Raw indicator values of one year: townships × indicators (framework order)."""
+
+    year: int
+    values: pd.DataFrame
+    survey_dependent: tuple[str, ...]
+
+
+def _column(frame: pd.DataFrame, table: str, cache: dict[str, np.ndarray]):
+    def get(name: str) -> np.ndarray:
+        if name not in cache:
+            if name not in frame.columns:
+                raise IndexDataError(f"table {table!r} has no column {name!r}")
+            s = frame[name]
+            if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+                cache[name] = s.to_numpy(dtype=float, na_value=np.nan)
+            else:
+                obj = s.astype(object)
+                cache[name] = obj.where(s.notna(), None).to_numpy()
+        return cache[name]
+
+    return get
+
+
+def townships_of(tables: Mapping[str, pd.DataFrame]) -> pd.Index:
+    """Townships to evaluate: the townships table's rows (in table order)."""
+    if "townships" not in tables or "villages" not in tables:
+        raise IndexDataError("tables need at least 'townships' and 'villages'")
+    towns = pd.Index(tables["townships"]["township"].astype(str), name="township")
+    if towns.empty:
+        raise IndexDataError("the townships table is empty")
+    if towns.has_duplicates:
+        raise IndexDataError(f"duplicate townships: {sorted(set(towns[towns.duplicated()]))}")
+    return towns
+
+
+def make_scope(
+    tables: Mapping[str, pd.DataFrame],
+    year: int,
+    towns: pd.Index,
+    survey: Mapping[str, np.ndarray],
+) -> Scope:
+    """A formula scope over one year's rows, aligned to ``towns``."""
+    rows, codes = {}, {}
+    for table in ("villages", "communities"):
+        frame = tables.get(table)
+        if frame is None:
+            frame = pd.DataFrame({"year": pd.Series([], dtype=int), "township": []})
+        if "year" in frame.columns:
+            frame = frame[frame["year"] == year]
+        rows[table] = _column(frame, table, {})
+        codes[table] = towns.get_indexer(frame["township"].astype(str))
+    tframe = tables["townships"].set_index(tables["townships"]["township"].astype(str))
+    tcache: dict[str, np.ndarray] = {}
+
+    def unit_col(name: str) -> np.ndarray:
+        if name not in tcache:
+            if name not in tframe.columns:
+                raise IndexDataError(f"table 'townships' has no column {name!r}")
+            tcache[name] = tframe[name].reindex(towns).to_numpy(dtype=float, na_value=np.nan)
+        return tcache[name]
+
+    return Scope(len(towns), rows, codes, {}, survey, unit_col)
+
+
+def survey_arrays(survey: pd.DataFrame | None, year: int, towns: pd.Index) -> dict[str, np.ndarray]:
+    """Survey estimates of ``year`` as arrays aligned to ``towns`` (NaN where absent)."""
+    if survey is None or survey.empty:
+        return {}
+    s = survey
+    if "year" in s.columns:
+        s = s[s["year"] == year]
+    wide = s.pivot_table(index="township", columns="indicator", values="estimate", aggfunc="mean")
+    wide.index = wide.index.astype(str)
+    wide = wide.reindex(towns)
+    return {c: wide[c].to_numpy(dtype=float) for c in wide.columns}
+
+
+def survey_dependent(fw: Framework) -> tuple[str, ...]:
+    """Indicators that depend, directly or through references, on survey estimates."""
+    inds = fw.indicators
+    dep: set[str] = set()
+    for name in fw.order:
+        f = inds[name].formula
+        if f.survey_items or (f.refs & dep):
+            dep.add(name)
+    return tuple(n for n in fw.order if n in dep)
+
+
+def evaluate_indicators(
+    fw: Framework, scope: Scope, names: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """Evaluate indicators in dependency order (``names``: only these, others from scope.refs)."""
+    inds = fw.indicators
+    refs = dict(scope.refs)
+    scope = Scope(scope.n_units, scope.rows, scope.codes, refs, scope.survey, scope.unit_columns)
+    out = {}
+    for name in fw.order:
+        if names is not None and name not in names:
+            continue
+        missing = inds[name].formula.survey_items - set(scope.survey)
+        if missing:
+            refs[name] = np.full(scope.n_units, np.nan)
+        else:
+            refs[name] = evaluate_formula(inds[name].formula, scope)
+        out[name] = refs[name]
+    return out
+
+
+def compute_indicators(
+    tables: Mapping[str, pd.DataFrame],
+    fw: Framework,
+    year: int,
+    survey: pd.DataFrame | None = None,
+) -> IndicatorValues:
+    """Raw indicator values of ``year`` for every township, by the framework's formulas.
+    ``survey`` holds per-township survey estimates (see :func:`survey_indicators`)."""
+    towns = townships_of(tables)
+    vil = tables["villages"]
+    if "year" in vil.columns and not (vil["year"] == year).any():
+        raise IndexDataError(f"no village rows for year {year}")
+    scope = make_scope(tables, year, towns, survey_arrays(survey, year, towns))
+    vals = evaluate_indicators(fw, scope)
+    cols = [i.name for d in fw.dimensions for i in d.indicators]
+    frame = pd.DataFrame({c: vals[c] for c in cols}, index=towns)
+    return IndicatorValues(year, frame, survey_dependent(fw))

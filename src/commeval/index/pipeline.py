@@ -1,0 +1,620 @@
+"""The evaluation pipeline: tables + framework → indicators, dimension scores, scores, grades,
+ranks with Monte Carlo intervals, sensitivity and year-on-year change.
+
+Each step is a function of tidy frames; :func:`evaluate` records every step's settings in
+``settings`` so the run can be repeated with changed assumptions
+(``evaluate(tables, fw, settings={**res.settings, "normalisation": {"method": "minmax"}})``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from commeval.index.aggregate import (
+    compute_indicators,
+    evaluate_indicators,
+    make_scope,
+    survey_arrays,
+    survey_dependent,
+    townships_of,
+)
+from commeval.index.aggregation import grey_relational, topsis, triangular_membership
+from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
+from commeval.index.checks import corr_flags, cronbach_by_group
+from commeval.index.composite import effective_weights, hierarchical, membership
+from commeval.index.errors import IndexDataError
+from commeval.index.framework import Framework, load_framework
+from commeval.index.impute import impute
+from commeval.index.normalise import normalise_array
+from commeval.index.outliers import treat
+from commeval.index.satisfaction import survey_indicators
+from commeval.index.uncertainty import MCInputs, SurveyDraws, monte_carlo, rank_summary
+from commeval.index.weights import ahp, combined_weights, critic_weights, entropy_weights
+
+STEP_KEYS = ("imputation", "outliers", "normalisation", "aggregation")
+ALL = "(all)"
+
+
+@dataclass
+class Evaluation:
+    """Results of :func:`evaluate` (tidy frames) and the settings that produced them."""
+
+    indicators: pd.DataFrame
+    dimensions: pd.DataFrame
+    scores: pd.DataFrame
+    change: pd.DataFrame
+    settings: dict[str, Any]
+    sensitivity: pd.DataFrame
+    weights: pd.DataFrame
+    checks: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass
+class _Nominal:
+    year: int
+    towns: pd.Index
+    raw: pd.DataFrame
+    values: pd.DataFrame  # after imputation
+    treated: pd.DataFrame
+    N: np.ndarray
+    target_t: np.ndarray
+    w_ind: np.ndarray
+    w_dim: np.ndarray
+    G: np.ndarray
+    dims: np.ndarray
+    score: np.ndarray
+    records: dict[str, Any]
+    columns: list[str]
+    dim_names: list[str]
+
+
+def resolve_settings(fw: Framework, settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Framework defaults overridden by ``settings`` (step name → method or dict)."""
+    s: dict[str, Any] = {k: dict(v) for k, v in fw.steps.items()}
+    s["uncertainty"] = dict(fw.uncertainty)
+    s["indicator_weights"] = {}
+    s["dimension_weights"] = {}
+    for k, v in (settings or {}).items():
+        if k in STEP_KEYS:
+            s[k] |= {"method": v} if isinstance(v, str) else dict(v)
+        elif k == "uncertainty":
+            s[k] |= dict(v)
+        elif k in ("indicator_weights", "dimension_weights"):
+            s[k] = dict(v)
+    return s
+
+
+# --- weights -----------------------------------------------------------------------------------
+
+
+def _subjective(d, names: list[str], method: str, overrides: Mapping[str, float]) -> pd.Series:
+    if method == "ahp":
+        w = ahp(d.weighting["matrix"], labels=[i.name for i in d.indicators]).weights
+    else:
+        w = pd.Series({i.name: overrides.get(i.name, i.weight) for i in d.indicators}, dtype=float)
+    return w.reindex(names)
+
+
+def _objective(d, names: list[str], kind: str, X: pd.DataFrame) -> pd.Series:
+    sub = X[names].dropna()
+    benefit = {i.name: i.benefit for i in d.indicators}
+    fn = entropy_weights if kind == "entropy" else critic_weights
+    try:
+        return fn(sub, benefit=benefit)
+    except ValueError as exc:
+        raise IndexDataError(f"dimension {d.name!r}: {kind} weights: {exc}") from None
+
+
+def dimension_indicator_weights(
+    fw: Framework, X: pd.DataFrame, overrides: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Indicator weights within each dimension (columns dimension, indicator, method, weight)."""
+    overrides = overrides or {}
+    rows = []
+    for d in fw.dimensions:
+        names = [i.name for i in d.indicators if i.name in X.columns]
+        if not names:
+            continue
+        method = d.weighting["method"]
+        if method in ("fixed", "ahp"):
+            w = _subjective(d, names, method, overrides)
+        elif method in ("entropy", "critic"):
+            w = _objective(d, names, method, X)
+        else:
+            spec = d.weighting
+            w = combined_weights(
+                _subjective(d, names, spec.get("subjective", "fixed"), overrides),
+                _objective(d, names, spec.get("objective", "entropy"), X),
+                rule=spec.get("rule", "additive"),
+                alpha=float(spec.get("alpha", 0.5)),
+            )
+        tot = w.sum()
+        if not tot > 0:
+            raise IndexDataError(f"dimension {d.name!r}: weights sum to 0 over {names}")
+        for n in names:
+            rows.append((d.name, n, method, float(w[n] / tot)))
+    return pd.DataFrame(rows, columns=["dimension", "indicator", "method", "weight"])
+
+
+def dimension_weights(fw: Framework, overrides: Mapping[str, float] | None = None) -> pd.Series:
+    """Weights of the dimensions (fixed, or AHP over dimensions)."""
+    names = [d.name for d in fw.dimensions]
+    if fw.dimension_weighting["method"] == "ahp":
+        w = ahp(fw.dimension_weighting["matrix"], labels=names).weights
+    else:
+        w = pd.Series({d.name: (overrides or {}).get(d.name, d.weight) for d in fw.dimensions})
+    w = w.astype(float)
+    return w / w.sum()
+
+
+# --- the nominal run ---------------------------------------------------------------------------
+
+
+def _nominal(
+    tables: Mapping[str, pd.DataFrame],
+    fw: Framework,
+    year: int,
+    survey: pd.DataFrame | None,
+    s: Mapping[str, Any],
+) -> _Nominal:
+    iv = compute_indicators(tables, fw, year, survey)
+    raw = iv.values
+    inds = fw.indicators
+    dropped = [
+        c for c in raw.columns if raw[c].isna().all() and inds[c].missing == "not_applicable"
+    ]
+    cols = [c for c in raw.columns if c not in dropped]
+    for c in cols:
+        if raw[c].isna().all():
+            hint = (
+                " (no survey estimates: pass survey= or tables['survey'])"
+                if inds[c].formula.survey_items
+                else ""
+            )
+            raise IndexDataError(f"indicator {c!r} is missing for every township in {year}{hint}")
+    X = raw[cols]
+    na_cols = [c for c in cols if inds[c].missing == "not_applicable"]
+    imp = impute(X, s["imputation"]["method"], groups=None, skip=na_cols)
+    values = imp.data
+    o = s["outliers"]
+    tr = treat(
+        values,
+        o["method"],
+        float(o.get("skew", 2.0)),
+        float(o.get("kurtosis", 3.5)),
+        int(o.get("max_points", 5)),
+    )
+    treated = tr.data
+    benefit = np.array([inds[c].benefit for c in cols])
+    target = np.array([inds[c].target for c in cols], dtype=float)
+    # a log-treated indicator's target goes through the same transform
+    target_t = target.copy()
+    for k, c in enumerate(cols):
+        rec = tr.record.iloc[k]
+        if rec["treatment"] == "log":
+            v = values[c].to_numpy(dtype=float)
+            if rec["skew_before"] > 0:
+                target_t[k] = np.log(max(target[k] - np.nanmin(v), 0.0) + 1.0)
+            else:
+                target_t[k] = -np.log(max(np.nanmax(v) - target[k], 0.0) + 1.0)
+    lower = np.array([(inds[c].goalposts or (np.nan, np.nan))[0] for c in cols])
+    upper = np.array([(inds[c].goalposts or (np.nan, np.nan))[1] for c in cols])
+    method = s["normalisation"]["method"]
+    N = normalise_array(treated.to_numpy(dtype=float), method, benefit, target_t, lower, upper)
+
+    wtab = dimension_indicator_weights(fw, treated, s["indicator_weights"])
+    w_ind = wtab.set_index("indicator")["weight"].reindex(cols).to_numpy()
+    dim_names = [d.name for d in fw.dimensions]
+    G = membership([fw.dimension_of[c] for c in cols], dim_names)
+    w_dim = dimension_weights(fw, s["dimension_weights"]).reindex(dim_names).to_numpy()
+    agg = s["aggregation"]
+    within, floor = agg.get("within", "arithmetic"), float(agg.get("floor", 1.0))
+    top = agg["method"]
+    dims, comp = hierarchical(
+        N,
+        w_ind,
+        G,
+        w_dim,
+        within,
+        top if top in ("arithmetic", "geometric") else "arithmetic",
+        floor,
+    )
+    if top in ("topsis", "grey", "fuzzy"):
+        Nf = pd.DataFrame(N, index=raw.index, columns=cols)
+        W = pd.DataFrame(effective_weights(N, w_ind, G, w_dim), index=raw.index, columns=cols)
+        if top == "topsis":
+            comp = 100 * topsis(Nf, W, True, agg.get("normalization", "vector")).to_numpy()
+        elif top == "grey":
+            comp = 100 * grey_relational(Nf, W, True, rho=float(agg.get("rho", 0.5))).to_numpy()
+        else:
+            # B_t = Σ_k W_tk R_tk (weighted-average operator, per-township weights)
+            _, centres = grade_centres(fw)
+            R = triangular_membership(N, centres)
+            B = np.einsum("tk,tkg->tg", W.to_numpy(), np.nan_to_num(R))
+            comp = B @ np.asarray(centres) / B.sum(axis=1)
+    records = {
+        "imputation": imp.record.rename(columns={"unit": "township"}),
+        "outliers": tr.record,
+        "dropped": dropped,
+        "weights": wtab,
+    }
+    return _Nominal(
+        year,
+        raw.index,
+        raw,
+        values,
+        treated,
+        N,
+        target_t,
+        w_ind,
+        w_dim,
+        G,
+        dims,
+        comp,
+        records,
+        cols,
+        dim_names,
+    )
+
+
+def grade_centres(fw: Framework) -> tuple[list[str], list[float]]:
+    """Grades from worst to best with the centres of their score intervals (for fuzzy)."""
+    names = [g for g, _ in fw.grades][::-1]
+    mins = [m for _, m in fw.grades][::-1]
+    uppers = mins[1:] + [100.0]
+    return names, [(lo + hi) / 2 for lo, hi in zip(mins, uppers)]
+
+
+# --- survey sampling error ---------------------------------------------------------------------
+
+
+def _survey_draws(
+    tables: Mapping[str, pd.DataFrame], fw: Framework, nom: _Nominal, survey: pd.DataFrame | None
+) -> SurveyDraws | None:
+    if survey is None or survey.empty:
+        return None
+    dependent = set(survey_dependent(fw))
+    dep = [c for c in nom.columns if c in dependent]
+    if not dep:
+        return None
+    items = sorted(fw.survey_items)
+    towns, year = nom.towns, nom.year
+    sv = survey[survey["year"] == year] if "year" in survey.columns else survey
+    sv = sv[sv["indicator"].isin(items)]
+    base = survey_arrays(sv, year, towns)
+    scope = make_scope(tables, year, towns, base)
+    nominal_raw = evaluate_indicators(fw, scope)
+    refs = {k: v for k, v in nominal_raw.items()}
+    cols = np.array([nom.columns.index(c) for c in dep])
+    X_nom = nom.treated[dep].to_numpy(dtype=float)
+    lo = np.array([0.0 if i.endswith("_top2") else 1.0 for i in items])
+    hi = np.array([1.0 if i.endswith("_top2") else 5.0 for i in items])
+    T = len(towns)
+    if "replicate" in sv.columns:
+        reps = sorted(sv["replicate"].unique())
+        R = np.stack(
+            [
+                np.stack(
+                    [
+                        survey_arrays(sv[sv["replicate"] == r], year, towns).get(
+                            i, np.full(T, np.nan)
+                        )
+                        for i in items
+                    ],
+                    axis=-1,
+                )
+                for r in reps
+            ]
+        )  # (R, T, items)
+        est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
+        R = np.where(np.isnan(R), est_nom, R)
+
+        def values(u: np.ndarray) -> np.ndarray:
+            idx = np.minimum((u[:, 0] * len(reps)).astype(int), len(reps) - 1)
+            return R[idx]
+
+        dim = 1
+    else:
+        wide = sv.pivot_table(index="township", columns="indicator", values=["estimate", "se"])
+        wide.index = wide.index.astype(str)
+        wide = wide.reindex(towns)
+        est = np.stack([wide[("estimate", i)].to_numpy(dtype=float) for i in items], axis=-1)
+        se = np.stack([wide[("se", i)].to_numpy(dtype=float) for i in items], axis=-1)
+        se = np.nan_to_num(se)
+
+        def values(u: np.ndarray) -> np.ndarray:
+            z = norm.ppf(np.clip(u, 1e-12, 1 - 1e-12)).reshape(u.shape[0], T, len(items))
+            return np.clip(est + se * z, lo, hi)
+
+        dim = T * len(items)
+
+    def draw(u: np.ndarray) -> np.ndarray:
+        vals = values(u)  # (c, T, items)
+        sdict = {i: vals[..., j] for j, i in enumerate(items)}
+        sc = make_scope(tables, year, towns, sdict)
+        sc.refs.update(refs)  # type: ignore[attr-defined]
+        out = evaluate_indicators(fw, sc, names=tuple(dep))
+        d = np.stack([out[c] - nominal_raw[c] for c in dep], axis=-1)
+        return X_nom + np.nan_to_num(d)
+
+    return SurveyDraws(cols, dim, draw)
+
+
+# --- evaluate ----------------------------------------------------------------------------------
+
+
+def _survey_estimates(
+    tables: Mapping[str, pd.DataFrame], fw: Framework, survey: pd.DataFrame | None
+) -> tuple[pd.DataFrame | None, str]:
+    if survey is not None:
+        need = {"township", "indicator", "estimate"}
+        if not need <= set(survey.columns):
+            raise IndexDataError(f"survey estimates need columns {sorted(need)}")
+        if "replicate" in survey.columns:
+            return survey, "provided (replicates)"
+        return survey, "provided"
+    if not fw.survey_items:
+        return None, "not used"
+    sdf = tables.get("survey")
+    if sdf is None or sdf.empty:
+        return None, "none"
+    return survey_indicators(sdf, sorted(fw.survey_items)), "survey engine (design-weighted)"
+
+
+def _nominal_estimates(survey: pd.DataFrame | None) -> pd.DataFrame | None:
+    if survey is None or "replicate" not in survey.columns:
+        return survey
+    keys = [c for c in ("township", "year", "indicator") if c in survey.columns]
+    g = survey.groupby(keys, as_index=False)["estimate"]
+    return g.mean()
+
+
+def evaluate(
+    tables: Mapping[str, pd.DataFrame],
+    fw: Framework | None = None,
+    year: int | None = None,
+    survey: pd.DataFrame | None = None,
+    mc_draws: int | None = None,
+    seed: int | None = None,
+    settings: Mapping[str, Any] | None = None,
+    sensitivity: bool = True,
+) -> Evaluation:
+    """Evaluate every township of ``tables`` for ``year`` (default: the latest).
+
+    ``survey``: per-township survey estimates (township, year, indicator, estimate, se) or
+    replicate estimates (plus a ``replicate`` column); None computes them from
+    ``tables["survey"]`` with the survey engine. ``mc_draws`` (default 500, or the value in
+    ``settings``) Monte Carlo draws give rank intervals; 0 skips the uncertainty analysis.
+    """
+    fw = fw or load_framework()
+    s = resolve_settings(fw, settings)
+    unc = s["uncertainty"]
+    if mc_draws is None:
+        mc_draws = int(unc.get("draws", 500))
+    if seed is None:
+        seed = unc.get("seed", 20121)
+    unc["draws"], unc["seed"] = int(mc_draws), seed
+    vil = tables.get("villages")
+    if vil is None:
+        raise IndexDataError("tables need a 'villages' table")
+    years = sorted(int(y) for y in vil["year"].unique())
+    if not years:
+        raise IndexDataError("the villages table is empty")
+    year = years[-1] if year is None else int(year)
+    if year not in years:
+        raise IndexDataError(f"no village rows for year {year}; years present: {years}")
+    towns = townships_of(tables)
+    est, survey_source = _survey_estimates(tables, fw, survey)
+    est_nom = _nominal_estimates(est)
+    nom = _nominal(tables, fw, year, est_nom, s)
+
+    score = pd.Series(nom.score, index=towns, name="score")
+    ranks = rank_scores(score)
+    grades = grade(score, fw.grades)
+    met = attained(
+        nom.values,
+        {c: fw.indicators[c].target for c in nom.columns},
+        {c: fw.indicators[c].benefit for c in nom.columns},
+    )
+    rate = attainment_rate(met)
+
+    scores = pd.DataFrame(
+        {
+            "township": towns.astype(str),
+            "year": year,
+            "score": score.to_numpy(),
+            "grade": grades.to_numpy(),
+            "rank": ranks.to_numpy(),
+            "attainment": rate.to_numpy(),
+        }
+    )
+    sens = pd.DataFrame(columns=["township", "assumption", "first_order", "total"])
+    if mc_draws > 0:
+        inp = MCInputs(
+            X=nom.treated.to_numpy(dtype=float),
+            benefit=np.array([fw.indicators[c].benefit for c in nom.columns]),
+            target=nom.target_t,
+            lower=np.array(
+                [(fw.indicators[c].goalposts or (np.nan, np.nan))[0] for c in nom.columns]
+            ),
+            upper=np.array(
+                [(fw.indicators[c].goalposts or (np.nan, np.nan))[1] for c in nom.columns]
+            ),
+            w_ind=nom.w_ind,
+            G=nom.G,
+            w_dim=nom.w_dim,
+            within=s["aggregation"].get("within", "arithmetic"),
+            floor=float(s["aggregation"].get("floor", 1.0)),
+            normalisations=tuple(unc["normalisations"]),
+            aggregations=tuple(unc["aggregations"]),
+            weight_noise=float(unc["weight_noise"]),
+            survey=_survey_draws(tables, fw, nom, est) if unc.get("survey_error", True) else None,
+        )
+        mc = monte_carlo(inp, mc_draws, seed, ranks.to_numpy(), sensitivity)
+        rs = rank_summary(mc.ranks)
+        scores = pd.concat([scores, rs], axis=1)
+        sens = _sensitivity_frame(mc, towns)
+    else:
+        scores["rank_median"] = scores["rank"].astype(float)
+        scores["rank_low"] = scores["rank"]
+        scores["rank_high"] = scores["rank"]
+
+    indicators = _indicator_frame(fw, nom, met)
+    dimensions = _dimension_frame(fw, nom)
+    change = pd.DataFrame(
+        columns=[
+            "township",
+            "year",
+            "previous_year",
+            "measure",
+            "kind",
+            "previous",
+            "current",
+            "change",
+        ]
+    )
+    if year - 1 in years:
+        try:
+            prev = _nominal(tables, fw, year - 1, est_nom, s)
+        except IndexDataError:
+            prev = None
+        if prev is not None:
+            change = _change_frame(fw, nom, prev)
+
+    groups = {d: [c for c in cols if c in nom.columns] for d, cols in fw.groups().items()}
+    checks = {
+        "corr_flags_low": corr_flags(nom.treated, groups, threshold=-0.4, kind="low"),
+        "corr_flags_high": corr_flags(nom.treated, groups, threshold=0.9, kind="high"),
+        "cronbach": cronbach_by_group(nom.treated, {g: c for g, c in groups.items() if c}),
+    }
+    out_settings = {
+        "framework": {"name": fw.name, "version": fw.version, "source": fw.source},
+        "year": year,
+        **{k: copy.deepcopy(s[k]) for k in STEP_KEYS},
+        "uncertainty": copy.deepcopy(unc),
+        "indicator_weights": nom.records["weights"].set_index("indicator")["weight"].to_dict(),
+        "dimension_weights": dict(zip(nom.dim_names, map(float, nom.w_dim))),
+        "weighting": {d.name: d.weighting["method"] for d in fw.dimensions},
+        "dimension_weighting": fw.dimension_weighting["method"],
+        "survey": survey_source,
+        "not_applicable_dropped": list(nom.records["dropped"]),
+        "records": {"imputation": nom.records["imputation"], "outliers": nom.records["outliers"]},
+    }
+    return Evaluation(
+        indicators, dimensions, scores, change, out_settings, sens, nom.records["weights"], checks
+    )
+
+
+def _sensitivity_frame(mc, towns: pd.Index) -> pd.DataFrame:
+    rows = []
+    if mc.sensitivity_summary:
+        for g, (s1, st) in mc.sensitivity_summary.items():
+            rows.append(
+                {"township": ALL, "assumption": g, "first_order": float(s1), "total": float(st)}
+            )
+    parts = [pd.DataFrame(rows)]
+    for g, (s1, st) in (mc.sensitivity or {}).items():
+        parts.append(
+            pd.DataFrame(
+                {"township": towns.astype(str), "assumption": g, "first_order": s1, "total": st}
+            )
+        )
+    out = (
+        pd.concat([p for p in parts if not p.empty], ignore_index=True)
+        if any(not p.empty for p in parts)
+        else pd.DataFrame(columns=["township", "assumption", "first_order", "total"])
+    )
+    return out
+
+
+def _indicator_frame(fw: Framework, nom: _Nominal, met: pd.DataFrame) -> pd.DataFrame:
+    inds = fw.indicators
+    T, K = len(nom.towns), len(nom.columns)
+    vals = nom.values.to_numpy(dtype=float)
+    district_mean = (
+        np.nanmean(np.where(np.isnan(vals), np.nan, vals), axis=0) if T else np.full(K, np.nan)
+    )
+    imputed = set(
+        map(tuple, nom.records["imputation"][["township", "indicator"]].to_numpy().tolist())
+    )
+    towns = np.repeat(nom.towns.astype(str).to_numpy(), K)
+    cols = np.tile(np.array(nom.columns, dtype=object), T)
+    return pd.DataFrame(
+        {
+            "township": towns,
+            "year": nom.year,
+            "dimension": [inds[c].dimension for c in cols],
+            "indicator": cols,
+            "label": [inds[c].label for c in cols],
+            "unit": [inds[c].unit for c in cols],
+            "value": vals.ravel(),
+            "target": np.tile([inds[c].target for c in nom.columns], T),
+            "attained": met.to_numpy().ravel(),
+            "normalised": nom.N.ravel(),
+            "district_mean": np.tile(district_mean, T),
+            "applicable": ~np.isnan(nom.N.ravel()),
+            "imputed": [(t, c) in imputed for t, c in zip(towns, cols)],
+        }
+    )
+
+
+def _dimension_frame(fw: Framework, nom: _Nominal) -> pd.DataFrame:
+    labels = {d.name: d.label for d in fw.dimensions}
+    T, D = nom.dims.shape
+    return pd.DataFrame(
+        {
+            "township": np.repeat(nom.towns.astype(str).to_numpy(), D),
+            "year": nom.year,
+            "dimension": np.tile(nom.dim_names, T),
+            "label": np.tile([labels[d] for d in nom.dim_names], T),
+            "score": nom.dims.ravel(),
+            "applicable": ~np.isnan(nom.dims.ravel()),
+        }
+    )
+
+
+def _change_frame(fw: Framework, cur: _Nominal, prev: _Nominal) -> pd.DataFrame:
+    towns = cur.towns.astype(str)
+    parts = []
+    sc, sp = pd.Series(cur.score, index=towns), pd.Series(prev.score, index=prev.towns.astype(str))
+    rc, rp = rank_scores(sc), rank_scores(sp)
+    for measure, kind, c, p in (
+        ("score", "score", sc, sp),
+        ("rank", "rank", rc.astype(float), rp.astype(float)),
+    ):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "township": towns,
+                    "measure": measure,
+                    "kind": kind,
+                    "previous": p.reindex(towns).to_numpy(dtype=float),
+                    "current": c.to_numpy(dtype=float),
+                }
+            )
+        )
+    for c in cur.columns:
+        pv = prev.values[c] if c in prev.values.columns else pd.Series(np.nan, index=prev.towns)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "township": towns,
+                    "measure": c,
+                    "kind": "indicator",
+                    "previous": pv.reindex(cur.towns).to_numpy(dtype=float),
+                    "current": cur.values[c].to_numpy(dtype=float),
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(1, "year", cur.year)
+    out.insert(2, "previous_year", prev.year)
+    out["change"] = out["current"] - out["previous"]
+    return out
