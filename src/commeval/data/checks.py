@@ -25,6 +25,7 @@ from commeval.data.privacy import REDACTED, find_personal, redact
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
 from commeval.data.rules import Located, plausibility, references, unique_key
 
+MAY_BE_EMPTY = {"communities"}  # a district may have no new residential community yet
 _SPLIT = re.compile(r"[┋|,;、/]")
 
 
@@ -91,7 +92,11 @@ def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = 
         del data
         probs.append(P.frame(raw.problems))
         if len(raw.data) == 0:
-            continue
+            sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
+            probs.append(
+                P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
+                               sheet=raw.sheet, row=raw.header_row or None)])
+            )  # fmt: skip
         loc, tprobs, personal = _check_table(c[table], raw, cb)
         probs.append(tprobs)
         dropped[table] = personal

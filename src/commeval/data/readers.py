@@ -301,7 +301,7 @@ def _finish(
     frame: pd.DataFrame, headers: list[str], rows: np.ndarray, name: str, sheet: str,
     header_row: int, enc: str | None, fmt: str, problems: list[dict[str, Any]],
 ) -> RawFrame:  # fmt: skip
-    """Drop wholly empty rows, turn empty strings into None, report header-only files."""
+    """Drop wholly empty rows."""
     if len(frame.columns):
         empty = np.ones(len(frame), dtype=bool)
         for c in frame.columns:
@@ -310,17 +310,6 @@ def _finish(
         if empty.any():
             frame = frame.loc[~empty].reset_index(drop=True)
             rows = rows[~empty]
-    if len(frame) == 0:
-        problems.append(
-            P.one(
-                P.ERROR,
-                "no_data_rows",
-                "文件只有表头，没有数据行",
-                file=name,
-                sheet=sheet,
-                row=header_row,
-            )
-        )
     return RawFrame(frame, headers, rows, name, sheet, header_row, enc, fmt, problems=problems)
 
 
