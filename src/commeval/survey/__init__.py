@@ -4,6 +4,23 @@
 estimators return tidy pandas DataFrames. See docs/survey.md.
 """
 
+from .crosstab import CrosstabResult, RaoScottTest
 from .design import SurveyDesign
+from .estimators import compare_domains
+from .glm import GLMResult
+from .likert import likert_summary, multiple_response
+from .reliability import AlphaResult, cronbach_alpha
+from .replicate import ReplicateDesign
 
-__all__ = ["SurveyDesign"]
+__all__ = [
+    "AlphaResult",
+    "CrosstabResult",
+    "GLMResult",
+    "RaoScottTest",
+    "ReplicateDesign",
+    "SurveyDesign",
+    "compare_domains",
+    "cronbach_alpha",
+    "likert_summary",
+    "multiple_response",
+]

@@ -166,18 +166,26 @@ def _within_parent(T: np.ndarray, stage: Stage, scale: np.ndarray, full: bool, l
         c = np.where(n_u > 1, scale[stage.parent] * n_u / (n_u - 1), 0.0)
     single = n_u == 1
     if single.any() and lonely == "adjust":
-        grand = T.sum(axis=0) / T.shape[0]
-        D[single] = T[single] - grand
+        # a lonely PSU is centred at zero, the population mean of the scores (R's "adjust")
+        D[single] = T[single]
         c[single] = scale[stage.parent][single]
     if full:
         V = (D * c[:, None]).T @ D
     else:
         V = (c[:, None] * D * D).sum(axis=0)
-    if lonely == "average":
-        n_single = int(np.sum((stage.n_in_parent == 1) & (stage.frac < 1)))
-        n_strata = stage.n_parent
-        if n_single and n_strata > n_single:
-            V = V * n_strata / (n_strata - n_single)
+    if lonely == "average" and single.any():
+        # variance scaled by strata / strata with >1 PSU, counting only strata that the
+        # estimate's domain reaches (R drops strata without rows when subsetting)
+        nz = T != 0
+        if full:
+            nz = nz.any(axis=1, keepdims=True)
+        present = (np.asarray(stage.parent_indicator @ nz.astype(float)) > 0).astype(float)
+        lonely_strata = ((stage.n_in_parent == 1) & (stage.frac < 1)).astype(float)
+        n_present = present.sum(axis=0)
+        n_ok = n_present - lonely_strata @ present
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(n_ok > 0, n_present / n_ok, np.nan)
+        V = V * (factor[0] if full else factor)
     return V
 
 

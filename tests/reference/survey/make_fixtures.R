@@ -176,8 +176,9 @@ for (nm in names(designs)) {
 }
 
 # naive domain: subsetting the data before building the design (the classic bug)
-naive <- svydesign(id = ~dnum, weights = ~pw, data = subset(apiclus1, sch.wide == "Yes"), fpc = ~fpc)
+naive <- svydesign(id = ~dnum, weights = ~pw, data = subset(apiclus1, stype == "H"), fpc = ~fpc)
 add_stat("clus1:naive_subset", svymean(~api00, naive), "api00")
+add_stat("clus1:subsetH", svymean(~api00, subset(designs$clus1, stype == "H")), "api00")
 
 # lonely PSUs
 for (opt in c("remove", "adjust", "certainty", "average")) {

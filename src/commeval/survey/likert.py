@@ -1,0 +1,93 @@
+"""Questionnaire summaries: Likert items and multiple-response (0/1) option sets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .design import _as_list, numeric_column
+from .results import concat
+
+
+def likert_summary(
+    design,
+    items: str | Sequence[str],
+    by: str | Sequence[str] | None = None,
+    dont_know: float | None = 9,
+    min_n: int = 30,
+    scale: Sequence[int] = (1, 2, 3, 4, 5),
+    top: Sequence[int] = (4, 5),
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Per item x domain: share of each category, mean score and top-2-box share among valid
+    answers (``dont_know`` treated as missing), plus the ``dont_know`` share among all answers.
+
+    Shares use logit CIs (R ``svyciprop``), the mean a normal CI (``svymean``). The column
+    ``statistic`` is "share" (with ``level`` = category), "mean", "top2" or "dont_know".
+    """
+    frames = []
+    for item in _as_list(items):
+        x = numeric_column(design.data, item)
+        answered = ~np.isnan(x)
+        dk = answered & (x == dont_know) if dont_know is not None else np.zeros_like(answered)
+        valid = answered & ~dk
+        bad = valid & ~np.isin(x, list(scale))
+        if bad.any():
+            raise ValueError(
+                f"likert item {item!r}: {int(bad.sum())} rows hold values outside {list(scale)}"
+                f" and the don't-know code {dont_know}"
+            )
+        tmp = design.data.assign(
+            __cat=np.where(valid, x, np.nan),
+            __top=np.where(valid, np.isin(x, list(top)).astype(float), np.nan),
+            __dk=np.where(answered, dk.astype(float), np.nan),
+        )
+        d = design._derive()
+        d.data = tmp
+        sub = d.subset(valid)
+        share = sub.proportion("__cat", by=by, level=level, min_n=min_n)
+        # all scale points, also those nobody chose
+        share["statistic"] = "share"
+        share["level"] = share["level"].astype(int)
+        mean = sub.mean("__cat", by=by, level=level, min_n=min_n)
+        mean["statistic"] = "mean"
+        top2 = sub.proportion("__top", by=by, level=level, min_n=min_n)
+        top2 = top2[top2["level"] == 1.0].assign(statistic="top2")
+        dkf = d.subset(answered).proportion("__dk", by=by, level=level, min_n=min_n)
+        if dont_know is not None:
+            dkf = dkf[dkf["level"] == 1.0].assign(statistic="dont_know")
+        else:
+            dkf = dkf.iloc[:0]
+        for f in (mean, top2, dkf):
+            f["level"] = pd.NA
+        out = concat([share, mean, top2, dkf])
+        out["variable"] = item
+        frames.append(out)
+    out = concat(frames)
+    cols = ["variable"] + _as_list(by) + ["statistic", "level"]
+    rest = [c for c in out.columns if c not in cols]
+    return out[cols + rest].reset_index(drop=True)
+
+
+def multiple_response(
+    design,
+    option_columns: Sequence[str],
+    by: str | Sequence[str] | None = None,
+    min_n: int | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Share of respondents choosing each 0/1 option (among those with a non-missing value),
+    with logit CIs as R ``svyciprop``. One row per option x domain."""
+    frames = []
+    for opt in option_columns:
+        x = numeric_column(design.data, opt)
+        ok = ~np.isnan(x)
+        bad = ok & ~np.isin(x, [0, 1])
+        if bad.any():
+            raise ValueError(f"option column {opt!r}: {int(bad.sum())} rows are not 0/1")
+        p = design.subset(ok).proportion(opt, by=by, level=level, min_n=min_n)
+        p = p[p["level"] == 1].drop(columns="level")
+        frames.append(p)
+    return concat(frames).reset_index(drop=True)
