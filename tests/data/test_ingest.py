@@ -91,3 +91,18 @@ def test_partial_processed_set_is_detected(raw_dir, tmp_path):
     (out / "villages.parquet").write_bytes(b"PAR1 broken")
     with pytest.raises(ProcessedDataError, match="哈希"):
         load_processed(out)
+
+
+def test_pandera_guard_reports_contract_violations(raw_dir, tmp_path):
+    from commeval.data.ingest import schema_problems
+
+    result = ingest(raw_dir, tmp_path / "p")
+    assert schema_problems(result.tables).empty
+    bad = dict(result.tables)
+    s = bad["survey"].copy()
+    s.loc[0, "age"] = 7
+    s.loc[1, "sat_overall"] = 7
+    bad["survey"] = s
+    p = schema_problems(bad)
+    assert set(p["field"]) == {"age", "sat_overall"}
+    assert (p["severity"] == "error").all()

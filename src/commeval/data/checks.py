@@ -352,6 +352,14 @@ def _split_multi(
                     bad[i] = True
                 else:
                     table[i, fields.index(fname)] = 1.0
+        u_missing = np.array([str(u).strip() in cb.missing_values for u in uniq] + [True])
+        skipped = u_missing[codes]
+        if skipped.any() and any(t.fields[f].required for f in fields):
+            probs.append(
+                P.cells(skipped, severity=P.ERROR, rule="required", message="多选题未作答（必填）",
+                        file=raw.file, sheet=raw.sheet, rows=raw.rows, column=header, field="",
+                        values=col)
+            )  # fmt: skip
         rows_bad = bad[codes]
         if rows_bad.any():
             probs.append(

@@ -91,8 +91,6 @@ class Codebook:
         h = norm_header(header)
         if h in self.ignore_headers:
             return HeaderMatch("ignore")
-        if h in self.personal_headers:
-            return HeaderMatch("personal")
         found = self._lookup(table, h)
         if found:
             return found

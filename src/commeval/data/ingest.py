@@ -19,7 +19,7 @@ from commeval.data.codebook import Codebook
 from commeval.data.contract import contract
 from commeval.data.privacy import load_salt, pseudonymise
 from commeval.data.processed import write_processed
-from commeval.data.schema import cast_table
+from commeval.data.schema import cast_table, pandera_schema
 
 
 class IngestError(Exception):
@@ -65,6 +65,9 @@ def ingest(
         if name == "survey" and "respondent_id" in df:
             df["respondent_id"] = pseudonymise(df["respondent_id"], load_salt(salt_path))
         tables[name] = cast_table(df, c[name])
+    guard = schema_problems(tables)
+    if P.has_errors(guard):
+        raise IngestError(P.concat([checked.problems, guard]))
     manifest = write_processed(
         tables,
         processed_dir,
@@ -77,3 +80,23 @@ def ingest(
         },
     )
     return IngestResult(tables, checked.problems, checked.sources, checked.dataset, manifest)
+
+
+def schema_problems(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Final guard before writing: each canonical table against the contract's pandera schema
+    (dtypes, ranges, allowed values, unique keys). The rule layer should have caught everything;
+    a failure here is reported like any other problem and nothing is written."""
+    from pandera.errors import SchemaErrors
+
+    rows = []
+    for name, df in tables.items():
+        try:
+            pandera_schema(name).validate(df, lazy=True)
+        except SchemaErrors as e:
+            for fc in e.failure_cases.head(1000).itertuples():
+                rows.append(
+                    P.one(P.ERROR, "schema", f"处理后的表 {name} 不符合数据约定：{fc.check}",
+                          file=f"{name}.parquet", field=str(fc.column or ""),
+                          value=fc.failure_case)
+                )  # fmt: skip
+    return P.frame(rows)
