@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from commeval.index.aggregate import (
     compute_indicators,
@@ -30,6 +29,7 @@ from commeval.index.attainment import attained, attainment_rate, grade, rank_sco
 from commeval.index.checks import corr_flags, cronbach_by_group
 from commeval.index.composite import effective_weights, hierarchical, membership
 from commeval.index.errors import IndexDataError
+from commeval.index.formulas import Scope
 from commeval.index.framework import Framework, load_framework
 from commeval.index.impute import impute
 from commeval.index.normalise import normalise_array
@@ -291,12 +291,12 @@ def _survey_draws(
     base = survey_arrays(sv, year, towns)
     scope = make_scope(tables, year, towns, base)
     nominal_raw = evaluate_indicators(fw, scope)
-    refs = {k: v for k, v in nominal_raw.items()}
     cols = np.array([nom.columns.index(c) for c in dep])
     X_nom = nom.treated[dep].to_numpy(dtype=float)
     lo = np.array([0.0 if i.endswith("_top2") else 1.0 for i in items])
     hi = np.array([1.0 if i.endswith("_top2") else 5.0 for i in items])
     T = len(towns)
+    est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
     if "replicate" in sv.columns:
         reps = sorted(sv["replicate"].unique())
         R = np.stack(
@@ -312,39 +312,37 @@ def _survey_draws(
                 )
                 for r in reps
             ]
-        )  # (R, T, items)
-        est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
+        )  # (replicates, T, items)
         R = np.where(np.isnan(R), est_nom, R)
 
         def values(u: np.ndarray) -> np.ndarray:
-            idx = np.minimum((u[:, 0] * len(reps)).astype(int), len(reps) - 1)
-            return R[idx]
+            return R[np.minimum((u[:, 0] * len(reps)).astype(int), len(reps) - 1)]
 
-        dim = 1
     else:
-        wide = sv.pivot_table(index="township", columns="indicator", values=["estimate", "se"])
+        if "se" not in sv.columns:
+            return None
+        wide = sv.pivot_table(index="township", columns="indicator", values="se")
         wide.index = wide.index.astype(str)
-        wide = wide.reindex(towns)
-        est = np.stack([wide[("estimate", i)].to_numpy(dtype=float) for i in items], axis=-1)
-        se = np.stack([wide[("se", i)].to_numpy(dtype=float) for i in items], axis=-1)
-        se = np.nan_to_num(se)
+        wide = wide.reindex(index=towns, columns=items)
+        se = np.nan_to_num(wide.to_numpy(dtype=float))
 
         def values(u: np.ndarray) -> np.ndarray:
-            z = norm.ppf(np.clip(u, 1e-12, 1 - 1e-12)).reshape(u.shape[0], T, len(items))
-            return np.clip(est + se * z, lo, hi)
-
-        dim = T * len(items)
+            # each uniform seeds one draw of the whole vector of survey estimates
+            seeds = (u[:, 0] * 2**63).astype(np.uint64)
+            z = np.stack(
+                [np.random.default_rng(int(sd)).standard_normal((T, len(items))) for sd in seeds]
+            )
+            return np.clip(est_nom + se * z, lo, hi)
 
     def draw(u: np.ndarray) -> np.ndarray:
         vals = values(u)  # (c, T, items)
         sdict = {i: vals[..., j] for j, i in enumerate(items)}
-        sc = make_scope(tables, year, towns, sdict)
-        sc.refs.update(refs)  # type: ignore[attr-defined]
+        sc = Scope(scope.n_units, scope.rows, scope.codes, nominal_raw, sdict, scope.unit_columns)
         out = evaluate_indicators(fw, sc, names=tuple(dep))
         d = np.stack([out[c] - nominal_raw[c] for c in dep], axis=-1)
         return X_nom + np.nan_to_num(d)
 
-    return SurveyDraws(cols, dim, draw)
+    return SurveyDraws(cols, 1, draw)
 
 
 # --- evaluate ----------------------------------------------------------------------------------

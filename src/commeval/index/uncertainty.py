@@ -20,9 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
-from commeval.index.composite import hierarchical
 from commeval.index.normalise import normalise_array
 
 
@@ -47,7 +45,8 @@ def sobol_indices(
 class SurveyDraws:
     """How survey sampling error enters: ``cols`` are indicator positions that depend on the
     survey; ``dim`` uniform factors per draw; ``draw(u)`` maps (c, dim) uniforms to the values
-    of those indicators, shape (c, T, len(cols))."""
+    of those indicators, shape (c, T, len(cols)). (One uniform can seed a whole vector of
+    normal draws: the group is then that vector.)"""
 
     cols: np.ndarray
     dim: int
@@ -99,7 +98,51 @@ def groups_of(inp: MCInputs) -> dict[str, int]:
     return g
 
 
-def _run(inp: MCInputs, f: Mapping[str, np.ndarray], c: int) -> np.ndarray:
+class _Cache:
+    """Per-run constants: the nominal normalisation of every alternative (NaN → 0) and the
+    applicability mask."""
+
+    def __init__(self, inp: MCInputs) -> None:
+        self.mask = ~np.isnan(inp.X)
+        self.maskf = self.mask.astype(float)
+        self.norm = {
+            m: np.nan_to_num(
+                normalise_array(inp.X, m, inp.benefit, inp.target, inp.lower, inp.upper)
+            )
+            for m in inp.normalisations
+        }
+
+
+def _choice(f: Mapping[str, np.ndarray], key: str, n_alt: int, c: int) -> np.ndarray:
+    if key not in f:
+        return np.zeros(c, dtype=int)
+    return np.minimum((f[key][:, 0] * n_alt).astype(int), n_alt - 1)
+
+
+def _composite(v0, maskf, w_ind, G, w_dim, within, across, floor) -> np.ndarray:
+    """Batched hierarchical composite: v0 (c, T, K) with NaN → 0, maskf (T, K)."""
+    Gw = w_ind[:, :, None] * G[None]  # (c, K, D)
+    den = maskf @ Gw  # (c, T, D)
+    if within == "arithmetic":
+        num = v0 @ Gw
+    else:
+        num = np.log(np.maximum(np.where(maskf > 0, v0, 1.0), floor)) @ Gw
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dims = num / den
+    if within == "geometric":
+        dims = np.exp(dims)
+    ok = den > 0
+    V = ok * w_dim[:, None, :]
+    vs = V.sum(axis=2)
+    if across == "arithmetic":
+        comp = np.where(ok, dims, 0.0).__mul__(V).sum(axis=2) / vs
+    else:
+        lv = np.log(np.maximum(np.where(ok, dims, 1.0), floor))
+        comp = np.exp((lv * V).sum(axis=2) / vs)
+    return comp
+
+
+def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> np.ndarray:
     """Composite scores (c, T) for c draws of uniform factors ``f``."""
     T, K = inp.X.shape
     delta = inp.weight_noise
@@ -110,21 +153,8 @@ def _run(inp: MCInputs, f: Mapping[str, np.ndarray], c: int) -> np.ndarray:
     else:
         w_ind = np.broadcast_to(inp.w_ind, (c, K))
         w_dim = np.broadcast_to(inp.w_dim, (c, len(inp.w_dim)))
-    n_idx = (
-        np.minimum(
-            (f["normalisation"][:, 0] * len(inp.normalisations)).astype(int),
-            len(inp.normalisations) - 1,
-        )
-        if "normalisation" in f
-        else np.zeros(c, dtype=int)
-    )
-    a_idx = (
-        np.minimum(
-            (f["aggregation"][:, 0] * len(inp.aggregations)).astype(int), len(inp.aggregations) - 1
-        )
-        if "aggregation" in f
-        else np.zeros(c, dtype=int)
-    )
+    n_idx = _choice(f, "normalisation", len(inp.normalisations), c)
+    a_idx = _choice(f, "aggregation", len(inp.aggregations), c)
     sv = inp.survey
     xs = sv.draw(f["survey"]) if (sv is not None and "survey" in f) else None
     scores = np.empty((c, T))
@@ -132,41 +162,55 @@ def _run(inp: MCInputs, f: Mapping[str, np.ndarray], c: int) -> np.ndarray:
         sel_m = n_idx == m_i
         if not sel_m.any():
             continue
-        base = normalise_array(inp.X, method, inp.benefit, inp.target, inp.lower, inp.upper)
-        N = np.broadcast_to(base, (int(sel_m.sum()), T, K)).copy()
+        rows_m = np.flatnonzero(sel_m)
+        v0 = np.broadcast_to(cache.norm[method], (len(rows_m), T, K))
         if xs is not None:
+            v0 = v0.copy()
             cols = sv.cols
-            N[:, :, cols] = normalise_array(
-                xs[sel_m],
-                method,
-                inp.benefit[cols],
-                inp.target[cols],
-                inp.lower[cols],
-                inp.upper[cols],
+            v0[:, :, cols] = np.nan_to_num(
+                normalise_array(
+                    xs[sel_m],
+                    method,
+                    inp.benefit[cols],
+                    inp.target[cols],
+                    inp.lower[cols],
+                    inp.upper[cols],
+                )
             )
         for a_i, agg in enumerate(inp.aggregations):
-            sel_a = a_idx[sel_m] == a_i
+            sel_a = a_idx[rows_m] == a_i
             if not sel_a.any():
                 continue
-            rows = np.flatnonzero(sel_m)[sel_a]
-            _, comp = hierarchical(
-                N[sel_a], w_ind[rows], inp.G, w_dim[rows], inp.within, agg, inp.floor
+            rows = rows_m[sel_a]
+            scores[rows] = _composite(
+                v0[sel_a], cache.maskf, w_ind[rows], inp.G, w_dim[rows], inp.within, agg, inp.floor
             )
-            scores[rows] = comp
     return scores
 
 
-def _evaluate(inp: MCInputs, sample: Mapping[str, np.ndarray], chunk: int) -> np.ndarray:
+def _evaluate(inp: MCInputs, cache: _Cache, sample: Mapping[str, np.ndarray], chunk: int):
     n = next(iter(sample.values())).shape[0] if sample else 0
     out = np.empty((n, inp.X.shape[0]))
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
-        out[start:stop] = _run(inp, {k: v[start:stop] for k, v in sample.items()}, stop - start)
+        part = {k: v[start:stop] for k, v in sample.items()}
+        out[start:stop] = _run(inp, cache, part, stop - start)
     return out
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
-    return rankdata(-np.round(scores, 10), axis=1, method="min").astype(np.float32)
+    """Ranks per row, 1 = highest score, ties share the best rank (``min``)."""
+    s = -np.round(scores, 10)
+    order = np.argsort(s, axis=1, kind="stable")
+    srt = np.take_along_axis(s, order, axis=1)
+    n = s.shape[1]
+    pos = np.broadcast_to(np.arange(n), s.shape)
+    new = np.ones(s.shape, dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    ranks = np.empty(s.shape, dtype=np.float32)
+    np.put_along_axis(ranks, order, (start + 1).astype(np.float32), axis=1)
+    return ranks
 
 
 def monte_carlo(
@@ -181,18 +225,19 @@ def monte_carlo(
     groups = groups_of(inp)
     T, K = inp.X.shape
     chunk = max(1, int(3_000_000 // max(T * K, 1)))
+    cache = _Cache(inp)
     A = {g: rng.random((n, d)) for g, d in groups.items()}
-    sA = _evaluate(inp, A, chunk)
+    sA = _evaluate(inp, cache, A, chunk)
     rA = _ranks(sA)
     sens = summary = None
     if sensitivity and groups and n >= 2:
         B = {g: rng.random((n, d)) for g, d in groups.items()}
-        rB = _ranks(_evaluate(inp, B, chunk))
+        rB = _ranks(_evaluate(inp, cache, B, chunk))
         rAB = {}
         for g in groups:
             AB = dict(A)
             AB[g] = B[g]
-            rAB[g] = _ranks(_evaluate(inp, AB, chunk))
+            rAB[g] = _ranks(_evaluate(inp, cache, AB, chunk))
         sens = sobol_indices(rA, rB, rAB)
         if nominal_ranks is not None:
             nom = np.asarray(nominal_ranks, dtype=np.float32)
