@@ -243,9 +243,10 @@ def parse_framework(doc: Any, source: str = "<framework>") -> Framework:  # noqa
     if not isinstance(grades_doc, dict) or len(grades_doc) < 2:
         raise FrameworkError(source, "grades", grades_doc, "needs ≥ 2 grades: {name: min score}")
     grades = [(str(g), _num(source, f"grades.{g}", v)) for g, v in grades_doc.items()]
+    grades.sort(key=lambda g: -g[1])  # best first
     mins = [m for _, m in grades]
-    if any(b >= a for a, b in zip(mins, mins[1:])):
-        raise FrameworkError(source, "grades", grades_doc, "cut-offs must decrease strictly")
+    if len(set(mins)) != len(mins):
+        raise FrameworkError(source, "grades", grades_doc, "cut-offs must be distinct")
 
     steps = {k: dict(v) for k, v in DEFAULT_STEPS.items()}
     sdoc = doc.get("steps") or {}
