@@ -1,0 +1,110 @@
+"""Report charts (matplotlib). Each function returns a Figure; labels in Chinese through the
+bundled CJK font, units on the axes, sized for A4 print."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib import pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
+
+from commeval.report.style import ACCENT, BAD, GOOD, MUTED, use_report_style
+
+WIDTH = 7.0  # inches; fits an A4 page with margins
+
+
+def dimension_bars(dimensions: pd.DataFrame, township: str) -> plt.Figure:
+    """Dimension scores of a township against the district average (horizontal bars)."""
+    use_report_style()
+    dims = dimensions.iloc[::-1]
+    y = np.arange(len(dims))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.42 * len(dims) + 1.0))
+    ax.barh(y + 0.2, dims["score"], height=0.38, color=ACCENT, label=township)
+    ax.barh(y - 0.2, dims["district_mean"], height=0.38, color=MUTED, label="全区平均")
+    for yi, v in zip(y, dims["score"], strict=True):
+        ax.text(v + 1, yi + 0.2, f"{v:.1f}", va="center", fontsize=8)
+    ax.set_yticks(y, dims["label"])
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("维度得分（0–100分）")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(f"{township}各维度得分与全区平均")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
+    """Weighted mean satisfaction per item with 95 % CIs; small cells are left out."""
+    use_report_style()
+    ok = items[~items["small_cell"]].iloc[::-1]
+    y = np.arange(len(ok))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.4 * max(len(ok), 1) + 1.0))
+    err = np.vstack([ok["mean"] - ok["mean_low"], ok["mean_high"] - ok["mean"]])
+    ax.errorbar(ok["mean"], y, xerr=err, fmt="o", color=ACCENT, capsize=3, label=township)
+    if "district_mean" in ok:
+        ax.scatter(
+            ok["district_mean"], y, marker="|", s=120, color=BAD, label="区内其他乡镇", zorder=3
+        )
+    ax.set_yticks(y, ok["label"])
+    ax.set_xlim(1, 5)
+    ax.set_xticks([1, 2, 3, 4, 5], ["1 很不满意", "2", "3 一般", "4", "5 非常满意"])
+    ax.set_xlabel("加权平均分（1–5分），误差线为95%置信区间")
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.set_title(f"{township}群众满意度")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def rank_intervals(scores: pd.DataFrame, highlight: str | None = None) -> plt.Figure:
+    """Scores of all townships with their Monte Carlo 90 % rank intervals."""
+    use_report_style()
+    s = scores.sort_values("rank", ascending=False)
+    y = np.arange(len(s))
+    fig, (ax1, ax2) = plt.subplots(
+        1, 2, figsize=(WIDTH, 0.32 * len(s) + 1.2), sharey=True, gridspec_kw={"wspace": 0.08}
+    )
+    colors = [BAD if t == highlight else ACCENT for t in s["township"]]
+    ax1.barh(y, s["score"], color=colors, height=0.6)
+    ax1.set_xlim(0, 100)
+    ax1.set_xlabel("综合得分（0–100分）")
+    ax1.set_yticks(y, s["township"])
+    ax1.grid(axis="y", visible=False)
+    low, high = s["rank_low"].to_numpy(), s["rank_high"].to_numpy()
+    ax2.hlines(y, low, high, color=MUTED, linewidth=4)
+    ax2.scatter(s["rank"], y, color=colors, zorder=3, s=18)
+    ax2.set_xlim(len(s) + 0.5, 0.5)
+    ax2.set_xlabel("排名及90%区间（第1名在右）")
+    ax2.grid(axis="y", visible=False)
+    fig.suptitle("各乡镇综合得分与排名不确定性", fontsize=11)
+    return fig
+
+
+def attainment_heatmap(matrix: pd.DataFrame) -> plt.Figure:
+    """Township × indicator attainment: normalised 0–100 (distance to target), grey = n/a."""
+    use_report_style()
+    cmap = LinearSegmentedColormap.from_list("att", ["#c0392b", "#f4d03f", GOOD])
+    cmap.set_bad("#dddddd")
+    data = matrix.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.3 * len(matrix) + 3.2))
+    im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=100, aspect="auto")
+    ax.set_yticks(range(len(matrix)), matrix.index)
+    ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=75, ha="right", fontsize=7)
+    ax.grid(False)
+    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    cb.set_label("达标程度（0–100，100=达到目标）")
+    ax.set_title("指标达标热力图（灰色：不适用）")
+    return fig
+
+
+def satisfaction_by_township(tab: pd.DataFrame) -> plt.Figure:
+    """Overall satisfaction (mean, 95 % CI) by township."""
+    use_report_style()
+    t = tab.sort_values("estimate")
+    y = np.arange(len(t))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.32 * len(t) + 1.2))
+    err = np.vstack([t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]])
+    ax.errorbar(t["estimate"], y, xerr=err, fmt="o", color=ACCENT, capsize=3)
+    ax.set_yticks(y, t["township"])
+    ax.set_xlabel("总体满意度加权平均分（1–5分），误差线为95%置信区间")
+    ax.set_title("各乡镇群众总体满意度")
+    ax.grid(axis="y", visible=False)
+    return fig

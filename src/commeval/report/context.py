@@ -1,0 +1,161 @@
+"""The district a report is about: processed tables, the survey design and the index result.
+
+One way through the data: raw → ``commeval.data.ingest`` → processed Parquet → this object →
+report sections. ``load_district`` re-ingests only when the raw files changed, and keeps the
+evaluated district in memory for the life of the process (a warm worker renders many townships
+from one evaluation; the result depends only on the inputs, so no report's state reaches another).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commeval import __version__
+from commeval.data.contract import Contract, contract
+from commeval.data.freshness import is_current
+from commeval.data.ingest import ingest
+from commeval.data.processed import load_processed
+
+DEFAULT_DATA_DIR = Path("data/raw/sample_district")
+MC_DRAWS = 500
+MC_SEED = 20121
+
+
+def default_processed_dir(data_dir: str | Path) -> Path:
+    """``data/processed/<raw folder name>`` beside ``data/raw`` (the project's layout)."""
+    data_dir = Path(data_dir).resolve()
+    root = data_dir.parent.parent if data_dir.parent.name == "raw" else data_dir.parent
+    return root / "processed" / data_dir.name
+
+
+def ensure_processed(data_dir: str | Path, processed_dir: str | Path | None = None) -> Path:
+    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir."""
+    processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
+    if not is_current(data_dir, processed):
+        ingest(data_dir, processed)
+    return processed
+
+
+@dataclass
+class District:
+    """Everything the reports of one district and assessment year are built from."""
+
+    data_dir: Path
+    processed_dir: Path
+    tables: dict[str, pd.DataFrame]
+    meta: dict[str, Any]
+    year: int
+    framework: Any
+    evaluation: Any
+    contract: Contract = field(default_factory=contract)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.tables["villages"]["year"].unique())
+
+    @property
+    def previous_year(self) -> int | None:
+        earlier = [y for y in self.years if y < self.year]
+        return earlier[-1] if earlier else None
+
+    @property
+    def townships(self) -> list[str]:
+        """Townships in the contract table's order."""
+        return [str(t) for t in self.tables["townships"]["township"]]
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic"))
+
+    @property
+    def name(self) -> str:
+        ds = self.meta.get("dataset") or {}
+        return str(ds.get("district") or ds.get("name") or self.data_dir.name)
+
+    @cached_property
+    def survey(self) -> pd.DataFrame:
+        return self.tables["survey"]
+
+    @cached_property
+    def design(self):
+        """The survey design over all years (strata = townships, PSUs = villages)."""
+        from commeval.survey import SurveyDesign
+
+        s = self.survey
+        return SurveyDesign(s, weights="weight", strata="stratum", psu="psu", fpc="fpc")
+
+    def township_slice(self, township: str) -> dict[str, pd.DataFrame]:
+        """The rows of every table that belong to one township."""
+        return {
+            name: df[df["township"] == township] if "township" in df.columns else df
+            for name, df in self.tables.items()
+        }
+
+    def input_hash(self, township: str) -> str:
+        """Hash of what a township report depends on: the township's slice of processed data,
+        the district-wide evaluation it is ranked in, the framework and commeval's version."""
+        h = hashlib.sha256()
+        for name, df in sorted(self.township_slice(township).items()):
+            h.update(name.encode())
+            h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+        h.update(str(self.year).encode())
+        h.update(self.district_key.encode())
+        h.update(__version__.encode())
+        return h.hexdigest()
+
+    @cached_property
+    def district_key(self) -> str:
+        """Hash of all processed tables and the framework (what the ranking depends on)."""
+        tables = {k: v["sha256"] for k, v in (self.meta.get("tables") or {}).items()}
+        fw = getattr(self.framework, "version", "")
+        blob = json.dumps([tables, str(fw), MC_DRAWS, MC_SEED], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+_CACHE: dict[tuple, District] = {}
+
+
+def load_district(
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    processed_dir: str | Path | None = None,
+    year: int | None = None,
+    framework: str | Path | None = None,
+) -> District:
+    """Load (ingesting if needed) and evaluate a district for an assessment year (default: the
+    latest year in the data)."""
+    from commeval.index import evaluate, load_framework
+
+    data_dir = Path(data_dir)
+    processed = ensure_processed(data_dir, processed_dir)
+    manifest = (processed / "manifest.json").read_text(encoding="utf-8")
+    key = (str(processed.resolve()), manifest, year, str(framework))
+    if key in _CACHE:
+        return _CACHE[key]
+    tables, meta = load_processed(processed)
+    meta["tables"] = json.loads(manifest).get("tables", {})
+    years = sorted(int(y) for y in tables["villages"]["year"].unique())
+    if year is None:
+        year = years[-1]
+    elif year not in years:
+        raise ValueError(f"评估年度 {year} 不在数据中（有 {years}）")
+    fw = load_framework(framework) if framework else load_framework()
+    result = evaluate(tables, fw, year=year, mc_draws=MC_DRAWS, seed=MC_SEED)
+    district = District(
+        data_dir=data_dir,
+        processed_dir=processed,
+        tables=tables,
+        meta=meta,
+        year=year,
+        framework=fw,
+        evaluation=result,
+    )
+    _CACHE.clear()  # one district per process at a time
+    _CACHE[key] = district
+    return district

@@ -1,0 +1,156 @@
+"""存在问题与建议: problems diagnosed from the data, mapped to the district report's problem
+categories and to recommendations. Every finding keeps the numbers that triggered it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from commeval.report.context import District
+from commeval.report.township import Satisfaction, indicator_table
+
+RULES_FILE = "commeval/config/diagnosis.yaml"
+
+
+class DiagnosisConfigError(ValueError):
+    """diagnosis.yaml is malformed; the message names the file, key and value."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    categories: dict[str, dict[str, str]]
+    indicators: dict[str, dict[str, str]]
+    survey_items: dict[str, dict[str, str]]
+    thresholds: dict[str, float]
+
+
+@cache
+def load_rules() -> Rules:
+    """Load and validate the packaged diagnosis rules."""
+    doc = yaml.safe_load(
+        (resources.files("commeval") / "config" / "diagnosis.yaml").read_text(encoding="utf-8")
+    )
+    cats = doc.get("categories") or {}
+    for section in ("indicators", "survey_items"):
+        for key, rule in (doc.get(section) or {}).items():
+            if not isinstance(rule, dict) or rule.get("category") not in cats:
+                raise DiagnosisConfigError(
+                    f"{RULES_FILE}: 键 {section}.{key}.category 的值 "
+                    f"{(rule or {}).get('category')!r} 不是已定义的问题类别 {sorted(cats)}"
+                )
+            if not rule.get("advice"):
+                raise DiagnosisConfigError(f"{RULES_FILE}: 键 {section}.{key}.advice 为空")
+    return Rules(
+        cats, doc.get("indicators") or {}, doc.get("survey_items") or {}, doc["thresholds"]
+    )
+
+
+def _num(v: float, unit: str) -> str:
+    unit = "" if unit in ("是=1",) else unit
+    if unit == "%":
+        return f"{v:.1f}%"
+    return f"{v:,.2f}{unit}" if abs(v) < 100 else f"{v:,.0f}{unit}"
+
+
+def _p(p: float) -> str:
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
+def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.DataFrame:
+    """Findings for a township, weakest first: category, label, sentence, advice and the trigger
+    (source, key, value, target/threshold, district_mean, p_value)."""
+    rules = load_rules()
+    rows: list[dict[str, Any]] = []
+    ind = indicator_table(d, township)
+    missed = ~ind["attained"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    weak = ind[ind["applicable"].astype("boolean").fillna(False).to_numpy(dtype=bool) & missed]
+    weak = weak.copy()
+    weak["gap"] = 100 - weak["normalised"]
+    for r in weak.sort_values("gap", ascending=False).itertuples():
+        rule = rules.indicators.get(r.indicator)
+        if rule is None:
+            continue
+        cat = rules.categories[rule["category"]]
+        sentence = (
+            f"{r.label}为{_num(r.value, r.unit)}，未达到目标{_num(r.target, r.unit)}"
+            f"（全区平均{_num(r.district_mean, r.unit)}）。"
+        )
+        rows.append(
+            dict(
+                category=rule["category"],
+                category_label=cat["label"],
+                source="indicator",
+                key=r.indicator,
+                label=r.label,
+                value=float(r.value),
+                threshold=float(r.target),
+                district_mean=float(r.district_mean),
+                p_value=float("nan"),
+                severity=float(r.gap),
+                sentence=sentence,
+                advice=rule["advice"],
+            )
+        )
+    if sat is not None:
+        alpha = float(rules.thresholds["significance"])
+        floor = float(rules.thresholds["top2_floor"])
+        for r in sat.items.itertuples():
+            rule = rules.survey_items.get(r.variable)
+            if rule is None or r.small_cell:
+                continue
+            worse = r.vs_district < 0 and r.vs_district_p < alpha
+            low = r.top2 < floor
+            if not (worse or low):
+                continue
+            cat = rules.categories[rule["category"]]
+            what = (
+                "愿意入住的比例（比较愿意及以上）"
+                if r.variable == "willing_to_move"
+                else ("满意率（比较满意及以上）")
+            )
+            parts = [f"群众对“{r.label}”的{what}为{100 * r.top2:.1f}%"]
+            if worse:
+                parts.append(
+                    f"平均分{r.mean:.2f}，显著低于区内其他乡镇的{r.district_mean:.2f}"
+                    f"（设计校正检验 {_p(r.vs_district_p)}）"
+                )
+            else:
+                parts.append(f"低于{100 * floor:.0f}%的警戒线")
+            rows.append(
+                dict(
+                    category=rule["category"],
+                    category_label=cat["label"],
+                    source="survey",
+                    key=r.variable,
+                    label=r.label,
+                    value=float(r.top2),
+                    threshold=floor,
+                    district_mean=float(r.district_mean),
+                    p_value=float(r.vs_district_p),
+                    severity=100 * (floor - r.top2) + (30 if worse else 0),
+                    sentence="，".join(parts) + "。",
+                    advice=rule["advice"],
+                )
+            )
+    cols = [
+        "category",
+        "category_label",
+        "source",
+        "key",
+        "label",
+        "value",
+        "threshold",
+        "district_mean",
+        "p_value",
+        "severity",
+        "sentence",
+        "advice",
+    ]
+    out = pd.DataFrame(rows, columns=cols)
+    out = out.sort_values("severity", ascending=False, kind="stable")
+    return out.head(int(rules.thresholds["weakest"])).reset_index(drop=True)

@@ -1,0 +1,306 @@
+"""Content of a township report, section by section, as data (tables, numbers, sentences).
+
+Each function takes a :class:`~commeval.report.context.District` and a township name and
+returns tidy frames or small dataclasses; ``commeval.report.render`` turns them into HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commeval.report.context import District
+
+KEY_FACILITIES = ["has_party_office", "has_police_room", "has_library", "has_sports_room"]
+REQUIRED_FACILITIES = ["has_library", "has_police_room"]  # 村村有图书室、村村有警务室
+SURVEY_MIN_N = 30
+
+
+def _check_township(d: District, township: str) -> None:
+    if township not in d.townships:
+        raise ValueError(f"乡镇“{township}”不在数据中（共有：{'、'.join(d.townships)}）")
+
+
+@dataclass
+class Header:
+    township: str
+    year: int
+    district: str
+    synthetic: bool
+    sources: pd.DataFrame  # table, file, modified, sha256
+
+
+def header(d: District, township: str) -> Header:
+    """Who, when, from which files."""
+    _check_township(d, township)
+    src = pd.DataFrame(d.meta.get("sources") or [])
+    if not src.empty:
+        src = src[[c for c in ("table", "file", "modified", "sha256") if c in src.columns]]
+    return Header(township, d.year, d.name, d.synthetic, src)
+
+
+@dataclass
+class Overview:
+    township: str
+    year: int
+    score: float
+    grade: str
+    rank: int
+    rank_low: int
+    rank_high: int
+    n_townships: int
+    attainment: float
+    previous_score: float | None
+    previous_rank: int | None
+    dimensions: pd.DataFrame  # dimension, label, score, district_mean
+
+
+def overview(d: District, township: str) -> Overview:
+    """综合评价: score, grade, rank with its 90 % interval, change, dimension scores."""
+    _check_township(d, township)
+    ev = d.evaluation
+    row = ev.scores.set_index("township").loc[township]
+    dims = ev.dimensions
+    mean = dims.groupby("dimension", sort=False)["score"].mean().rename("district_mean")
+    mine = dims[dims["township"] == township].set_index("dimension")
+    dim_tab = mine[["label", "score"]].join(mean).reset_index()
+    prev_score = prev_rank = None
+    ch = ev.change
+    if ch is not None and len(ch):
+        sc = ch[(ch["township"] == township) & (ch["measure"] == "score")]
+        rk = ch[(ch["township"] == township) & (ch["measure"] == "rank")]
+        if len(sc):
+            prev_score = float(sc["previous"].iloc[0])
+        if len(rk) and pd.notna(rk["previous"].iloc[0]):
+            prev_rank = int(rk["previous"].iloc[0])
+    return Overview(
+        township=township,
+        year=d.year,
+        score=float(row["score"]),
+        grade=str(row["grade"]),
+        rank=int(row["rank"]),
+        rank_low=int(row["rank_low"]),
+        rank_high=int(row["rank_high"]),
+        n_townships=len(ev.scores),
+        attainment=float(row["attainment"]),
+        previous_score=prev_score,
+        previous_rank=prev_rank,
+        dimensions=dim_tab,
+    )
+
+
+def indicator_table(d: District, township: str) -> pd.DataFrame:
+    """指标达标情况: every indicator with value, target, attained, district mean and change."""
+    _check_township(d, township)
+    ev = d.evaluation
+    ind = ev.indicators[ev.indicators["township"] == township].copy()
+    ch = ev.change
+    if ch is not None and len(ch):
+        c = ch[(ch["township"] == township) & (ch["kind"] == "indicator")]
+        ind = ind.merge(
+            c[["measure", "change"]].rename(columns={"measure": "indicator"}),
+            on="indicator",
+            how="left",
+        )
+    else:
+        ind["change"] = np.nan
+    dim_labels = {dim.name: dim.label for dim in d.framework.dimensions}
+    ind["dimension_label"] = ind["dimension"].map(dim_labels)
+    cols = [
+        "dimension",
+        "dimension_label",
+        "indicator",
+        "label",
+        "unit",
+        "value",
+        "target",
+        "attained",
+        "district_mean",
+        "change",
+        "applicable",
+        "normalised",
+    ]
+    return ind[cols].reset_index(drop=True)
+
+
+@dataclass
+class Villages:
+    table: pd.DataFrame  # one row per village
+    missing: pd.DataFrame  # village, facility, label: required facilities a village lacks
+
+
+def villages(d: District, township: str) -> Villages:
+    """村级情况: one row per village (pilots first) and the villages missing a required item."""
+    _check_township(d, township)
+    v = d.tables["villages"]
+    v = v[(v["township"] == township) & (v["year"] == d.year)]
+    v = v.sort_values(["is_pilot", "village"], ascending=[False, True])
+    cols = [
+        "village",
+        "is_pilot",
+        "population",
+        "service_center_m2",
+        *KEY_FACILITIES,
+        "has_representative_council",
+        "affairs_demo_level",
+        "rule_of_law_demo_level",
+        "college_grad_officials",
+    ]
+    spec = d.contract["villages"]
+    rows = []
+    for col in [*REQUIRED_FACILITIES, "has_representative_council"]:
+        for name in v.loc[~v[col].astype(bool), "village"]:
+            rows.append({"village": name, "facility": col, "label": spec.fields[col].label})
+    pilots = v[v["is_pilot"] & (v["service_center_m2"] < 300)]
+    for name in pilots["village"]:
+        rows.append(
+            {"village": name, "facility": "service_center_m2", "label": "服务中心不足300㎡"}
+        )
+    missing = pd.DataFrame(rows, columns=["village", "facility", "label"])
+    return Villages(v[cols].reset_index(drop=True), missing)
+
+
+def communities(d: District, township: str) -> pd.DataFrame:
+    """新型农村社区建设: progress of each community against its targets."""
+    _check_township(d, township)
+    c = d.tables["communities"]
+    c = c[(c["township"] == township) & (c["year"] == d.year)]
+    return c.reset_index(drop=True)
+
+
+@dataclass
+class Satisfaction:
+    n: int
+    n_villages: int
+    description: pd.DataFrame  # characteristic, level, n, share (weighted)
+    items: pd.DataFrame  # variable, label, mean/top2 with CIs, small_cell, vs district & last year
+    needs: pd.DataFrame  # option, label, estimate, ci, small_cell
+    participation: pd.DataFrame
+    min_n: int = SURVEY_MIN_N
+    notes: list[str] = field(default_factory=list)
+
+
+def _survey_design(d: District):
+    """Design over all survey years, strata = township × year, PSUs = village × year."""
+    s = d.survey
+    df = s.assign(
+        _stratum=s["stratum"].astype(str) + "|" + s["year"].astype(str),
+        _psu=s["psu"].astype(str) + "|" + s["year"].astype(str),
+    )
+    from commeval.survey import SurveyDesign
+
+    return SurveyDesign(df, weights="weight", strata="_stratum", psu="_psu", fpc="fpc")
+
+
+def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satisfaction:
+    """群众满意度: design-based estimates for the township, compared with the rest of the
+    district and with the previous year (marked significant only where the design-based test
+    says so at the 5 % level)."""
+    from commeval.survey import compare_domains, likert_summary, multiple_response
+
+    _check_township(d, township)
+    spec = d.contract["survey"]
+    design = _survey_design(d)
+    s = design.data
+    this_year = (s["year"] == d.year).to_numpy()
+    mine = this_year & (s["township"] == township).to_numpy()
+    dt = design.subset(mine)
+    n = int(mine.sum())
+    n_vil = int(s.loc[mine, "village"].nunique())
+    items = spec.group("likert")
+    lik = likert_summary(dt, items, min_n=min_n)
+    mean = lik[lik["statistic"] == "mean"].set_index("variable")
+    top2 = lik[lik["statistic"] == "top2"].set_index("variable")
+    dk = lik[lik["statistic"] == "dont_know"].set_index("variable")
+    out = pd.DataFrame(
+        {
+            "variable": items,
+            "label": [spec.fields[i].label for i in items],
+            "mean": mean.loc[items, "estimate"].to_numpy(),
+            "mean_low": mean.loc[items, "ci_low"].to_numpy(),
+            "mean_high": mean.loc[items, "ci_high"].to_numpy(),
+            "top2": top2.loc[items, "estimate"].to_numpy(),
+            "top2_low": top2.loc[items, "ci_low"].to_numpy(),
+            "top2_high": top2.loc[items, "ci_high"].to_numpy(),
+            "n": mean.loc[items, "n"].to_numpy(),
+            "dont_know": dk.reindex(items)["estimate"].to_numpy(),
+            "small_cell": mean.loc[items, "small_cell"].to_numpy(dtype=bool),
+        }
+    )
+    # Comparisons on valid answers (说不清 = missing), design-based t tests.
+    valid = s.assign(**{i: s[i].where(s[i] != 9) for i in items})
+    valid["_in_town"] = np.where(s["township"] == township, "本乡镇", "区内其他乡镇")
+    vd = design._derive()
+    vd.data = valid
+    rows = []
+    prev = d.previous_year
+    for item in items:
+        r: dict[str, Any] = {"variable": item}
+        cmp = compare_domains(vd.subset(this_year), item, "_in_town", "本乡镇", "区内其他乡镇")
+        r["district_mean"] = float(cmp["estimate_b"].iloc[0])
+        r["vs_district"] = float(cmp["difference"].iloc[0])
+        r["vs_district_p"] = float(cmp["p_value"].iloc[0])
+        if prev is not None and (s.loc[s["year"] == prev, "township"] == township).any():
+            town = vd.subset((s["township"] == township).to_numpy())
+            cy = compare_domains(town, item, "year", d.year, prev)
+            r["previous_mean"] = float(cy["estimate_b"].iloc[0])
+            r["vs_previous"] = float(cy["difference"].iloc[0])
+            r["vs_previous_p"] = float(cy["p_value"].iloc[0])
+        rows.append(r)
+    out = out.merge(pd.DataFrame(rows), on="variable", how="left")
+    for col in ("vs_previous", "vs_previous_p", "previous_mean"):
+        if col not in out.columns:
+            out[col] = np.nan
+    needs_cols = spec.group("needs")
+    needs = multiple_response(dt, needs_cols, min_n=min_n)
+    needs["label"] = needs["variable"].map(lambda c: spec.fields[c].label.split("：")[-1])
+    needs = needs.sort_values("estimate", ascending=False).reset_index(drop=True)
+    part_cols = spec.group("participation")
+    part = multiple_response(dt, part_cols, min_n=min_n)
+    part["label"] = part["variable"].map(lambda c: spec.fields[c].label)
+    desc = _describe_sample(dt, spec)
+    return Satisfaction(n, n_vil, desc, out, needs, part, min_n)
+
+
+def _describe_sample(design, spec) -> pd.DataFrame:
+    """Respondents by gender, age group and education: counts and weighted shares."""
+    data = design.data
+    dom = design.domain
+    w = np.asarray(design.weights, dtype=float)
+    sub = data.loc[dom]
+    ws = w[dom]
+    age_group = pd.cut(
+        sub["age"], [15, 29, 44, 59, 200], labels=["16–29岁", "30–44岁", "45–59岁", "60岁及以上"]
+    )
+    parts = {
+        "性别": sub["gender"].map(spec.fields["gender"].codes),
+        "年龄": age_group.astype(str),
+        "文化程度": sub["education"].map(spec.fields["education"].codes),
+    }
+    rows = []
+    for name, col in parts.items():
+        tab = pd.DataFrame({"level": col.to_numpy(), "w": ws})
+        g = tab.groupby("level", sort=False)
+        counts, wsum = g.size(), g["w"].sum()
+        order = [lv for lv in _level_order(name, spec) if lv in counts.index]
+        for lv in order:
+            rows.append(
+                {
+                    "characteristic": name,
+                    "level": lv,
+                    "n": int(counts[lv]),
+                    "share": float(wsum[lv] / ws.sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _level_order(name: str, spec) -> list[str]:
+    if name == "性别":
+        return list(spec.fields["gender"].codes.values())
+    if name == "文化程度":
+        return list(spec.fields["education"].codes.values())
+    return ["16–29岁", "30–44岁", "45–59岁", "60岁及以上"]
