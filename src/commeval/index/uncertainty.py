@@ -188,8 +188,7 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
     return scores
 
 
-def _evaluate(inp: MCInputs, cache: _Cache, sample: Mapping[str, np.ndarray], chunk: int):
-    n = next(iter(sample.values())).shape[0] if sample else 0
+def _evaluate(inp: MCInputs, cache: _Cache, sample: Mapping[str, np.ndarray], n: int, chunk: int):
     out = np.empty((n, inp.X.shape[0]))
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
@@ -227,17 +226,17 @@ def monte_carlo(
     chunk = max(1, int(3_000_000 // max(T * K, 1)))
     cache = _Cache(inp)
     A = {g: rng.random((n, d)) for g, d in groups.items()}
-    sA = _evaluate(inp, cache, A, chunk)
+    sA = _evaluate(inp, cache, A, n, chunk)
     rA = _ranks(sA)
     sens = summary = None
     if sensitivity and groups and n >= 2:
         B = {g: rng.random((n, d)) for g, d in groups.items()}
-        rB = _ranks(_evaluate(inp, cache, B, chunk))
+        rB = _ranks(_evaluate(inp, cache, B, n, chunk))
         rAB = {}
         for g in groups:
             AB = dict(A)
             AB[g] = B[g]
-            rAB[g] = _ranks(_evaluate(inp, cache, AB, chunk))
+            rAB[g] = _ranks(_evaluate(inp, cache, AB, n, chunk))
         sens = sobol_indices(rA, rB, rAB)
         if nominal_ranks is not None:
             nom = np.asarray(nominal_ranks, dtype=np.float32)
