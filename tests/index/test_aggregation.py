@@ -153,10 +153,11 @@ def test_all_not_applicable_row_is_an_error():
 
 # --- properties --------------------------------------------------------------------------------
 
+# values on a 0.01 grid: sub-normal floats would make x·scale + shift lose the differences
 data = arrays(
     float,
     st.tuples(st.integers(2, 10), st.integers(1, 5)),
-    elements=st.floats(0, 1e4, allow_nan=False, allow_infinity=False),
+    elements=st.integers(0, 1_000_000).map(lambda v: v / 100),
 )
 
 
