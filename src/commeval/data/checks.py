@@ -228,21 +228,10 @@ def _field_column(
 ) -> pd.Series:  # fmt: skip
     where = dict(file=raw.file, sheet=raw.sheet, rows=raw.rows, column=header, field=f.name)
     if f.dtype == "string":
-        s = col.astype("string").str.strip()
-        missing = (s.isna() | s.isin(list(cb.missing_values))).to_numpy(dtype=bool)
-        s = s.mask(missing)
-        status = np.where(missing, V.MISSING, V.OK)
-        if not f.name == "respondent_id":
-            s = _redact(s, f, raw, header, probs)
-            probs.append(_formula_like(s, f, where))
+        s, status = _text_column(f, col, cb, where, scan=f.name != "respondent_id", probs=probs)
     else:
         parsed = V.parse_column(col, f, t.name, cb)
         status = parsed.status
-        vals = parsed.values
-        if f.dtype == "int":
-            num = pd.to_numeric(vals, errors="coerce").astype("float64")
-            frac = (num % 1 != 0).to_numpy() & (status == V.OK)
-            status = np.where(frac, V.NOT_INT, status)
         for st in (V.BAD_TYPE, V.BAD_DATE, V.BAD_CODE, V.NOT_INT):
             mask = status == st
             if mask.any():
@@ -250,8 +239,9 @@ def _field_column(
                         V.BAD_CODE: "allowed", V.NOT_INT: "type:int"}[st]  # fmt: skip
                 probs.append(P.cells(mask, severity=P.ERROR, rule=rule, message=_message(f, st),
                                      values=col, **where))  # fmt: skip
-        s = _typed(vals, status, f)
-        probs.append(_range(s, f, col, where))
+        s = _typed(parsed, f)
+        if parsed.num is not None:
+            probs.append(_range(parsed.num, f, col, where))
     if f.required:
         probs.append(
             P.cells(status == V.MISSING, severity=P.ERROR, rule="required",
@@ -260,25 +250,21 @@ def _field_column(
     return s
 
 
-def _typed(vals: pd.Series, status: np.ndarray, f: Field) -> pd.Series:
-    ok = status == V.OK
+def _typed(parsed: V.Parsed, f: Field) -> pd.Series:
     if f.dtype == "level":
-        return pd.Series(np.where(ok, vals.to_numpy(dtype=object), None), dtype="string")
-    num = pd.to_numeric(
-        pd.Series(np.where(ok, vals.to_numpy(dtype=object), np.nan)), errors="coerce"
-    )
-    num = num.astype("float64")
+        return parsed.values.astype("string")
+    num = parsed.num
+    missing = np.isnan(num)
     if f.dtype == "float":
-        return num.astype("Float64")
+        return pd.Series(pd.arrays.FloatingArray(num, missing))
     if f.dtype == "bool":
-        return num.astype("Float64").astype("boolean")
-    return num.astype("Int64")
+        return pd.Series(pd.arrays.BooleanArray(num == 1.0, missing))
+    return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, num).astype(np.int64), missing))
 
 
-def _range(s: pd.Series, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.DataFrame:
+def _range(x: np.ndarray, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.DataFrame:
     if f.dtype not in ("int", "float") or (f.min is None and f.max is None):
         return P.empty()
-    x = s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     unit = f.unit or ""
     out = []
     with np.errstate(invalid="ignore"):
@@ -298,29 +284,38 @@ def _range(s: pd.Series, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.
     return P.concat(out)
 
 
-def _redact(
-    s: pd.Series, f: Field, raw: RawFrame, header: str, probs: list[pd.DataFrame]
-) -> pd.Series:
-    """ID and mobile numbers found inside text are replaced by ［已隐去］ (reported as warnings)."""
-    hit = find_personal(s)
-    if not hit.any():
-        return s
-    red = s.copy()
-    red[hit] = s[hit].map(redact)
-    probs.append(
-        P.cells(hit, severity=P.WARNING, rule="personal_in_text",
-                message=f"“{f.label}”中含有身份证号或手机号，已隐去（{REDACTED}）",
-                file=raw.file, sheet=raw.sheet, rows=raw.rows, column=header, field=f.name,
-                values=red.astype(object))
-    )  # fmt: skip
-    return red
-
-
-def _formula_like(s: pd.Series, f: Field, where: dict[str, Any]) -> pd.DataFrame:
-    mask = s.str.match(r"^[=+@]").fillna(False).to_numpy(dtype=bool)
-    return P.cells(mask, severity=P.WARNING, rule="formula_like_text",
-                   message=f"“{f.label}”以 = + @ 开头，像公式；按文本保存，导出时会加 ' 转义",
-                   values=s.astype(object), **where)  # fmt: skip
+def _text_column(
+    f: Field, col: pd.Series, cb: Codebook, where: dict[str, Any], scan: bool,
+    probs: list[pd.DataFrame],
+) -> tuple[pd.Series, np.ndarray]:  # fmt: skip
+    """A text field: stripped, missing tokens → NA; with ``scan``, ID and mobile numbers inside
+    the text are replaced by ［已隐去］ and formula-like text is flagged (both warnings).
+    Works on the distinct texts only."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    u = pd.Series(uniq, dtype=object).astype(str).str.strip()
+    u_missing = u.isin(list(cb.missing_values)).to_numpy(dtype=bool)
+    text = np.append(np.where(u_missing, None, u.to_numpy(dtype=object)), None)
+    status = np.append(np.where(u_missing, V.MISSING, V.OK), V.MISSING).astype(np.int8)[codes]
+    if scan and len(uniq):
+        hit = np.append(find_personal(u.where(~u_missing)), False)
+        for i in np.flatnonzero(hit):
+            text[i] = redact(text[i])
+        formula = np.array(
+            [isinstance(x, str) and x[:1] in ("=", "+", "@") for x in text], dtype=bool
+        )
+        if hit.any():
+            probs.append(
+                P.cells(hit[codes], severity=P.WARNING, rule="personal_in_text",
+                        message=f"“{f.label}”中含有身份证号或手机号，已隐去（{REDACTED}）",
+                        values=text[codes], **where)
+            )  # fmt: skip
+        if formula.any():
+            probs.append(
+                P.cells(formula[codes], severity=P.WARNING, rule="formula_like_text",
+                        message=f"“{f.label}”以 = + @ 开头，像公式；按文本保存，导出时会加 ' 转义",
+                        values=text[codes], **where)
+            )  # fmt: skip
+    return pd.Series(text[codes], dtype="string"), status
 
 
 def _split_multi(

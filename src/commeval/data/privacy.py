@@ -74,10 +74,11 @@ def load_salt(path: str | Path | None = None) -> bytes:
 
 def pseudonymise(ids: pd.Series, salt: bytes) -> pd.Series:
     """Keyed pseudonyms: first 24 hex digits of HMAC-SHA256(salt, id)."""
-    out = [
-        None
-        if v is None or v is pd.NA
-        else hmac.digest(salt, str(v).encode(), "sha256").hex()[:PSEUDONYM_HEX]
-        for v in ids.astype(object)
-    ]
+    digest = hmac.digest
+    vals = ids.astype(object).to_numpy()
+    missing = pd.isna(vals)
+    out = np.empty(len(vals), dtype=object)
+    out[missing] = None
+    n = PSEUDONYM_HEX // 2
+    out[~missing] = [digest(salt, str(v).encode(), "sha256")[:n].hex() for v in vals[~missing]]
     return pd.Series(out, index=ids.index, dtype="string")

@@ -124,76 +124,64 @@ def read_source(
 
 def detect_encoding(data: bytes) -> str:
     """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030`` (a superset of GBK); ``""`` if none fits."""
+    return _detect_and_decode(data)[1]
+
+
+def _detect_and_decode(data: bytes) -> tuple[str | None, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return None, ""
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            pass
+    return None, ""
+
+
+def _is_utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
-        return "utf-8"
     except UnicodeDecodeError:
-        pass
-    try:
-        data.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        return ""
+        return False
+    return True
 
 
 def _decode(data: bytes, name: str, declared: str | None) -> tuple[str, str]:
-    detected = detect_encoding(data)
+    """Decode with the declared encoding (errors name the line and the detected encoding), or
+    detect it. Each file is decoded once on the happy path."""
     if declared:
         enc = str(declared).lower()
-        if (
-            enc in ("gbk", "gb2312", "cp936")
-            and detected.startswith("utf-8")
-            and not data.isascii()
-        ):
+        if enc in ("gbk", "gb2312", "cp936", "gb18030") and not data.isascii() and _is_utf8(data):
             raise ReadError(
-                P.one(
-                    P.ERROR,
-                    "encoding",
-                    f"dataset.yaml 声明编码为 {declared}，但文件实际是 UTF-8 "
-                    "编码：请改正 encoding（或删去它以自动识别）",
-                    file=name,
-                    value=declared,
-                )
-            )
+                P.one(P.ERROR, "encoding", f"dataset.yaml 声明编码为 {declared}，但文件实际是 UTF-8 "
+                      "编码：请改正 encoding（或删去它以自动识别）", file=name, value=declared)
+            )  # fmt: skip
         try:
             return data.decode(enc), enc
         except LookupError:
             raise ReadError(
-                P.one(
-                    P.ERROR,
-                    "encoding",
-                    f"未知的编码名称“{declared}”（可用 utf-8、utf-8-sig、gbk、gb18030）",
-                    file=name,
-                    value=declared,
-                )
-            ) from None
+                P.one(P.ERROR, "encoding", f"未知的编码名称“{declared}”（可用 utf-8、utf-8-sig、gbk、"
+                      "gb18030）", file=name, value=declared)
+            ) from None  # fmt: skip
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
+            detected = detect_encoding(data)
             hint = f"文件看起来是 {detected.upper()} 编码" if detected else "无法识别文件编码"
             raise ReadError(
-                P.one(
-                    P.ERROR,
-                    "encoding",
-                    f"无法按声明的编码 {declared} 读取文件（第 {line} 行附近有无法解码的"
-                    f"字节）；{hint}，请改正 dataset.yaml 中的 encoding",
-                    file=name,
-                    row=line,
-                    value=declared,
-                )
-            ) from None
-    if not detected:
+                P.one(P.ERROR, "encoding", f"无法按声明的编码 {declared} 读取文件（第 {line} 行附近有"
+                      f"无法解码的字节）；{hint}，请改正 dataset.yaml 中的 encoding", file=name,
+                      row=line, value=declared)
+            ) from None  # fmt: skip
+    text, detected = _detect_and_decode(data)
+    if text is None:
         raise ReadError(
-            P.one(
-                P.ERROR,
-                "encoding",
-                "无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030）；请另存为 UTF-8 "
-                "或在 dataset.yaml 中指定 encoding",
-                file=name,
-            )
-        )
-    return data.decode(detected), detected
+            P.one(P.ERROR, "encoding", "无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030）；请另存为 "
+                  "UTF-8 或在 dataset.yaml 中指定 encoding", file=name)
+        )  # fmt: skip
+    return text, detected
 
 
 def _pick_header(rows: list[list[str]], score: HeaderScore | None, header_row: Any) -> int:

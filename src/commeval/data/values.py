@@ -26,10 +26,12 @@ OK, MISSING, BAD_TYPE, BAD_DATE, BAD_CODE, NOT_INT = 0, 1, 2, 3, 4, 5
 
 @dataclass
 class Parsed:
-    """A parsed column: contract values (object array, None when missing) and an outcome per row."""
+    """A parsed column: an outcome per row and the values — ``num`` (float64, NaN when missing)
+    for numeric, bool and category fields, ``values`` (object, None when missing) for levels."""
 
-    values: pd.Series
     status: np.ndarray  # OK / MISSING / BAD_* per row
+    num: np.ndarray | None = None
+    values: pd.Series | None = None
 
 
 def factorize(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
@@ -100,7 +102,15 @@ def parse_column(raw: pd.Series, f: Field, table: str, cb: Codebook) -> Parsed:
     else:
         for i, u in enumerate(uniq):
             vals[i], stat[i] = parse_unique(u, f, vmap, cb)
-    return Parsed(pd.Series(vals[codes], index=raw.index, dtype=object), stat[codes])
+    if f.dtype == "int":  # 12.5 in an integer field
+        whole = np.array([v is None or float(v).is_integer() for v in vals])
+        stat = np.where((stat == OK) & ~whole, NOT_INT, stat).astype(np.int8)
+    if f.dtype == "level":
+        vals[stat != OK] = None
+        return Parsed(stat[codes], values=pd.Series(vals[codes], index=raw.index, dtype=object))
+    num = np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64)
+    num[stat != OK] = np.nan
+    return Parsed(stat[codes], num=num[codes])
 
 
 def _numbers_fast(uniq: list[Any], cb: Codebook) -> tuple[np.ndarray, np.ndarray]:
