@@ -1,0 +1,83 @@
+"""HTML export of executed report notebooks: one self-contained page, no code, no stderr.
+
+The exporter is nbconvert's ``HTMLExporter`` with the ``commeval_report.html.j2`` template (lab
+based, no scripts from other hosts, a small inline stylesheet). A worker builds one
+:class:`ReportExporter` and reuses it for every report.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_FILE = "commeval_report.html.j2"
+#: Cells whose tags mark them as papermill machinery, never shown in a report.
+HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "papermill-error-cell-tag"})
+
+
+@dataclass
+class Exported:
+    """An exported page and what was taken out of it on the way."""
+
+    html: str
+    stderr: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
+    """``ename: evalue`` of every ``error`` output (an error output means the report failed)."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".strip())
+    return found
+
+
+def clean_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A copy of ``nb`` without papermill's parameter cells and stderr streams (returned apart)."""
+    nb = copy.deepcopy(nb)
+    stderr: list[str] = []
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_TAGS:
+            continue
+        if cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    stderr.append(out.get("text", ""))
+                else:
+                    kept.append(out)
+            cell.outputs = kept
+        cells.append(cell)
+    nb.cells = cells
+    return nb, [s for s in stderr if s.strip()]
+
+
+class ReportExporter:
+    """Executed notebook → self-contained HTML (code hidden, ``lang="zh"``)."""
+
+    def __init__(self, language_code: str = "zh") -> None:
+        self._exporter = HTMLExporter(
+            template_name="lab",
+            template_file=TEMPLATE_FILE,
+            extra_template_paths=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            language_code=language_code,
+        )
+
+    def export(self, nb: nbformat.NotebookNode, title: str) -> Exported:
+        """Render ``nb`` to HTML; stderr streams are dropped from the page and returned."""
+        clean, stderr = clean_notebook(nb)
+        html, _ = self._exporter.from_notebook_node(clean, resources={"metadata": {"name": title}})
+        return Exported(html=html, stderr=stderr, errors=notebook_errors(nb))

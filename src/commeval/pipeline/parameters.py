@@ -1,0 +1,68 @@
+"""Papermill-compatible parameter injection (the same cell the papermill CLI writes)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from papermill.execute import prepare_notebook_metadata, remove_error_markers
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """Read a notebook as papermill does (v4, ``papermill`` metadata, ``tags`` on every cell)."""
+    return load_notebook_node(str(path))
+
+
+def inject(
+    nb: nbformat.NotebookNode,
+    parameters: dict[str, Any],
+    input_path: str | Path | None = None,
+    kernel_name: str | None = None,
+) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` with ``parameters`` injected after its ``parameters`` cell.
+
+    Uses papermill's own functions, so the injected cell and the notebook metadata are what
+    ``papermill in.ipynb out.ipynb -p ...`` would produce.
+    """
+    nb = parameterize_notebook(copy.deepcopy(nb), parameters, kernel_name=kernel_name)
+    nb = prepare_notebook_metadata(nb, str(input_path or ""), "")
+    return remove_error_markers(nb)
+
+
+def township_parameters(
+    township: str,
+    year: int | None,
+    data_dir: str | Path,
+    processed_dir: str | Path | None,
+    output_dir: str | Path,
+) -> dict[str, Any]:
+    """Parameters of ``notebooks/township_report.ipynb``."""
+    return {
+        "township": township,
+        "year": year,
+        "data_dir": str(data_dir),
+        "processed_dir": str(processed_dir) if processed_dir is not None else None,
+        "output_dir": str(output_dir),
+    }
+
+
+def summary_parameters(
+    year: int | None,
+    data_dir: str | Path,
+    processed_dir: str | Path | None,
+    output_dir: str | Path,
+    reports: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Parameters of ``notebooks/district_summary.ipynb`` (``reports``: township, status, href,
+    error)."""
+    return {
+        "year": year,
+        "data_dir": str(data_dir),
+        "processed_dir": str(processed_dir) if processed_dir is not None else None,
+        "output_dir": str(output_dir),
+        "reports": reports,
+    }

@@ -1,0 +1,85 @@
+"""One unit of work — a notebook to render — and how a warm worker renders it.
+
+The same :func:`render` runs in the sequential loop, in the local worker processes and on Dask
+workers; only where the :class:`Renderer` lives differs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from commeval.pipeline.engine import ReportFailed, WarmKernel
+from commeval.pipeline.export import ReportExporter
+from commeval.pipeline.parameters import inject, read_notebook
+
+
+@dataclass
+class Task:
+    """Render ``notebook`` with ``parameters`` into one HTML page titled ``title``."""
+
+    key: str  # township name, or "__index__" for the district summary
+    notebook: str
+    parameters: dict[str, Any]
+    title: str
+    timeout: float | None = None
+    attempt: int = 1
+
+
+@dataclass
+class Result:
+    key: str
+    status: str  # "ok" | "failed"
+    html: str | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    error_kind: str | None = None  # "error" | "timeout" | "kernel" | "worker"
+    stderr: list[str] = field(default_factory=list)
+    attempt: int = 1
+    worker: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Renderer:
+    """A warm kernel plus a reusable HTML exporter (one per worker)."""
+
+    def __init__(self, kernel_name: str = "python3", cwd: str | None = None) -> None:
+        self.kernel = WarmKernel(kernel_name=kernel_name, cwd=cwd)
+        self.exporter = ReportExporter()
+        self._notebooks: dict[tuple[str, float], Any] = {}
+        self.name = f"pid {os.getpid()}"
+
+    def notebook(self, path: str):
+        """The notebook at ``path`` as papermill reads it (cached by modification time)."""
+        key = (path, Path(path).stat().st_mtime)
+        if key not in self._notebooks:
+            self._notebooks[key] = read_notebook(path)
+        return self._notebooks[key]
+
+    def render(self, task: Task) -> Result:
+        """Execute and export ``task``; failures become a ``failed`` result, never an exception."""
+        t0 = time.perf_counter()
+        res = Result(key=task.key, status="failed", attempt=task.attempt, worker=self.name)
+        try:
+            nb = inject(self.notebook(task.notebook), task.parameters, input_path=task.notebook)
+            nb = self.kernel.run(nb, timeout=task.timeout)
+            exported = self.exporter.export(nb, task.title)
+            res.stderr = exported.stderr
+            if exported.errors:  # an error output that did not stop the run still fails it
+                res.error, res.error_kind = "; ".join(exported.errors), "error"
+            else:
+                res.status, res.html = "ok", exported.html
+        except ReportFailed as exc:
+            res.error, res.error_kind = str(exc), exc.kind
+        except Exception as exc:  # noqa: BLE001 - a report failure must not stop the others
+            res.error, res.error_kind = f"{type(exc).__name__}: {exc}", "error"
+        res.seconds = round(time.perf_counter() - t0, 3)
+        return res
+
+    def close(self) -> None:
+        self.kernel.shutdown()
