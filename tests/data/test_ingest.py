@@ -106,3 +106,65 @@ def test_pandera_guard_reports_contract_violations(raw_dir, tmp_path):
     p = schema_problems(bad)
     assert set(p["field"]) == {"age", "sat_overall"}
     assert (p["severity"] == "error").all()
+
+
+def test_interrupted_write_is_detected(raw_dir, tmp_path, monkeypatch):
+    """A crash while renaming tables into place leaves a set load_processed refuses."""
+    import os
+
+    from commeval.data import processed as proc
+
+    out = tmp_path / "processed"
+    ingest(raw_dir, out)
+    real = os.replace
+    calls = {"n": 0}
+
+    def flaky(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(proc.os, "replace", flaky)
+    with pytest.raises(OSError):
+        ingest(raw_dir, out)
+    monkeypatch.setattr(proc.os, "replace", real)
+    with pytest.raises(ProcessedDataError):
+        load_processed(out)
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # temp files cleaned up
+
+
+def test_dataset_structure_problems(tmp_path, raw_dir):
+    p = validate_dir(tmp_path / "nope")
+    assert p["rule"].tolist() == ["dir_missing"]
+    (raw_dir / "dataset.yaml").unlink()  # falls back to file names, with a warning
+    p = validate_dir(raw_dir)
+    assert "dataset_yaml_missing" in set(p["rule"])
+    assert not (p["severity"] == "error").any()
+    (raw_dir / "population.csv").unlink()
+    p = validate_dir(raw_dir)
+    assert "table_missing" in set(p.query("severity == 'error'")["rule"])
+
+
+def test_unmapped_column_is_reported_not_silently_dropped(raw_dir):
+    path = raw_dir / "townships.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines = [lines[0] + ",备注"] + [line + ",无" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    p = validate_dir(raw_dir)
+    hit = p[p["rule"] == "unmapped_column"]
+    assert hit["column"].tolist() == ["备注"] and (hit["severity"] == "warning").all()
+
+
+def test_corrupt_sav_is_reported(raw_dir):
+    (raw_dir / "population.sav").write_bytes(b"$FL2@(#) truncated")
+    (raw_dir / "population.csv").unlink()
+    import yaml
+
+    meta = yaml.safe_load((raw_dir / "dataset.yaml").read_text(encoding="utf-8"))
+    meta["files"]["population"] = {"path": "population.sav"}
+    (raw_dir / "dataset.yaml").write_text(
+        yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8"
+    )
+    p = validate_dir(raw_dir)
+    assert "corrupt_file" in set(p["rule"])

@@ -223,7 +223,13 @@ def read_csv(
     names = [f"c{i}" for i in range(ncol)]
     utf8 = text.encode("utf-8") if enc not in ("utf-8", "utf-8-sig") else data
     del text
-    frame, bad = _arrow_csv(utf8, names, hi + 1)
+    try:
+        frame, bad = _arrow_csv(utf8, names, hi + 1)
+    except Exception as e:  # pyarrow.ArrowInvalid and friends: report, never crash
+        raise ReadError(
+            P.one(P.ERROR, "corrupt_file", f"CSV 文件无法解析（{str(e).splitlines()[0][:120]}）",
+                  file=name)
+        ) from None  # fmt: skip
     rows = np.arange(len(frame), dtype=np.int64) + hi + 2
     problems = []
     if bad:
@@ -246,6 +252,8 @@ def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, 
 
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if not data.endswith(b"\n"):
+        data += b"\n"
     table = pacsv.read_csv(
         pa.py_buffer(data),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
