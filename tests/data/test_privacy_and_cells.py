@@ -57,3 +57,16 @@ def test_reports_are_escaped(raw_dir, tmp_path):
     assert csv["值"].str.startswith("'=").any()
     assert not csv["值"].fillna("").str.startswith("=").any()
     assert code in (0, 2)  # the renamed village may be one the survey refers to
+
+
+def test_problem_values_never_show_personal_numbers(raw_dir):
+    path = raw_dir / "survey.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.loc[0, "年龄"] = "13812345678"
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("张三,13912345678\n")  # a ragged row holding personal data
+    p = validate_dir(raw_dir)
+    text = p.to_string()
+    assert "13812345678" not in text and "13912345678" not in text and "张三" not in text
+    assert {"range:max", "ragged_row"} <= set(p["rule"])

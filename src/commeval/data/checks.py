@@ -102,9 +102,20 @@ def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = 
         dropped[table] = personal
         located[table] = loc
     probs.append(references(located))
-    problems = P.sort(P.concat(probs))
+    problems = _redact_values(P.sort(P.concat(probs)))
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped)
+
+
+def _redact_values(problems: pd.DataFrame) -> pd.DataFrame:
+    """Problem values never show an ID or mobile number (e.g. a phone typed into the age column)."""
+    if problems.empty:
+        return problems
+    hit = find_personal(problems["value"])
+    if hit.any():
+        problems = problems.copy()
+        problems.loc[hit, "value"] = problems.loc[hit, "value"].map(redact)
+    return problems
 
 
 def _sources(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -287,7 +287,7 @@ def _ragged_rows(
                 "该行未读入",
                 file=name,
                 row=i + 1,
-                value=",".join(rec),
+                value="",  # the row's cells may hold personal data: never echoed
             )
         )
     return out, recs
