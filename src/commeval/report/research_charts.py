@@ -146,3 +146,13 @@ def weight_change_histogram(changes: pd.DataFrame, bins: int = 40) -> plt.Figure
     ax.set_ylabel("受访者人数（人）")
     ax.set_title(f"按人口控制数加权后的权数变化（中位数 {np.median(r):.2f} 倍）")
     return fig
+
+
+def show(fig: plt.Figure):
+    """The figure as an IPython PNG image (closed afterwards), for notebooks: displays the
+    same whatever matplotlib backend the kernel has."""
+    from IPython.display import Image
+
+    from commeval.report.style import figure_png
+
+    return Image(data=figure_png(fig), format="png")
