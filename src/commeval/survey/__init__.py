@@ -4,6 +4,16 @@
 estimators return tidy pandas DataFrames. See docs/survey.md.
 """
 
+from . import analysis
+from .analysis import (
+    ReliabilityResult,
+    age_group,
+    drivers,
+    importance_performance,
+    rake_to_population,
+    reliability,
+    satisfaction_by,
+)
 from .crosstab import CrosstabResult, RaoScottTest
 from .design import SurveyDesign
 from .estimators import compare_domains
@@ -17,10 +27,18 @@ __all__ = [
     "CrosstabResult",
     "GLMResult",
     "RaoScottTest",
+    "ReliabilityResult",
     "ReplicateDesign",
     "SurveyDesign",
+    "age_group",
+    "analysis",
     "compare_domains",
     "cronbach_alpha",
+    "drivers",
+    "importance_performance",
     "likert_summary",
     "multiple_response",
+    "rake_to_population",
+    "reliability",
+    "satisfaction_by",
 ]
