@@ -18,6 +18,7 @@ Notebooks run through nbclient exactly as papermill runs them (papermill is nbcl
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -225,7 +226,11 @@ class WarmKernel:
             self.shutdown()
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _first_lines(text: str, n: int = 12) -> str:
-    """The useful end of nbclient's error text (the exception line and some traceback)."""
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    """The useful end of nbclient's error text (some traceback and the exception line), without
+    terminal colour codes."""
+    lines = [ln for ln in _ANSI.sub("", text).strip().splitlines() if ln.strip()]
     return "\n".join(lines[-n:])

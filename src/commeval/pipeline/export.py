@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-from nbconvert import HTMLExporter
+if TYPE_CHECKING:
+    import nbformat
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from commeval.pipeline.cache import TEMPLATES_DIR
+
 TEMPLATE_FILE = "commeval_report.html.j2"
 #: Cells whose tags mark them as papermill machinery, never shown in a report.
 HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "papermill-error-cell-tag"})
@@ -65,6 +66,8 @@ class ReportExporter:
     """Executed notebook → self-contained HTML (code hidden, ``lang="zh"``)."""
 
     def __init__(self, language_code: str = "zh") -> None:
+        from nbconvert import HTMLExporter
+
         self._exporter = HTMLExporter(
             template_name="lab",
             template_file=TEMPLATE_FILE,

@@ -14,6 +14,7 @@ from papermill.parameterize import parameterize_notebook
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     """Read a notebook as papermill does (v4, ``papermill`` metadata, ``tags`` on every cell)."""
+
     return load_notebook_node(str(path))
 
 
@@ -28,6 +29,7 @@ def inject(
     Uses papermill's own functions, so the injected cell and the notebook metadata are what
     ``papermill in.ipynb out.ipynb -p ...`` would produce.
     """
+
     nb = parameterize_notebook(copy.deepcopy(nb), parameters, kernel_name=kernel_name)
     nb = prepare_notebook_metadata(nb, str(input_path or ""), "")
     return remove_error_markers(nb)

@@ -1,4 +1,4 @@
-"""One unit of work — a notebook to render — and how a warm worker renders it.
+"""How a warm worker renders a :class:`~commeval.pipeline.tasks.Task`.
 
 The same :func:`render` runs in the sequential loop, in the local worker processes and on Dask
 workers; only where the :class:`Renderer` lives differs.
@@ -8,41 +8,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from commeval.pipeline.engine import ReportFailed, WarmKernel
 from commeval.pipeline.export import ReportExporter
 from commeval.pipeline.parameters import inject, read_notebook
-
-
-@dataclass
-class Task:
-    """Render ``notebook`` with ``parameters`` into one HTML page titled ``title``."""
-
-    key: str  # township name, or "__index__" for the district summary
-    notebook: str
-    parameters: dict[str, Any]
-    title: str
-    timeout: float | None = None
-    attempt: int = 1
-
-
-@dataclass
-class Result:
-    key: str
-    status: str  # "ok" | "failed"
-    html: str | None = None
-    seconds: float = 0.0
-    error: str | None = None
-    error_kind: str | None = None  # "error" | "timeout" | "kernel" | "worker"
-    stderr: list[str] = field(default_factory=list)
-    attempt: int = 1
-    worker: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from commeval.pipeline.tasks import Result, Task
 
 
 class Renderer:
