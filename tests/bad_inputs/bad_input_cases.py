@@ -41,7 +41,7 @@ class Case:
 def base_dataset(root: Path) -> Path:
     """A small valid raw dataset (3 townships × 3 villages, 72 respondents)."""
     tables = generate_district(
-        townships=2, villages_per_township=4, respondents_per_village=4, seed=3
+        townships=3, villages_per_township=3, respondents_per_village=4, seed=3
     )
     return write_raw(tables, root)
 

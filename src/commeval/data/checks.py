@@ -90,7 +90,6 @@ def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = 
             probs.append(P.frame([e.problem]))
             continue
         del data
-        probs.append(P.frame(raw.problems))
         if len(raw.data) == 0:
             sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
             probs.append(
@@ -98,7 +97,11 @@ def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = 
                                sheet=raw.sheet, row=raw.header_row or None)])
             )  # fmt: skip
         loc, tprobs, personal = _check_table(c[table], raw, cb)
-        probs.append(tprobs)
+        rprobs = P.frame(raw.problems)  # reading problems get the canonical field name
+        by_header = {h: f for f, h in loc.headers.items()}
+        mapped = rprobs["column"].map(by_header).fillna("").astype(str)
+        rprobs["field"] = rprobs["field"].where(rprobs["field"] != "", mapped)
+        probs += [rprobs, tprobs]
         dropped[table] = personal
         located[table] = loc
     probs.append(references(located))
@@ -254,8 +257,12 @@ def _field_column(
         if parsed.num is not None:
             probs.append(_range(parsed.num, f, col, where))
     if f.required:
+        missing = status == V.MISSING
+        for i, j in raw.formula_cells:  # already reported as formula_cell
+            if raw.headers[j] == header:
+                missing[i] = False
         probs.append(
-            P.cells(status == V.MISSING, severity=P.ERROR, rule="required",
+            P.cells(missing, severity=P.ERROR, rule="required",
                     message=f"必填项“{f.label}”为空", values=col, **where)
         )  # fmt: skip
     return s

@@ -53,6 +53,7 @@ class RawFrame:
     encoding: str | None = None
     fmt: str = "csv"
     alt_headers: list[str] = field(default_factory=list)  # .sav variable labels
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)  # (data row, column)
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -419,7 +420,10 @@ def read_xlsx(
                 value=formula,
             )
         )
-    return _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", out)
+    result = _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", out)
+    pos = {int(r): k for k, r in enumerate(result.rows)}
+    result.formula_cells = {(pos[i + 1], j) for i, j, _ in problems if i + 1 in pos}
+    return result
 
 
 def _col_letter(j: int) -> str:
