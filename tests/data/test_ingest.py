@@ -168,3 +168,9 @@ def test_corrupt_sav_is_reported(raw_dir):
     )
     p = validate_dir(raw_dir)
     assert "corrupt_file" in set(p["rule"])
+
+
+def test_salt_must_live_outside_the_data(raw_dir, tmp_path):
+    with pytest.raises(ValueError, match="盐值文件"):
+        ingest(raw_dir, tmp_path / "p", salt_path=tmp_path / "p" / "salt")
+    assert not (tmp_path / "p").exists()

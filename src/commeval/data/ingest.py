@@ -17,7 +17,7 @@ from commeval.data import problems as P
 from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
 from commeval.data.contract import contract
-from commeval.data.privacy import load_salt, pseudonymise
+from commeval.data.privacy import default_salt_path, load_salt, pseudonymise
 from commeval.data.processed import write_processed
 from commeval.data.schema import cast_table, pandera_schema
 
@@ -55,6 +55,7 @@ def ingest(
     salt_path: str | Path | None = None,
 ) -> IngestResult:
     """Validate and process a raw dataset; raises :class:`IngestError` on any error."""
+    _check_salt_location(salt_path, raw_dir, processed_dir)
     checked = check_dataset(raw_dir, codebook)
     if not checked.ok:
         raise IngestError(checked.problems)
@@ -80,6 +81,17 @@ def ingest(
         },
     )
     return IngestResult(tables, checked.problems, checked.sources, checked.dataset, manifest)
+
+
+def _check_salt_location(salt_path: str | Path | None, *data_dirs: str | Path) -> None:
+    """The salt must not sit inside the raw or processed data (it would travel with them)."""
+    salt = Path(salt_path).expanduser() if salt_path else default_salt_path()
+    salt = salt.resolve()
+    for d in data_dirs:
+        if Path(d).resolve() in salt.parents:
+            raise ValueError(
+                f"盐值文件 {salt} 不能放在数据目录 {d} 中 (the salt must live outside the data)"
+            )
 
 
 def schema_problems(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
