@@ -1,0 +1,384 @@
+"""What-if analysis of the index (情景分析): the framework as a table, indicator weights under
+each weighting method side by side, an AHP consistency report, scores and ranks re-computed
+under alternative normalisations / aggregations / weights, rank intervals and sensitivity
+indices. Pure functions returning tidy frames; the research notebook
+``notebooks/index_analysis.ipynb`` calls them and ``commeval.report.index_charts`` draws them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commeval.index.errors import IndexDataError
+from commeval.index.framework import Framework
+from commeval.index.pipeline import Evaluation, evaluate
+from commeval.index.satisfaction import survey_indicators
+from commeval.index.weights import (
+    ConsistencyWarning,
+    ahp,
+    combined_weights,
+    critic_weights,
+    entropy_weights,
+    fixed_weights,
+)
+
+WEIGHT_METHODS = ("fixed", "entropy", "critic", "combined")
+METHOD_LABELS = {
+    "fixed": "专家赋权（固定权重）",
+    "entropy": "熵权法",
+    "critic": "CRITIC法",
+    "combined": "组合赋权（专家×熵权，α=0.5）",
+}
+ASSUMPTION_LABELS = {
+    "weights": "权重扰动",
+    "normalisation": "标准化方法",
+    "aggregation": "合成方法",
+    "survey": "问卷抽样误差",
+}
+BASELINE = "基准"
+
+# An example judgement matrix for the eight dimensions of the default framework (Saaty's 1–9
+# scale, row vs column), as an expert panel might fill it in. It roughly reproduces the fixed
+# dimension weights (facilities first, funding last) and is acceptably consistent (CR < 0.10).
+_EXAMPLE_LEVELS = {
+    "organisation": 2,
+    "facilities": 4,
+    "infrastructure": 3,
+    "governance": 3,
+    "new_community": 3,
+    "organisations": 2,
+    "funding": 1,
+    "satisfaction": 2,
+}
+_SAATY = {0: 1, 1: 2, 2: 3, 3: 5}
+
+
+# ---------------------------------------------------------------------------- framework
+
+
+def framework_table(fw: Framework) -> pd.DataFrame:
+    """One row per indicator: dimension, indicator, label, unit, source, direction, target,
+    weight (within its dimension), plus the dimension's label and weight and the indicator's
+    overall weight (dimension weight × indicator weight, summing to 1 over the framework)."""
+    dim_total = sum(float(d.weight) for d in fw.dimensions) or 1.0
+    rows = []
+    for d in fw.dimensions:
+        w_in = fixed_weights({i.name: i.weight for i in d.indicators})
+        for i in d.indicators:
+            rows.append(
+                {
+                    "dimension": d.name,
+                    "dimension_label": d.label,
+                    "dimension_weight": float(d.weight) / dim_total,
+                    "indicator": i.name,
+                    "label": i.label,
+                    "unit": i.unit,
+                    "source": " ".join(str(i.source).split()),
+                    "direction": i.direction,
+                    "target": float(i.target),
+                    "weight": float(w_in[i.name]),
+                    "overall_weight": float(d.weight) / dim_total * float(w_in[i.name]),
+                    "weighting": d.weighting["method"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- weights
+
+
+def _wide_values(indicator_values: pd.DataFrame) -> pd.DataFrame:
+    """Township × indicator values from a wide frame or the tidy ``Evaluation.indicators``."""
+    if {"township", "indicator", "value"} <= set(indicator_values.columns):
+        return indicator_values.pivot(index="township", columns="indicator", values="value")
+    return indicator_values
+
+
+def weights_by_method(
+    indicator_values: pd.DataFrame,
+    fw: Framework,
+    scope: str = "overall",
+    objective: str = "entropy",
+    rule: str = "additive",
+    alpha: float = 0.5,
+) -> pd.DataFrame:
+    """Indicator weights under each weighting method, one row per indicator.
+
+    ``indicator_values``: townships × indicators (the values the weights are computed from; the
+    engine uses them after imputation and outlier treatment), or the tidy
+    ``Evaluation.indicators`` frame (its ``value`` column). Within each dimension, as the engine
+    does: ``fixed`` the framework's expert weights, ``entropy`` / ``critic`` the objective
+    weights on the townships with complete data for that dimension, ``combined`` the expert
+    weights combined with the ``objective`` weights (``rule``, ``alpha``; see
+    :func:`commeval.index.combined_weights`).
+
+    ``scope="within"`` gives weights within each dimension (summing to 1 per dimension);
+    ``"overall"`` multiplies them by the framework's dimension weights (each method's column
+    sums to 1). Columns: dimension, dimension_label, indicator, label, fixed, entropy, critic,
+    combined.
+    """
+    if scope not in ("within", "overall"):
+        raise ValueError(f"scope must be 'within' or 'overall', got {scope!r}")
+    X = _wide_values(indicator_values)
+    dim_w = fixed_weights({d.name: d.weight for d in fw.dimensions})
+    rows = []
+    for d in fw.dimensions:
+        names = [i.name for i in d.indicators if i.name in X.columns]
+        if not names:
+            continue
+        sub = X[names].dropna()
+        benefit = {i.name: i.benefit for i in d.indicators}
+        fixed = fixed_weights({i.name: i.weight for i in d.indicators if i.name in names})
+        try:
+            ent = entropy_weights(sub, benefit=benefit)
+            cri = critic_weights(sub, benefit=benefit)
+        except ValueError as exc:
+            raise IndexDataError(f"dimension {d.name!r}: objective weights: {exc}") from None
+        obj = {"entropy": ent, "critic": cri}[objective]
+        comb = combined_weights(fixed, obj, rule=rule, alpha=alpha)
+        labels = {i.name: i.label for i in d.indicators}
+        factor = float(dim_w[d.name]) if scope == "overall" else 1.0
+        for n in names:
+            rows.append(
+                {
+                    "dimension": d.name,
+                    "dimension_label": d.label,
+                    "indicator": n,
+                    "label": labels[n],
+                    "fixed": factor * float(fixed[n]),
+                    "entropy": factor * float(ent[n]),
+                    "critic": factor * float(cri[n]),
+                    "combined": factor * float(comb[n]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def method_weights(weights: pd.DataFrame, method: str) -> dict[str, float]:
+    """One method's column of :func:`weights_by_method` (``scope="within"``) as the
+    ``indicator_weights`` override of :func:`commeval.index.evaluate` (used by dimensions with
+    fixed weighting)."""
+    if method not in WEIGHT_METHODS:
+        raise ValueError(f"unknown weighting method {method!r}; use one of {WEIGHT_METHODS}")
+    return {str(k): float(v) for k, v in zip(weights["indicator"], weights[method])}
+
+
+# ---------------------------------------------------------------------------- AHP
+
+
+def example_dimension_matrix(fw: Framework) -> pd.DataFrame:
+    """An example pairwise comparison matrix over the framework's dimensions (Saaty scale,
+    entries as fractions such as ``"1/3"``), from an importance level per dimension: a
+    difference of 0 / 1 / 2 / 3 levels is judged 1 / 2 / 3 / 5. Dimensions not in the default
+    framework get the middle level."""
+    names = [d.name for d in fw.dimensions]
+    lv = [_EXAMPLE_LEVELS.get(n, 2) for n in names]
+    rows = []
+    for a in lv:
+        row = []
+        for b in lv:
+            v = _SAATY[min(abs(a - b), 3)]
+            row.append(str(v) if a >= b else f"1/{v}")
+        rows.append(row)
+    return pd.DataFrame(rows, index=names, columns=names)
+
+
+def ahp_report(matrix: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Priority weights and consistency of a pairwise comparison matrix as one small frame:
+    rows ``kind="weight"`` (one per criterion) then ``kind="consistency"`` (n, λmax, CI, RI,
+    CR); columns item, label, kind, value. An inconsistent matrix (CR ≥ 0.10) is reported, not
+    warned about: the CR row says so."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConsistencyWarning)
+        res = ahp(matrix)
+    labels = dict(labels or {})
+    n = len(res.weights)
+    rows = [
+        {"item": str(k), "label": labels.get(str(k), str(k)), "kind": "weight", "value": float(v)}
+        for k, v in res.weights.items()
+    ]
+    for item, label, value in (
+        ("n", "判断矩阵阶数 n", float(n)),
+        ("lambda_max", "最大特征根 λmax", res.lambda_max),
+        ("CI", "一致性指标 CI = (λmax − n)/(n − 1)", res.ci),
+        ("RI", "平均随机一致性指标 RI", res.ri),
+        ("CR", "一致性比率 CR = CI/RI（< 0.10 可接受）", res.cr),
+    ):
+        rows.append({"item": item, "label": label, "kind": "consistency", "value": float(value)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+def default_scenarios(
+    fw: Framework,
+    weights: pd.DataFrame | None = None,
+    dimension_matrix: pd.DataFrame | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The usual "what if" set: alternative normalisations and aggregations; with ``weights``
+    (:func:`weights_by_method`, ``scope="within"``) entropy / CRITIC / combined indicator
+    weights; equal dimension weights; with ``dimension_matrix`` AHP dimension weights."""
+    sc: dict[str, dict[str, Any]] = {
+        "最小–最大标准化": {"normalisation": "minmax"},
+        "百分位秩标准化": {"normalisation": "rank"},
+        "几何平均合成": {"aggregation": {"method": "geometric", "within": "geometric"}},
+        "TOPSIS": {"aggregation": "topsis"},
+        "灰色关联分析": {"aggregation": "grey"},
+        "模糊综合评价": {"aggregation": "fuzzy"},
+    }
+    if weights is not None:
+        for m, name in (("entropy", "熵权法"), ("critic", "CRITIC法"), ("combined", "组合赋权")):
+            sc[f"{name}指标权重"] = {"indicator_weights": method_weights(weights, m)}
+    names = [d.name for d in fw.dimensions]
+    sc["维度等权"] = {"dimension_weights": dict.fromkeys(names, 1.0 / len(names))}
+    if dimension_matrix is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConsistencyWarning)
+            w = ahp(dimension_matrix).weights
+        sc["AHP维度权重"] = {"dimension_weights": {str(k): float(v) for k, v in w.items()}}
+    return sc
+
+
+def scenario_ranks(
+    tables: Mapping[str, pd.DataFrame],
+    fw: Framework,
+    year: int | None,
+    scenarios: Mapping[str, Mapping[str, Any] | None],
+    survey: pd.DataFrame | None = None,
+    baseline: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Scores and ranks of every township under each scenario.
+
+    Each scenario is a ``settings`` override of :func:`commeval.index.evaluate` (e.g.
+    ``{"normalisation": "minmax"}``, ``{"aggregation": "topsis"}``,
+    ``{"indicator_weights": {...}}``, ``{"dimension_weights": {...}}``), applied on top of
+    ``baseline`` (default: the framework's own settings) and run without Monte Carlo
+    (``mc_draws=0``). The baseline is always included first, as scenario ``"基准"``.
+
+    Returns one row per township × scenario: township, scenario, score, grade, rank,
+    baseline_score, baseline_rank, rank_shift = baseline_rank − rank (positive: the township
+    moves up the table under the scenario), score_change = score − baseline_score.
+    """
+    base = dict(baseline or {})
+    sdf = tables.get("survey")
+    if survey is None and fw.survey_items and sdf is not None and not sdf.empty:
+        # the design-weighted survey estimates do not depend on the scenario: compute them once
+        survey = survey_indicators(sdf, sorted(fw.survey_items))
+    runs: dict[str, Mapping[str, Any]] = {BASELINE: base}
+    for name, over in scenarios.items():
+        if name == BASELINE:
+            raise ValueError(f"scenario name {BASELINE!r} is reserved for the baseline")
+        runs[name] = {**base, **dict(over or {})}
+    parts = []
+    for name, settings in runs.items():
+        ev = evaluate(
+            tables, fw, year=year, survey=survey, mc_draws=0, settings=settings, sensitivity=False
+        )
+        s = ev.scores
+        parts.append(
+            pd.DataFrame(
+                {
+                    "township": s["township"].astype(str).to_numpy(),
+                    "scenario": name,
+                    "score": s["score"].to_numpy(dtype=float),
+                    "grade": s["grade"].to_numpy(),
+                    "rank": s["rank"].to_numpy(dtype=int),
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    b = out[out["scenario"] == BASELINE].set_index("township")
+    out["baseline_score"] = out["township"].map(b["score"])
+    out["baseline_rank"] = out["township"].map(b["rank"]).astype(int)
+    out["rank_shift"] = out["baseline_rank"] - out["rank"]
+    out["score_change"] = out["score"] - out["baseline_score"]
+    out["scenario"] = pd.Categorical(out["scenario"], categories=list(runs), ordered=True)
+    return out
+
+
+def scenario_summary(ranks: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: Spearman rank correlation with the baseline, mean |rank shift|, the largest
+    shift and how many townships change rank."""
+    rows = []
+    for name, g in ranks.groupby("scenario", observed=True, sort=True):
+        r, r0 = g["rank"].to_numpy(dtype=float), g["baseline_rank"].to_numpy(dtype=float)
+        rho = float(pd.Series(r).corr(pd.Series(r0), method="spearman")) if len(g) > 1 else 1.0
+        shift = g["rank_shift"].to_numpy()
+        rows.append(
+            {
+                "scenario": str(name),
+                "spearman": rho,
+                "mean_abs_shift": float(np.abs(shift).mean()),
+                "max_abs_shift": int(np.abs(shift).max()),
+                "townships_moved": int((shift != 0).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def rank_table(ranks: pd.DataFrame, value: str = "rank") -> pd.DataFrame:
+    """Township × scenario table of ``value`` (rank, score or rank_shift), townships in
+    baseline-rank order."""
+    wide = ranks.pivot(index="township", columns="scenario", values=value)
+    order = (
+        ranks[ranks["scenario"] == BASELINE].sort_values("rank")["township"].astype(str).tolist()
+    )
+    wide = wide.reindex(order)
+    wide.columns = [str(c) for c in wide.columns]
+    return wide
+
+
+# ---------------------------------------------------------------------------- uncertainty
+
+
+def rank_interval_table(evaluation: Evaluation) -> pd.DataFrame:
+    """Nominal rank, median Monte Carlo rank and its interval per township (best median first):
+    township, score, grade, rank, rank_median, rank_low, rank_high, width = rank_high − rank_low
+    (0: the rank holds under every sampled assumption). Without Monte Carlo draws the interval
+    is the nominal rank."""
+    s = evaluation.scores
+    cols = ["township", "score", "grade", "rank", "rank_median", "rank_low", "rank_high"]
+    out = s[cols].copy()
+    out["township"] = out["township"].astype(str)
+    out["width"] = (out["rank_high"] - out["rank_low"]).astype(int)
+    return out.sort_values(["rank_median", "rank"], kind="stable").reset_index(drop=True)
+
+
+def sensitivity_table(evaluation: Evaluation, township: str | None = None) -> pd.DataFrame:
+    """Sobol first-order and total sensitivity indices per assumption (district-wide by
+    default, or for one township), with Chinese labels and interaction = total − first order."""
+    sens = evaluation.sensitivity
+    key = "(all)" if township is None else str(township)
+    sub = sens[sens["township"].astype(str) == key]
+    out = pd.DataFrame(
+        {
+            "assumption": sub["assumption"].astype(str).to_numpy(),
+            "label": [ASSUMPTION_LABELS.get(a, a) for a in sub["assumption"].astype(str)],
+            "first_order": sub["first_order"].to_numpy(dtype=float),
+            "total": sub["total"].to_numpy(dtype=float),
+        }
+    )
+    out["interaction"] = out["total"] - out["first_order"]
+    return out
+
+
+__all__ = [
+    "BASELINE",
+    "ahp_report",
+    "default_scenarios",
+    "example_dimension_matrix",
+    "framework_table",
+    "method_weights",
+    "rank_interval_table",
+    "rank_table",
+    "scenario_ranks",
+    "scenario_summary",
+    "sensitivity_table",
+    "weights_by_method",
+]
