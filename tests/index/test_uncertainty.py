@@ -90,7 +90,7 @@ def test_no_uncertainty_reproduces_the_nominal_ranks():
     nominal = _ranks(comp[None])[0]
     mc = monte_carlo(_inputs(X), 50, seed=1, nominal_ranks=nominal)
     assert mc.groups == () and (mc.ranks == nominal).all()
-    assert mc.scores[0] == pytest.approx(comp)
+    assert mc.scores[0] == pytest.approx(comp, rel=1e-5)  # MC runs in float32
 
 
 def test_weight_noise_moves_close_ranks_only():

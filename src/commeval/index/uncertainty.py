@@ -103,12 +103,19 @@ class _Cache:
     applicability mask."""
 
     def __init__(self, inp: MCInputs) -> None:
+        # Monte Carlo arithmetic runs in float32 (ranks need ~1e-6 relative precision at most)
         self.mask = ~np.isnan(inp.X)
-        self.maskf = self.mask.astype(float)
+        self.maskf = self.mask.astype(np.float32)
+        self.G = inp.G.astype(np.float32)
+        # distinct applicability patterns (few: e.g. with / without a new community)
+        self.patterns, self.pattern_of = np.unique(self.maskf, axis=0, return_inverse=True)
+        self.pattern_of = self.pattern_of.ravel()
+        # survey-indicator draws of samples A and B, normalised by each method (float32)
+        self.xs_norm: dict[str, np.ndarray] | None = None
         self.norm = {
             m: np.nan_to_num(
                 normalise_array(inp.X, m, inp.benefit, inp.target, inp.lower, inp.upper)
-            )
+            ).astype(np.float32)
             for m in inp.normalisations
         }
 
@@ -119,14 +126,16 @@ def _choice(f: Mapping[str, np.ndarray], key: str, n_alt: int, c: int) -> np.nda
     return np.minimum((f[key][:, 0] * n_alt).astype(int), n_alt - 1)
 
 
-def _composite(v0, maskf, w_ind, G, w_dim, within, across, floor) -> np.ndarray:
-    """Batched hierarchical composite: v0 (c, T, K) with NaN → 0, maskf (T, K)."""
-    Gw = w_ind[:, :, None] * G[None]  # (c, K, D)
-    den = maskf @ Gw  # (c, T, D)
+def _composite(v0, cache: _Cache, w_ind, w_dim, within, across, floor) -> np.ndarray:
+    """Batched hierarchical composite: v0 (c, T, K) with NaN → 0."""
+    maskf = cache.maskf
+    Gw = (w_ind[:, :, None] * cache.G[None]).astype(np.float32)  # (c, K, D)
+    den = (cache.patterns @ Gw)[:, cache.pattern_of, :]  # (c, T, D)
     if within == "arithmetic":
         num = v0 @ Gw
     else:
-        num = np.log(np.maximum(np.where(maskf > 0, v0, 1.0), floor)) @ Gw
+        num = np.log(np.maximum(np.where(maskf > 0, v0, np.float32(1)), np.float32(floor))) @ Gw
+    num, den = num.astype(np.float64), den.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         dims = num / den
     if within == "geometric":
@@ -156,7 +165,12 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
     n_idx = _choice(f, "normalisation", len(inp.normalisations), c)
     a_idx = _choice(f, "aggregation", len(inp.aggregations), c)
     sv = inp.survey
-    xs = sv.draw(f["survey"]) if (sv is not None and "survey" in f) else None
+    xs = rows_sv = None
+    if sv is not None and "survey" in f:
+        if cache.xs_norm is not None:  # index into the pre-drawn, pre-normalised cache
+            rows_sv = f["survey"][:, 0].astype(int)
+        else:
+            xs = sv.draw(f["survey"])
     scores = np.empty((c, T))
     for m_i, method in enumerate(inp.normalisations):
         sel_m = n_idx == m_i
@@ -164,7 +178,10 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
             continue
         rows_m = np.flatnonzero(sel_m)
         v0 = np.broadcast_to(cache.norm[method], (len(rows_m), T, K))
-        if xs is not None:
+        if rows_sv is not None:
+            v0 = v0.copy()
+            v0[:, :, sv.cols] = cache.xs_norm[method][rows_sv[sel_m]]
+        elif xs is not None:
             v0 = v0.copy()
             cols = sv.cols
             v0[:, :, cols] = np.nan_to_num(
@@ -183,7 +200,13 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
                 continue
             rows = rows_m[sel_a]
             scores[rows] = _composite(
-                v0[sel_a], cache.maskf, w_ind[rows], inp.G, w_dim[rows], inp.within, agg, inp.floor
+                v0[sel_a],
+                cache,
+                w_ind[rows],
+                w_dim[rows],
+                inp.within,
+                agg,
+                inp.floor,
             )
     return scores
 
@@ -199,7 +222,7 @@ def _evaluate(inp: MCInputs, cache: _Cache, sample: Mapping[str, np.ndarray], n:
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
     """Ranks per row, 1 = highest score, ties share the best rank (``min``)."""
-    s = -np.round(scores, 10)
+    s = -np.round(scores, 4).astype(np.float32)
     order = np.argsort(s, axis=1, kind="stable")
     srt = np.take_along_axis(s, order, axis=1)
     n = s.shape[1]
@@ -225,12 +248,29 @@ def monte_carlo(
     T, K = inp.X.shape
     chunk = max(1, int(3_000_000 // max(T * K, 1)))
     cache = _Cache(inp)
+    run_sens = sensitivity and bool(groups) and n >= 2
     A = {g: rng.random((n, d)) for g, d in groups.items()}
+    B = {g: rng.random((n, d)) for g, d in groups.items()} if run_sens else {}
+    if "survey" in groups:
+        # survey draws are reused across A, B and the A_B^i matrices: draw them once
+        u = np.concatenate([A["survey"], B["survey"]]) if run_sens else A["survey"]
+        cols = inp.survey.cols
+        xs_norm = {m: [] for m in inp.normalisations}
+        for i in range(0, len(u), chunk):
+            xs = inp.survey.draw(u[i : i + chunk])
+            for m in inp.normalisations:
+                z = normalise_array(
+                    xs, m, inp.benefit[cols], inp.target[cols], inp.lower[cols], inp.upper[cols]
+                )
+                xs_norm[m].append(np.nan_to_num(z).astype(np.float32))
+        cache.xs_norm = {m: np.concatenate(v) for m, v in xs_norm.items()}
+        A["survey"] = np.arange(n, dtype=float)[:, None]
+        if run_sens:
+            B["survey"] = np.arange(n, 2 * n, dtype=float)[:, None]
     sA = _evaluate(inp, cache, A, n, chunk)
     rA = _ranks(sA)
     sens = summary = None
-    if sensitivity and groups and n >= 2:
-        B = {g: rng.random((n, d)) for g, d in groups.items()}
+    if run_sens:
         rB = _ranks(_evaluate(inp, cache, B, n, chunk))
         rAB = {}
         for g in groups:
