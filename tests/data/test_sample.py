@@ -129,3 +129,11 @@ def test_raw_survey_carries_personal_columns_that_ingestion_removes(tmp_path):
     blob = (tmp_path / "processed" / "survey.parquet").read_bytes()
     for pid in tables["survey"]["id_number"].head(20):
         assert pid.encode() not in blob
+
+
+def test_small_generated_districts_have_a_new_community():
+    c = generate_district(townships=2, villages_per_township=3, respondents_per_village=4)[
+        "communities"
+    ]
+    assert len(c) >= 1
+    assert (c["completed_units"] <= c["planned_units"]).all()

@@ -393,9 +393,11 @@ def _communities(
     rng: np.random.Generator, towns: list[str], years: list[int], q_town: np.ndarray
 ) -> pd.DataFrame:
     known = _known_communities(towns)
-    # Generated townships: a new community in about a quarter of them.
+    real = bool(known)
+    # Generated townships (or a district without the report's communities): a new community in
+    # about a quarter of them.
     for i, t in enumerate(towns):
-        if i % 4 == 1 and t not in DISTRICT_TOWNSHIPS:
+        if i % 4 == 1 and not (real and t in DISTRICT_TOWNSHIPS):
             units = int(rng.integers(4, 20)) * 100
             known.append(
                 dict(
