@@ -199,11 +199,11 @@ class WarmKernel:
             nb,
             prelude=prelude,
             km=self.km,
-            kc=self.kc,
             kernel_name=self.kernel_name,
             timeout_func=cell_timeout,
             resources={"metadata": {"path": self.cwd}},
         )
+        client.kc = self.kc  # reuse the started client (a trait, not a constructor argument)
         self.stats.reports += 1
         try:
             return client.execute()

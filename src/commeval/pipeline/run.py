@@ -113,6 +113,25 @@ def run_reports(
         lock.release()
 
 
+def ensure_processed(data_dir: Path, processed_dir: Path | None) -> Path:
+    """Processed tables of ``data_dir``, ingesting only when stale (cheap check first: importing
+    the ingestion code costs more than the check)."""
+    from commeval.data.freshness import is_current
+
+    if processed_dir is not None and is_current(data_dir, processed_dir):
+        return Path(processed_dir)
+    from commeval.report.context import ensure_processed as ensure
+
+    return Path(ensure(data_dir, processed_dir))
+
+
+def load_district(data_dir: Path, processed_dir: Path | None, year: int | None) -> Any:
+    """The evaluated district (``commeval.report.context.load_district``; tests swap this)."""
+    from commeval.report.context import load_district as load
+
+    return load(data_dir, processed_dir, year)
+
+
 class _Run:
     """One ``commeval reports`` run (state shared by its steps)."""
 
@@ -148,15 +167,9 @@ class _Run:
         return code
 
     def _run(self) -> int:
-        from commeval.data.freshness import is_current
-
         log.info("commeval %s reports: 数据 %s → %s", __version__, self.data_dir, self.final)
         try:
-            processed = self.processed_dir
-            if processed is None or not is_current(self.data_dir, processed):
-                from commeval.report.context import ensure_processed
-
-                processed = ensure_processed(self.data_dir, self.processed_dir)
+            processed = ensure_processed(self.data_dir, self.processed_dir)
         except Exception as exc:  # IngestError (imported lazily: it pulls in pandas) or bad paths
             if type(exc).__name__ == "IngestError":
                 return self._invalid(f"数据有错误，未生成报告 (invalid input): {exc}")
@@ -221,17 +234,21 @@ class _Run:
         return True
 
     def _load_and_render(self) -> int | None:
-        from commeval.data.ingest import IngestError
         from commeval.pipeline.parameters import summary_parameters, township_parameters
-        from commeval.report.context import load_district
 
         t0 = time.perf_counter()
         try:
             district = load_district(self.data_dir, self.processed_dir, self.year)
-        except IngestError as exc:
-            return self._invalid(f"数据有错误，未生成报告 (invalid input): {exc}")
-        except (ValueError, FileNotFoundError) as exc:
-            return self._invalid(f"输入无效 (invalid input): {exc}")
+        except Exception as exc:
+            if type(exc).__name__ == "IngestError":
+                return self._invalid(f"数据有错误，未生成报告 (invalid input): {exc}")
+            if isinstance(exc, (ValueError, FileNotFoundError)):
+                return self._invalid(f"输入无效 (invalid input): {exc}")
+            log.exception("区数据评估失败 (district evaluation failed)")
+            print(
+                f"区数据评估失败，未生成报告 (district evaluation failed): {exc!r}", file=sys.stderr
+            )
+            return 1
         log.info("区数据已载入评估 (district loaded) in %.1f s", time.perf_counter() - t0)
         selected = self.townships or district.townships
         unknown = [t for t in selected if t not in district.townships]
