@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEFAULT_DATA = Path("data/raw/sample_district")
-DEFAULT_PROCESSED_ROOT = Path("data/processed")
 DEFAULT_OUT = Path("outputs")
 
 
@@ -33,19 +32,18 @@ def _years(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"年份须为整数，如 2011,2012：{text!r}") from exc
 
 
-def default_processed(data_dir: Path) -> Path:
-    """Where processed tables of a raw dataset go: data/processed/<dataset folder name>."""
-    return DEFAULT_PROCESSED_ROOT / Path(data_dir).resolve().name
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="commeval", description="农村社区建设评估 commeval — rural community evaluation")
+    p = _Parser(
+        prog="commeval", description="农村社区建设评估 commeval — rural community evaluation"
+    )
     from commeval import __version__
 
     p.add_argument("--version", action="version", version=f"commeval {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    s = sub.add_parser("sample-data", help="生成示例区数据 (generate the synthetic sample district)")
+    s = sub.add_parser(
+        "sample-data", help="生成示例区数据 (generate the synthetic sample district)"
+    )
     s.add_argument("--out", type=Path, default=DEFAULT_DATA, help="输出目录")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--townships", type=int, help="乡镇个数")
@@ -91,11 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "process":
             return _process(args)
         if args.command == "reports":
+            from commeval.data.processed import default_processed_dir
             from commeval.pipeline.run import run_reports
 
             return run_reports(
                 data_dir=args.data,
-                processed_dir=args.processed or default_processed(args.data),
+                processed_dir=args.processed or default_processed_dir(args.data),
                 out_dir=args.out,
                 year=args.year,
                 townships=args.township,
@@ -144,8 +143,9 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from commeval.data.ingest import IngestError, ingest
+    from commeval.data.processed import default_processed_dir
 
-    processed = args.processed or default_processed(args.data)
+    processed = args.processed or default_processed_dir(args.data)
     try:
         res = ingest(args.data, processed)
     except IngestError as exc:

@@ -21,18 +21,11 @@ from commeval import __version__
 from commeval.data.contract import Contract, contract
 from commeval.data.freshness import is_current
 from commeval.data.ingest import ingest
-from commeval.data.processed import load_processed
+from commeval.data.processed import default_processed_dir, load_processed
 
 DEFAULT_DATA_DIR = Path("data/raw/sample_district")
 MC_DRAWS = 500
 MC_SEED = 20121
-
-
-def default_processed_dir(data_dir: str | Path) -> Path:
-    """``data/processed/<raw folder name>`` beside ``data/raw`` (the project's layout)."""
-    data_dir = Path(data_dir).resolve()
-    root = data_dir.parent.parent if data_dir.parent.name == "raw" else data_dir.parent
-    return root / "processed" / data_dir.name
 
 
 def ensure_processed(data_dir: str | Path, processed_dir: str | Path | None = None) -> Path:
