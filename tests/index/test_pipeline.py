@@ -239,3 +239,15 @@ def test_missing_survey_is_a_clear_error(district):
     t = {k: v for k, v in district.items() if k != "survey"}
     with pytest.raises(IndexDataError, match="overall_satisfaction.*survey"):
         evaluate(t, load_framework(), mc_draws=0)
+
+
+def test_group_median_imputation_by_township_column(doc, tables):
+    t = {k: v.copy() for k, v in tables.items()}
+    t["villages"]["has_police_room"] = t["villages"]["has_police_room"].astype("boolean")
+    t["villages"].loc[t["villages"]["township"] == "C", "has_police_room"] = pd.NA
+    settings = {"imputation": {"method": "group_median", "by": "has_culture_station"}}
+    res = evaluate(t, fw_of(doc), mc_draws=0, settings=settings)
+    ind = res.indicators.set_index(["township", "indicator"])
+    assert ind.loc[("C", "police"), "value"] == 100.0  # A shares C's culture-station group
+    with pytest.raises(IndexDataError, match="needs 'by'"):
+        evaluate(t, fw_of(doc), mc_draws=0, settings={"imputation": "group_median"})

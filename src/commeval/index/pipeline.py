@@ -181,7 +181,16 @@ def _nominal(
             raise IndexDataError(f"indicator {c!r} is missing for every township in {year}{hint}")
     X = raw[cols]
     na_cols = [c for c in cols if inds[c].missing == "not_applicable"]
-    imp = impute(X, s["imputation"]["method"], groups=None, skip=na_cols)
+    groups = None
+    if s["imputation"]["method"] == "group_median":
+        by = s["imputation"].get("by")
+        town_table = tables["townships"].set_index(tables["townships"]["township"].astype(str))
+        if by not in town_table.columns:
+            raise IndexDataError(
+                f"group_median imputation needs 'by': a townships column, got {by!r}"
+            )
+        groups = town_table[by].reindex(X.index)
+    imp = impute(X, s["imputation"]["method"], groups=groups, skip=na_cols)
     values = imp.data
     o = s["outliers"]
     tr = treat(
