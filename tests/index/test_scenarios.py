@@ -1,0 +1,354 @@
+"""What-if analysis (``commeval.index.scenarios``) against independent references: the baseline
+scenario reproduces the district's evaluation; a min–max scenario and equal dimension weights
+recomputed by hand from the indicator values; weights by method equal the weight functions
+called directly; AHP against numpy's eigen-decomposition; rank shifts from ranks computed by hand;
+and the research notebook run end to end with papermill."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from commeval.index import combined_weights, critic_weights, entropy_weights, evaluate
+from commeval.index import scenarios as sc
+from commeval.index.weights import RANDOM_INDEX, ConsistencyWarning, parse_ratio
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "index_analysis.ipynb"
+
+
+@pytest.fixture(scope="module")
+def d():
+    from commeval.report.context import load_district
+
+    return load_district(ROOT / "data" / "raw" / "sample_district")
+
+
+@pytest.fixture(scope="module")
+def wide(d) -> pd.DataFrame:
+    return d.evaluation.indicators.pivot(index="township", columns="indicator", values="value")
+
+
+@pytest.fixture(scope="module")
+def w_within(d) -> pd.DataFrame:
+    return sc.weights_by_method(d.evaluation.indicators, d.framework, scope="within")
+
+
+@pytest.fixture(scope="module")
+def ranks(d, w_within) -> pd.DataFrame:
+    fw = d.framework
+    scen = sc.default_scenarios(fw, w_within, sc.example_dimension_matrix(fw))
+    return sc.scenario_ranks(d.tables, fw, d.year, scen)
+
+
+def _hand_composite(N: pd.DataFrame, fw, w_ind: dict, w_dim: dict) -> pd.Series:
+    """Weighted arithmetic means by hand: within each dimension over applicable indicators,
+    then over applicable dimensions (weights renormalised over what is applicable)."""
+    out = {}
+    for town, row in N.iterrows():
+        num = den = 0.0
+        for dm in fw.dimensions:
+            names = [i.name for i in dm.indicators if i.name in row.index]
+            vals = [(row[n], w_ind[n]) for n in names if not np.isnan(row[n])]
+            if not vals or sum(w for _, w in vals) == 0:
+                continue
+            dscore = sum(v * w for v, w in vals) / sum(w for _, w in vals)
+            num += w_dim[dm.name] * dscore
+            den += w_dim[dm.name]
+        out[town] = num / den
+    return pd.Series(out)
+
+
+def _hand_rank(scores: pd.Series) -> pd.Series:
+    """Rank 1 = best, ties share the best rank, counted by hand."""
+    v = scores.to_numpy()
+    return pd.Series([1 + int((v > x + 1e-12).sum()) for x in v], index=scores.index)
+
+
+# ---------------------------------------------------------------------------- framework
+
+
+def test_framework_table(d):
+    fw = d.framework
+    ft = sc.framework_table(fw)
+    cols = ["dimension", "indicator", "label", "unit", "source", "direction", "target", "weight"]
+    assert set(cols) <= set(ft.columns)
+    assert list(ft["indicator"]) == [i.name for dm in fw.dimensions for i in dm.indicators]
+    assert np.isclose(ft["overall_weight"].sum(), 1.0)
+    assert np.allclose(ft.groupby("dimension")["weight"].sum(), 1.0)
+    pc = ft.set_index("indicator").loc["pairing_coverage"]
+    assert (pc["target"], pc["direction"], pc["unit"]) == (50.0, "benefit", "%")
+    assert np.isclose(pc["overall_weight"], 0.10 * 0.4)
+    assert "\n" not in "".join(ft["source"])
+
+
+# ---------------------------------------------------------------------------- weights
+
+
+def test_weights_by_method_match_engine_functions(d, wide, w_within):
+    fw = d.framework
+    assert list(w_within.columns[-4:]) == list(sc.WEIGHT_METHODS)
+    assert np.allclose(w_within.groupby("dimension")[list(sc.WEIGHT_METHODS)].sum(), 1.0)
+    for dm in fw.dimensions:
+        names = [i.name for i in dm.indicators]
+        sub = wide[names].dropna()
+        benefit = {i.name: i.benefit for i in dm.indicators}
+        got = w_within.set_index("indicator").loc[names]
+        ent = entropy_weights(sub, benefit=benefit)
+        cri = critic_weights(sub, benefit=benefit)
+        fixed = pd.Series({i.name: i.weight for i in dm.indicators})
+        fixed = fixed / fixed.sum()
+        assert np.allclose(got["entropy"], ent[names])
+        assert np.allclose(got["critic"], cri[names])
+        assert np.allclose(got["fixed"], fixed[names])
+        assert np.allclose(got["combined"], combined_weights(fixed, ent)[names])
+        assert np.allclose(got["combined"], 0.5 * fixed[names] + 0.5 * ent[names])
+    # the fixed column is what the engine used
+    eng = d.evaluation.weights.set_index("indicator")["weight"]
+    assert np.allclose(w_within.set_index("indicator")["fixed"], eng.reindex(w_within["indicator"]))
+
+
+def test_weights_by_method_overall_sum_to_one(d, wide, w_within):
+    fw = d.framework
+    wo = sc.weights_by_method(wide, fw)  # a wide frame works as well as the tidy one
+    for m in sc.WEIGHT_METHODS:
+        assert np.isclose(wo[m].sum(), 1.0), m
+        assert (wo[m] >= 0).all()
+    dim_w = {dm.name: dm.weight for dm in fw.dimensions}
+    expect = w_within["fixed"] * w_within["dimension"].map(dim_w)
+    assert np.allclose(wo["fixed"], expect)
+    with pytest.raises(ValueError, match="scope"):
+        sc.weights_by_method(wide, fw, scope="global")
+
+
+def test_method_weights(w_within):
+    mw = sc.method_weights(w_within, "critic")
+    assert mw == dict(zip(w_within["indicator"], w_within["critic"]))
+    with pytest.raises(ValueError, match="unknown weighting"):
+        sc.method_weights(w_within, "pca")
+
+
+# ---------------------------------------------------------------------------- AHP
+
+
+def _eig_reference(matrix: pd.DataFrame):
+    a = np.array([[parse_ratio(v) for v in row] for row in matrix.to_numpy()], dtype=float)
+    vals, vecs = np.linalg.eig(a)
+    k = int(np.argmax(vals.real))
+    w = np.abs(vecs[:, k].real)
+    n = len(a)
+    lam = float(vals[k].real)
+    ci = (lam - n) / (n - 1)
+    return w / w.sum(), lam, ci, ci / RANDOM_INDEX[n - 1]
+
+
+def test_example_matrix_and_ahp_report(d):
+    fw = d.framework
+    m = sc.example_dimension_matrix(fw)
+    names = [dm.name for dm in fw.dimensions]
+    assert list(m.index) == names == list(m.columns)
+    a = np.array([[parse_ratio(v) for v in row] for row in m.to_numpy()])
+    assert np.allclose(a * a.T, 1.0)
+    rep = sc.ahp_report(m, labels={dm.name: dm.label for dm in fw.dimensions})
+    w, lam, ci, cr = _eig_reference(m)
+    wts = rep[rep["kind"] == "weight"]
+    assert list(wts["item"]) == names
+    assert np.allclose(wts["value"], w, atol=1e-9)
+    cons = rep[rep["kind"] == "consistency"].set_index("item")["value"]
+    assert np.isclose(cons["lambda_max"], lam)
+    assert np.isclose(cons["CI"], ci, atol=1e-9)
+    assert np.isclose(cons["CR"], cr, atol=1e-9)
+    assert cons["RI"] == 1.41 and cons["n"] == 8
+    assert cons["CR"] < 0.10
+    # facilities is judged most important, funding least (as in the fixed weights)
+    assert wts.set_index("item")["value"].idxmax() == "facilities"
+    assert wts.set_index("item")["value"].idxmin() == "funding"
+
+
+def test_ahp_report_consistent_and_inconsistent():
+    w = np.array([0.5, 0.3, 0.2])
+    cons = pd.DataFrame(np.outer(w, 1 / w), index=list("abc"), columns=list("abc"))
+    rep = sc.ahp_report(cons).set_index("item")["value"]
+    assert np.allclose(rep[["a", "b", "c"]], w)
+    assert abs(rep["CR"]) < 1e-9 and np.isclose(rep["lambda_max"], 3.0)
+    bad = pd.DataFrame([[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]], index=list("xyz"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConsistencyWarning)  # reported, not warned
+        rep = sc.ahp_report(bad).set_index("item")["value"]
+    assert rep["CR"] > 0.10
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+def test_baseline_reproduces_evaluation(d, ranks):
+    base = ranks[ranks["scenario"] == sc.BASELINE].set_index("township")
+    s = d.evaluation.scores.set_index("township")
+    assert list(base.index) == list(s.index)
+    assert (base["score"].to_numpy() == s["score"].to_numpy()).all()  # exactly
+    assert (base["rank"].to_numpy() == s["rank"].to_numpy()).all()
+    assert (base["grade"].to_numpy() == s["grade"].to_numpy()).all()
+    assert (base["rank_shift"] == 0).all() and (base["score_change"] == 0).all()
+
+
+def test_rank_shifts_by_hand(ranks):
+    assert list(ranks["scenario"].cat.categories)[0] == sc.BASELINE
+    base = ranks[ranks["scenario"] == sc.BASELINE].set_index("township")
+    for name, g in ranks.groupby("scenario", observed=True):
+        g = g.set_index("township")
+        hand = _hand_rank(g["score"])
+        assert (g["rank"] == hand).all(), name
+        assert (g["rank_shift"] == base["rank"].reindex(g.index) - hand).all(), name
+        assert np.allclose(g["score_change"], g["score"] - base["score"].reindex(g.index))
+    assert len(ranks) == 8 * ranks["scenario"].nunique()
+    assert (
+        ranks["scenario"].nunique() == 12
+    )  # baseline + 2 normalisations + 4 aggregations + 3 + 2 weights
+
+
+def test_minmax_and_equal_dimension_scenarios_by_hand(d, wide, ranks):
+    fw = d.framework
+    w_ind = d.evaluation.settings["indicator_weights"]
+    # min–max normalisation of the indicator values by hand (all benefit indicators here)
+    x = wide.to_numpy(dtype=float)
+    lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(hi > lo, (x - lo) / (hi - lo) * 100, 100.0)
+    N = pd.DataFrame(np.where(np.isnan(x), np.nan, z), index=wide.index, columns=wide.columns)
+    hand = _hand_composite(N, fw, w_ind, {dm.name: dm.weight for dm in fw.dimensions})
+    got = ranks[ranks["scenario"] == "最小–最大标准化"].set_index("township")["score"]
+    assert np.allclose(got, hand.reindex(got.index))
+    # equal dimension weights on the baseline (target) normalisation
+    Nt = d.evaluation.indicators.pivot(index="township", columns="indicator", values="normalised")
+    hand = _hand_composite(Nt, fw, w_ind, {dm.name: 1.0 for dm in fw.dimensions})
+    got = ranks[ranks["scenario"] == "维度等权"].set_index("township")["score"]
+    assert np.allclose(got, hand.reindex(got.index))
+
+
+def test_weight_scenario_uses_method_weights(d, w_within, ranks):
+    fw = d.framework
+    ev = evaluate(
+        d.tables,
+        fw,
+        year=d.year,
+        mc_draws=0,
+        settings={"indicator_weights": sc.method_weights(w_within, "entropy")},
+    )
+    got = ranks[ranks["scenario"] == "熵权法指标权重"].set_index("township")["score"]
+    assert np.allclose(got, ev.scores.set_index("township")["score"].reindex(got.index))
+    used = ev.weights.set_index("indicator")["weight"]
+    assert np.allclose(used, w_within.set_index("indicator")["entropy"].reindex(used.index))
+
+
+def test_scenario_summary_and_tables(ranks):
+    summ = sc.scenario_summary(ranks).set_index("scenario")
+    assert summ.loc[sc.BASELINE, "spearman"] == 1.0
+    for name, g in ranks.groupby("scenario", observed=True):
+        shift = g["rank_shift"].abs()
+        assert summ.loc[name, "max_abs_shift"] == shift.max()
+        assert np.isclose(summ.loc[name, "mean_abs_shift"], shift.mean())
+        assert summ.loc[name, "townships_moved"] == (shift > 0).sum()
+    rt = sc.rank_table(ranks)
+    assert list(rt[sc.BASELINE]) == list(range(1, 9))
+    assert rt.shape == (8, 12)
+
+
+def test_reserved_baseline_name(d):
+    with pytest.raises(ValueError, match="reserved"):
+        sc.scenario_ranks(d.tables, d.framework, d.year, {sc.BASELINE: {}})
+
+
+# ---------------------------------------------------------------------------- uncertainty
+
+
+def test_rank_interval_table(d):
+    rit = sc.rank_interval_table(d.evaluation)
+    s = d.evaluation.scores.set_index("township")
+    assert sorted(rit["township"]) == sorted(s.index)
+    assert rit["rank_median"].is_monotonic_increasing
+    for _, r in rit.iterrows():
+        assert r["rank_low"] == s.loc[r["township"], "rank_low"]
+        assert r["rank_high"] == s.loc[r["township"], "rank_high"]
+        assert r["width"] == r["rank_high"] - r["rank_low"] >= 0
+        assert r["rank_low"] <= r["rank_median"] <= r["rank_high"]
+
+
+def test_sensitivity_table(d):
+    st = sc.sensitivity_table(d.evaluation)
+    raw = d.evaluation.sensitivity
+    raw = raw[raw["township"] == "(all)"]
+    assert list(st["assumption"]) == list(raw["assumption"])
+    assert np.allclose(st["total"], raw["total"])
+    assert np.allclose(st["interaction"], raw["total"].to_numpy() - raw["first_order"].to_numpy())
+    assert set(st["label"]) <= set(sc.ASSUMPTION_LABELS.values())
+    one = sc.sensitivity_table(d.evaluation, township=d.townships[0])
+    assert len(one) == len(st)
+
+
+# ---------------------------------------------------------------------------- charts
+
+
+def test_charts(d, w_within, ranks):
+    from matplotlib import pyplot as plt
+
+    from commeval.report import index_charts as ic
+
+    figs = [
+        ic.weights_by_method_chart(w_within),
+        ic.scenario_rank_chart(ranks),
+        ic.rank_interval_chart(sc.rank_interval_table(d.evaluation)),
+        ic.sensitivity_chart(sc.sensitivity_table(d.evaluation)),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. a glyph missing from the CJK font
+        for fig in figs:
+            ax = fig.axes[0]
+            assert ax.get_title()
+            assert "（" in (ax.get_xlabel() + ax.get_ylabel())  # a unit on an axis
+            assert ic.show(fig).data[:4] == b"\x89PNG"
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------- notebook
+#: Lines papermill itself writes to stderr (progress, paths) and ipykernel's launch notice.
+PAPERMILL_NOISE = ("Input Notebook:", "Output Notebook:", "Executing", "[IPKernelApp] WARNING")
+
+
+@pytest.mark.slow
+def test_notebook_runs_clean(tmp_path):
+    import nbformat
+
+    src = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in src.cells:  # committed without outputs
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    assert "parameters" in src.cells[1].metadata.get("tags", [])
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "papermill"), str(NOTEBOOK), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=40,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    noise = [
+        ln
+        for ln in proc.stderr.replace("\r", "\n").splitlines()
+        if ln.strip() and not any(m in ln for m in PAPERMILL_NOISE)
+    ]
+    assert noise == [], noise
+    nb = nbformat.read(out, as_version=4)
+    images = 0
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            assert o.output_type != "error", o
+            assert not (o.output_type == "stream" and o.name == "stderr"), o.text
+            images += "image/png" in o.get("data", {})
+    assert images == 4
