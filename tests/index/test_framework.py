@@ -218,3 +218,52 @@ def test_combined_weighting_validated(tmp_path):
         "alpha": 1.5,
     }
     expect_error(tmp_path, doc, "dimensions.facilities.weighting.alpha", "1.5")
+
+
+INCONSISTENT = [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]
+
+
+def _three_indicator_doc():
+    doc = mini_doc()
+    inds = doc["dimensions"]["facilities"]["indicators"]
+    inds["third"] = dict(inds["police"], source="100 * share(service_center_m2 > 0)")
+    return doc
+
+
+def test_inconsistent_ahp_warns_at_load_and_strict_raises(tmp_path):
+    from commeval.index import ConsistencyWarning
+
+    doc = _three_indicator_doc()
+    doc["dimensions"]["facilities"]["weighting"] = {"method": "ahp", "matrix": INCONSISTENT}
+    with pytest.warns(ConsistencyWarning, match=r"dimensions.facilities.weighting.matrix.*CR"):
+        load_framework(write(tmp_path, doc))
+    doc["dimensions"]["facilities"]["weighting"]["strict"] = True
+    err = expect_error(tmp_path, doc, "dimensions.facilities.weighting.matrix", "[[1.0, 9.0")
+    assert "CR" in str(err)
+
+
+def test_ahp_and_combined_weighting_in_the_pipeline(tmp_path, tables):
+    from commeval.index import evaluate
+
+    doc = _three_indicator_doc()
+    # consistent 3×3 matrix from weights (.5, .3, .2)
+    w = [0.5, 0.3, 0.2]
+    doc["dimensions"]["facilities"]["weighting"] = {
+        "method": "ahp",
+        "matrix": [[a / b for b in w] for a in w],
+    }
+    res = evaluate(tables, load_framework(write(tmp_path, doc)), mc_draws=0)
+    got = res.weights.set_index("indicator")["weight"]
+    assert got[["police", "center", "third"]].tolist() == pytest.approx(w)
+    doc["dimensions"]["facilities"]["weighting"] = {
+        "method": "combined",
+        "subjective": "fixed",
+        "objective": "critic",
+        "alpha": 1.0,
+    }
+    for name, v in zip(["police", "center", "third"], [0.2, 0.3, 0.5]):
+        doc["dimensions"]["facilities"]["indicators"][name]["weight"] = v
+    res = evaluate(tables, load_framework(write(tmp_path, doc)), mc_draws=0)
+    got = res.weights.set_index("indicator")["weight"]
+    assert got[["police", "center", "third"]].tolist() == pytest.approx([0.2, 0.3, 0.5])
+    assert set(res.weights["method"]) >= {"combined"}

@@ -6,6 +6,7 @@ dimensions → indicators. Every validation error names the file, the key and th
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,14 @@ from commeval.data.contract import contract
 from commeval.index.errors import FrameworkError
 from commeval.index.formulas import Formula, FormulaError, parse_formula, unit_dependencies
 from commeval.index.normalise import METHODS as NORMALISATIONS
-from commeval.index.weights import RANDOM_INDEX, parse_ratio, reciprocity_violation
+from commeval.index.weights import (
+    CR_LIMIT,
+    RANDOM_INDEX,
+    ConsistencyWarning,
+    ahp,
+    parse_ratio,
+    reciprocity_violation,
+)
 
 DIRECTIONS = ("benefit", "cost")
 WEIGHTINGS = ("fixed", "ahp", "entropy", "critic", "combined")
@@ -202,6 +210,17 @@ def _weighting(source: str, key: str, spec: Any, n: int) -> dict[str, Any]:
             raise FrameworkError(source, f"{key}.alpha", alpha, "must be in [0, 1]")
     if subj == "ahp":
         w["matrix"] = _ahp_matrix(source, f"{key}.matrix", w.get("matrix"), n)
+        strict = w.get("strict", False)
+        if not isinstance(strict, bool):
+            raise FrameworkError(source, f"{key}.strict", strict, "must be true or false")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConsistencyWarning)
+            res = ahp(w["matrix"])
+        if res.cr >= CR_LIMIT:
+            why = f"AHP consistency ratio CR = {res.cr:.3f} ≥ {CR_LIMIT} (λmax = {res.lambda_max:.4f})"
+            if strict:
+                raise FrameworkError(source, f"{key}.matrix", w["matrix"], why)
+            warnings.warn(f"{source}: key {key}.matrix: {why}", ConsistencyWarning, stacklevel=4)
     return w
 
 
