@@ -251,3 +251,20 @@ def test_group_median_imputation_by_township_column(doc, tables):
     assert ind.loc[("C", "police"), "value"] == 100.0  # A shares C's culture-station group
     with pytest.raises(IndexDataError, match="needs 'by'"):
         evaluate(t, fw_of(doc), mc_draws=0, settings={"imputation": "group_median"})
+
+
+def test_identical_townships_tie(doc, tables):
+    t = {k: v.copy() for k, v in tables.items()}
+    d = t["townships"].iloc[[0]].assign(township="D")
+    t["townships"] = pd.concat([t["townships"], d], ignore_index=True)
+    t["villages"] = pd.concat(
+        [t["villages"], t["villages"][t["villages"]["township"] == "A"].assign(township="D")],
+        ignore_index=True,
+    )
+    t["communities"] = pd.concat(
+        [t["communities"], t["communities"].assign(township="D")], ignore_index=True
+    )
+    res = evaluate(t, fw_of(doc), mc_draws=50)
+    s = res.scores.set_index("township")
+    assert s.loc["A", "rank"] == s.loc["D", "rank"] == 1
+    assert (s.loc["A", ["rank_low", "rank_high"]] == s.loc["D", ["rank_low", "rank_high"]]).all()

@@ -30,8 +30,8 @@ def attainment_rate(met: pd.DataFrame) -> pd.Series:
 
 
 def rank_scores(score: pd.Series) -> pd.Series:
-    """Rank 1 = best; ties share the best rank (``min``)."""
-    return score.rank(ascending=False, method="min").astype(int).rename("rank")
+    """Rank 1 = best; ties (equal to 1e-9 points) share the best rank (``min``)."""
+    return score.round(9).rank(ascending=False, method="min").astype(int).rename("rank")
 
 
 def grade(score: pd.Series, cutoffs: Sequence[tuple[str, float]]) -> pd.Series:
