@@ -66,9 +66,9 @@ def _hand_composite(N: pd.DataFrame, fw, w_ind: dict, w_dim: dict) -> pd.Series:
 
 
 def _hand_rank(scores: pd.Series) -> pd.Series:
-    """Rank 1 = best, ties share the best rank, counted by hand."""
+    """Rank 1 = best, ties (within 1e-9 points) share the best rank, counted by hand."""
     v = scores.to_numpy()
-    return pd.Series([1 + int((v > x + 1e-12).sum()) for x in v], index=scores.index)
+    return pd.Series([1 + int((v > x + 1e-9).sum()) for x in v], index=scores.index)
 
 
 # ---------------------------------------------------------------------------- framework
