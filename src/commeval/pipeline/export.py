@@ -81,6 +81,9 @@ class ReportExporter:
 
     def export(self, nb: nbformat.NotebookNode, title: str) -> Exported:
         """Render ``nb`` to HTML; stderr streams are dropped from the page and returned."""
+        from commeval.report.fonts import embed_cjk_font
+
         clean, stderr = clean_notebook(nb)
         html, _ = self._exporter.from_notebook_node(clean, resources={"metadata": {"name": title}})
-        return Exported(html=html, stderr=stderr, errors=notebook_errors(nb))
+        # The page's own glyphs of the bundled CJK font, inline: Chinese renders on any machine.
+        return Exported(html=embed_cjk_font(html), stderr=stderr, errors=notebook_errors(nb))

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,7 @@ class District:
     framework: Any
     evaluation: Any
     contract: Contract = field(default_factory=contract)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # derived, input-determined
 
     @property
     def years(self) -> list[int]:
@@ -103,16 +107,52 @@ class District:
         h.update(__version__.encode())
         return h.hexdigest()
 
-    @cached_property
+    @property
     def district_key(self) -> str:
-        """Hash of all processed tables and the framework (what the ranking depends on)."""
-        tables = {k: v["sha256"] for k, v in (self.meta.get("tables") or {}).items()}
-        fw = getattr(self.framework, "version", "")
-        blob = json.dumps([tables, str(fw), MC_DRAWS, MC_SEED], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        """Hash of what the ranking depends on: all processed tables, the framework file, the
+        year, the Monte Carlo settings and commeval's version."""
+        return self.meta["evaluation_key"]
 
 
 _CACHE: dict[tuple, District] = {}
+
+
+def _framework_bytes(framework: str | Path | None) -> bytes:
+    if framework:
+        return Path(framework).read_bytes()
+    return (resources.files("commeval") / "config" / "framework.yaml").read_bytes()
+
+
+def _evaluation_key(tables: dict[str, Any], framework: str | Path | None, year: int) -> str:
+    shas = {k: v["sha256"] for k, v in tables.items()}
+    fw = hashlib.sha256(_framework_bytes(framework)).hexdigest()
+    blob = json.dumps([shas, fw, year, MC_DRAWS, MC_SEED, __version__], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _cached_evaluation(processed: Path, key: str, tables, fw, year: int):
+    """The index evaluation, computed once per input and kept beside the processed tables
+    (``evaluation/<key>.pkl``, a derived local cache written atomically), so every worker of a
+    batch run and every re-run reads it instead of repeating the Monte Carlo analysis."""
+    from commeval.index import evaluate
+
+    path = processed / "evaluation" / f"{key}.pkl"
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            pass  # unreadable or from another version: compute again
+    result = evaluate(tables, fw, year=year, mc_draws=MC_DRAWS, seed=MC_SEED)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob("*.pkl"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return result
 
 
 def load_district(
@@ -123,7 +163,7 @@ def load_district(
 ) -> District:
     """Load (ingesting if needed) and evaluate a district for an assessment year (default: the
     latest year in the data)."""
-    from commeval.index import evaluate, load_framework
+    from commeval.index import load_framework
 
     data_dir = Path(data_dir)
     processed = ensure_processed(data_dir, processed_dir)
@@ -139,7 +179,8 @@ def load_district(
     elif year not in years:
         raise ValueError(f"评估年度 {year} 不在数据中（有 {years}）")
     fw = load_framework(framework) if framework else load_framework()
-    result = evaluate(tables, fw, year=year, mc_draws=MC_DRAWS, seed=MC_SEED)
+    meta["evaluation_key"] = _evaluation_key(meta["tables"], framework, year)
+    result = _cached_evaluation(processed, meta["evaluation_key"], tables, fw, year)
     district = District(
         data_dir=data_dir,
         processed_dir=processed,

@@ -48,7 +48,7 @@ def stylesheet() -> str:
 
 
 def _tick(flag: object) -> str:
-    return '<span class="yes">✓</span>' if bool(flag) else '<span class="no">✗</span>'
+    return '<span class="yes">✓</span>' if bool(flag) else '<span class="no">×</span>'
 
 
 def _signed(v: float | None, digits: int = 1) -> str:

@@ -195,15 +195,42 @@ def _survey_design(d: District):
     return SurveyDesign(df, weights="weight", strata="_stratum", psu="_psu", fpc="fpc")
 
 
+def district_survey(d: District, min_n: int = SURVEY_MIN_N) -> dict[str, Any]:
+    """Survey summaries of every township for the assessment year, computed once per district
+    (domain estimates by township keep the full design, so each township's rows equal its own
+    ``subset`` estimates) and memoised on the District."""
+    from commeval.survey import likert_summary, multiple_response
+
+    key = ("district_survey", d.year, min_n)
+    if key not in d.memo:
+        spec = d.contract["survey"]
+        design = _survey_design(d)
+        this_year = design.subset((design.data["year"] == d.year).to_numpy())
+        d.memo[key] = {
+            "design": design,
+            "likert": likert_summary(this_year, spec.group("likert"), by="township", min_n=min_n),
+            "needs": multiple_response(this_year, spec.group("needs"), by="township", min_n=min_n),
+            "participation": multiple_response(
+                this_year, spec.group("participation"), by="township", min_n=min_n
+            ),
+        }
+    return d.memo[key]
+
+
+def _township_rows(frame: pd.DataFrame, township: str) -> pd.DataFrame:
+    return frame[frame["township"] == township].drop(columns="township").reset_index(drop=True)
+
+
 def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satisfaction:
     """群众满意度: design-based estimates for the township, compared with the rest of the
     district and with the previous year (marked significant only where the design-based test
     says so at the 5 % level)."""
-    from commeval.survey import compare_domains, likert_summary, multiple_response
+    from commeval.survey import compare_domains
 
     _check_township(d, township)
     spec = d.contract["survey"]
-    design = _survey_design(d)
+    summary = district_survey(d, min_n)
+    design = summary["design"]
     s = design.data
     this_year = (s["year"] == d.year).to_numpy()
     mine = this_year & (s["township"] == township).to_numpy()
@@ -211,7 +238,8 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     n = int(mine.sum())
     n_vil = int(s.loc[mine, "village"].nunique())
     items = spec.group("likert")
-    lik = likert_summary(dt, items, min_n=min_n)
+    lik = summary["likert"]
+    lik = lik[lik["township"] == township]
     mean = lik[lik["statistic"] == "mean"].set_index("variable")
     top2 = lik[lik["statistic"] == "top2"].set_index("variable")
     dk = lik[lik["statistic"] == "dont_know"].set_index("variable")
@@ -254,12 +282,10 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     for col in ("vs_previous", "vs_previous_p", "previous_mean"):
         if col not in out.columns:
             out[col] = np.nan
-    needs_cols = spec.group("needs")
-    needs = multiple_response(dt, needs_cols, min_n=min_n)
+    needs = _township_rows(summary["needs"], township)
     needs["label"] = needs["variable"].map(lambda c: spec.fields[c].label.split("：")[-1])
     needs = needs.sort_values("estimate", ascending=False).reset_index(drop=True)
-    part_cols = spec.group("participation")
-    part = multiple_response(dt, part_cols, min_n=min_n)
+    part = _township_rows(summary["participation"], township)
     part["label"] = part["variable"].map(lambda c: spec.fields[c].label)
     desc = _describe_sample(dt, spec)
     return Satisfaction(n, n_vil, desc, out, needs, part, min_n)

@@ -1,0 +1,121 @@
+"""Headless Chromium opens the reports from disk with the network off: no request leaves the
+file, no console error, every Chinese character is covered by the embedded font, and a
+screenshot is saved. Needs Debian's chromium (installed by .ci/run) and the playwright package.
+
+Set COMMEVAL_SCREENSHOTS=docs/img to refresh the README's screenshots from the sample district.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _require_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have chromium (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+
+
+def open_offline(path: Path, screenshot: Path) -> dict:
+    """Open a page from disk with the network disabled and report what happened."""
+    from playwright.sync_api import sync_playwright
+
+    seen: dict = {"requests": [], "failed": [], "console": [], "page_errors": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = browser.new_context(offline=True, viewport={"width": 1000, "height": 1400})
+        page = ctx.new_page()
+        page.on("request", lambda r: seen["requests"].append(r.url))
+        page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+        page.on("console", lambda m: seen["console"].append((m.type, m.text)))
+        page.on("pageerror", lambda e: seen["page_errors"].append(str(e)))
+        page.goto(path.resolve().as_uri())
+        page.wait_for_load_state("load")
+        page.evaluate("document.fonts.ready")
+        seen["text"] = page.inner_text("body")
+        page.screenshot(path=str(screenshot), full_page=False)
+        browser.close()
+    return seen
+
+
+def embedded_font_cmap(html: str) -> set[int]:
+    """Code points covered by the page's inline @font-face (empty when none)."""
+    from fontTools.ttLib import TTFont
+
+    m = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
+    if not m:
+        return set()
+    font = TTFont(io.BytesIO(base64.b64decode(m.group(1))))
+    return set(font.getBestCmap())
+
+
+@pytest.fixture(scope="module")
+def pages(e2e_run):
+    rc, _, _, out = e2e_run
+    assert rc == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    first = next(iter(manifest["townships"].values()))["html"]
+    return [out / first, out / "index.html"]
+
+
+def test_pages_open_offline_without_errors(pages, tmp_path):
+    _require_browser()
+    target = os.environ.get("COMMEVAL_SCREENSHOTS")
+    for i, page in enumerate(pages):
+        shot = tmp_path / f"page{i}.png"
+        seen = open_offline(page, shot)
+        others = [u for u in seen["requests"] if not u.startswith(("file:", "data:"))]
+        assert others == [], f"{page.name} requested {others[:3]}"
+        assert seen["failed"] == [], seen["failed"][:3]
+        assert [c for c in seen["console"] if c[0] in ("error", "warning")] == []
+        assert seen["page_errors"] == []
+        assert "□" not in seen["text"]
+        assert shot.stat().st_size > 20_000  # a real rendering, not a blank page
+        if target:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            shutil.copy(
+                shot,
+                Path(target)
+                / ("index.png" if page.name == "index.html" else "township_report.png"),
+            )
+
+
+def test_every_chinese_character_has_an_embedded_glyph(pages):
+    from commeval.report.fonts import page_text
+
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        cmap = embedded_font_cmap(html)
+        assert cmap, f"{page.name}: no embedded CJK font"
+        needed = {ord(c) for c in page_text(html) if ord(c) > 0x7F and not c.isspace()}
+        missing = sorted(chr(c) for c in needed - cmap)
+        assert missing == [], f"{page.name}: glyphs missing for {''.join(missing[:20])}"
+
+
+def test_size_under_budget(pages):
+    for page in pages:
+        assert page.stat().st_size < 1_500_000, page
