@@ -63,14 +63,13 @@ def open_offline(path: Path, screenshot: Path) -> dict:
 
 
 def embedded_font_cmap(html: str) -> set[int]:
-    """Code points covered by the page's inline @font-face (empty when none)."""
+    """Code points covered by the page's inline @font-face fonts (empty when none)."""
     from fontTools.ttLib import TTFont
 
-    m = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
-    if not m:
-        return set()
-    font = TTFont(io.BytesIO(base64.b64decode(m.group(1))))
-    return set(font.getBestCmap())
+    covered: set[int] = set()
+    for data in re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html):
+        covered |= set(TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap())
+    return covered
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import io
 import os
 import re
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from fontTools import subset
@@ -71,10 +72,16 @@ def _base_cmap() -> frozenset[int]:
     return frozenset(TTFont(io.BytesIO(_font_bytes(True)), lazy=True).getBestCmap())
 
 
+@lru_cache(maxsize=1)
+def _full_cmap() -> frozenset[int]:
+    return frozenset(TTFont(io.BytesIO(_font_bytes(False)), lazy=True).getBestCmap())
+
+
 def subset_font(chars: str) -> bytes:
-    """A WOFF font holding just ``chars`` (plus ASCII) from the bundled Noto Sans CJK SC."""
+    """A WOFF font holding just ``chars`` (plus ASCII) from the bundled Noto Sans CJK SC; the
+    quick GB 2312 cut serves unless a character is only in the full font."""
     wanted = {ord(c) for c in chars}
-    base = wanted <= _base_cmap()
+    base = wanted <= _base_cmap() or not (wanted - _base_cmap()) & _full_cmap()
     return _subset(_font_bytes(base), chars, flavor="woff")
 
 
@@ -97,17 +104,53 @@ def _subset(font_bytes: bytes, chars: str, flavor: str | None) -> bytes:
     return buf.getvalue()
 
 
+@lru_cache(maxsize=1)
+def template_chars() -> str:
+    """Non-ASCII characters of the report's fixed wording: the report code, its YAML labels,
+    stylesheet and templates. They go into one font shared by every page of this version, so a
+    page only needs a small second font for its data (names of townships, villages…)."""
+    root = resources.files("commeval")
+    texts = []
+    for folder, suffixes in (("report", (".py",)), ("config", (".yaml",)), ("static", (".css",))):
+        for entry in (root / folder).iterdir():
+            if entry.name.endswith(suffixes) and entry.name != "codebook.yaml":
+                texts.append(entry.read_text(encoding="utf-8"))
+    templates = root / "templates"
+    if templates.is_dir():
+        texts += [e.read_text(encoding="utf-8") for e in templates.iterdir() if e.is_file()]
+    chars = {c for t in texts for c in t if ord(c) > 0x7F and not c.isspace()} | set(BASE_EXTRA)
+    return "".join(sorted(chars & {chr(c) for c in _base_cmap()}))
+
+
+@lru_cache(maxsize=1)
+def _template_font_b64() -> str:
+    return base64.b64encode(subset_font(template_chars())).decode("ascii")
+
+
+def _face(family: str, data: str) -> str:
+    return (
+        f"@font-face{{font-family:'{family}';src:url(data:font/woff;base64,{data}) "
+        "format('woff');font-display:block}"
+    )
+
+
 def embed_cjk_font(html: str) -> str:
-    """Insert an inline ``@font-face`` with the page's glyphs and make it the first font of the
-    page (idempotent). Non-ASCII glyphs only: Latin text keeps the system font."""
+    """Insert inline ``@font-face`` rules covering the page's glyphs and make them the page's
+    first fonts (idempotent): one font with the report's fixed wording (the same for every page
+    of this commeval version, built once per process) and one with the page's other characters.
+    Non-ASCII glyphs only: Latin text keeps the system font."""
     if _MARK in html:
         return html
-    chars = "".join(sorted({c for c in page_text(html) if ord(c) > 0x7F}))
-    data = base64.b64encode(subset_font(chars)).decode("ascii")
+    fixed = set(template_chars())
+    rest = "".join(sorted({c for c in page_text(html) if ord(c) > 0x7F} - fixed))
+    faces = _face(FAMILY, _template_font_b64())
+    families = f"'{FAMILY}'"
+    if rest:
+        faces += _face(FAMILY + " 2", base64.b64encode(subset_font(rest)).decode("ascii"))
+        families += f",'{FAMILY} 2'"
     style = (
-        f"<style>{_MARK}@font-face{{font-family:'{FAMILY}';"
-        f"src:url(data:font/woff;base64,{data}) format('woff');font-display:block}}"
-        f"body,body *{{font-family:'{FAMILY}','Noto Sans CJK SC','Microsoft YaHei',sans-serif}}"
+        f"<style>{_MARK}{faces}"
+        f"body,body *{{font-family:{families},'Noto Sans CJK SC','Microsoft YaHei',sans-serif}}"
         "code,pre{font-family:monospace}</style>"
     )
     if "</head>" in html:
