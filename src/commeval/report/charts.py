@@ -11,6 +11,24 @@ from matplotlib.colors import LinearSegmentedColormap
 from commeval.report.style import ACCENT, BAD, GOOD, MUTED, use_report_style
 
 WIDTH = 7.0  # inches; fits an A4 page with margins
+MANY = 40  # above this many townships, district charts drop per-township labels
+
+
+def _ranked_intervals(s: pd.DataFrame, highlight: str | None) -> plt.Figure:
+    """Compact form for many townships: score against rank, with each rank interval."""
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
+    x = s["rank"].to_numpy()
+    ax.vlines(x, s["score"], s["score"], color=MUTED)
+    ax.hlines(s["score"], s["rank_low"], s["rank_high"], color=MUTED, linewidth=0.6, alpha=0.6)
+    ax.scatter(x, s["score"], s=4, color=ACCENT, zorder=3)
+    if highlight is not None and highlight in set(s["township"]):
+        h = s[s["township"] == highlight]
+        ax.scatter(h["rank"], h["score"], s=30, color=BAD, zorder=4, label=highlight)
+        ax.legend(frameon=False, fontsize=8)
+    ax.set_xlabel("排名（横线为90%排名区间）")
+    ax.set_ylabel("综合得分（0–100分）")
+    ax.set_title(f"{len(s)}个乡镇的综合得分与排名区间")
+    return fig
 
 
 def dimension_bars(dimensions: pd.DataFrame, township: str) -> plt.Figure:
@@ -57,6 +75,8 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
 def rank_intervals(scores: pd.DataFrame, highlight: str | None = None) -> plt.Figure:
     """Scores of all townships with their Monte Carlo 90 % rank intervals."""
     use_report_style()
+    if len(scores) > MANY:
+        return _ranked_intervals(scores.sort_values("rank"), highlight)
     s = scores.sort_values("rank", ascending=False)
     y = np.arange(len(s))
     fig, (ax1, ax2) = plt.subplots(
@@ -81,6 +101,8 @@ def rank_intervals(scores: pd.DataFrame, highlight: str | None = None) -> plt.Fi
 def attainment_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     """Township × indicator attainment: normalised 0–100 (distance to target), grey = n/a."""
     use_report_style()
+    if len(matrix) > MANY:
+        return _attainment_shares(matrix)
     cmap = LinearSegmentedColormap.from_list("att", ["#c0392b", "#f4d03f", GOOD])
     cmap.set_bad("#dddddd")
     data = matrix.to_numpy(dtype=float)
@@ -95,10 +117,33 @@ def attainment_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def _attainment_shares(matrix: pd.DataFrame) -> plt.Figure:
+    """Compact form for many townships: share of townships meeting each indicator's target."""
+    met = (matrix >= 100 - 1e-9).where(matrix.notna())
+    share = met.mean().iloc[::-1] * 100
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.26 * len(share) + 1.2))
+    ax.barh(np.arange(len(share)), share.to_numpy(), color=ACCENT, height=0.6)
+    ax.set_yticks(np.arange(len(share)), share.index, fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("达到目标的乡镇比例（%）")
+    ax.set_title(f"{len(matrix)}个乡镇的指标达标情况")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
 def satisfaction_by_township(tab: pd.DataFrame) -> plt.Figure:
     """Overall satisfaction (mean, 95 % CI) by township."""
     use_report_style()
     t = tab.sort_values("estimate")
+    if len(t) > MANY:
+        fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
+        x = np.arange(1, len(t) + 1)
+        ax.fill_between(x, t["ci_low"], t["ci_high"], color=MUTED, alpha=0.4, linewidth=0)
+        ax.plot(x, t["estimate"], color=ACCENT, linewidth=1)
+        ax.set_xlabel("乡镇（按满意度从低到高排列）；阴影为95%置信区间")
+        ax.set_ylabel("总体满意度（1–5分）")
+        ax.set_title(f"{len(t)}个乡镇的群众总体满意度")
+        return fig
     y = np.arange(len(t))
     fig, ax = plt.subplots(figsize=(WIDTH, 0.32 * len(t) + 1.2))
     err = np.vstack([t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]])
