@@ -199,20 +199,37 @@ def district_survey(d: District, min_n: int = SURVEY_MIN_N) -> dict[str, Any]:
     """Survey summaries of every township for the assessment year, computed once per district
     (domain estimates by township keep the full design, so each township's rows equal its own
     ``subset`` estimates) and memoised on the District."""
-    from commeval.survey import likert_summary, multiple_response
+    from commeval.survey import compare_pairs, compare_to_rest, likert_summary, multiple_response
 
     key = ("district_survey", d.year, min_n)
     if key not in d.memo:
         spec = d.contract["survey"]
+        items = spec.group("likert")
         design = _survey_design(d)
-        this_year = design.subset((design.data["year"] == d.year).to_numpy())
+        data = design.data
+        this_year = design.subset((data["year"] == d.year).to_numpy())
+        # 说不清 (9) is no opinion: missing for comparisons of means
+        valid = design._derive()
+        valid.data = data.assign(**{i: data[i].where(data[i] != 9) for i in items})
+        valid_now = valid.subset((data["year"] == d.year).to_numpy())
+        prev = d.previous_year
+        pairs = []
+        if prev is not None:
+            both = set(data.loc[data["year"] == d.year, "township"]) & set(
+                data.loc[data["year"] == prev, "township"]
+            )
+            pairs = [((t, d.year), (t, prev)) for t in sorted(both)]
         d.memo[key] = {
             "design": design,
-            "likert": likert_summary(this_year, spec.group("likert"), by="township", min_n=min_n),
+            "likert": likert_summary(this_year, items, by="township", min_n=min_n),
             "needs": multiple_response(this_year, spec.group("needs"), by="township", min_n=min_n),
             "participation": multiple_response(
                 this_year, spec.group("participation"), by="township", min_n=min_n
             ),
+            "vs_district": {i: compare_to_rest(valid_now, i, "township") for i in items},
+            "vs_previous": {i: compare_pairs(valid, i, ["township", "year"], pairs) for i in items}
+            if pairs
+            else {},
         }
     return d.memo[key]
 
@@ -225,8 +242,6 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     """群众满意度: design-based estimates for the township, compared with the rest of the
     district and with the previous year (marked significant only where the design-based test
     says so at the 5 % level)."""
-    from commeval.survey import compare_domains
-
     _check_township(d, township)
     spec = d.contract["survey"]
     summary = district_survey(d, min_n)
@@ -259,24 +274,21 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
         }
     )
     # Comparisons on valid answers (说不清 = missing), design-based t tests.
-    valid = s.assign(**{i: s[i].where(s[i] != 9) for i in items})
-    valid["_in_town"] = np.where(s["township"] == township, "本乡镇", "区内其他乡镇")
-    vd = design._derive()
-    vd.data = valid
     rows = []
-    prev = d.previous_year
     for item in items:
         r: dict[str, Any] = {"variable": item}
-        cmp = compare_domains(vd.subset(this_year), item, "_in_town", "本乡镇", "区内其他乡镇")
-        r["district_mean"] = float(cmp["estimate_b"].iloc[0])
-        r["vs_district"] = float(cmp["difference"].iloc[0])
-        r["vs_district_p"] = float(cmp["p_value"].iloc[0])
-        if prev is not None and (s.loc[s["year"] == prev, "township"] == township).any():
-            town = vd.subset((s["township"] == township).to_numpy())
-            cy = compare_domains(town, item, "year", d.year, prev)
-            r["previous_mean"] = float(cy["estimate_b"].iloc[0])
-            r["vs_previous"] = float(cy["difference"].iloc[0])
-            r["vs_previous_p"] = float(cy["p_value"].iloc[0])
+        cd = summary["vs_district"][item]
+        cd = cd[cd["a"] == township]
+        r["district_mean"] = float(cd["estimate_b"].iloc[0])
+        r["vs_district"] = float(cd["difference"].iloc[0])
+        r["vs_district_p"] = float(cd["p_value"].iloc[0])
+        cy = summary["vs_previous"].get(item)
+        if cy is not None:
+            cy = cy[cy["a"].map(lambda k: k[0]) == township]
+            if len(cy):
+                r["previous_mean"] = float(cy["estimate_b"].iloc[0])
+                r["vs_previous"] = float(cy["difference"].iloc[0])
+                r["vs_previous_p"] = float(cy["p_value"].iloc[0])
         rows.append(r)
     out = out.merge(pd.DataFrame(rows), on="variable", how="left")
     for col in ("vs_previous", "vs_previous_p", "previous_mean"):

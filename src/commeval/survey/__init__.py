@@ -14,6 +14,7 @@ from .analysis import (
     reliability,
     satisfaction_by,
 )
+from .comparisons import compare_pairs, compare_to_rest
 from .crosstab import CrosstabResult, RaoScottTest
 from .design import SurveyDesign
 from .estimators import compare_domains
@@ -33,6 +34,8 @@ __all__ = [
     "age_group",
     "analysis",
     "compare_domains",
+    "compare_pairs",
+    "compare_to_rest",
     "cronbach_alpha",
     "drivers",
     "importance_performance",

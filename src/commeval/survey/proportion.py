@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 
-from .results import build_frame, concat, domain_codes, t_quantile
+from .results import build_frame, concat, domain_codes, t_quantiles
 from .variance import DomainScores, design_variance
 
 METHODS = ("logit", "beta", "wald")
@@ -38,7 +38,7 @@ def prop_ci(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     alpha = 1 - level
     p = np.asarray(p, float)
-    tq = np.array([t_quantile(level, d) for d in np.atleast_1d(df)])
+    tq = t_quantiles(level, np.atleast_1d(df))
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "logit":
             sl = se / (p * (1 - p)) if se_logit is None else se_logit

@@ -25,6 +25,13 @@ def t_quantile(level: float, df: float) -> float:
     return float(stats.t.ppf(0.5 + level / 2, df))
 
 
+def t_quantiles(level: float, df: np.ndarray) -> np.ndarray:
+    """:func:`t_quantile` for an array of degrees of freedom (one scipy call per distinct df)."""
+    df = np.asarray(df, dtype=float)
+    uniq, inv = np.unique(df, return_inverse=True)
+    return np.array([t_quantile(level, d) for d in uniq])[inv].reshape(df.shape)
+
+
 def domain_codes(design, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer domain code per row (-1 outside the design's domain or with missing ``by``).
 

@@ -97,9 +97,19 @@ class CalibrationStep:
         return self._gram_pinv
 
 
-def unit_totals(scores: Scores, codes: np.ndarray, n_groups: int, indicator=None) -> np.ndarray:
-    """Sum scores within groups: returns (n_groups, K)."""
+#: Domain score totals larger than this many cells are kept sparse (many domains, e.g. every
+#: township of a province, each touching only its own stratum's PSUs).
+SPARSE_CELLS = 2_000_000
+
+
+def unit_totals(scores: Scores, codes: np.ndarray, n_groups: int, indicator=None):
+    """Sum scores within groups: returns (n_groups, K), as a sparse matrix for domain scores
+    whose dense form would exceed :data:`SPARSE_CELLS` cells."""
     if isinstance(scores, DomainScores):
+        if n_groups * scores.K > SPARSE_CELLS:
+            return sp.csr_matrix(
+                (scores.z, (codes.astype(np.int64), scores.col)), shape=(n_groups, scores.K)
+            )
         idx = codes.astype(np.int64) * scores.K + scores.col
         out = np.bincount(idx, weights=scores.z, minlength=n_groups * scores.K)
         return out.reshape(n_groups, scores.K)
@@ -144,6 +154,8 @@ def _calibration_coefs(steps: list[CalibrationStep], scores: Scores) -> list[np.
 def stage_totals(design, scores: Scores, stage: Stage, coefs: list[np.ndarray]) -> np.ndarray:
     """Totals of (calibration-residualized) scores within the units of one stage."""
     T = unit_totals(scores, stage.codes, stage.n_units, stage.indicator)
+    if sp.issparse(T) and design._calibration:
+        T = T.toarray()
     for st, b in zip(design._calibration, coefs):
         key = ("t", id(stage))
         if key not in st._cache:
@@ -154,8 +166,31 @@ def stage_totals(design, scores: Scores, stage: Stage, coefs: list[np.ndarray]) 
     return T
 
 
-def _within_parent(T: np.ndarray, stage: Stage, scale: np.ndarray, full: bool, lonely: str):
+def _within_parent_sparse(T: sp.spmatrix, stage: Stage, scale: np.ndarray, lonely: str):
+    """The variances of :func:`_within_parent` for sparse unit totals, from
+    ``sum_u (T_u - m_p)^2 = sum_u T_u^2 - S_p^2 / n_p`` per parent (no dense n_units x K)."""
+    T = sp.csr_matrix(T)
+    n_par = stage.n_in_parent.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_par = np.where(n_par > 1, scale * n_par / (n_par - 1), 0.0)
+        inv_n = np.where(n_par > 0, 1.0 / n_par, 0.0)
+    S = sp.csr_matrix(stage.parent_indicator @ T)
+    V = np.asarray(T.multiply(T).T @ c_par[stage.parent]).ravel()
+    V = V - np.asarray(S.multiply(S).T @ (c_par * inv_n)).ravel()
+    if lonely == "adjust":
+        single = (n_par == 1).astype(float)
+        if single.any():
+            # a lonely PSU is centred at zero (R's "adjust"): scale * T^2
+            V = V + np.asarray(T.multiply(T).T @ (scale * single)[stage.parent]).ravel()
+    return np.maximum(V, 0.0)
+
+
+def _within_parent(T, stage: Stage, scale: np.ndarray, full: bool, lonely: str):
     """sum over parents of scale * n/(n-1) * sum of squared deviations from the parent mean."""
+    if sp.issparse(T):
+        if not full and lonely != "average":
+            return _within_parent_sparse(T, stage, scale, lonely)
+        T = T.toarray()
     sums = np.asarray(stage.parent_indicator @ T)
     n_par = stage.n_in_parent.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
