@@ -64,6 +64,14 @@ def fake_district(tmp_path, monkeypatch):
         return d
 
     monkeypatch.setattr(run_mod, "load_district", load)
+    # the kernels' district warm-up: record that it ran and leave a name behind (the reset
+    # before the first report must remove it, as after any report)
+    d.warm_log = tmp_path / "warm.log"
+
+    def warmup(data_dir, processed_dir, year):
+        return f"leaked = 'warm-up'\nwith open({str(d.warm_log)!r}, 'a') as f:\n    f.write('w')\n"
+
+    monkeypatch.setattr(run_mod, "district_warmup", warmup)
     return d
 
 

@@ -36,9 +36,13 @@ def papermill_alone(nb_path: Path, params: dict, tmp_path: Path, title: str) -> 
     return ReportExporter().export(nbformat.read(out, as_version=4), title).html
 
 
-def warm_renders(nb_path: Path, param_list: list[dict]) -> dict[str, str]:
+def warm_renders(
+    nb_path: Path, param_list: list[dict], warmups: tuple[str, ...] = ()
+) -> dict[str, str]:
     r = Renderer(cwd=str(REPO))
     try:
+        if warmups:
+            r.start(warmups)
         pages = {}
         for p in param_list:
             res = r.render(Task(p["township"], str(nb_path), p, f"{p['township']} 报告", 120))
@@ -60,6 +64,23 @@ def test_warm_report_equals_fresh_papermill_report(tmp_path):
     # no namespace, figure, rcParams or warning-registry state leaked from the earlier reports
     assert "上一份报告的变量可见：False" in warm[last["township"]]
     assert masked(warm[last["township"]]) == masked(alone)
+
+
+def test_warmed_kernel_report_equals_fresh_papermill_report(tmp_path):
+    """Hidden warm-up code before the first report (imports, a name, a style and a warning
+    filter, as a district warm-up could leave) reaches no report."""
+    warm = (
+        "import warnings, matplotlib.pyplot as plt, pandas\n"
+        "leaked = 'warm-up'\n"
+        "plt.rcParams['lines.linewidth'] = 9.0\n"
+        "warnings.simplefilter('ignore')\n",
+    )
+    params = [{"township": t, "year": 2012} for t in ("甲镇", "丙乡")]
+    pages = warm_renders(TOWNSHIP_NB, params, warm)
+    for p in params:
+        alone = papermill_alone(TOWNSHIP_NB, p, tmp_path, f"{p['township']} 报告")
+        assert "上一份报告的变量可见：False" in pages[p["township"]]
+        assert masked(pages[p["township"]]) == masked(alone)
 
 
 def test_injection_does_not_touch_the_source_notebook():

@@ -69,6 +69,16 @@ def test_unchanged_rerun_starts_nothing_and_changed_data_rerenders(run_reports, 
     assert statuses(manifest(fake_district.processed.parent / "out")) == {"甲镇": "ok"}
 
 
+def test_workers_start_early_and_warm_up_before_the_first_report(
+    run_reports, fake_district, tmp_path
+):
+    assert run_reports(run_name="w", jobs=2) == 0
+    assert fake_district.warm_log.read_text() == "ww"  # each of the two kernels warmed once
+    for tw in TOWNSHIPS:
+        page = (tmp_path / "out" / "w" / "townships" / f"{tw}.html").read_text(encoding="utf-8")
+        assert "上一份报告的变量可见：False" in page  # the warm-up's names are reset too
+
+
 def test_timeout_fails_the_report_and_kernel_is_replaced(run_reports, monkeypatch, tmp_path):
     monkeypatch.setenv("COMMEVAL_TEST_FAULT", "sleep:甲镇")
     assert run_reports(run_name="t", townships=["甲镇", "乙镇"], jobs=1, timeout=2) == 1

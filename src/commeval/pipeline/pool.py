@@ -25,19 +25,25 @@ from commeval.pipeline.tasks import Result, Task
 BACKSTOP_GRACE = 30.0
 
 
-def _worker_main(conn: Connection, cwd: str, kernel_name: str) -> None:
-    """Worker process: start a warm kernel, then render tasks until told to stop."""
+def _worker_main(conn: Connection, cwd: str, kernel_name: str, warmups: list[str]) -> None:
+    """Worker process: start a warm kernel, then render tasks until told to stop.
+
+    Messages: a :class:`Task` (answered with a result), ``("warm", code)`` (hidden warm-up code
+    for the kernel, no answer) or ``None`` (stop)."""
     from commeval.pipeline.worker import Renderer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     renderer = Renderer(kernel_name=kernel_name, cwd=cwd)
     try:
-        renderer.kernel.start()
+        renderer.start(warmups)
         conn.send(("ready", renderer.kernel.pid))
         while True:
             task = conn.recv()
             if task is None:
                 break
+            if isinstance(task, tuple) and task[0] == "warm":
+                renderer.kernel.warm(task[1])
+                continue
             res = renderer.render(task)
             conn.send(("result", res, renderer.kernel.pid))
     except (EOFError, KeyboardInterrupt, BrokenPipeError):
@@ -60,10 +66,18 @@ class _Worker:
 class LocalPool:
     """Render tasks on ``jobs`` local worker processes with warm kernels."""
 
-    def __init__(self, jobs: int, cwd: str | None = None, kernel_name: str = "python3") -> None:
+    def __init__(
+        self,
+        jobs: int,
+        cwd: str | None = None,
+        kernel_name: str = "python3",
+        warmups: Iterable[str] = (),
+    ) -> None:
         self.jobs = max(1, jobs)
         self.cwd = cwd or os.getcwd()
         self.kernel_name = kernel_name
+        self.warmups = list(warmups)  # run by each kernel as it starts
+        self._late_warmups: list[str] = []  # sent after start (e.g. once the district is ready)
         self._ctx = mp.get_context("spawn")
         self._workers: list[_Worker] = []
         self.restarts = 0
@@ -73,13 +87,31 @@ class LocalPool:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
-            target=_worker_main, args=(child, self.cwd, self.kernel_name), daemon=True
+            target=_worker_main,
+            args=(child, self.cwd, self.kernel_name, self.warmups + self._late_warmups),
+            daemon=True,
         )
         proc.start()
         child.close()
         w = _Worker(proc=proc, conn=parent)
         self._workers.append(w)
         return w
+
+    def start(self, n: int | None = None) -> None:
+        """Start ``n`` (default ``jobs``) workers now, so their kernels boot and warm up while
+        the parent is still busy (loading the district, planning)."""
+        while len(self._workers) < min(self.jobs, n or self.jobs):
+            self._spawn()
+
+    def warm(self, code: str) -> None:
+        """Hidden warm-up code for every worker's kernel, run before its next report (and by
+        replacement workers at start)."""
+        self._late_warmups.append(code)
+        for w in self._workers:
+            try:
+                w.conn.send(("warm", code))
+            except (OSError, BrokenPipeError):
+                pass  # a dead worker is replaced (with the warm-ups) by run()
 
     def _kill(self, w: _Worker) -> None:
         """End a worker and its kernel (by their pids; the kernel would otherwise be orphaned)."""

@@ -31,6 +31,25 @@ log = logging.getLogger("commeval.pipeline")
 INDEX_KEY = "__index__"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
+#: Hidden code every worker kernel runs as it boots, in parallel with the parent's district load
+#: (what the report notebooks import first; ~1.5 s a kernel).
+KERNEL_IMPORTS = "import pandas\nimport matplotlib.pyplot\nimport commeval.report.notebook\n"
+
+
+def district_warmup(data_dir: Path, processed_dir: Path, year: int) -> str | None:
+    """Hidden code loading the district in a kernel, sent once the parent has loaded it (so the
+    evaluation is cached on disk, never computed twice at once): the same call, hence the same
+    in-process cache entry, as the report notebooks' ``load_district(data_dir, processed_dir,
+    year)``, plus the district-wide survey summaries every township report uses."""
+    return (
+        "from pathlib import Path\n"
+        "from commeval.report import township as _township\n"
+        "from commeval.report.context import load_district\n"
+        f"_d = load_district(Path({str(data_dir)!r}), Path({str(processed_dir)!r}), {year!r})\n"
+        "if hasattr(_township, 'district_survey'):\n"
+        "    _township.district_survey(_d)\n"
+    )
+
 
 def default_notebook(name: str) -> Path:
     """``notebooks/<name>`` of the working directory, else of the source checkout."""
@@ -183,6 +202,9 @@ class _Run:
         rkey = cache.run_key(processed, self.year, self.townships, [self.nb_hash, self.sum_hash])
         if self._reuse_whole_run(rkey):
             return self._finish(rkey)
+        if self.executor == "local":  # boot and warm the workers while the district loads
+            wanted = len(self.townships) if self.townships else self.jobs
+            self._pool().start(min(self.jobs, wanted))
         code = self._load_and_render()
         if code is not None:
             return code
@@ -250,6 +272,10 @@ class _Run:
             )
             return 1
         log.info("区数据已载入评估 (district loaded) in %.1f s", time.perf_counter() - t0)
+        if self.pool is not None and hasattr(self.pool, "warm"):
+            code = district_warmup(self.data_dir, self.processed_dir, district.year)
+            if code:
+                self.pool.warm(code)
         selected = self.townships or district.townships
         unknown = [t for t in selected if t not in district.townships]
         if unknown:
@@ -261,8 +287,12 @@ class _Run:
         }
 
         todo: list[Task] = []
+        batch = getattr(district, "input_hashes", None)  # one pass over the tables for all
+        hashes = (
+            batch(list(selected)) if batch else {tw: district.input_hash(tw) for tw in selected}
+        )
         for tw in selected:
-            ihash = district.input_hash(tw)
+            ihash = hashes[tw]
             key = cache.township_key(ihash, self.nb_hash)
             entry = {
                 "status": None,
@@ -355,7 +385,7 @@ class _Run:
             else:
                 from commeval.pipeline.pool import LocalPool
 
-                self.pool = LocalPool(self.jobs, cwd=os.getcwd())
+                self.pool = LocalPool(self.jobs, cwd=os.getcwd(), warmups=[KERNEL_IMPORTS])
         return self.pool
 
     def _store(self, res: Result) -> None:
