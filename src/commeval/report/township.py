@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.report.context import District
+from commeval.report.context import District, disk_memo
 
 KEY_FACILITIES = ["has_party_office", "has_police_room", "has_library", "has_sports_room"]
 REQUIRED_FACILITIES = ["has_library", "has_police_room"]  # 村村有图书室、村村有警务室
@@ -199,39 +199,48 @@ def district_survey(d: District, min_n: int = SURVEY_MIN_N) -> dict[str, Any]:
     """Survey summaries of every township for the assessment year, computed once per district
     (domain estimates by township keep the full design, so each township's rows equal its own
     ``subset`` estimates) and memoised on the District."""
-    from commeval.survey import compare_pairs, compare_to_rest, likert_summary, multiple_response
-
     key = ("district_survey", d.year, min_n)
     if key not in d.memo:
-        spec = d.contract["survey"]
-        items = spec.group("likert")
         design = _survey_design(d)
-        data = design.data
-        this_year = design.subset((data["year"] == d.year).to_numpy())
-        # 说不清 (9) is no opinion: missing for comparisons of means
-        valid = design._derive()
-        valid.data = data.assign(**{i: data[i].where(data[i] != 9) for i in items})
-        valid_now = valid.subset((data["year"] == d.year).to_numpy())
-        prev = d.previous_year
-        pairs = []
-        if prev is not None:
-            both = set(data.loc[data["year"] == d.year, "township"]) & set(
-                data.loc[data["year"] == prev, "township"]
-            )
-            pairs = [((t, d.year), (t, prev)) for t in sorted(both)]
-        d.memo[key] = {
-            "design": design,
-            "likert": likert_summary(this_year, items, by="township", min_n=min_n),
-            "needs": multiple_response(this_year, spec.group("needs"), by="township", min_n=min_n),
-            "participation": multiple_response(
-                this_year, spec.group("participation"), by="township", min_n=min_n
-            ),
-            "vs_district": {i: compare_to_rest(valid_now, i, "township") for i in items},
-            "vs_previous": {i: compare_pairs(valid, i, ["township", "year"], pairs) for i in items}
-            if pairs
-            else {},
-        }
+        tables = disk_memo(
+            d.processed_dir,
+            d.district_key,
+            f"survey{min_n}",
+            lambda: _district_survey_tables(d, design, min_n),
+        )
+        d.memo[key] = {"design": design, **tables}
     return d.memo[key]
+
+
+def _district_survey_tables(d: District, design, min_n: int) -> dict[str, Any]:
+    from commeval.survey import compare_pairs, compare_to_rest, likert_summary, multiple_response
+
+    spec = d.contract["survey"]
+    items = spec.group("likert")
+    data = design.data
+    this_year = design.subset((data["year"] == d.year).to_numpy())
+    # 说不清 (9) is no opinion: missing for comparisons of means
+    valid = design._derive()
+    valid.data = data.assign(**{i: data[i].where(data[i] != 9) for i in items})
+    valid_now = valid.subset((data["year"] == d.year).to_numpy())
+    prev = d.previous_year
+    pairs = []
+    if prev is not None:
+        both = set(data.loc[data["year"] == d.year, "township"]) & set(
+            data.loc[data["year"] == prev, "township"]
+        )
+        pairs = [((t, d.year), (t, prev)) for t in sorted(both)]
+    return {
+        "likert": likert_summary(this_year, items, by="township", min_n=min_n),
+        "needs": multiple_response(this_year, spec.group("needs"), by="township", min_n=min_n),
+        "participation": multiple_response(
+            this_year, spec.group("participation"), by="township", min_n=min_n
+        ),
+        "vs_district": {i: compare_to_rest(valid_now, i, "township") for i in items},
+        "vs_previous": {i: compare_pairs(valid, i, ["township", "year"], pairs) for i in items}
+        if pairs
+        else {},
+    }
 
 
 def _township_rows(frame: pd.DataFrame, township: str) -> pd.DataFrame:
