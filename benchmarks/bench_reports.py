@@ -2,13 +2,22 @@
 
     .venv/bin/python benchmarks/bench_reports.py [--townships 20] [--jobs 2] [--skip-baseline]
 
-All three start from the same processed data of a generated sample district:
+All three start from the same freshly processed Parquet of a generated sample district, with no
+cached index evaluation (each pays the Monte Carlo evaluation once), and produce the same content:
 
-* baseline — per township, as subprocesses: ``papermill`` (fresh kernel) then
-  ``jupyter nbconvert --to html --no-input``; then the summary notebook the same way;
-* contender — ``commeval reports --jobs N`` (warm kernels), then an unchanged re-run;
-* floor — one warm Python process calling the same ``commeval.report`` functions the notebooks
-  call (district loaded once), no notebooks, no kernels, no export.
+* baseline — per township, as subprocesses: ``papermill`` (fresh kernel: imports, district load
+  and evaluation, report) then ``jupyter nbconvert --to html --no-input`` (plain lab template,
+  no embedded font); then the summary notebook the same way;
+* contender — ``commeval reports --jobs N`` (Python start, lock, plan, warm kernels, nbconvert
+  export with the embedded CJK font subset, atomic writes, index, manifest, publish), timed
+  from process start to exit; then an unchanged re-run;
+* floor — one Python process, serial: imports, ``load_district`` (evaluation included, on its
+  own copy of the processed tables), then per township the calls the notebook makes
+  (``township_report(...)`` and its eight sections) + ``embed_cjk_font`` of the page, then the
+  index sections (with the run's report links) + ``embed_cjk_font``. No notebooks, kernels,
+  nbconvert or file writes. The benchmark checks that every fragment the floor computes for the
+  first three townships and the index is verbatim on the contender's pages
+  (``floor_same_content``).
 
 Peak memory is the largest RSS sum of the run's process tree (parent, workers, kernels), sampled.
 """
@@ -17,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +36,8 @@ import time
 from pathlib import Path
 
 import psutil
+
+from commeval.pipeline.run import township_href
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -113,26 +126,66 @@ def baseline(raw: Path, processed: Path, out: Path, townships: list[str]) -> flo
 
 
 FLOOR = """
-import sys, time
+import json, sys, time
 t0 = time.perf_counter()
-from commeval.report import render
-from commeval.report.context import load_district
-from commeval.report.district import district_html
-from commeval.report import township as T
 import matplotlib.pyplot as plt
-d = load_district(sys.argv[1], sys.argv[2])
-n = 0
-for tw in d.townships:
-    sat = T.satisfaction(d, tw)
-    parts = [render.header_html(d, tw), render.overview_html(d, tw), render.indicators_html(d, tw),
-             render.villages_html(d, tw), render.communities_html(d, tw),
-             render.satisfaction_html(d, tw, sat), render.problems_html(d, tw, sat),
-             render.provenance_html(d, tw)]
-    n += sum(map(len, parts))
+from commeval.pipeline.run import township_href
+from commeval.report.context import load_district
+from commeval.report.fonts import embed_cjk_font
+from commeval.report.notebook import district_summary, township_report
+raw, processed, dump = sys.argv[1:4]
+d = load_district(raw, processed)  # cold: its own processed copy, no cached evaluation
+kept, size = {}, 0
+for tw in d.townships:  # what each township page shows: the notebook's calls, then the font
+    r = township_report(raw, tw, year=d.year, processed_dir=processed)
+    parts = [r.header(), r.overview(), r.indicators(), r.villages(), r.communities(),
+             r.satisfaction(), r.problems(), r.provenance()]
+    frags = [p.data for p in parts]
+    page = embed_cjk_font("<html><head></head><body>" + "".join(frags) + "</body></html>")
+    size += len(page)
     plt.close("all")
-n += sum(map(len, district_html(d, None)))
-print(time.perf_counter() - t0, n)
+    if len(kept) < 3:
+        kept[tw] = frags
+reports = [{"township": tw, "status": "ok", "href": township_href(tw), "error": None}
+           for tw in d.townships]
+frags = [h.data for h in district_summary(raw, d.year, processed, reports)]
+size += len(embed_cjk_font("<html><head></head><body>" + "".join(frags) + "</body></html>"))
+kept["__index__"] = frags
+plt.close("all")
+with open(dump, "w", encoding="utf-8") as fh:
+    json.dump(kept, fh, ensure_ascii=False)
+print(time.perf_counter() - t0, size)
 """
+
+
+RUN_TIME = re.compile(r"生成时间[:：][^<\n]*")
+#: The index's Excel download is a zip with its write time inside: masked like the run time.
+XLSX = re.compile(r"(data:application/vnd\.openxmlformats[^;]*;base64,)[A-Za-z0-9+/=]+")
+
+
+def masked(html: str) -> str:
+    return XLSX.sub(r"\1…", RUN_TIME.sub("", html))
+
+
+def canonical(fragment: str) -> str:
+    """A fragment as nbconvert's image embedding re-serialises it (BeautifulSoup: attributes
+    sorted, void tags closed)."""
+    from bs4 import BeautifulSoup
+
+    return str(BeautifulSoup(fragment, "html.parser"))
+
+
+def same_content(kept: dict[str, list[str]], run: Path) -> bool:
+    """Every HTML fragment the floor computed (first townships and the index) is on the
+    contender's exported page, verbatim (run time and Excel zip masked): the same work."""
+    for tw, frags in kept.items():
+        page = run / ("index.html" if tw == "__index__" else township_href(tw))
+        html = masked(page.read_text(encoding="utf-8"))
+        missing = [f[:80] for f in frags if masked(canonical(f)).strip() not in html]
+        if missing:
+            print(f"floor differs from {page.name}: {missing}", file=sys.stderr)
+            return False
+    return True
 
 
 def main() -> None:
@@ -179,13 +232,24 @@ def main() -> None:
         results.update(max_page_kb=max(sizes) >> 10, mean_page_kb=(sum(sizes) // len(sizes)) >> 10)
 
     if not args.skip_floor:
+        # the floor gets its own copy of the processed tables without the cached evaluation,
+        # so it pays the index evaluation as the contender's first run did
+        floor_processed = work / "processed-floor"
+        shutil.rmtree(floor_processed, ignore_errors=True)
+        shutil.copytree(processed, floor_processed, ignore=shutil.ignore_patterns("evaluation"))
+        dump = work / "floor-fragments.json"
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", FLOOR, str(raw), str(processed)],
+            [sys.executable, "-c", FLOOR, str(raw), str(floor_processed), str(dump)],
             cwd=REPO, check=True, capture_output=True, text=True,
         )  # fmt: skip
         results["floor_s"] = round(time.perf_counter() - t0, 2)  # wall, including imports
-        print(f"floor (one process, no notebooks): {results['floor_s']} s", flush=True)
+        results["floor_same_content"] = same_content(json.loads(dump.read_text()), out / "first")
+        print(
+            f"floor (one process, no notebooks): {results['floor_s']} s; "
+            f"same content as the pages: {results['floor_same_content']}",
+            flush=True,
+        )
     if not args.skip_baseline:
         townships = json.loads((out / "first" / "manifest.json").read_text())["townships"]
         s = baseline(raw, processed, work / "baseline", list(townships))
