@@ -277,7 +277,8 @@ class _Run:
             if code:
                 self.pool.warm(code)
         selected = self.townships or district.townships
-        unknown = [t for t in selected if t not in district.townships]
+        known = set(district.townships)  # a property: built from the table on every access
+        unknown = [t for t in selected if t not in known]
         if unknown:
             return self._invalid(f"数据中没有这些乡镇 (unknown townships): {', '.join(unknown)}")
         self.meta = {
