@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +28,10 @@ def test_reports_written_for_every_township(run):
     for t, entry in manifest["townships"].items():
         assert entry["status"] == "ok", (t, entry)
         assert (out / entry["html"]).is_file()
+        # stderr of the executed notebook (kept out of the page, recorded in the manifest):
+        # no matplotlib missing-glyph warning, no other warning either
+        assert not any("Glyph" in s or "missing from" in s for s in entry["stderr"]), entry
+        assert not any("Warning" in s for s in entry["stderr"]), entry
     assert (out / "index.html").is_file()
 
 
@@ -66,7 +71,8 @@ def test_standalone_papermill_cli(run, tmp_path):
         str(ROOT / "notebooks" / "township_report.ipynb"), str(out_nb),
         "-p", "township", "西乡", "-p", "data_dir", str(raw), "-p", "processed_dir", str(processed),
     ]  # fmt: skip
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}  # no shared history db
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert res.returncode == 0, res.stderr[-2000:]
     import nbformat
 

@@ -3,6 +3,7 @@ report rendered alone by the plain papermill CLI in a fresh kernel (run time lin
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -32,7 +33,9 @@ def papermill_alone(nb_path: Path, params: dict, tmp_path: Path, title: str) -> 
     cmd = [sys.executable, "-m", "papermill", str(nb_path), str(out), "--no-progress-bar"]
     for k, v in params.items():
         cmd += ["-p", k, str(v)]
-    subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
+    # a private IPython dir: parallel test kernels must not share one history database
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+    subprocess.run(cmd, check=True, capture_output=True, cwd=REPO, env=env)
     return ReportExporter().export(nbformat.read(out, as_version=4), title).html
 
 

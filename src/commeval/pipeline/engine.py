@@ -161,7 +161,10 @@ class WarmKernel:
         km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc")
         km.ip = os.path.join(self._ipc_dir, "k")
         km.connection_file = os.path.join(self._ipc_dir, "kernel.json")
-        run_sync(km.start_kernel)(cwd=self.cwd)
+        # No IPython history database: kernels running side by side would otherwise contend
+        # for ~/.ipython's history.sqlite and print "Session/line number was not unique" into
+        # a report.
+        run_sync(km.start_kernel)(cwd=self.cwd, extra_arguments=["--HistoryManager.enabled=False"])
         kc = km.client()
         kc.start_channels()
         if while_starting is not None:
