@@ -64,7 +64,7 @@ class District:
         earlier = [y for y in self.years if y < self.year]
         return earlier[-1] if earlier else None
 
-    @property
+    @cached_property
     def townships(self) -> list[str]:
         """Townships in the contract table's order."""
         return [str(t) for t in self.tables["townships"]["township"]]

@@ -76,10 +76,13 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
         if rule is None:
             continue
         cat = rules.categories[rule["category"]]
-        sentence = (
-            f"{r.label}为{_num(r.value, r.unit)}，未达到目标{_num(r.target, r.unit)}"
-            f"（全区平均{_num(r.district_mean, r.unit)}）。"
-        )
+        if r.unit == "是=1":  # a yes/no requirement of the township itself
+            sentence = f"{r.label}：尚未达到要求（全区{100 * r.district_mean:.0f}%的乡镇已达到）。"
+        else:
+            sentence = (
+                f"{r.label}为{_num(r.value, r.unit)}，未达到目标{_num(r.target, r.unit)}"
+                f"（全区平均{_num(r.district_mean, r.unit)}）。"
+            )
         rows.append(
             dict(
                 category=rule["category"],
