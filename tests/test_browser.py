@@ -2,7 +2,7 @@
 file, no console error, every Chinese character is covered by the embedded font, and a
 screenshot is saved. Needs Debian's chromium (installed by .ci/run) and the playwright package.
 
-Set COMMEVAL_SCREENSHOTS=docs/img to refresh the README's screenshots from the sample district.
+Set COMMEVAL_SCREENSHOTS=DIR to keep the screenshots it takes.
 """
 
 from __future__ import annotations
