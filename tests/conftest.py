@@ -26,3 +26,52 @@ def e2e_run(tmp_path_factory):
          "--jobs", "1", "--run-name", "r1"]
     )  # fmt: skip
     return rc, raw, processed, out / "r1"
+
+
+#: Lines papermill itself writes to stderr (progress, paths) and ipykernel's launch notice,
+#: which comes from the kernel process before any notebook code runs.
+PAPERMILL_NOISE = ("Input Notebook:", "Output Notebook:", "Executing", "[IPKernelApp] WARNING")
+
+
+@pytest.fixture
+def run_notebook(tmp_path):
+    """Execute a committed research notebook with the papermill CLI, on its own processed copy
+    of the sample district and a private IPython dir; assert it is committed without outputs and
+    runs clean (no error output, nothing on stderr but papermill's own lines). Returns the
+    executed notebook."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+
+    def run(notebook: Path, timeout: float = 120):
+        src = nbformat.read(notebook, as_version=4)
+        for cell in src.cells:  # committed without outputs
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+        assert any("parameters" in c.metadata.get("tags", []) for c in src.cells)
+        out = tmp_path / f"{notebook.stem}.out.ipynb"
+        cmd = [str(Path(sys.executable).parent / "papermill"), str(notebook), str(out),
+               "-p", "processed_dir", str(tmp_path / "processed")]  # fmt: skip
+        env = {**__import__("os").environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+        proc = subprocess.run(
+            cmd, cwd=root, capture_output=True, text=True, timeout=timeout, env=env
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        noise = [
+            ln
+            for ln in proc.stderr.replace("\r", "\n").splitlines()
+            if ln.strip() and not any(m in ln for m in PAPERMILL_NOISE)
+        ]
+        assert noise == [], noise
+        nb = nbformat.read(out, as_version=4)
+        for cell in nb.cells:
+            for o in cell.get("outputs", []):
+                assert o.output_type != "error", o
+                assert not (o.output_type == "stream" and o.name == "stderr"), o.text
+        return nb
+
+    return run

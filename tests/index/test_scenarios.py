@@ -6,8 +6,6 @@ and the research notebook run end to end with papermill."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -316,39 +314,8 @@ def test_charts(d, w_within, ranks):
 
 
 # ---------------------------------------------------------------------------- notebook
-#: Lines papermill itself writes to stderr (progress, paths) and ipykernel's launch notice.
-PAPERMILL_NOISE = ("Input Notebook:", "Output Notebook:", "Executing", "[IPKernelApp] WARNING")
-
-
 @pytest.mark.slow
-def test_notebook_runs_clean(tmp_path):
-    import nbformat
-
-    src = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in src.cells:  # committed without outputs
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
-    assert "parameters" in src.cells[1].metadata.get("tags", [])
-    out = tmp_path / "out.ipynb"
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "papermill"), str(NOTEBOOK), str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=40,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    noise = [
-        ln
-        for ln in proc.stderr.replace("\r", "\n").splitlines()
-        if ln.strip() and not any(m in ln for m in PAPERMILL_NOISE)
-    ]
-    assert noise == [], noise
-    nb = nbformat.read(out, as_version=4)
-    images = 0
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            assert o.output_type != "error", o
-            assert not (o.output_type == "stream" and o.name == "stderr"), o.text
-            images += "image/png" in o.get("data", {})
+def test_notebook_runs_clean(run_notebook):
+    nb = run_notebook(NOTEBOOK, timeout=60)
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images == 4

@@ -4,8 +4,6 @@ correlations and quadrants; and the research notebook run end to end with paperm
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -268,40 +266,8 @@ def test_reliability(raked):
 
 
 # ---------------------------------------------------------------------------- notebook
-#: Lines papermill itself writes to stderr (progress, paths) and ipykernel's launch notice,
-#: which comes from the kernel process before any notebook code runs.
-PAPERMILL_NOISE = ("Input Notebook:", "Output Notebook:", "Executing", "[IPKernelApp] WARNING")
-
-
 @pytest.mark.slow
-def test_notebook_runs_clean(tmp_path):
-    import nbformat
-
-    src = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in src.cells:  # committed without outputs
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
-    assert "parameters" in src.cells[1].metadata.get("tags", [])
-    out = tmp_path / "out.ipynb"
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "papermill"), str(NOTEBOOK), str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    noise = [
-        ln
-        for ln in proc.stderr.replace("\r", "\n").splitlines()
-        if ln.strip() and not any(m in ln for m in PAPERMILL_NOISE)
-    ]
-    assert noise == [], noise
-    nb = nbformat.read(out, as_version=4)
-    images = 0
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            assert o.output_type != "error", o
-            assert not (o.output_type == "stream" and o.name == "stderr"), o.text
-            images += "image/png" in o.get("data", {})
+def test_notebook_runs_clean(run_notebook):
+    nb = run_notebook(NOTEBOOK, timeout=120)
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images == 4

@@ -57,6 +57,22 @@ def _per_stratum(design, y: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, ...
     return qy, qw, (qs - qy - qw) / 2
 
 
+def _domain_sums(design, y: np.ndarray, ok: np.ndarray, codes: np.ndarray, G: int):
+    """Per domain (codes of the valid rows): weight total, weighted total, respondents, and the
+    three quadratic forms summed over the domain's strata."""
+    w = design.weights
+    W = np.bincount(codes, weights=w[ok], minlength=G)
+    Y = np.bincount(codes, weights=(w * y)[ok], minlength=G)
+    n = np.bincount(codes, minlength=G)
+    qy, qw, qc = _per_stratum(design, y, ok)
+    s1 = design._stage1
+    stratum_level = np.full(s1.n_parent, -1)
+    stratum_level[s1.parent[s1.codes[ok]]] = codes
+    inside = stratum_level >= 0
+    Q = [np.bincount(stratum_level[inside], weights=q[inside], minlength=G) for q in (qy, qw, qc)]
+    return W, Y, n, *Q
+
+
 def _frame(rows: dict[str, Any], level: float, min_n: int) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     tq = t_quantiles(level, out["df"].to_numpy(float))
@@ -91,19 +107,7 @@ def compare_to_rest(design, variable: str, by: str, level: float = 0.95) -> pd.D
             r = compare_domains(tmp, variable, "_rest", lv, "(rest)", level)
             frames.append(r.assign(by=by))
         return pd.concat(frames, ignore_index=True)[COLUMNS]
-    w = design.weights
-    G = len(levels)
-    W_a = np.bincount(codes, weights=w[ok], minlength=G)
-    Y_a = np.bincount(codes, weights=(w * y)[ok], minlength=G)
-    n_a = np.bincount(codes, minlength=G)
-    qy, qw, qc = _per_stratum(design, y, ok)
-    s1 = design._stage1
-    stratum_level = np.full(s1.n_parent, -1)
-    stratum_level[s1.parent[s1.codes[ok]]] = codes
-    inside = stratum_level >= 0
-    Qy_a = np.bincount(stratum_level[inside], weights=qy[inside], minlength=G)
-    Qw_a = np.bincount(stratum_level[inside], weights=qw[inside], minlength=G)
-    Qc_a = np.bincount(stratum_level[inside], weights=qc[inside], minlength=G)
+    W_a, Y_a, n_a, Qy_a, Qw_a, Qc_a = _domain_sums(design, y, ok, codes, len(levels))
     e_a = Y_a / W_a
     W_r, Y_r = W_a.sum() - W_a, Y_a.sum() - Y_a
     e_r = Y_r / W_r
@@ -156,18 +160,8 @@ def compare_pairs(
         out["b"] = [tuple(b) for _, b in pairs]
         return out.assign(by=",".join(by))[COLUMNS]
     G = len(levels)
-    w = design.weights
-    W = np.bincount(codes, weights=w[ok], minlength=G)
-    Y = np.bincount(codes, weights=(w * y)[ok], minlength=G)
-    n = np.bincount(codes, minlength=G)
-    qy, qw, qc = _per_stratum(design, y, ok)
+    W, Y, n, Qy, Qw, Qc = _domain_sums(design, y, ok, codes, G)
     s1 = design._stage1
-    stratum_level = np.full(s1.n_parent, -1)
-    stratum_level[s1.parent[s1.codes[ok]]] = codes
-    inside = stratum_level >= 0
-    Qy = np.bincount(stratum_level[inside], weights=qy[inside], minlength=G)
-    Qw = np.bincount(stratum_level[inside], weights=qw[inside], minlength=G)
-    Qc = np.bincount(stratum_level[inside], weights=qc[inside], minlength=G)
     e = Y / np.where(W > 0, W, np.nan)
     v = (Qy - 2 * e * Qc + e**2 * Qw) / W**2
     # design df of the two domains together: PSUs minus strata among their valid rows, minus 1
