@@ -23,6 +23,9 @@ from commeval.pipeline.tasks import Result, Task
 #: Seconds a report may overrun its timeout before the parent kills its worker (the worker's own
 #: per-notebook deadline normally fires first).
 BACKSTOP_GRACE = 30.0
+#: Tasks a worker holds: the one it renders and the next, already in its pipe, so it never waits
+#: for the parent (storing a page, fsync, logging) between two reports.
+PREFETCH = 2
 
 
 def _worker_main(conn: Connection, cwd: str, kernel_name: str, warmups: list[str]) -> None:
@@ -57,8 +60,8 @@ class _Worker:
     proc: mp.Process
     conn: Connection
     kernel_pid: int | None = None
-    task: Task | None = None
-    since: float = 0.0
+    tasks: deque[Task] = field(default_factory=deque)  # sent, not answered; [0] is rendering
+    since: float = 0.0  # when tasks[0] started
     ready: bool = False
     history: list[str] = field(default_factory=list)
 
@@ -177,11 +180,14 @@ class LocalPool:
             if on_result:
                 on_result(res)
 
-        while pending or any(w.task for w in self._workers):
-            for w in self._workers:
-                if w.ready and w.task is None and pending:
-                    w.task, w.since = pending.popleft(), time.monotonic()
-                    w.conn.send(w.task)
+        while pending or any(w.tasks for w in self._workers):
+            for depth in range(1, PREFETCH + 1):  # idle workers first, then one more each
+                for w in self._workers:
+                    if w.ready and len(w.tasks) < depth and pending:
+                        if not w.tasks:
+                            w.since = time.monotonic()
+                        w.tasks.append(pending.popleft())
+                        w.conn.send(w.tasks[-1])
             waitables = {}
             for w in self._workers:
                 waitables[w.conn] = w
@@ -199,7 +205,8 @@ class LocalPool:
                 if msg and msg[0] == "ready":
                     w.ready, w.kernel_pid = True, msg[1]
                 elif msg and msg[0] == "result":
-                    task, w.task = w.task, None
+                    task = w.tasks.popleft() if w.tasks else None
+                    w.since = time.monotonic()  # the next task in its pipe starts now
                     w.kernel_pid = msg[2]
                     if task is not None:
                         finish(task, msg[1])
@@ -207,7 +214,7 @@ class LocalPool:
                     self._lost(w, "工作进程意外退出 (worker process died)", finish, pending)
             now = time.monotonic()
             for w in list(self._workers):
-                t = w.task
+                t = w.tasks[0] if w.tasks else None
                 if t is not None and t.timeout and now - w.since > t.timeout + BACKSTOP_GRACE:
                     self._lost(
                         w, f"超时，工作进程已终止 (timeout after {t.timeout:g} s)", finish, pending
@@ -215,7 +222,9 @@ class LocalPool:
         return results
 
     def _lost(self, w: _Worker, why: str, finish: Callable, pending: deque) -> None:
-        task = w.task
+        task = w.tasks.popleft() if w.tasks else None
+        pending.extendleft(reversed(w.tasks))  # queued behind it, not started: not a failure
+        w.tasks.clear()
         if not w.ready:
             self._startup_failures += 1
         self._kill(w)
