@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from commeval.pipeline.engine import ReportFailed, WarmKernel
-from commeval.pipeline.export import ReportExporter
-from commeval.pipeline.parameters import inject, read_notebook
 from commeval.pipeline.tasks import Result, Task
+
+# papermill (parameters) and nbconvert (export) are imported when first needed: a worker
+# launches its kernel first and imports them while the kernel boots (~0.8 s off its start).
 
 
 class Renderer:
@@ -22,12 +23,22 @@ class Renderer:
 
     def __init__(self, kernel_name: str = "python3", cwd: str | None = None) -> None:
         self.kernel = WarmKernel(kernel_name=kernel_name, cwd=cwd)
-        self.exporter = ReportExporter()
+        self._exporter: Any = None
         self._notebooks: dict[tuple[str, float], Any] = {}
         self.name = f"pid {os.getpid()}"
 
+    @property
+    def exporter(self):
+        if self._exporter is None:
+            from commeval.pipeline.export import ReportExporter
+
+            self._exporter = ReportExporter()
+        return self._exporter
+
     def notebook(self, path: str):
         """The notebook at ``path`` as papermill reads it (cached by modification time)."""
+        from commeval.pipeline.parameters import read_notebook
+
         key = (path, Path(path).stat().st_mtime)
         if key not in self._notebooks:
             self._notebooks[key] = read_notebook(path)
@@ -43,6 +54,8 @@ class Renderer:
         """Export a tiny page once: compiles the template and loads the font (~0.6 s that the
         first report would otherwise pay). Never raises."""
         import nbformat
+
+        import commeval.pipeline.parameters  # noqa: F401 - papermill, for the first inject()
 
         cell = nbformat.v4.new_code_cell("")
         cell.outputs = [
@@ -60,6 +73,8 @@ class Renderer:
         t0 = time.perf_counter()
         res = Result(key=task.key, status="failed", attempt=task.attempt, worker=self.name)
         try:
+            from commeval.pipeline.parameters import inject
+
             nb = inject(self.notebook(task.notebook), task.parameters, input_path=task.notebook)
             nb = self.kernel.run(nb, timeout=task.timeout)
             exported = self.exporter.export(nb, task.title)
