@@ -34,6 +34,8 @@ def test_faults_are_contained_reported_and_redone(
     assert "injected failure for 甲镇" in index and "status-failed" in index
     assert 'href="townships/丁镇.html"' in index
     assert (out / "r1" / "run.log").read_text(encoding="utf-8").count("failed") >= 3
+    # the index rendered alongside expected every report to succeed: rendered again with failures
+    assert "index again" in (out / "r1" / "run.log").read_text(encoding="utf-8")
     assert os.readlink(out / "latest") == "r1"
     assert not list(out.glob("*.tmp"))
 
@@ -77,6 +79,9 @@ def test_workers_start_early_and_warm_up_before_the_first_report(
     for tw in TOWNSHIPS:
         page = (tmp_path / "out" / "w" / "townships" / f"{tw}.html").read_text(encoding="utf-8")
         assert "上一份报告的变量可见：False" in page  # the warm-up's names are reset too
+    # no report failed: the index, rendered alongside the townships, is not rendered again
+    log = (tmp_path / "out" / "w" / "run.log").read_text(encoding="utf-8")
+    assert log.count("区汇总 index: ok") == 1 and "index again" not in log
 
 
 def test_timeout_fails_the_report_and_kernel_is_replaced(run_reports, monkeypatch, tmp_path):

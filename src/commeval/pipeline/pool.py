@@ -53,6 +53,7 @@ def _worker_main(conn: Connection, cwd: str, kernel_name: str, warmups: list[str
         pass
     finally:
         renderer.close()
+    os._exit(0)  # nothing left to flush: skip tearing down the interpreter (~0.3 s)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class _Worker:
     tasks: deque[Task] = field(default_factory=deque)  # sent, not answered; [0] is rendering
     since: float = 0.0  # when tasks[0] started
     ready: bool = False
+    stopping: bool = False
     history: list[str] = field(default_factory=list)
 
 
@@ -128,13 +130,19 @@ class LocalPool:
         w.conn.close()
         self._workers.remove(w)
 
+    def stop(self) -> None:
+        """Ask every worker to stop (they shut their kernels down); returns at once."""
+        for w in self._workers:
+            if not w.stopping:
+                w.stopping = True
+                try:
+                    w.conn.send(None)
+                except (OSError, BrokenPipeError):
+                    pass
+
     def close(self) -> None:
-        """Ask every worker to stop (they shut their kernels down), kill the ones that do not."""
-        for w in list(self._workers):
-            try:
-                w.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
+        """Stop every worker, wait for them, kill the ones that do not end."""
+        self.stop()
         deadline = time.monotonic() + 15
         for w in list(self._workers):
             w.proc.join(max(0.1, deadline - time.monotonic()))

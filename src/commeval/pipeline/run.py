@@ -206,6 +206,8 @@ class _Run:
             wanted = len(self.townships) if self.townships else self.jobs
             self._pool().start(min(self.jobs, wanted))
         code = self._load_and_render()
+        if self.pool is not None and hasattr(self.pool, "stop"):
+            self.pool.stop()  # workers shut their kernels down while the run is published
         if code is not None:
             return code
         return self._finish(rkey)
@@ -256,7 +258,7 @@ class _Run:
         return True
 
     def _load_and_render(self) -> int | None:
-        from commeval.pipeline.parameters import summary_parameters, township_parameters
+        from commeval.pipeline.parameters import township_parameters
 
         t0 = time.perf_counter()
         try:
@@ -340,8 +342,16 @@ class _Run:
                 f"\n{res.error}" if res.error else "",
             )
 
-        if todo:
-            self._pool().run(todo, on_result=done)
+        # The index is rendered alongside the townships, expecting every report to succeed (it
+        # only shows each report's status and link), instead of alone at the end; it is
+        # rendered again after them only if a report failed.
+        expected = [
+            {"township": tw, "status": e["status"] or "ok", "href": e["html"], "error": None}
+            for tw, e in self.entries.items()
+        ]
+        index_task = self._plan_index(district, expected, progress)
+        if todo or index_task:
+            self._pool().run(([index_task] if index_task else []) + todo, on_result=done)
 
         reports = [
             {
@@ -352,6 +362,20 @@ class _Run:
             }
             for tw, e in self.entries.items()
         ]
+        if reports != expected:
+            log.info("有报告生成失败，重新生成区汇总 (index again, with the failures)")
+            progress.total += 1
+            index_task = self._plan_index(district, reports, progress)
+            if index_task:
+                self._pool().run([index_task], on_result=done)
+        progress.close()
+        return None
+
+    def _plan_index(self, district: Any, reports: list[dict], progress: Progress) -> Task | None:
+        """Index entry for ``reports``: the previous run's page if its key is the same (linked,
+        None returned), else the task that renders it."""
+        from commeval.pipeline.parameters import summary_parameters
+
         ikey = cache.index_key(district.district_key, district.year, self.sum_hash, reports)
         self.index_entry = {
             "status": None,
@@ -367,15 +391,12 @@ class _Run:
             link_or_copy(old_index, self.staging / "index.html")
             self.index_entry["status"] = "reused"
             progress.update("区汇总 index", "reused", 0.0)
-        else:
-            params = summary_parameters(
-                district.year, self.data_dir, self.processed_dir, self.staging, reports
-            )
-            title = f"{district.name} {district.year} 年农村社区建设评估"
-            task = Task(INDEX_KEY, str(self.summary_notebook), params, title, self.timeout)
-            self._pool().run([task], on_result=done)
-        progress.close()
-        return None
+            return None
+        params = summary_parameters(
+            district.year, self.data_dir, self.processed_dir, self.staging, reports
+        )
+        title = f"{district.name} {district.year} 年农村社区建设评估"
+        return Task(INDEX_KEY, str(self.summary_notebook), params, title, self.timeout)
 
     def _pool(self):
         if self.pool is None:
