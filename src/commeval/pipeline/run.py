@@ -145,10 +145,21 @@ def ensure_processed(data_dir: Path, processed_dir: Path | None) -> Path:
 
 
 def load_district(data_dir: Path, processed_dir: Path | None, year: int | None) -> Any:
-    """The evaluated district (``commeval.report.context.load_district``; tests swap this)."""
+    """The evaluated district (``commeval.report.context.load_district``; tests swap this),
+    with its district-wide survey summaries computed once here: the report layer keeps them
+    beside the processed tables, so the kernels' warm-ups load them instead of each computing
+    them at the same time."""
     from commeval.report.context import load_district as load
 
-    return load(data_dir, processed_dir, year)
+    district = load(data_dir, processed_dir, year)
+    try:
+        from commeval.report import township
+
+        if hasattr(township, "district_survey"):
+            township.district_survey(district)
+    except Exception:  # noqa: BLE001 - only a speed-up: the reports will show the problem
+        log.warning("区级问卷汇总预计算失败 (district survey summaries)", exc_info=True)
+    return district
 
 
 class _Run:
