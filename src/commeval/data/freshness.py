@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -25,12 +26,20 @@ def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
     for name in names:
         path = raw / name
         if path.is_file():
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            out[name] = h.hexdigest()
+            st = path.stat()
+            out[name] = _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
     return out
+
+
+@lru_cache(maxsize=256)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, remembered per process for an unchanged size and modification time
+    (a warm worker checks the same raw files before every report)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def is_current(raw_dir: str | Path, processed_dir: str | Path) -> bool:

@@ -105,10 +105,9 @@ def _subset(font_bytes: bytes, chars: str, flavor: str | None) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def template_chars() -> str:
+def _template_text_chars() -> str:
     """Non-ASCII characters of the report's fixed wording: the report code, its YAML labels,
-    stylesheet and templates. They go into one font shared by every page of this version, so a
-    page only needs a small second font for its data (names of townships, villages…)."""
+    stylesheet and templates."""
     root = resources.files("commeval")
     texts = []
     for folder, suffixes in (("report", (".py",)), ("config", (".yaml",)), ("static", (".css",))):
@@ -119,12 +118,31 @@ def template_chars() -> str:
     if templates.is_dir():
         texts += [e.read_text(encoding="utf-8") for e in templates.iterdir() if e.is_file()]
     chars = {c for t in texts for c in t if ord(c) > 0x7F and not c.isspace()} | set(BASE_EXTRA)
-    return "".join(sorted(chars & {chr(c) for c in _base_cmap()}))
+    return "".join(sorted(chars))
+
+
+@lru_cache(maxsize=1)
+def template_chars() -> str:
+    """The fixed wording's characters that the font has. They go into one font shared by every
+    page of this version, so a page only needs a small second font for its data (names of
+    townships, villages…)."""
+    return "".join(sorted(set(_template_text_chars()) & {chr(c) for c in _base_cmap()}))
 
 
 @lru_cache(maxsize=1)
 def _template_font_b64() -> str:
-    return base64.b64encode(subset_font(template_chars())).decode("ascii")
+    """The shared font of the report's fixed wording, kept in the font cache folder by the hash
+    of its characters (built once per machine and version, then read by every worker)."""
+    base = _base_font_path()
+    key = hashlib.sha256(f"{_template_text_chars()}:{base.name}".encode()).hexdigest()[:16]
+    path = base.parent / f"cjk-template-{key}.b64"
+    if path.is_file():
+        return path.read_text(encoding="ascii")
+    data = base64.b64encode(subset_font(template_chars())).decode("ascii")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(data, encoding="ascii")
+    tmp.replace(path)
+    return data
 
 
 def _face(family: str, data: str) -> str:
