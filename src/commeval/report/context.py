@@ -82,14 +82,6 @@ class District:
     def survey(self) -> pd.DataFrame:
         return self.tables["survey"]
 
-    @cached_property
-    def design(self):
-        """The survey design over all years (strata = townships, PSUs = villages)."""
-        from commeval.survey import SurveyDesign
-
-        s = self.survey
-        return SurveyDesign(s, weights="weight", strata="stratum", psu="psu", fpc="fpc")
-
     def township_slice(self, township: str) -> dict[str, pd.DataFrame]:
         """The rows of every table that belong to one township."""
         return {

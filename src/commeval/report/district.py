@@ -33,13 +33,13 @@ RANKING_HEADERS = {
 
 
 def satisfaction_by_township(d: District) -> pd.DataFrame:
-    """Overall satisfaction (说不清 as missing) per township for the assessment year."""
-    from commeval.survey import SurveyDesign
+    """Overall satisfaction (说不清 as missing) per township for the assessment year: the mean
+    rows of the district's survey summaries the township reports use."""
+    from commeval.report.township import district_survey
 
-    s = d.survey[d.survey["year"] == d.year]
-    s = s.assign(sat_overall=s["sat_overall"].where(s["sat_overall"] != 9))
-    design = SurveyDesign(s, weights="weight", strata="stratum", psu="psu", fpc="fpc")
-    return design.mean("sat_overall", by="township")
+    lik = district_survey(d)["likert"]
+    rows = lik[(lik["variable"] == "sat_overall") & (lik["statistic"] == "mean")]
+    return rows.drop(columns=["statistic", "level"]).reset_index(drop=True)
 
 
 def ranking(d: District) -> pd.DataFrame:
