@@ -57,9 +57,23 @@ def open_offline(path: Path, screenshot: Path) -> dict:
         page.wait_for_load_state("load")
         page.evaluate("document.fonts.ready")
         seen["text"] = page.inner_text("body")
+        seen["charts"] = page.evaluate(CHART_PROBE)
         page.screenshot(path=str(screenshot), full_page=False)
         browser.close()
     return seen
+
+
+# Every inline SVG chart: how many texts, the font the browser chose for them, and the texts
+# whose rendered box (browser layout, embedded font) leaves the chart's viewBox.
+CHART_PROBE = """() => [...document.querySelectorAll('svg.chart')].map(svg => {
+  const vb = svg.viewBox.baseVal, texts = [...svg.querySelectorAll('text')];
+  const outside = texts.filter(t => { const b = t.getBBox(); let x = b.x, w = b.width;
+    const m = t.getAttribute('transform'); if (m && !/rotate\\(-?0 /.test(m)) return false;
+    return x < vb.x - 1 || b.y < vb.y - 1 || x + w > vb.x + vb.width + 1
+           || b.y + b.height > vb.y + vb.height + 1; }).map(t => t.textContent);
+  return {texts: texts.length, outside,
+          family: texts.length ? getComputedStyle(texts[0]).fontFamily : ''};
+})"""
 
 
 def embedded_font_cmap(html: str) -> set[int]:
@@ -94,6 +108,13 @@ def test_pages_open_offline_without_errors(pages, tmp_path):
         assert seen["page_errors"] == []
         assert "□" not in seen["text"]
         assert shot.stat().st_size > 20_000  # a real rendering, not a blank page
+        charts = seen["charts"]
+        assert len(charts) >= 2, f"{page.name}: charts missing"
+        for chart in charts:  # chart text is page text in the embedded font, and fits
+            assert chart["texts"] > 5 and chart["family"].replace('"', "'").startswith(
+                "'commeval CJK'"
+            ), chart
+            assert chart["outside"] == [], chart["outside"]
         if target:
             Path(target).mkdir(parents=True, exist_ok=True)
             shutil.copy(

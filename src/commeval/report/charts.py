@@ -3,15 +3,58 @@ bundled CJK font, units on the axes, sized for A4 print."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
+from matplotlib import rcParams
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.font_manager import FontProperties
 
 from commeval.report.style import ACCENT, BAD, GOOD, MUTED, use_report_style
 
 WIDTH = 7.0  # inches; fits an A4 page with margins
 MANY = 40  # above this many townships, district charts drop per-township labels
+SCALE = ["1 很不满意", "2", "3 一般", "4", "5 非常满意"]  # satisfaction axis
+ROW = 0.42  # inches per category row in the township charts
+
+
+@cache
+def _metrics() -> RendererAgg:
+    return RendererAgg(1, 1, 72)  # at 72 dpi a pixel is a point
+
+
+def _text_size(text: str, size: float) -> tuple[float, float]:
+    """Width and height in inches of one line of ``text`` at ``size`` points, report font."""
+    w, h, _ = _metrics().get_text_width_height_descent(
+        text, FontProperties(size=size), ismath=False
+    )
+    return w / 72, h / 72
+
+
+def _category_axes(
+    rows: int, labels: list[str], last_xtick: str, legend_below: bool
+) -> tuple[plt.Figure, plt.Axes]:
+    """A figure whose axes sit inside margins measured from the chart's own text: category
+    labels on the left, title above, tick labels, x label and (optionally) a legend row below.
+    Same result as cropping to the drawn extent, without the extra layout pass that costs."""
+    size = rcParams["font.size"]
+    tick = (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) / 72
+    label_w = max((_text_size(str(t), size)[0] for t in labels), default=0.0)
+    line = _text_size("国", size)[1]
+    left = label_w + tick + 0.12
+    right = max(0.15, _text_size(last_xtick, size)[0] / 2 + 0.08)
+    top = _text_size("国", rcParams["axes.titlesize"])[1] * 1.3 + 6 / 72 + 0.1
+    bottom = 2 * line * 1.3 + tick + rcParams["axes.labelpad"] / 72 + 0.1
+    if legend_below:
+        bottom += _text_size("国", 8)[1] * 1.6 + 0.12
+    height = ROW * max(rows, 1) + top + bottom
+    fig = plt.figure(figsize=(WIDTH, height))
+    ax = fig.add_axes((left / WIDTH, bottom / height, 1 - (left + right) / WIDTH,
+                       1 - (top + bottom) / height))  # fmt: skip
+    return fig, ax
 
 
 def _ranked_intervals(s: pd.DataFrame, highlight: str | None) -> plt.Figure:
@@ -36,15 +79,16 @@ def dimension_bars(dimensions: pd.DataFrame, township: str) -> plt.Figure:
     use_report_style()
     dims = dimensions.iloc[::-1]
     y = np.arange(len(dims))
-    fig, ax = plt.subplots(figsize=(WIDTH, 0.42 * len(dims) + 1.0))
+    fig, ax = _category_axes(len(dims), list(dims["label"]), "100", legend_below=True)
     ax.barh(y + 0.2, dims["score"], height=0.38, color=ACCENT, label=township)
     ax.barh(y - 0.2, dims["district_mean"], height=0.38, color=MUTED, label="全区平均")
     for yi, v in zip(y, dims["score"], strict=True):
         ax.text(v + 1, yi + 0.2, f"{v:.1f}", va="center", fontsize=8)
     ax.set_yticks(y, dims["label"])
     ax.set_xlim(0, 110)
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("维度得分（0–100分）")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2, fontsize=8, frameon=False)
     ax.set_title(f"{township}各维度得分与全区平均")
     ax.grid(axis="y", visible=False)
     return fig
@@ -55,7 +99,7 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
     use_report_style()
     ok = items[~items["small_cell"]].iloc[::-1]
     y = np.arange(len(ok))
-    fig, ax = plt.subplots(figsize=(WIDTH, 0.4 * max(len(ok), 1) + 1.0))
+    fig, ax = _category_axes(len(ok), list(ok["label"]), SCALE[-1], legend_below=False)
     err = np.vstack([ok["mean"] - ok["mean_low"], ok["mean_high"] - ok["mean"]])
     ax.errorbar(ok["mean"], y, xerr=err, fmt="o", color=ACCENT, capsize=3, label=township)
     if "district_mean" in ok:
@@ -64,7 +108,7 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
         )
     ax.set_yticks(y, ok["label"])
     ax.set_xlim(1, 5)
-    ax.set_xticks([1, 2, 3, 4, 5], ["1 很不满意", "2", "3 一般", "4", "5 非常满意"])
+    ax.set_xticks([1, 2, 3, 4, 5], SCALE)
     ax.set_xlabel("加权平均分（1–5分），误差线为95%置信区间")
     ax.legend(loc="lower left", fontsize=8, frameon=False)
     ax.set_title(f"{township}群众满意度")

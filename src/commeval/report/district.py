@@ -143,12 +143,12 @@ def district_html(d: District, reports: Sequence[dict[str, Any]] | None = None) 
     sec1 = section("一、乡镇排名", fail_note + rank_html + dl_links, "ranking")
     sec2 = section(
         "二、综合得分与排名区间",
-        figure_html(charts.rank_intervals(rank), "各乡镇综合得分与排名区间"),
+        figure_html(charts.rank_intervals(rank), "各乡镇综合得分与排名区间", tight=True),
         "scores",
     )
     sec3 = section(
         "三、指标达标热力图",
-        figure_html(charts.attainment_heatmap(attainment_matrix(d)), "指标达标热力图"),
+        figure_html(charts.attainment_heatmap(attainment_matrix(d)), "指标达标热力图", tight=True),
         "heatmap",
     )
     sat = rank.rename(
@@ -161,7 +161,9 @@ def district_html(d: District, reports: Sequence[dict[str, Any]] | None = None) 
     sec4 = section(
         "四、各乡镇群众满意度",
         figure_html(
-            charts.satisfaction_by_township(sat.dropna(subset=["estimate"])), "各乡镇群众总体满意度"
+            charts.satisfaction_by_township(sat.dropna(subset=["estimate"])),
+            "各乡镇群众总体满意度",
+            tight=True,
         ),
         "satisfaction",
     )

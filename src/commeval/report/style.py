@@ -3,8 +3,8 @@ renders on a fresh machine without system fonts, and one consistent look for eve
 
 from __future__ import annotations
 
-import base64
 import io
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -62,22 +62,50 @@ def use_report_style() -> None:
             "grid.alpha": 0.25,
             "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
             "figure.autolayout": False,
-            "svg.fonttype": "path",
         }
     )
 
 
 def figure_png(fig: plt.Figure) -> bytes:
-    """PNG bytes of a figure (the figure is closed afterwards)."""
+    """PNG bytes of a figure (the figure is closed afterwards), for notebook display."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 
 
-def figure_html(fig: plt.Figure, alt: str) -> str:
-    """An inline ``<img>`` (base64 PNG) for a figure, with escaped alt text."""
+_SVG_DROP = re.compile(
+    r"<\?xml.*?\?>|<!DOCTYPE.*?>|<metadata>.*?</metadata>|<defs>\s*<style.*?</style>\s*</defs>",
+    re.S,
+)
+_SVG_GROUP_ID = re.compile(r'<g id="[^"]*"')  # "figure_1", "axes_1"… would repeat on a page
+_SVG_FONT = re.compile(r"font-family:[^;\"]*;?\s*")
+
+
+def figure_svg(fig: plt.Figure, key: str, tight: bool = False) -> str:
+    """SVG markup of a figure (closed afterwards), for inlining in a page: text stays text, so
+    it takes the page's fonts (the embedded CJK font in exported reports) and prints sharp; no
+    XML prolog or metadata; clip-path ids salted with ``key`` so charts of one page never share
+    an id and the same chart always gives the same bytes. ``tight`` crops to the drawn extent
+    (an extra layout pass); report charts that place their own margins skip it."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"commeval:{key}"}):
+        fig.savefig(
+            buf, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None}
+        )
+    plt.close(fig)
+    svg = _SVG_DROP.sub("", buf.getvalue().decode("utf-8"))
+    svg = _SVG_GROUP_ID.sub("<g", _SVG_FONT.sub("", svg)).strip()
+    # the dropped <style> set these for every element; in a page it would leak out of the chart
+    return svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+
+
+def figure_html(fig: plt.Figure, alt: str, tight: bool = False) -> str:
+    """An inline ``<svg>`` chart with ``alt`` as its accessible name (escaped), scaling to the
+    column width."""
     from commeval.report.html import esc
 
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
-    return f'<img class="chart" alt="{esc(alt)}" src="data:image/png;base64,{data}"/>'
+    svg = figure_svg(fig, alt, tight=tight)
+    return svg.replace(
+        "<svg ", f'<svg class="chart" role="img" aria-label="{esc(alt)}" ', 1
+    ).replace(">", f"><title>{esc(alt)}</title>", 1)
