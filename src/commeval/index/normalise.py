@@ -12,7 +12,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 METHODS = ("minmax", "zscore", "target", "rank", "goalposts")
 BOUNDED = ("minmax", "target", "rank", "goalposts")  # methods giving 0–100
@@ -72,6 +71,8 @@ def _nanguard(x: np.ndarray) -> np.ndarray:
 
 def _percentile_rank(x: np.ndarray) -> np.ndarray:
     """(average rank − 1) / (n − 1) · 100 per column over non-missing units; n = 1 → 100."""
+    from scipy.stats import rankdata  # here: importing scipy.stats costs every process ~0.5 s
+
     ranks = rankdata(x, axis=-2, method="average", nan_policy="omit")
     n = np.sum(~np.isnan(x), axis=-2, keepdims=True)
     g = _nanguard(x)

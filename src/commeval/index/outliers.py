@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 SKEW_LIMIT = 2.0
 KURT_LIMIT = 3.5
@@ -27,7 +26,8 @@ def skew_kurt(x: np.ndarray) -> tuple[float, float]:
     x = x[~np.isnan(x)]
     if len(x) < 4 or np.ptp(x) == 0:
         return 0.0, 0.0
-    return float(stats.skew(x, bias=False)), float(stats.kurtosis(x, fisher=True, bias=False))
+    s = pd.Series(x)  # pandas' skew/kurt are the bias-corrected G1/G2 (as scipy's bias=False)
+    return float(s.skew()), float(s.kurt())
 
 
 def _bad(x: np.ndarray, skew_limit: float, kurt_limit: float) -> bool:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .distributions import t_sf
 from .estimators import compare_domains
 from .results import t_quantiles
 from .variance import DomainScores, design_variance
@@ -79,7 +79,7 @@ def _frame(rows: dict[str, Any], level: float, min_n: int) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["t"] = np.where(out["se"] > 0, out["difference"] / out["se"], np.nan)
     df = out["df"].to_numpy(float)
-    p = 2 * stats.t.sf(np.abs(out["t"].to_numpy(float)), np.where(df > 0, df, np.nan))
+    p = 2 * t_sf(np.abs(out["t"].to_numpy(float)), df)
     out["p_value"] = p
     out["ci_low"] = out["difference"] - tq * out["se"]
     out["ci_high"] = out["difference"] + tq * out["se"]

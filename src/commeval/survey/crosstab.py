@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .distributions import chi2_sf, f_sf
 from .proportion import categories
 from .variance import design_variance
 
@@ -121,10 +121,10 @@ def crosstab(design, row: str, col: str) -> CrosstabResult:
         statistic=F,
         ndf=d0,
         ddf=ddf,
-        p_value=float(stats.f.sf(F, d0, ddf)),
+        p_value=f_sf(F, d0, ddf),
         chisq=chisq,
         chisq_df=k,
-        chisq_p_value=float(stats.chi2.sf(chisq, k)),
+        chisq_p_value=chi2_sf(chisq, k),
         pearson=pearson,
     )
     table = pd.DataFrame(counts.reshape(r, c), index=pd.Index(ra, name=row), columns=cb)

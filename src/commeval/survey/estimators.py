@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .design import _as_list
+from .distributions import t_sf
 from .results import build_frame, concat, domain_codes, t_quantile, z_quantile
 from .variance import DomainScores, design_variance
 
@@ -148,7 +148,7 @@ def compare_domains(
     se = float(np.sqrt(max(V[0, 0] + V[1, 1] - 2 * V[0, 1], 0.0)))
     df = design.degf((in_a | in_b) & ok) - 1
     t = diff / se if se > 0 else np.nan
-    p = float(2 * stats.t.sf(abs(t), df)) if df > 0 else np.nan
+    p = float(2 * t_sf(abs(t), df)) if df > 0 else np.nan
     tq = t_quantile(level, df)
     return pd.DataFrame(
         {

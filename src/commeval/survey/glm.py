@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import expit
 
+from .distributions import t_ppf, t_sf
 from .variance import design_variance
 
 FAMILIES = ("gaussian", "binomial", "quasibinomial")
@@ -101,7 +101,7 @@ class GLMResult:
     @property
     def pvalues(self) -> pd.Series:
         return pd.Series(
-            2 * stats.t.sf(np.abs(self.tvalues.to_numpy()), self.df_resid),
+            2 * t_sf(np.abs(self.tvalues.to_numpy()), self.df_resid),
             index=self.params.index,
         )
 
@@ -110,7 +110,7 @@ class GLMResult:
 
     def conf_int(self, alpha: float = 0.05, df: float | None = None) -> pd.DataFrame:
         """Wald intervals with the t quantile on ``df_resid`` (R's ``confint.svyglm``)."""
-        q = stats.t.ppf(1 - alpha / 2, self.df_resid if df is None else df)
+        q = t_ppf(1 - alpha / 2, self.df_resid if df is None else df)
         return pd.DataFrame(
             {0: self.params - q * self.bse, 1: self.params + q * self.bse},
             index=self.params.index,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import expit, logit
 
+from .distributions import beta_ppf, t_ppf
 from .results import build_frame, concat, domain_codes, t_quantiles
 from .variance import DomainScores, design_variance
 
@@ -49,12 +49,12 @@ def prop_ci(
         else:  # Korn & Graubard (1998) beta interval with effective sample size
             n_eff = p * (1 - p) / se**2
             rat = (
-                stats.t.ppf(alpha / 2, np.asarray(nrows, float) - 1)
-                / stats.t.ppf(alpha / 2, np.asarray(df, float))
+                t_ppf(alpha / 2, np.asarray(nrows, float) - 1)
+                / t_ppf(alpha / 2, np.asarray(df, float))
             ) ** 2
             n_eff = n_eff * np.where(np.isfinite(df), rat, 1.0)
-            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+            lo = beta_ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+            hi = beta_ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
     degenerate = (np.asarray(se) <= 1e-12 * np.abs(p)) & np.isfinite(p)
     lo = np.where(degenerate, p, lo)
     hi = np.where(degenerate, p, hi)

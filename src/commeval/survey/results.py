@@ -6,15 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .design import _as_list, _check_columns
+from .distributions import norm_ppf, t_ppf
 
 RESULT_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "n"]
 
 
 def z_quantile(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def t_quantile(level: float, df: float) -> float:
@@ -22,7 +22,7 @@ def t_quantile(level: float, df: float) -> float:
         return z_quantile(level)
     if df <= 0:
         return float("nan")
-    return float(stats.t.ppf(0.5 + level / 2, df))
+    return float(t_ppf(0.5 + level / 2, df))
 
 
 def t_quantiles(level: float, df: np.ndarray) -> np.ndarray:
