@@ -7,13 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from papermill.execute import prepare_notebook_metadata, remove_error_markers
-from papermill.iorw import load_notebook_node
-from papermill.parameterize import parameterize_notebook
+
+# papermill is imported where it is used: the parent of a batch run plans with the parameter
+# helpers below and never needs papermill (~0.6 s of imports); workers load it while their
+# kernel boots (``preload``).
+
+
+def preload() -> None:
+    """Import the papermill functions :func:`read_notebook` and :func:`inject` use."""
+    import papermill.execute  # noqa: F401
+    import papermill.iorw  # noqa: F401
+    import papermill.parameterize  # noqa: F401
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     """Read a notebook as papermill does (v4, ``papermill`` metadata, ``tags`` on every cell)."""
+    from papermill.iorw import load_notebook_node
 
     return load_notebook_node(str(path))
 
@@ -29,6 +38,8 @@ def inject(
     Uses papermill's own functions, so the injected cell and the notebook metadata are what
     ``papermill in.ipynb out.ipynb -p ...`` would produce.
     """
+    from papermill.execute import prepare_notebook_metadata, remove_error_markers
+    from papermill.parameterize import parameterize_notebook
 
     nb = parameterize_notebook(copy.deepcopy(nb), parameters, kernel_name=kernel_name)
     nb = prepare_notebook_metadata(nb, str(input_path or ""), "")

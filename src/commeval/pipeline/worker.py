@@ -55,7 +55,9 @@ class Renderer:
         first report would otherwise pay). Never raises."""
         import nbformat
 
-        import commeval.pipeline.parameters  # noqa: F401 - papermill, for the first inject()
+        from commeval.pipeline.parameters import preload
+
+        preload()  # papermill, for the first inject()
 
         cell = nbformat.v4.new_code_cell("")
         cell.outputs = [
