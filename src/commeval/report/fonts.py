@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import os
 import re
@@ -16,8 +17,7 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from commeval.report.style import cjk_font_path
-
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FAMILY = "commeval CJK"
 _TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _MARK = "/* commeval-cjk-font */"
@@ -25,6 +25,19 @@ BASE_VERSION = 1
 BASE_EXTRA = (
     "　、。·—–‘’“”…《》「」『』【】〔〕㎡℃±×÷≤≥≠∈①②③④⑤⑥⑦⑧⑨⑩▲▼✓×％，：；？！（）［］＋－／＝"
 )
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> Path:
+    """Path of the bundled CJK font; raises a clear error when the package is missing."""
+    # found without importing mplfonts, whose import loads matplotlib (0.3 s a worker)
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
+        raise RuntimeError("缺少中文字体包 mplfonts（pip install mplfonts）")
+    path = Path(spec.submodule_search_locations[0]) / "fonts" / FONT_FILE
+    if not path.is_file():  # pragma: no cover
+        raise RuntimeError(f"中文字体文件不存在：{path}")
+    return path
 
 
 def page_text(html: str) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import re
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import matplotlib
 
@@ -15,21 +13,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-FONT_FILE = "NotoSansCJKsc-Regular.otf"
+from commeval.report.fonts import cjk_font_path  # noqa: E402
+
 PALETTE = ["#2f6f9f", "#e07b39", "#5a9e4b", "#b8483e", "#7d5ba6", "#8c6d3f", "#c45c9b", "#6f6f6f"]
 ACCENT, MUTED, GOOD, BAD = "#2f6f9f", "#9aa5b1", "#3c8d40", "#c0392b"
-
-
-@cache
-def cjk_font_path() -> Path:
-    """Path of the bundled CJK font; raises a clear error when the package is missing."""
-    try:
-        path = Path(str(resources.files("mplfonts") / "fonts" / FONT_FILE))
-    except ModuleNotFoundError as exc:  # pragma: no cover - mplfonts is a dependency
-        raise RuntimeError("缺少中文字体包 mplfonts（pip install mplfonts）") from exc
-    if not path.is_file():  # pragma: no cover
-        raise RuntimeError(f"中文字体文件不存在：{path}")
-    return path
 
 
 @cache
