@@ -59,3 +59,33 @@ def test_error_outputs_are_reported():
     assert notebook_errors(nb) == ["KeyError: 'x'"]
     clean, _ = clean_notebook(nb)
     assert len(clean.cells) == 2 and len(nb.cells) == 4  # the input is not modified
+
+
+def test_page_exporter_matches_nbconvert_html_exporter():
+    """Skipping HTMLExporter's BeautifulSoup pass changes no text and no element: only the
+    focusability attributes it adds and the alt text of images that had none differ."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from commeval.pipeline.export import page_exporter
+
+    nb, _ = clean_notebook(executed_notebook())
+    nb.cells[-1].outputs.append(
+        new_output("display_data", data={"text/html": '<svg class="chart"><text>图</text></svg>'})
+    )
+    nb.cells[-1].outputs.append(
+        new_output("display_data", data={"text/html": '<p>无说明<img src="x.png"></p>'})
+    )
+    traits = ReportExporter().traits
+    ours, _ = page_exporter(**traits).from_notebook_node(nb, {"metadata": {"name": "页"}})
+    theirs, _ = HTMLExporter(**traits).from_notebook_node(nb, {"metadata": {"name": "页"}})
+    a, b = BeautifulSoup(ours, "html.parser"), BeautifulSoup(theirs, "html.parser")
+    assert a.get_text() == b.get_text()
+    tags_a, tags_b = a.find_all(True), b.find_all(True)
+    assert [t.name for t in tags_a] == [t.name for t in tags_b]
+    for x, y in zip(tags_a, tags_b, strict=True):
+        extra = {"tabindex"} | ({"alt"} if x.name == "img" else set())
+        assert {k: v for k, v in x.attrs.items() if k not in extra} == {
+            k: v for k, v in y.attrs.items() if k not in extra
+        }
+    assert all(img.has_attr("alt") for img in a.find_all("img"))
