@@ -78,7 +78,11 @@ def figure_svg(fig: plt.Figure, key: str, tight: bool = False) -> str:
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"commeval:{key}"}):
         fig.savefig(
-            buf, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None}
+            buf,
+            format="svg",
+            bbox_inches="tight" if tight else None,
+            metadata={"Date": None},
+            dpi=150,  # resolution of rasterized artists only; the rest stays vector
         )
     plt.close(fig)
     svg = _SVG_DROP.sub("", buf.getvalue().decode("utf-8"))
