@@ -9,7 +9,7 @@ import pandas as pd
 
 from .design import _as_list
 from .proportion import domain_degf
-from .results import build_frame, concat, domain_codes, t_quantile
+from .results import build_frame, concat, domain_codes, t_quantile, t_quantiles
 from .variance import DomainScores, design_variance
 
 
@@ -87,7 +87,7 @@ def quantile(
                 lo[g, k] = qrule_math(xs, cw, pu[g] - tq * se_p[g])
                 hi[g, k] = qrule_math(xs, cw, pu[g] + tq * se_p[g])
         for k, p in enumerate(qs):
-            tqs = np.array([t_quantile(level, d) for d in df])
+            tqs = t_quantiles(level, df)
             se = (hi[:, k] - lo[:, k]) / (2 * tqs)
             frames.append(
                 build_frame(v, keys, est[:, k], se, lo[:, k], hi[:, k], n, min_n, [p] * G)

@@ -17,19 +17,17 @@ def z_quantile(level: float) -> float:
     return float(norm_ppf(0.5 + level / 2))
 
 
-def t_quantile(level: float, df: float) -> float:
-    if not np.isfinite(df):
-        return z_quantile(level)
-    if df <= 0:
-        return float("nan")
-    return float(t_ppf(0.5 + level / 2, df))
-
-
 def t_quantiles(level: float, df: np.ndarray) -> np.ndarray:
-    """:func:`t_quantile` for an array of degrees of freedom (one scipy call per distinct df)."""
+    """Two-sided ``level`` t quantile per element of ``df``: the normal quantile where ``df`` is
+    infinite or missing, NaN where it is ≤ 0."""
     df = np.asarray(df, dtype=float)
-    uniq, inv = np.unique(df, return_inverse=True)
-    return np.array([t_quantile(level, d) for d in uniq])[inv].reshape(df.shape)
+    q = 0.5 + level / 2
+    return np.where(np.isfinite(df), t_ppf(q, df), norm_ppf(q))
+
+
+def t_quantile(level: float, df: float) -> float:
+    """:func:`t_quantiles` of one ``df``."""
+    return float(t_quantiles(level, df))
 
 
 def domain_codes(design, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd.DataFrame]:
