@@ -1,0 +1,43 @@
+"""Every default location in one place.
+
+Relative defaults are relative to the working directory (the repository root for ``make
+reports``); the report notebooks are package data, found with :mod:`importlib.resources`, so an
+installed wheel finds them as well as an editable checkout.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+#: The bundled synthetic district (``commeval sample-data`` writes it, every command reads it).
+DEFAULT_DATA_DIR = Path("data/raw/sample_district")
+#: Where ``commeval reports`` writes its runs (``<out>/<run>/``, ``<out>/latest``).
+DEFAULT_OUT_DIR = Path("outputs")
+#: Where processed tables of ``data/raw/<folder>`` go: ``data/processed/<folder>``.
+PROCESSED_ROOT = Path("data/processed")
+#: Where ``commeval validate`` writes its problem report.
+DEFAULT_VALIDATION_DIR = DEFAULT_OUT_DIR / "validation"
+
+#: The report notebooks shipped inside the package (``commeval/notebooks/``).
+REPORT_NOTEBOOKS = ("township_report", "district_summary")
+
+
+def default_processed_dir(data_dir: str | Path) -> Path:
+    """Where a raw dataset's processed tables go: ``data/processed/<folder>`` beside
+    ``data/raw/<folder>`` (or ``processed/<folder>`` beside any other raw folder)."""
+    data_dir = Path(data_dir).resolve()
+    root = data_dir.parent.parent if data_dir.parent.name == "raw" else data_dir.parent
+    return root / PROCESSED_ROOT.name / data_dir.name
+
+
+def package_dir() -> Path:
+    """The installed ``commeval`` package folder."""
+    return Path(str(resources.files("commeval")))
+
+
+def report_notebook(name: str) -> Path:
+    """Path of a report notebook shipped with the package (``township_report``,
+    ``district_summary``; with or without ``.ipynb``)."""
+    stem = name.removesuffix(".ipynb")
+    return package_dir() / "notebooks" / f"{stem}.ipynb"
