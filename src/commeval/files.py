@@ -1,0 +1,94 @@
+"""Writing files so that a reader never sees half of one, and hashing them.
+
+Every atomic write of the package goes through :func:`write_atomic` (data in memory) or
+:func:`atomic_path` (a writer that wants a path or a file of its own, e.g. ``to_parquet``,
+``to_csv``, ``pickle.dump``): the data goes to a temporary file beside the target (same folder,
+hence same file system), is flushed to disk and renamed over the target, and the temporary file
+is removed if anything fails. Every file hash goes through :func:`sha256_file`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (read in 1 MiB chunks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes | str) -> str:
+    """Hex sha256 of bytes (a string is hashed as UTF-8)."""
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def fsync_dir(path: str | Path) -> None:
+    """Flush a folder's entries (renames, unlinks) to disk; a no-op where folders cannot be
+    opened (non-POSIX)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(path: str | Path, *, fsync: bool = True, mode: int = 0o644) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; on a normal exit it is flushed to disk
+    (``fsync``), given ``mode`` and renamed to ``path``; on an exception it is removed and
+    ``path`` is left as it was. Creates the parent folder.
+
+    >>> with atomic_path(out / "villages.parquet") as tmp:   # doctest: +SKIP
+    ...     df.to_parquet(tmp)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(
+    path: str | Path,
+    data: bytes | str,
+    *,
+    encoding: str = "utf-8",
+    fsync: bool = True,
+    mode: int = 0o644,
+) -> Path:
+    """Write ``data`` (a string in ``encoding``) to ``path`` atomically; returns ``path``."""
+    raw = data.encode(encoding) if isinstance(data, str) else data
+    path = Path(path)
+    with atomic_path(path, fsync=False, mode=mode) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+    return path

@@ -1,0 +1,43 @@
+"""commeval.files: atomic writes and file hashes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from commeval.files import atomic_path, sha256_bytes, sha256_file, write_atomic
+
+
+def test_write_atomic_text_and_bytes(tmp_path):
+    p = write_atomic(tmp_path / "a" / "x.txt", "乡镇\n")
+    assert p.read_text(encoding="utf-8") == "乡镇\n"
+    write_atomic(p, b"\x00\x01")
+    assert p.read_bytes() == b"\x00\x01"
+    write_atomic(p, "ab", encoding="ascii", fsync=False)
+    assert p.read_bytes() == b"ab"
+    assert (p.stat().st_mode & 0o777) == 0o644
+    assert sorted(f.name for f in p.parent.iterdir()) == ["x.txt"]  # no temporary left
+
+
+def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "t.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_text("half")
+        raise RuntimeError("writer failed")
+    assert target.read_text() == "old"
+    assert [f.name for f in tmp_path.iterdir()] == ["t.csv"]
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+        assert target.read_text() == "old"  # not visible before the rename
+    assert target.read_text() == "new"
+
+
+def test_sha256(tmp_path):
+    data = bytes(range(256)) * 10_000  # several chunks
+    p = tmp_path / "b"
+    p.write_bytes(data)
+    assert sha256_file(p) == hashlib.sha256(data).hexdigest() == sha256_bytes(data)
+    assert sha256_bytes("甲") == hashlib.sha256("甲".encode()).hexdigest()
