@@ -1,0 +1,188 @@
+"""Questionnaire conventions, in one place: the don't-know code, the top-2 box, age groups, the
+item lists, and THE design of one survey year.
+
+Every survey figure of the package — the index's satisfaction indicators and their sampling
+error, each township page, the district summary, the research notebooks — comes from a design
+built by :func:`year_design`, so one township's overall satisfaction has one standard error
+wherever it is printed.
+
+Likert items are answered 1–5, with 说不清 (don't know) coded :data:`DONT_KNOW`. :func:`prepare`
+turns that into data that any estimator reads right by default: the item holds 1–5 or missing,
+``<item>_dk`` is 1 where the answer was 说不清 (0 for a scale answer, missing for no answer)
+and ``<item>_top2`` is 1 for 比较满意/非常满意 (4–5) among scale answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from .design import SurveyDesign
+
+DONT_KNOW = 9
+SCALE = (1, 2, 3, 4, 5)
+TOP2 = (4, 5)
+#: Lower bounds of the age groups (closed on the left): 16–29, 30–44, 45–59, 60 and over.
+AGE_BREAKS = (16, 30, 45, 60)
+#: The design of a survey year: R ``svydesign(ids=~psu, strata=~stratum, fpc=~fpc,
+#: weights=~weight)`` with ``options(survey.lonely.psu="adjust")``.
+DESIGN = dict(weights="weight", strata="stratum", psu="psu", fpc="fpc")
+LONELY_PSU = "adjust"
+DK_SUFFIX = "_dk"
+TOP2_SUFFIX = "_top2"
+
+
+@cache
+def _survey_fields():
+    from commeval.data.contract import contract
+
+    return contract()["survey"].fields
+
+
+def _group(name: str) -> list[str]:
+    return [f.name for f in _survey_fields().values() if f.group == name]
+
+
+def likert_items() -> list[str]:
+    """Every Likert item of the contract (satisfaction items and willingness to move)."""
+    return _group("likert")
+
+
+def sat_items() -> list[str]:
+    """The satisfaction items (``sat_overall`` first)."""
+    return [c for c in likert_items() if c.startswith("sat_")]
+
+
+def service_items() -> list[str]:
+    """Satisfaction with specific services: every ``sat_*`` item but ``sat_overall``."""
+    return [c for c in sat_items() if c != "sat_overall"]
+
+
+def needs_items() -> list[str]:
+    """The multiple-response options of 最需要的服务."""
+    return _group("needs")
+
+
+def participation_items() -> list[str]:
+    """Yes/no items on awareness and participation."""
+    return _group("participation")
+
+
+def label(column: str) -> str:
+    """Chinese label of a survey field; for ``<item>_top2``/``<item>_dk`` the item's label."""
+    base = column.removesuffix(TOP2_SUFFIX).removesuffix(DK_SUFFIX)
+    f = _survey_fields().get(base)
+    return f.label if f is not None else column
+
+
+@cache
+def age_groups() -> tuple[str, ...]:
+    """The contract's age groups ("16-29", "30-44", "45-59", "60+")."""
+    from commeval.data.contract import contract
+
+    return tuple(contract()["population"].fields["age_group"].allowed)
+
+
+@cache
+def age_group_labels() -> tuple[str, ...]:
+    """Chinese labels of :func:`age_groups` ("16–29岁" …)."""
+    from commeval.data.contract import contract
+
+    f = contract()["population"].fields["age_group"]
+    return tuple(f.allowed_labels or f.allowed)
+
+
+def age_group(age: pd.Series | Sequence[float], labels: bool = False) -> pd.Series:
+    """Age in years → age group (ordered categorical; Chinese labels with ``labels=True``);
+    under 16 or missing → NaN."""
+    s = age if isinstance(age, pd.Series) else pd.Series(age)
+    x = pd.to_numeric(s, errors="coerce").astype(float)
+    return pd.cut(
+        x,
+        bins=[*AGE_BREAKS, np.inf],
+        right=False,
+        labels=list(age_group_labels() if labels else age_groups()),
+        ordered=True,
+    ).rename("age_group")
+
+
+def recode_likert(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A raw Likert column → (answer 1–5 or NaN, don't-know flag 1/0/NaN)."""
+    x = pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").to_numpy(dtype=float)
+    answered = ~np.isnan(x)
+    dk = answered & (x == DONT_KNOW)
+    valid = answered & np.isin(x, SCALE)
+    return np.where(valid, x, np.nan), np.where(valid | dk, dk.astype(float), np.nan)
+
+
+def prepare(survey: pd.DataFrame, items: Sequence[str] | None = None) -> pd.DataFrame:
+    """The survey table with don't-know as data, not a number (see the module docstring).
+
+    ``items`` default to the contract's Likert items present in the table. A table already
+    prepared (``<item>_dk`` present) keeps its item and flag; ``<item>_top2`` is (re)derived.
+    """
+    items = [c for c in (likert_items() if items is None else items) if c in survey.columns]
+    cols: dict[str, np.ndarray] = {}
+    for item in items:
+        if item + DK_SUFFIX in survey.columns:
+            x = pd.to_numeric(survey[item], errors="coerce").to_numpy(dtype=float)
+            x = np.where(np.isin(x, SCALE), x, np.nan)
+            dk = pd.to_numeric(survey[item + DK_SUFFIX], errors="coerce").to_numpy(dtype=float)
+        else:
+            x, dk = recode_likert(survey[item])
+        cols[item] = x
+        cols[item + DK_SUFFIX] = dk
+        cols[item + TOP2_SUFFIX] = np.where(np.isnan(x), np.nan, np.isin(x, TOP2).astype(float))
+    return survey.assign(**cols)
+
+
+def survey_years(survey: pd.DataFrame) -> list[int]:
+    return sorted(int(y) for y in survey["year"].dropna().unique())
+
+
+def year_design(survey: pd.DataFrame, year: int | None = None, min_n: int = 30) -> SurveyDesign:
+    """THE design of one survey year (default: the latest) over the prepared survey table:
+    strata = townships (``stratum``), PSUs = villages (``psu``), FPC = villages per stratum
+    (``fpc``), base ``weight``; a stratum with one responding village is handled as R's
+    ``survey.lonely.psu = "adjust"``."""
+    years = survey_years(survey)
+    if year is None:
+        if not years:
+            raise ValueError("问卷数据为空 (the survey table has no rows)")
+        year = years[-1]
+    rows = survey[survey["year"] == year]
+    if rows.empty:
+        raise ValueError(f"调查年度 {year} 不在问卷数据中（有 {years}）")
+    data = prepare(rows.reset_index(drop=True))
+    spec = {k: v for k, v in DESIGN.items() if v in data.columns or k == "weights"}
+    return SurveyDesign(data, **spec, lonely_psu=LONELY_PSU, min_n=min_n)
+
+
+def year_designs(survey: pd.DataFrame, min_n: int = 30) -> dict[int, SurveyDesign]:
+    """:func:`year_design` of every survey year."""
+    return {y: year_design(survey, y, min_n=min_n) for y in survey_years(survey)}
+
+
+def township_estimates(
+    designs: dict[int, SurveyDesign] | SurveyDesign, items: Sequence[str]
+) -> pd.DataFrame:
+    """Per-township means of Likert items (1–5) and their top-2-box shares (``<item>_top2``),
+    from the year designs: columns township, year, indicator, estimate, se, n — the survey
+    estimates the index takes (``commeval.index.evaluate(survey=...)``)."""
+    if isinstance(designs, SurveyDesign):
+        designs = {int(designs.data["year"].iloc[0]): designs}
+    names = sorted({str(i) for i in items})
+    parts = []
+    for y, design in sorted(designs.items()):
+        est = design.mean(names, by=["township"]).rename(columns={"variable": "indicator"})
+        est["year"] = y
+        parts.append(est)
+    cols = ["township", "year", "indicator", "estimate", "se", "n"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out["township"] = out["township"].astype(str)
+    return out[cols]
