@@ -112,7 +112,7 @@ def test_interrupted_write_is_detected(raw_dir, tmp_path, monkeypatch):
     """A crash while renaming tables into place leaves a set load_processed refuses."""
     import os
 
-    from commeval.data import processed as proc
+    from commeval import files
 
     out = tmp_path / "processed"
     ingest(raw_dir, out)
@@ -125,10 +125,10 @@ def test_interrupted_write_is_detected(raw_dir, tmp_path, monkeypatch):
             raise OSError("disk full")
         return real(src, dst)
 
-    monkeypatch.setattr(proc.os, "replace", flaky)
+    monkeypatch.setattr(files.os, "replace", flaky)
     with pytest.raises(OSError):
         ingest(raw_dir, out)
-    monkeypatch.setattr(proc.os, "replace", real)
+    monkeypatch.setattr(files.os, "replace", real)
     with pytest.raises(ProcessedDataError):
         load_processed(out)
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # temp files cleaned up

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from commeval.files import sha256_file
 
 
 def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
@@ -35,11 +36,7 @@ def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     """sha256 of a file, remembered per process for an unchanged size and modification time
     (a warm worker checks the same raw files before every report)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 def is_current(raw_dir: str | Path, processed_dir: str | Path) -> bool:

@@ -11,10 +11,9 @@ anywhere leaves no manifest (or a manifest whose hashes/run id do not match), wh
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,32 +23,16 @@ import pyarrow.parquet as pq
 
 from commeval.data.contract import contract
 from commeval.data.schema import cast_table
+from commeval.files import atomic_path, fsync_dir, sha256_file, write_atomic
 
 MANIFEST = "manifest.json"
+#: ``kind`` of a processed folder's manifest (a report run's manifest is ``commeval.run``).
+MANIFEST_KIND = "commeval.processed"
 META_KEY = b"commeval"
 
 
 class ProcessedDataError(RuntimeError):
     """Processed data are missing, incomplete or do not match their manifest."""
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _json_default(o: Any) -> Any:
@@ -72,9 +55,9 @@ def write_processed(
     run_id = uuid.uuid4().hex
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     src = sources.to_dict(orient="records")
-    temps: dict[str, Path] = {}
     entries: dict[str, Any] = {}
-    try:
+    # every table is renamed into place only once all are written and the old manifest is gone
+    with ExitStack() as renames:
         for name, df in tables.items():
             meta = {
                 "schema_version": c.schema_version,
@@ -89,41 +72,28 @@ def write_processed(
                 {**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta, ensure_ascii=False,
                                                                      default=_json_default)}
             )  # fmt: skip
-            tmp = out / f".{name}.parquet.{run_id}.tmp"
-            temps[name] = tmp
-            with open(tmp, "wb") as fh:
-                pq.write_table(arrow, fh, compression="zstd")
-                fh.flush()
-                os.fsync(fh.fileno())
-            entries[name] = {"file": f"{name}.parquet", "rows": len(df), "sha256": _sha256(tmp)}
+            tmp = renames.enter_context(atomic_path(out / f"{name}.parquet"))
+            pq.write_table(arrow, str(tmp), compression="zstd")
+            entries[name] = {"file": f"{name}.parquet", "rows": len(df), "sha256": sha256_file(tmp)}
         manifest_path = out / MANIFEST
         if manifest_path.exists():
             manifest_path.unlink()
-            _fsync_dir(out)
-        for name, tmp in temps.items():
-            os.replace(tmp, out / f"{name}.parquet")
-        _fsync_dir(out)
-        manifest = {
-            "schema_version": c.schema_version,
-            "run_id": run_id,
-            "created": created,
-            "tables": entries,
-            "sources": src,
-            "dataset": dataset,
-            **(extra or {}),
-        }
-        tmp = out / f".{MANIFEST}.{run_id}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, ensure_ascii=False, indent=2, default=_json_default)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, manifest_path)
-        _fsync_dir(out)
-        return manifest
-    finally:
-        for tmp in temps.values():
-            if tmp.exists():
-                tmp.unlink()
+            fsync_dir(out)
+    fsync_dir(out)
+    manifest = {
+        "kind": MANIFEST_KIND,
+        "schema_version": c.schema_version,
+        "run_id": run_id,
+        "created": created,
+        "tables": entries,
+        "sources": src,
+        "dataset": dataset,
+        **(extra or {}),
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default)
+    write_atomic(manifest_path, text)
+    fsync_dir(out)
+    return manifest
 
 
 def default_processed_dir(data_dir: str | Path) -> Path:
@@ -161,7 +131,7 @@ def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], 
             raise ProcessedDataError(
                 f"处理后数据不完整：缺少 {path.name}（manifest 中列出），请重新运行 ingest"
             )
-        if _sha256(path) != entry["sha256"]:
+        if sha256_file(path) != entry["sha256"]:
             raise ProcessedDataError(
                 f"处理后数据不一致：{path.name} 与 manifest 记录的哈希不符（可能是中断的处理或被修改），"
                 "请重新运行 ingest"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import os
 import zipfile
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
+from commeval.files import sha256_bytes, sha256_file
 
 FORMATS = {"csv", "xlsx", "sav", "wjx"}
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav"}
@@ -68,14 +68,7 @@ class SourceInfo:
 def file_info(path: Path, data: bytes | None = None) -> SourceInfo:
     """sha256, size and modification time of a raw file (hashing ``data`` when given)."""
     st = path.stat()
-    if data is None:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
-    else:
-        digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_file(path) if data is None else sha256_bytes(data)
     modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat(timespec="seconds")
     return SourceInfo(path.name, digest, st.st_size, modified)
 

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from commeval.data.contract import contract
+from commeval.files import atomic_path
 
 DEFAULT_SEED = 20121
 DEFAULT_YEARS = (2011, 2012)
@@ -669,9 +670,9 @@ def write_raw(
     files = {}
     for table, df in tables.items():
         path = out / f"{table}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        to_raw_frame(table, df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            frame = to_raw_frame(table, df)
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         files[table] = {"path": path.name, "format": "csv", "encoding": "utf-8-sig"}
     meta = {
         "name": name,

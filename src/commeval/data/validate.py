@@ -15,6 +15,7 @@ from commeval.data import problems as P
 from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
 from commeval.data.safe_cells import escape_cells
+from commeval.files import atomic_path, write_atomic
 
 DEFAULT_REPORT_DIR = Path("outputs") / "validation"
 TERMINAL_ROWS = 50
@@ -53,9 +54,8 @@ def format_terminal(problems: pd.DataFrame, limit: int = TERMINAL_ROWS) -> str:
 
 def write_report_csv(problems: pd.DataFrame, path: Path) -> None:
     """CSV for Excel: UTF-8 with BOM, Chinese headers, formula-like cells escaped."""
-    tmp = path.with_name(path.name + ".tmp")
-    escape_cells(labelled(problems)).to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        escape_cells(labelled(problems)).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def write_report_html(problems: pd.DataFrame, path: Path, title: str) -> None:
@@ -80,9 +80,7 @@ tr.error td:first-child{{color:#b00020;font-weight:bold}}tr.warning td:first-chi
 {"".join(body)}
 </tbody></table></body></html>
 """
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, doc)
 
 
 def run_validate(

@@ -17,6 +17,8 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from commeval.files import write_atomic
+
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FAMILY = "commeval CJK"
 _TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
@@ -69,9 +71,7 @@ def _base_font_path() -> Path:
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         data = _subset(src.read_bytes(), gb2312_chars() + BASE_EXTRA, flavor=None)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_atomic(path, data)
     return path
 
 
@@ -152,9 +152,7 @@ def _template_font_b64() -> str:
     if path.is_file():
         return path.read_text(encoding="ascii")
     data = base64.b64encode(subset_font(template_chars())).decode("ascii")
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(data, encoding="ascii")
-    tmp.replace(path)
+    write_atomic(path, data, encoding="ascii")
     return data
 
 
