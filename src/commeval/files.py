@@ -49,10 +49,13 @@ def fsync_dir(path: str | Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | Path, *, fsync: bool = True, mode: int = 0o644) -> Iterator[Path]:
+def atomic_path(
+    path: str | Path, *, fsync: bool = True, mode: int | None = 0o644
+) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; on a normal exit it is flushed to disk
-    (``fsync``), given ``mode`` and renamed to ``path``; on an exception it is removed and
-    ``path`` is left as it was. Creates the parent folder.
+    (``fsync``), given ``mode`` (``None``: left as the writer made it, e.g. a hard link) and
+    renamed to ``path``; on an exception it is removed and ``path`` is left as it was. Creates
+    the parent folder.
 
     >>> with atomic_path(out / "villages.parquet") as tmp:   # doctest: +SKIP
     ...     df.to_parquet(tmp)
@@ -67,7 +70,8 @@ def atomic_path(path: str | Path, *, fsync: bool = True, mode: int = 0o644) -> I
         if fsync:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from commeval import __version__
+from commeval.files import sha256_file
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -30,8 +31,7 @@ def _sha(*parts: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def file_hash(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+file_hash = sha256_file
 
 
 @cache
