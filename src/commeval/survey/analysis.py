@@ -15,7 +15,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .design import SurveyDesign, _as_list, _check_columns, numeric_column
+from .columns import as_list, check_columns, numeric_column
+from .design import SurveyDesign
 from .reliability import cronbach_alpha
 
 DONT_KNOW = 9
@@ -140,9 +141,9 @@ def rake_to_population(
     so a domain (e.g. one township) can be raked to its own margins. Variance: raking is
     treated as calibration on all margin indicators (the engine's ``rake``).
     """
-    by = _as_list(by)
-    _check_columns(population, [*by, "gender", "age_group", "count"], "population")
-    _check_columns(design.data, [*by, "gender", "age"], "rake_to_population")
+    by = as_list(by)
+    check_columns(population, [*by, "gender", "age_group", "count"], "population")
+    check_columns(design.data, [*by, "gender", "age"], "rake_to_population")
     data = design.data.assign(age_group=age_group(design.data["age"]).astype(object))
     inside = design.domain & (design.weights > 0)
     no_age = inside & data["age_group"].isna().to_numpy()
@@ -238,7 +239,7 @@ def raking_effect(
     """Mean satisfaction (don't know as missing) under two weightings, side by side, with the
     change (after − before) and the ratio of standard errors."""
     items = sat_items() if items is None else list(items)
-    keys = ["variable", "label", *_as_list(by)]
+    keys = ["variable", "label", *as_list(by)]
     a = satisfaction_by(before, items, by, dont_know)
     b = satisfaction_by(after, items, by, dont_know)
     out = a[[*keys, "estimate", "se", "n"]].merge(
@@ -259,7 +260,7 @@ def satisfaction_by(
 ) -> pd.DataFrame:
     """Design-based mean score (1–5) of each item per domain with CIs (normal quantile, as
     ``SurveyDesign.mean``); 说不清 (``dont_know``) is missing, rows are never dropped."""
-    items = sat_items() if items is None else _as_list(items)
+    items = sat_items() if items is None else as_list(items)
     d = _with_columns(design, **{c: _valid(design, c, dont_know) for c in items})
     out = d.mean(items, by=by, level=level)
     out.insert(1, "label", out["variable"].map(label))
@@ -297,7 +298,7 @@ def drivers(
     (exponentiated t interval on the design's residual df), ``p_value``, ``n`` (respondents in
     the model) and ``df_resid``. ``intercept=True`` keeps the intercept row.
     """
-    items = service_items() if items is None else _as_list(items)
+    items = service_items() if items is None else as_list(items)
     d, names = _model_design(design, outcome, items, dont_know, threshold)
     g = d.glm("_y ~ " + " + ".join(names), family="binomial")
     ci = g.conf_int(alpha=1 - level)
@@ -353,7 +354,7 @@ def importance_performance(
     继续保持 (important, performing well), 次要改进 (less important, performing poorly),
     可能过度 (less important, performing well).
     """
-    items = service_items() if items is None else _as_list(items)
+    items = service_items() if items is None else as_list(items)
     if importance not in ("correlation", "coefficient"):
         raise ValueError(f"importance must be 'correlation' or 'coefficient', got {importance!r}")
     perf = satisfaction_by(design, items, dont_know=dont_know)
@@ -434,7 +435,7 @@ def reliability(
 ) -> ReliabilityResult:
     """Cronbach's α of ``items`` (default: the nine ``sat_*`` items) on complete cases, 说不清
     excluded (:func:`commeval.survey.cronbach_alpha`); item rows carry Chinese labels."""
-    items = sat_items() if items is None else _as_list(items)
+    items = sat_items() if items is None else as_list(items)
     a = cronbach_alpha(design, items, dont_know=dont_know)
     tab = a.items.copy()
     tab.insert(1, "label", tab["item"].map(label))

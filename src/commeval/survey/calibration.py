@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .design import _as_list, _check_columns, numeric_column
+from .columns import as_list, check_columns, numeric_column
 from .variance import CalibrationStep
 
 
 def _population_frame(variables: list[str], population) -> pd.DataFrame:
     if isinstance(population, pd.DataFrame):
-        _check_columns(population, variables + ["Freq"], "population")
+        check_columns(population, variables + ["Freq"], "population")
         return population[variables + ["Freq"]]
     if isinstance(population, pd.Series):
         return population.rename("Freq").reset_index().set_axis(variables + ["Freq"], axis=1)
@@ -28,7 +28,7 @@ def _population_frame(variables: list[str], population) -> pd.DataFrame:
 
 
 def _cells(design, variables: list[str], pop: pd.DataFrame):
-    _check_columns(design.data, variables, "poststratify")
+    check_columns(design.data, variables, "poststratify")
     keys = pd.MultiIndex.from_frame(design.data[variables].astype(object))
     pkeys = pd.MultiIndex.from_frame(pop[variables].astype(object))
     code = pkeys.get_indexer(keys)
@@ -51,7 +51,7 @@ def _indicators(code: np.ndarray, k: int) -> np.ndarray:
 
 
 def poststratify(design, variables: str | Sequence[str], population) -> Any:
-    variables = _as_list(variables)
+    variables = as_list(variables)
     pop = _population_frame(variables, population)
     code = _cells(design, variables, pop)
     w0 = design.analysis_weights()
@@ -143,8 +143,8 @@ def _calibration_matrix(design, variables: Sequence[str], totals: Mapping[str, f
 
 def calibrate(design, variables: Sequence[str], totals: Mapping[str, float]) -> Any:
     """Linear calibration: g = 1 + x'lambda so that weighted totals of x equal ``totals``."""
-    variables = _as_list(variables)
-    _check_columns(design.data, variables, "calibrate")
+    variables = as_list(variables)
+    check_columns(design.data, variables, "calibrate")
     X, names = _calibration_matrix(design, variables, totals)
     w0 = design.analysis_weights()
     T = np.array([float(totals[k]) for k in names])

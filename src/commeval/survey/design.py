@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .columns import check_columns, factor_codes, numeric_column
 from .variance import CalibrationStep, Stage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,46 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .replicate import ReplicateDesign
 
 LONELY_PSU = ("fail", "remove", "adjust", "certainty", "average")
-
-
-def _check_columns(data: pd.DataFrame, cols: Sequence[str | None], role: str = "") -> None:
-    missing = [c for c in cols if c is not None and c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"unknown column(s) {missing}{' for ' + role if role else ''}; "
-            f"available columns: {list(data.columns)[:30]}"
-        )
-
-
-def _as_list(x: str | Sequence[str] | None) -> list[str]:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    return list(x)
-
-
-def numeric_column(data: pd.DataFrame, col: str) -> np.ndarray:
-    """A column as float64 (NaN for missing); ValueError if it holds non-numeric values."""
-    _check_columns(data, [col])
-    s = data[col]
-    if isinstance(s.dtype, pd.CategoricalDtype) or not (
-        pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
-    ):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = int((conv.isna() & s.notna()).sum())
-        if bad or not pd.api.types.is_numeric_dtype(conv.dtype):
-            raise ValueError(
-                f"column {col!r} is not numeric ({s.dtype}): {bad} of {len(s)} rows hold "
-                "non-numeric values; use proportion()/crosstab() for categorical variables"
-            )
-        s = conv
-    return s.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques)
 
 
 def _fpc_fraction(
@@ -135,7 +96,7 @@ class SurveyDesign:
             ("fpc2", fpc2),
         ]:
             if col is not None:
-                _check_columns(data, [col], role)
+                check_columns(data, [col], role)
         if ssu is not None and psu is None:
             raise ValueError("ssu given without psu")
         if fpc2 is not None and ssu is None:
@@ -175,14 +136,14 @@ class SurveyDesign:
             h = np.zeros(n, dtype=np.int64)
             self.strata_labels = np.array([1])
         else:
-            h, self.strata_labels = _codes(data[strata])
+            h, self.strata_labels = factor_codes(data[strata])
         H = len(self.strata_labels)
 
         # PSUs
         if psu is None:
             p = np.arange(n, dtype=np.int64)
         else:
-            raw, _ = _codes(data[psu])
+            raw, _ = factor_codes(data[psu])
             pairs = h * (raw.max() + 1) + raw
             if not nest:
                 upairs = np.unique(pairs)
@@ -196,7 +157,7 @@ class SurveyDesign:
                         f"one stratum ({rows} rows affected); pass nest=True if PSU ids are "
                         "only unique within strata"
                     )
-            p, _ = _codes(pairs)
+            p, _ = factor_codes(pairs)
         P = int(p.max()) + 1
         psu_stratum = np.zeros(P, dtype=np.int64)
         psu_stratum[p] = h
@@ -221,8 +182,8 @@ class SurveyDesign:
         # second stage (always nested within PSUs)
         self._stage2 = None
         if ssu is not None:
-            raw2, _ = _codes(data[ssu])
-            s, _ = _codes(p * (raw2.max() + 1) + raw2)
+            raw2, _ = factor_codes(data[ssu])
+            s, _ = factor_codes(p * (raw2.max() + 1) + raw2)
             Q = int(s.max()) + 1
             ssu_psu = np.zeros(Q, dtype=np.int64)
             ssu_psu[s] = p

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .design import _as_list
+from .columns import as_list
 from .distributions import t_sf
 from .results import build_frame, concat, domain_codes, t_quantile, z_quantile
 from .variance import DomainScores, design_variance
@@ -30,7 +30,7 @@ def mean_total(
     na_rm: bool,
     min_n: int | None,
 ) -> pd.DataFrame:
-    variables = _as_list(variables)
+    variables = as_list(variables)
     min_n = design.min_n if min_n is None else min_n
     codes, keys = domain_codes(design, by)
     G = len(keys)
@@ -84,7 +84,7 @@ def ratio(
     level: float,
     min_n: int | None,
 ) -> pd.DataFrame:
-    nums, dens = _as_list(numerator), _as_list(denominator)
+    nums, dens = as_list(numerator), as_list(denominator)
     min_n = design.min_n if min_n is None else min_n
     codes, keys = domain_codes(design, by)
     G = len(keys)

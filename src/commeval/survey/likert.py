@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .design import _as_list, numeric_column
+from .columns import as_list, numeric_column
 from .results import concat
 
 
@@ -28,7 +28,7 @@ def likert_summary(
     ``statistic`` is "share" (with ``level`` = category), "mean", "top2" or "dont_know".
     """
     frames = []
-    for item in _as_list(items):
+    for item in as_list(items):
         x = numeric_column(design.data, item)
         answered = ~np.isnan(x)
         dk = answered & (x == dont_know) if dont_know is not None else np.zeros_like(answered)
@@ -66,7 +66,7 @@ def likert_summary(
         out["variable"] = item
         frames.append(out)
     out = concat(frames)
-    cols = ["variable"] + _as_list(by) + ["statistic", "level"]
+    cols = ["variable"] + as_list(by) + ["statistic", "level"]
     rest = [c for c in out.columns if c not in cols]
     return out[cols + rest].reset_index(drop=True)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .design import _as_list
+from .columns import as_list
 from .proportion import domain_degf
 from .results import build_frame, concat, domain_codes, t_quantile, t_quantiles
 from .variance import DomainScores, design_variance
@@ -49,7 +49,7 @@ def quantile(
     inside = codes >= 0
     col = np.where(inside, codes, 0)
     frames = []
-    for v in _as_list(variables):
+    for v in as_list(variables):
         y = design.variable(v)
         valid = inside & ~np.isnan(y)
         we = np.where(valid, design.weights, 0.0)

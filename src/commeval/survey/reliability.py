@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .design import numeric_column
+from .columns import numeric_column
 
 
 @dataclass

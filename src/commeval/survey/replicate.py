@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logit
 
-from .design import _as_list
+from .columns import as_list
 from .glm import GLMResult, _model_matrices, fit_irls
 from .proportion import categories, prop_ci
 from .results import build_frame, concat, domain_codes, z_quantile
@@ -143,7 +143,7 @@ class ReplicateDesign:
         col = np.where(codes >= 0, codes, 0)
         zq = z_quantile(level)
         frames = []
-        for v in _as_list(variables):
+        for v in as_list(variables):
             y = d.variable(v)
             valid = (codes >= 0) & ~np.isnan(y)
             we = np.where(valid, d.weights, 0.0)
@@ -166,9 +166,9 @@ class ReplicateDesign:
         col = np.where(codes >= 0, codes, 0)
         zq = z_quantile(level)
         frames = []
-        for a in _as_list(numerator):
+        for a in as_list(numerator):
             ya = d.variable(a)
-            for b in _as_list(denominator):
+            for b in as_list(denominator):
                 yb = d.variable(b)
                 valid = (codes >= 0) & ~np.isnan(ya) & ~np.isnan(yb)
                 we = np.where(valid, d.weights, 0.0)

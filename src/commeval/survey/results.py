@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .design import _as_list, _check_columns
+from .columns import as_list, check_columns
 from .distributions import norm_ppf, t_ppf
 
 RESULT_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "n"]
@@ -35,12 +35,12 @@ def domain_codes(design, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd
 
     Returns the codes and a frame of the ``by`` values, one row per code (sorted).
     """
-    by = _as_list(by)
+    by = as_list(by)
     n = len(design.data)
     if not by:
         codes = np.where(design.domain, 0, -1).astype(np.int64)
         return codes, pd.DataFrame(index=range(1))
-    _check_columns(design.data, by, "by")
+    check_columns(design.data, by, "by")
     if len(by) == 1:
         raw, uniques = pd.factorize(design.data[by[0]], sort=True)
         raw = raw.astype(np.int64)
