@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commeval.index.aggregate import make_scope
 from commeval.index.formulas import FormulaError, evaluate_formula, parse_formula, unit_dependencies
+from commeval.index.indicators import make_scope
 from index.helpers import mini_tables
 
 TOWNS = pd.Index(["A", "B", "C"], name="township")

@@ -1,7 +1,6 @@
 """The evaluation index engine (综合评价指数): framework, indicators, normalisation, weights,
 aggregation, attainment, uncertainty and sensitivity. See docs/framework.md."""
 
-from commeval.index.aggregate import compute_indicators
 from commeval.index.aggregation import (
     FuzzyResult,
     fuzzy_evaluation,
@@ -12,14 +11,15 @@ from commeval.index.aggregation import (
     weighted_geometric,
 )
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
-from commeval.index.checks import corr_flags, cronbach_alpha, cronbach_by_group
+from commeval.index.coherence import corr_flags, cronbach_by_group, indicator_alpha
 from commeval.index.errors import FrameworkError, IndexDataError
+from commeval.index.evaluation import Evaluation, evaluate
 from commeval.index.formulas import FormulaError, parse_formula
 from commeval.index.framework import Framework, load_framework, parse_framework
 from commeval.index.impute import impute
+from commeval.index.indicators import compute_indicators
 from commeval.index.normalise import normalise
 from commeval.index.outliers import treat
-from commeval.index.pipeline import Evaluation, evaluate
 from commeval.index.satisfaction import survey_indicators
 from commeval.index.uncertainty import sobol_indices
 from commeval.index.weights import (
@@ -50,7 +50,7 @@ __all__ = [
     "compute_indicators",
     "corr_flags",
     "critic_weights",
-    "cronbach_alpha",
+    "indicator_alpha",
     "cronbach_by_group",
     "entropy_weights",
     "evaluate",

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# the composite's aggregation methods (framework steps.aggregation.method) and those allowed
+# within dimensions (steps.aggregation.within, uncertainty.aggregations)
+AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey", "fuzzy")
+WITHIN = ("arithmetic", "geometric")
 GEOMETRIC_FLOOR = 1.0  # on the 0–100 scale: values below are raised to it before taking logs
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-AGGREGATIONS = ("share", "mean", "sum", "min", "max", "median", "count")
+REDUCTIONS = ("share", "mean", "sum", "min", "max", "median", "count")
 ELEMENTWISE = {"clip": 3, "minimum": 2, "maximum": 2, "present": 1}
 ROW_TABLES = ("villages", "communities")
 UNIT_TABLES = ("townships",)
@@ -114,7 +114,7 @@ def _check(node, scope, refs, cols, items, table: list[str] | None) -> None:  # 
         raise FormulaError(f"{tname}.{node.attr} cannot be used {where} an aggregation")
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         name, args = node.func.id, node.args
-        if name in AGGREGATIONS:
+        if name in REDUCTIONS:
             if scope == "row":
                 raise FormulaError(f"nested aggregation {name}(...)")
             if len(args) != 1 and not (name == "count" and len(args) == 0):
@@ -262,7 +262,7 @@ def _unit(node, scope: Scope):
         return scope.refs[node.id]
     if isinstance(node, ast.Attribute):
         return scope.unit_columns(node.attr)
-    if isinstance(node, ast.Call) and node.func.id in AGGREGATIONS:
+    if isinstance(node, ast.Call) and node.func.id in REDUCTIONS:
         return _aggregate(node, scope)
     if isinstance(node, ast.Call) and node.func.id == "survey":
         return scope.survey[node.args[0].id]

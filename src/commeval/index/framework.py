@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 
 from commeval.data.contract import contract
+from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.errors import FrameworkError
 from commeval.index.formulas import Formula, FormulaError, parse_formula, unit_dependencies
 from commeval.index.normalise import METHODS as NORMALISATIONS
@@ -30,8 +31,6 @@ from commeval.index.weights import (
 
 DIRECTIONS = ("benefit", "cost")
 WEIGHTINGS = ("fixed", "ahp", "entropy", "critic", "combined")
-AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey", "fuzzy")
-WITHIN = ("arithmetic", "geometric")
 IMPUTATIONS = ("none", "mean", "median", "group_median")
 MISSING = ("impute", "not_applicable")
 WEIGHT_TOL = 1e-6

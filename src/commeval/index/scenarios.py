@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from commeval.index.errors import IndexDataError
+from commeval.index.evaluation import Evaluation, evaluate
 from commeval.index.framework import Framework
-from commeval.index.pipeline import Evaluation, evaluate
 from commeval.index.satisfaction import survey_indicators
 from commeval.index.weights import (
     ConsistencyWarning,

@@ -1,5 +1,9 @@
-"""Statistical checks of a framework on data: correlation flags and Cronbach's α per dimension,
-as COINr's ``get_corr_flags`` and ``get_cronbach``."""
+"""Statistical coherence of a framework on data: correlation flags and Cronbach's α per
+dimension, as COINr's ``get_corr_flags`` and ``get_cronbach``.
+
+:func:`indicator_alpha` is the unweighted α of indicator columns over townships (COINr's
+``get_cronbach``); it is not :func:`commeval.survey.cronbach_alpha`, the design-weighted α of
+survey items over respondents (R ``svycralpha``), which takes a survey design."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 
-def cronbach_alpha(X: pd.DataFrame) -> float:
-    """α = k/(k − 1) · (1 − Σ var(x_j) / var(Σ x_j)) on complete rows; NaN when k < 2 or the
+def indicator_alpha(X: pd.DataFrame) -> float:
+    """Cronbach's α of the columns of ``X`` (unweighted):
+    α = k/(k − 1) · (1 − Σ var(x_j) / var(Σ x_j)) on complete rows; NaN when k < 2 or the
     total has no variance."""
     x = X.dropna().to_numpy(dtype=float)
     k = x.shape[1]
@@ -25,7 +30,7 @@ def cronbach_alpha(X: pd.DataFrame) -> float:
 def cronbach_by_group(X: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Cronbach's α of each group (dimension) of indicators."""
     rows = [
-        {"dimension": g, "k": len(cols), "alpha": cronbach_alpha(X[list(cols)])}
+        {"dimension": g, "k": len(cols), "alpha": indicator_alpha(X[list(cols)])}
         for g, cols in groups.items()
     ]
     return pd.DataFrame(rows, columns=["dimension", "k", "alpha"])

@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.index.aggregate import (
+from commeval.index.aggregation import grey_relational, topsis, triangular_membership
+from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
+from commeval.index.coherence import corr_flags, cronbach_by_group
+from commeval.index.composite import effective_weights, hierarchical, membership
+from commeval.index.errors import IndexDataError
+from commeval.index.formulas import Scope
+from commeval.index.framework import Framework, load_framework
+from commeval.index.impute import impute
+from commeval.index.indicators import (
     compute_indicators,
     evaluate_indicators,
     make_scope,
@@ -24,14 +32,6 @@ from commeval.index.aggregate import (
     survey_dependent,
     townships_of,
 )
-from commeval.index.aggregation import grey_relational, topsis, triangular_membership
-from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
-from commeval.index.checks import corr_flags, cronbach_by_group
-from commeval.index.composite import effective_weights, hierarchical, membership
-from commeval.index.errors import IndexDataError
-from commeval.index.formulas import Scope
-from commeval.index.framework import Framework, load_framework
-from commeval.index.impute import impute
 from commeval.index.normalise import normalise_array
 from commeval.index.outliers import treat
 from commeval.index.satisfaction import survey_indicators
