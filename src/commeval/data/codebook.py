@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from commeval.data.contract import Contract, contract
+from commeval.errors import InputError
 
 TOP_KEYS = {
     "version",
@@ -38,7 +39,7 @@ _OPTION = re.compile(r"^(?P<q>.+?)(?::?\((?P<o1>[^()]+)\)|[:\-_—|](?P<o2>[^:\-
 _DASHES = str.maketrans({"–": "-", "—": "-", "~": "-", "～": "-", "至": "-"})
 
 
-class CodebookError(ValueError):
+class CodebookError(InputError, ValueError):
     """A codebook file is malformed; the message names the file, key and value."""
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 import yaml
 
+from commeval.errors import InputError
+
 DTYPES = {"string", "int", "float", "bool", "category", "level"}
 TABLES = ("townships", "villages", "communities", "survey", "population")
 
 
-class ContractError(ValueError):
+class ContractError(InputError, ValueError):
     """A contract file is malformed; the message names the file, key and value."""
 
 

@@ -20,9 +20,10 @@ from commeval.data.contract import contract
 from commeval.data.privacy import default_salt_path, load_salt, pseudonymise
 from commeval.data.processed import write_processed
 from commeval.data.schema import cast_table, pandera_schema
+from commeval.errors import InputError
 
 
-class IngestError(Exception):
+class IngestError(InputError):
     """The raw data have errors; nothing was written. ``.problems`` lists them all."""
 
     def __init__(self, problems: pd.DataFrame):

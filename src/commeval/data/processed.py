@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from commeval.data.contract import contract
 from commeval.data.schema import cast_table
+from commeval.errors import InputError
 from commeval.files import atomic_path, fsync_dir, sha256_file, write_atomic
 
 MANIFEST = "manifest.json"
@@ -31,7 +32,7 @@ MANIFEST_KIND = "commeval.processed"
 META_KEY = b"commeval"
 
 
-class ProcessedDataError(RuntimeError):
+class ProcessedDataError(InputError, RuntimeError):
     """Processed data are missing, incomplete or do not match their manifest."""
 
 

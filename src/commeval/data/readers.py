@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
+from commeval.errors import InputError
 from commeval.files import sha256_bytes, sha256_file
 
 FORMATS = {"csv", "xlsx", "sav", "wjx"}
@@ -32,7 +33,7 @@ HEADER_SCAN_ROWS = 30
 HeaderScore = Callable[[list[str]], int]
 
 
-class ReadError(Exception):
+class ReadError(InputError):
     """A file cannot be read at all; carries the problem row."""
 
     def __init__(self, problem: dict[str, Any]):

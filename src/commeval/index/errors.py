@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from commeval.errors import InputError
 
-class FrameworkError(ValueError):
+
+class FrameworkError(InputError, ValueError):
     """A framework file is malformed; the message names the file, key and value."""
 
     def __init__(self, source: str, key: str, value: Any, why: str) -> None:
@@ -13,5 +15,5 @@ class FrameworkError(ValueError):
         super().__init__(f"{source}: key {key} = {value!r} is invalid — {why}")
 
 
-class IndexDataError(ValueError):
+class IndexDataError(InputError, ValueError):
     """The data cannot be evaluated (all-missing indicator, too few townships, ...)."""

@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.index.normalise import normalise_array
+
+from commeval.errors import InputError
+
 # Saaty's random consistency index RI for n = 1..10.
 RANDOM_INDEX = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49)
 CR_LIMIT = 0.10
@@ -25,7 +29,7 @@ class ConsistencyWarning(UserWarning):
     """An AHP matrix has CR ≥ 0.10."""
 
 
-class ConsistencyError(ValueError):
+class ConsistencyError(InputError, ValueError):
     """An AHP matrix has CR ≥ 0.10 and ``strict=True`` was asked for."""
 
 
@@ -140,15 +144,6 @@ def _check_matrix(X: pd.DataFrame, what: str) -> np.ndarray:
     return x
 
 
-def minmax_scale(x: np.ndarray, benefit: np.ndarray) -> np.ndarray:
-    """Column-wise min–max to [0, 1], reversed for cost criteria; constant columns → 0."""
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    rng = hi - lo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(benefit, x - lo, hi - x) / rng
-    return np.where(rng > 0, z, 0.0)
-
-
 def entropy_weights(
     X: pd.DataFrame,
     benefit: Mapping[str, bool] | pd.Series | None = None,
@@ -164,7 +159,7 @@ def entropy_weights(
     x = _check_matrix(X, "entropy weights")
     m = x.shape[0]
     if scaling == "minmax":
-        z = minmax_scale(x, _benefit(X, benefit))
+        z = normalise_array(x, "minmax", _benefit(X, benefit), scale=1.0)
     elif scaling == "none":
         if (x < 0).any():
             raise ValueError("entropy weights with scaling='none' need non-negative values")
@@ -176,6 +171,8 @@ def entropy_weights(
         p = np.where(tot > 0, z / tot, 0.0)
         plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     e = np.where(tot > 0, -plogp.sum(axis=0) / np.log(m), 1.0)
+    # a column with no dispersion has e = 1 exactly (not 1 ± rounding of Σ p ln p)
+    e = np.where(np.ptp(x, axis=0) > 0, e, 1.0)
     d = np.clip(1.0 - e, 0.0, None)
     if d.sum() <= 0:
         raise ValueError("entropy weights undefined: no criterion varies across alternatives")
@@ -188,7 +185,7 @@ def critic_weights(
     """CRITIC (Diakoulaki, Mavrotas & Papayannakis 1995): on min–max scaled data,
     C_j = σ_j Σ_k (1 − r_jk), w_j = C_j / Σ C. Constant columns get weight 0."""
     x = _check_matrix(X, "CRITIC weights")
-    z = minmax_scale(x, _benefit(X, benefit))
+    z = normalise_array(x, "minmax", _benefit(X, benefit), scale=1.0)
     sd = z.std(axis=0, ddof=1)
     zc = z - z.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

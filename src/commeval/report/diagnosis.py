@@ -11,13 +11,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from commeval.errors import InputError
 from commeval.report.context import District
 from commeval.report.township import Satisfaction, indicator_table
 
 RULES_FILE = "commeval/config/diagnosis.yaml"
 
 
-class DiagnosisConfigError(ValueError):
+class DiagnosisConfigError(InputError, ValueError):
     """diagnosis.yaml is malformed; the message names the file, key and value."""
 
 
