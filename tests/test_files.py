@@ -41,3 +41,28 @@ def test_sha256(tmp_path):
     p.write_bytes(data)
     assert sha256_file(p) == hashlib.sha256(data).hexdigest() == sha256_bytes(data)
     assert sha256_bytes("甲") == hashlib.sha256("甲".encode()).hexdigest()
+
+
+def test_package_hash_covers_code_config_templates_styles_and_notebooks(tmp_path):
+    import shutil
+
+    from commeval.files import package_files, package_hash
+    from commeval.paths import package_dir
+
+    root = tmp_path / "commeval"
+    shutil.copytree(package_dir(), root, ignore=shutil.ignore_patterns("__pycache__"))
+    names = {p.relative_to(root).as_posix() for p in package_files(root)}
+    assert {"cli.py", "config/diagnosis.yaml", "static/report.css"} <= names
+    assert "templates/commeval_report.html.j2" in names
+    assert package_hash(root) == package_hash(root)  # once per process
+    seen = {package_hash(root)}
+    for rel in ("config/diagnosis.yaml", "static/report.css", "templates/report.css", "cli.py"):
+        copy = tmp_path / f"edit-{len(seen)}"
+        shutil.copytree(root, copy)
+        with open(copy / rel, "a", encoding="utf-8") as fh:
+            fh.write("\n# edited\n")
+        seen.add(package_hash(copy))
+    assert len(seen) == 5  # every edit changes the hash
+    (root / "__pycache__").mkdir(exist_ok=True)
+    (root / "__pycache__" / "x.py").write_text("ignored")
+    assert "__pycache__/x.py" not in {p.relative_to(root).as_posix() for p in package_files(root)}

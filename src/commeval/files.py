@@ -4,7 +4,9 @@ Every atomic write of the package goes through :func:`write_atomic` (data in mem
 :func:`atomic_path` (a writer that wants a path or a file of its own, e.g. ``to_parquet``,
 ``to_csv``, ``pickle.dump``): the data goes to a temporary file beside the target (same folder,
 hence same file system), is flushed to disk and renamed over the target, and the temporary file
-is removed if anything fails. Every file hash goes through :func:`sha256_file`.
+is removed if anything fails. Every file hash goes through :func:`sha256_file`;
+:func:`package_hash` fingerprints the installed package (code, configuration, templates,
+stylesheets, report notebooks) for cache keys.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -96,3 +100,40 @@ def write_atomic(
             if fsync:
                 os.fsync(fh.fileno())
     return path
+
+
+#: What shapes a result besides the data: every file of the package matching these patterns
+#: (relative to the package folder): code, the YAML configuration (contract, codebook,
+#: framework, diagnosis rules), export templates, stylesheets and the report notebooks.
+PACKAGE_PATTERNS = ("**/*.py", "config/*.yaml", "templates/*", "static/*", "notebooks/*.ipynb")
+
+
+def package_files(root: str | Path | None = None) -> list[Path]:
+    """The files :func:`package_hash` covers, sorted (``root``: the package folder, default the
+    installed ``commeval``)."""
+    base = Path(root) if root is not None else Path(str(resources.files("commeval")))
+    found = {
+        p
+        for pattern in PACKAGE_PATTERNS
+        for p in base.glob(pattern)
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    return sorted(found)
+
+
+def package_hash(root: str | Path | None = None) -> str:
+    """sha256 over the relative names and contents of :func:`package_files` — changes whenever
+    any code, configuration, template, stylesheet or report notebook of the package changes.
+    Computed once per process (per ``root``): the package does not change under a running
+    process, and a change takes effect in new processes only anyway."""
+    return _package_hash(str(Path(root).resolve()) if root is not None else None)
+
+
+@lru_cache(maxsize=8)
+def _package_hash(root: str | None) -> str:
+    base = Path(root) if root is not None else Path(str(resources.files("commeval")))
+    h = hashlib.sha256()
+    for p in package_files(base):
+        h.update(p.relative_to(base).as_posix().encode("utf-8") + b"\0")
+        h.update(sha256_file(p).encode("ascii") + b"\n")
+    return h.hexdigest()
