@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .base import DesignBase
 from .columns import check_columns, factor_codes, numeric_column
-from .variance import CalibrationStep, Stage
+from .variance import CalibrationStep, Stage, ratio_variance
 
 if TYPE_CHECKING:  # pragma: no cover
     from .crosstab import CrosstabResult
@@ -60,7 +61,7 @@ def _fpc_fraction(
     return frac
 
 
-class SurveyDesign:
+class SurveyDesign(DesignBase):
     """A design-based survey: weights, strata, clusters (PSUs, optional SSUs) and FPCs.
 
     Parameters mirror R's ``svydesign(ids = ~psu + ssu, strata = ~strata, weights = ~w,
@@ -206,10 +207,18 @@ class SurveyDesign:
         new.calibration_log = list(self.calibration_log)
         return new
 
+    def _with_domain(self, domain: np.ndarray) -> SurveyDesign:
+        return self._derive(domain=domain)
+
+    def _with_data(self, data: pd.DataFrame) -> SurveyDesign:
+        new = self._derive()
+        new.data = data
+        return new
+
     @property
-    def n(self) -> int:
-        """Rows in the design's domain."""
-        return int(self.domain.sum())
+    def design_columns(self) -> tuple[str, ...]:
+        sp = self.spec
+        return tuple(sp[k] for k in ("weights", "strata", "psu", "ssu", "fpc", "fpc2") if sp[k])
 
     @property
     def n_strata(self) -> int:
@@ -228,111 +237,40 @@ class SurveyDesign:
         strata = np.unique(self._stage1.parent[psus])
         return int(len(psus) - len(strata))
 
-    def analysis_weights(self) -> np.ndarray:
-        """Weights with zero outside the design's domain."""
-        return np.where(self.domain, self.weights, 0.0)
+    # ------------------------------------------------------------------ variance (DesignBase)
+    def _ratio_variance(self, we, y, x, est, col, G) -> np.ndarray:
+        return ratio_variance(self, we, y, x, est, col, G)
 
-    def subset(self, mask: Any) -> SurveyDesign:
-        """A domain of the design (keeps every PSU for variance, like R's ``subset()``).
+    def _domain_df(self, codes: np.ndarray, valid: np.ndarray, G: int) -> np.ndarray:
+        """Design df within each domain (PSUs minus strata among valid rows with weight)."""
+        s1 = self._stage1
+        inset = valid & (self.weights != 0) & (codes >= 0)
+        key = codes[inset] * s1.n_units + s1.codes[inset]
+        upsu = np.unique(key)
+        dom = upsu // s1.n_units
+        psu = upsu % s1.n_units
+        n_psu = np.bincount(dom, minlength=G)
+        ustr = np.unique(dom * s1.n_parent + s1.parent[psu])
+        n_str = np.bincount(ustr // s1.n_parent, minlength=G)
+        return (n_psu - n_str).astype(float)
 
-        ``mask`` is a boolean array/Series aligned to the data (missing = False) or a
-        string expression evaluated with ``DataFrame.eval``.
-        """
-        if isinstance(mask, str):
-            mask = self.data.eval(mask)
-        if isinstance(mask, pd.Series):
-            mask = mask.fillna(False).to_numpy(dtype=bool)
-        mask = np.asarray(mask)
-        if mask.shape != (len(self.data),):
-            raise ValueError(
-                f"subset mask has shape {mask.shape}, expected ({len(self.data)},) rows"
-            )
-        if mask.dtype != bool:
-            mask = pd.Series(mask).fillna(False).to_numpy(dtype=bool)
-        return self._derive(domain=self.domain & mask)
+    def _domain_nrows(self, codes: np.ndarray, G: int) -> np.ndarray:
+        """Rows of each domain's design, as R's ``nrow(subset(design))`` counts them."""
+        if self._calibration:  # R keeps all rows of calibrated designs when subsetting
+            return np.full(G, float(len(self.data)))
+        return np.bincount(codes[codes >= 0], minlength=G).astype(float)
 
-    def variable(self, col: str) -> np.ndarray:
-        return numeric_column(self.data, col)
+    def _glm(self, formula: str, family: str) -> GLMResult:
+        from .glm import svyglm
+
+        return svyglm(self, formula, family)
 
     # ------------------------------------------------------------------ estimators
-    def mean(
-        self,
-        variables: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        deff: bool = False,
-        level: float = 0.95,
-        na_rm: bool = True,
-        min_n: int | None = None,
-    ) -> pd.DataFrame:
-        """Design-based means (R ``svymean``/``svyby``); CI uses the normal quantile."""
-        from .estimators import mean_total
-
-        return mean_total(self, variables, by, "mean", deff, level, na_rm, min_n)
-
-    def total(
-        self,
-        variables: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        deff: bool = False,
-        level: float = 0.95,
-        na_rm: bool = True,
-        min_n: int | None = None,
-    ) -> pd.DataFrame:
-        """Design-based totals (R ``svytotal``); CI uses the normal quantile."""
-        from .estimators import mean_total
-
-        return mean_total(self, variables, by, "total", deff, level, na_rm, min_n)
-
-    def ratio(
-        self,
-        numerator: str | Sequence[str],
-        denominator: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        level: float = 0.95,
-        min_n: int | None = None,
-    ) -> pd.DataFrame:
-        """Ratio of totals (R ``svyratio``); CI uses the normal quantile."""
-        from .estimators import ratio
-
-        return ratio(self, numerator, denominator, by, level, min_n)
-
-    def proportion(
-        self,
-        variable: str,
-        by: str | Sequence[str] | None = None,
-        method: str = "logit",
-        level: float = 0.95,
-        min_n: int | None = None,
-    ) -> pd.DataFrame:
-        """Share of each category with R ``svyciprop`` CIs (t with design df)."""
-        from .proportion import proportion
-
-        return proportion(self, variable, by, method, level, min_n)
-
-    def quantile(
-        self,
-        variable: str | Sequence[str],
-        quantiles: float | Sequence[float] = (0.25, 0.5, 0.75),
-        by: str | Sequence[str] | None = None,
-        level: float = 0.95,
-        min_n: int | None = None,
-    ) -> pd.DataFrame:
-        """Quantiles (R ``svyquantile``, qrule="math", Woodruff interval, t with design df)."""
-        from .quantile import quantile
-
-        return quantile(self, variable, quantiles, by, level, min_n)
-
     def crosstab(self, row: str, col: str) -> CrosstabResult:
         """Weighted two-way table with Rao–Scott tests (R ``svychisq``)."""
         from .crosstab import crosstab
 
         return crosstab(self, row, col)
-
-    def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
-        """Design-based GLM (R ``svyglm``): gaussian or binomial (logit)."""
-        from .glm import svyglm
-
-        return svyglm(self, formula, family)
 
     def compare_domains(
         self, variable: str, by: str, a: Any, b: Any, level: float = 0.95

@@ -1,4 +1,4 @@
-"""Means, totals, ratios and domain differences by Taylor linearization."""
+"""Means, totals and ratios for every design; domain differences by Taylor linearization."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ import pandas as pd
 from .columns import as_list
 from .distributions import t_sf
 from .results import build_frame, concat, domain_codes, t_quantile, z_quantile
-from .variance import DomainScores, design_variance
-
-
-def _domain_sums(col: np.ndarray, we: np.ndarray, y0: np.ndarray, G: int):
-    W = np.bincount(col, weights=we, minlength=G)
-    Y = np.bincount(col, weights=we * y0, minlength=G)
-    return W, Y
+from .variance import design_variance
 
 
 def mean_total(
@@ -30,6 +24,8 @@ def mean_total(
     na_rm: bool,
     min_n: int | None,
 ) -> pd.DataFrame:
+    """Means (``kind="mean"``) or totals of ``variables`` per domain, on any design of
+    :class:`~commeval.survey.base.DesignBase` (its ``_ratio_variance`` gives the variance)."""
     variables = as_list(variables)
     min_n = design.min_n if min_n is None else min_n
     codes, keys = domain_codes(design, by)
@@ -38,6 +34,7 @@ def mean_total(
     col = np.where(inside, codes, 0)
     w = design.weights
     zq = z_quantile(level)
+    ones = np.ones(len(w))
     frames = []
     for v in variables:
         y = design.variable(v)
@@ -45,16 +42,12 @@ def mean_total(
         valid = inside & ~miss
         we = np.where(valid, w, 0.0)
         y0 = np.where(valid, y, 0.0)
-        W, Y = _domain_sums(col, we, y0, G)
+        W = np.bincount(col, weights=we, minlength=G)
+        Y = np.bincount(col, weights=we * y0, minlength=G)
         n = np.bincount(col[valid], minlength=G)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if kind == "mean":
-                est = Y / W
-                z = we * (y0 - est[col]) / W[col]
-            else:
-                est = Y
-                z = we * y0
-        var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+            est = Y / W if kind == "mean" else Y
+        var = design._ratio_variance(we, y0, ones if kind == "mean" else None, est, col, G)
         se = np.sqrt(np.maximum(var, 0.0))
         d = None
         if deff:
@@ -84,6 +77,7 @@ def ratio(
     level: float,
     min_n: int | None,
 ) -> pd.DataFrame:
+    """Ratios of totals ``numerator / denominator`` per domain, on any design."""
     nums, dens = as_list(numerator), as_list(denominator)
     min_n = design.min_n if min_n is None else min_n
     codes, keys = domain_codes(design, by)
@@ -105,8 +99,7 @@ def ratio(
             Y = np.bincount(col, weights=we * y0, minlength=G)
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = Y / X
-                z = we * (y0 - r[col] * x0) / X[col]
-            var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+            var = design._ratio_variance(we, y0, x0, r, col, G)
             se = np.sqrt(np.maximum(var, 0.0))
             n = np.bincount(col[valid], minlength=G)
             frames.append(build_frame(f"{a}/{b}", keys, r, se, r - zq * se, r + zq * se, n, min_n))

@@ -10,7 +10,6 @@ from scipy.special import expit, logit
 
 from .distributions import beta_ppf, t_ppf
 from .results import build_frame, concat, domain_codes, t_quantiles
-from .variance import DomainScores, design_variance
 
 METHODS = ("logit", "beta", "wald")
 
@@ -61,27 +60,6 @@ def prop_ci(
     return lo, hi
 
 
-def domain_degf(design, codes: np.ndarray, valid: np.ndarray, G: int) -> np.ndarray:
-    """Design df within each domain (PSUs minus strata among valid rows with weight)."""
-    s1 = design._stage1
-    inset = valid & (design.weights != 0) & (codes >= 0)
-    key = codes[inset] * s1.n_units + s1.codes[inset]
-    upsu = np.unique(key)
-    dom = upsu // s1.n_units
-    psu = upsu % s1.n_units
-    n_psu = np.bincount(dom, minlength=G)
-    ustr = np.unique(dom * s1.n_parent + s1.parent[psu])
-    n_str = np.bincount(ustr // s1.n_parent, minlength=G)
-    return (n_psu - n_str).astype(float)
-
-
-def design_nrows(design, codes: np.ndarray, G: int) -> np.ndarray:
-    """Rows of each domain's design, as R's ``nrow(subset(design))`` counts them."""
-    if design._calibration:  # R keeps all rows of calibrated designs when subsetting
-        return np.full(G, float(len(design.data)))
-    return np.bincount(codes[codes >= 0], minlength=G).astype(float)
-
-
 def proportion(
     design,
     variable: str,
@@ -90,6 +68,8 @@ def proportion(
     level: float = 0.95,
     min_n: int | None = None,
 ) -> pd.DataFrame:
+    """Share of each category of ``variable`` per domain, on any design: the variance from the
+    design's ``_ratio_variance``, t quantiles on its ``_domain_df``."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     min_n = design.min_n if min_n is None else min_n
@@ -103,17 +83,18 @@ def proportion(
     we = np.where(valid, design.weights, 0.0)
     W = np.bincount(col, weights=we, minlength=G)
     n = np.bincount(col[valid], minlength=G)
-    df = domain_degf(design, codes, valid, G)
-    nrows = design_nrows(design, codes, G)
+    df = design._domain_df(codes, valid, G)
+    nrows = design._domain_nrows(codes, G)
+    ones = np.ones(len(we))
     frames = []
     for cat in categories(design, variable):
         y = (s == cat).fillna(False).to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.bincount(col, weights=we * y, minlength=G) / W
-            z = we * (y - p[col]) / W[col]
-        var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+        var = design._ratio_variance(we, y, ones, p, col, G)
         se = np.sqrt(np.maximum(var, 0.0))
-        lo, hi = prop_ci(p, se, df, nrows, method, level)
+        sl = design._ratio_logit_se(we, y, ones, p, col, G) if method == "logit" else None
+        lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
         frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
     out = concat(frames)
     by_cols = [c for c in keys.columns]

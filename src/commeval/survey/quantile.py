@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import as_list
-from .proportion import domain_degf
 from .results import build_frame, concat, domain_codes, t_quantile, t_quantiles
-from .variance import DomainScores, design_variance
 
 
 def qrule_math(x_sorted: np.ndarray, cumw: np.ndarray, p: float) -> float:
@@ -39,9 +37,9 @@ def quantile(
     by: str | Sequence[str] | None = None,
     level: float = 0.95,
     min_n: int | None = None,
-    cdf_variance=None,
 ) -> pd.DataFrame:
-    """One row per variable x domain x quantile (``level`` column holds the probability)."""
+    """One row per variable x domain x quantile (``level`` column holds the probability), on
+    any design: the CDF's variance from its ``_ratio_variance``, t on its ``_domain_df``."""
     qs = [float(quantiles)] if np.isscalar(quantiles) else [float(q) for q in quantiles]
     min_n = design.min_n if min_n is None else min_n
     codes, keys = domain_codes(design, by)
@@ -53,7 +51,7 @@ def quantile(
         y = design.variable(v)
         valid = inside & ~np.isnan(y)
         we = np.where(valid, design.weights, 0.0)
-        df = domain_degf(design, codes, valid, G)
+        df = design._domain_df(codes, valid, G)
         n = np.bincount(col[valid], minlength=G)
         est = np.full((G, len(qs)), np.nan)
         lo = np.full_like(est, np.nan)
@@ -70,16 +68,13 @@ def quantile(
                 est[g, k] = qrule_math(xs, cw, p)
         W = np.bincount(col, weights=we, minlength=G)
         y0 = np.where(valid, y, 0.0)
+        ones = np.ones(len(y0))
         for k in range(len(qs)):
             # Woodruff: SE of the estimated CDF at the quantile, inverted back through the CDF
             u = (y0 <= est[col, k]).astype(float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 pu = np.bincount(col, weights=we * u, minlength=G) / W
-                z = we * (u - pu[col]) / W[col]
-            if cdf_variance is None:
-                var = design_variance(design, DomainScores(np.nan_to_num(z), col, G))
-            else:
-                var = cdf_variance(u, valid, codes, G)
+            var = design._ratio_variance(we, u, ones, pu, col, G)
             se_p = np.sqrt(np.maximum(var, 0.0))
             for g in range(G):
                 tq = t_quantile(level, df[g])

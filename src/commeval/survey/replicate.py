@@ -15,10 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import logit
 
-from .columns import as_list
+from .base import DesignBase
 from .glm import GLMResult, _model_matrices, fit_irls
-from .proportion import categories, prop_ci
-from .results import build_frame, concat, domain_codes, z_quantile
 from .variance import DomainScores, unit_totals
 
 TYPES = ("jk1", "jkn", "bootstrap")
@@ -71,8 +69,9 @@ def as_replicate(design, type: str = "jkn", replicates: int = 50, seed: int | No
     return ReplicateDesign(design, A, float(scale), rscales, t, int(degf))
 
 
-class ReplicateDesign:
-    """A design with replicate weights; same estimator methods as ``SurveyDesign``.
+class ReplicateDesign(DesignBase):
+    """A design with replicate weights; the estimators of :class:`DesignBase` (mean, total,
+    ratio, proportion, quantile, glm), with replicate variances.
 
     ``factors`` (replicates x PSUs), ``scale``, ``rscales`` and ``replicate_weights()``
     expose the replicates (e.g. to propagate sampling error into a Monte Carlo).
@@ -88,11 +87,29 @@ class ReplicateDesign:
         self.mse = mse
         self.min_n = design.min_n
 
+    # the rows, weights and domain are those of the full-sample design
+    @property
+    def data(self) -> pd.DataFrame:
+        return self.design.data
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.design.weights
+
+    @property
+    def domain(self) -> np.ndarray:
+        return self.design.domain
+
+    @property
+    def design_columns(self) -> tuple[str, ...]:
+        return self.design.design_columns
+
     @property
     def n_replicates(self) -> int:
         return self.factors.shape[0]
 
-    def degf(self) -> int:
+    def degf(self, mask=None) -> int:
+        """Degrees of freedom of the replicates (the same for every domain, as R's)."""
         return self._degf
 
     def replicate_weights(self) -> np.ndarray:
@@ -100,16 +117,16 @@ class ReplicateDesign:
         w = self.design.analysis_weights()
         return w[:, None] * self.factors[:, self.design._stage1.codes].T
 
-    def subset(self, mask) -> ReplicateDesign:
+    def _rewrap(self, design) -> ReplicateDesign:
         return ReplicateDesign(
-            self.design.subset(mask),
-            self.factors,
-            self.scale,
-            self.rscales,
-            self.type,
-            self._degf,
-            self.mse,
+            design, self.factors, self.scale, self.rscales, self.type, self._degf, self.mse
         )
+
+    def _with_domain(self, domain: np.ndarray) -> ReplicateDesign:
+        return self._rewrap(self.design._with_domain(domain))
+
+    def _with_data(self, data: pd.DataFrame) -> ReplicateDesign:
+        return self._rewrap(self.design._with_data(data))
 
     def variance(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """Replicate variance of estimates ``thetas`` (replicates x K) around ``theta``."""
@@ -117,103 +134,36 @@ class ReplicateDesign:
         d = thetas - center
         return self.scale * np.einsum("r,rk->k", self.rscales, d * d)
 
+    # ------------------------------------------------------------------ variance (DesignBase)
     def _psu_totals(self, z: np.ndarray, col: np.ndarray, G: int) -> np.ndarray:
         s1 = self.design._stage1
         return unit_totals(DomainScores(z, col, G), s1.codes, s1.n_units)
 
-    def _ratio_means(self, y0, x0, col, G):
-        Ty = self._psu_totals(y0, col, G)
-        Tx = self._psu_totals(x0, col, G)
+    def _replicate_ratios(self, we, y, x, col, G) -> np.ndarray:
+        """The domain ratios (totals for ``x=None``) under every replicate: (replicates, G)."""
+        Ty = self._psu_totals(we * y, col, G)
+        if x is None:
+            return self.factors @ Ty
+        Tx = self._psu_totals(we * x, col, G)
         with np.errstate(divide="ignore", invalid="ignore"):
-            full = Ty.sum(0) / Tx.sum(0)
-            reps = (self.factors @ Ty) / (self.factors @ Tx)
-        return full, reps
+            return (self.factors @ Ty) / (self.factors @ Tx)
 
-    def mean(self, variables, by=None, level: float = 0.95, min_n: int | None = None):
-        return self._mean_total(variables, by, "mean", level, min_n)
+    def _ratio_variance(self, we, y, x, est, col, G) -> np.ndarray:
+        return self.variance(self._replicate_ratios(we, y, x, col, G), est)
 
-    def total(self, variables, by=None, level: float = 0.95, min_n: int | None = None):
-        return self._mean_total(variables, by, "total", level, min_n)
+    def _ratio_logit_se(self, we, y, x, est, col, G) -> np.ndarray:
+        """Replicate SE of logit(p) (R ``svyciprop(method="logit")`` on replicate designs)."""
+        reps = self._replicate_ratios(we, y, x, col, G)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sqrt(self.variance(logit(reps), logit(est)))
 
-    def _mean_total(self, variables, by, kind, level, min_n):
-        d = self.design
-        min_n = d.min_n if min_n is None else min_n
-        codes, keys = domain_codes(d, by)
-        G = len(keys)
-        col = np.where(codes >= 0, codes, 0)
-        zq = z_quantile(level)
-        frames = []
-        for v in as_list(variables):
-            y = d.variable(v)
-            valid = (codes >= 0) & ~np.isnan(y)
-            we = np.where(valid, d.weights, 0.0)
-            y0 = np.where(valid, we * y, 0.0)
-            if kind == "mean":
-                est, reps = self._ratio_means(y0, we, col, G)
-            else:
-                Ty = self._psu_totals(y0, col, G)
-                est, reps = Ty.sum(0), self.factors @ Ty
-            se = np.sqrt(self.variance(reps, est))
-            n = np.bincount(col[valid], minlength=G)
-            frames.append(build_frame(v, keys, est, se, est - zq * se, est + zq * se, n, min_n))
-        return concat(frames)
+    def _domain_df(self, codes, valid, G) -> np.ndarray:
+        return np.full(G, float(self._degf))
 
-    def ratio(self, numerator, denominator, by=None, level: float = 0.95, min_n=None):
-        d = self.design
-        min_n = d.min_n if min_n is None else min_n
-        codes, keys = domain_codes(d, by)
-        G = len(keys)
-        col = np.where(codes >= 0, codes, 0)
-        zq = z_quantile(level)
-        frames = []
-        for a in as_list(numerator):
-            ya = d.variable(a)
-            for b in as_list(denominator):
-                yb = d.variable(b)
-                valid = (codes >= 0) & ~np.isnan(ya) & ~np.isnan(yb)
-                we = np.where(valid, d.weights, 0.0)
-                est, reps = self._ratio_means(
-                    np.where(valid, we * ya, 0), np.where(valid, we * yb, 0), col, G
-                )
-                se = np.sqrt(self.variance(reps, est))
-                n = np.bincount(col[valid], minlength=G)
-                frames.append(
-                    build_frame(f"{a}/{b}", keys, est, se, est - zq * se, est + zq * se, n, min_n)
-                )
-        return concat(frames)
+    def _domain_nrows(self, codes, G) -> np.ndarray:
+        return np.bincount(codes[codes >= 0], minlength=G).astype(float)
 
-    def proportion(
-        self,
-        variable: str,
-        by=None,
-        method: str = "logit",
-        level: float = 0.95,
-        min_n: int | None = None,
-    ) -> pd.DataFrame:
-        """Shares with svyciprop CIs; the logit CI uses the replicate SE of logit(p)."""
-        d = self.design
-        min_n = d.min_n if min_n is None else min_n
-        codes, keys = domain_codes(d, by)
-        G = len(keys)
-        col = np.where(codes >= 0, codes, 0)
-        s = d.data[variable]
-        valid = (codes >= 0) & s.notna().to_numpy()
-        we = np.where(valid, d.weights, 0.0)
-        n = np.bincount(col[valid], minlength=G)
-        df = np.full(G, float(self._degf))
-        nrows = np.bincount(col[codes >= 0], minlength=G).astype(float)
-        frames = []
-        for cat in categories(d, variable):
-            y = (s == cat).fillna(False).to_numpy(dtype=float)
-            p, reps = self._ratio_means(we * y, we, col, G)
-            se = np.sqrt(self.variance(reps, p))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sl = np.sqrt(self.variance(logit(reps), logit(p)))
-            lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
-            frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
-        return concat(frames)
-
-    def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
+    def _glm(self, formula: str, family: str) -> GLMResult:
         """Refit the GLM with each replicate's weights (R ``svyglm`` on a replicate design)."""
         d = self.design
         fam = "gaussian" if family == "gaussian" else "binomial"

@@ -240,3 +240,15 @@ def design_variance(design, scores: Scores, full: bool = False) -> np.ndarray:
         scale2 = (1.0 - s2.frac) * s1.frac[s1.parent]
         V = V + _within_parent(T2, s2, scale2, full, "certainty")
     return V
+
+
+def ratio_variance(design, we, y, x, est, col, G) -> np.ndarray:
+    """Taylor variance of domain ratios ``sum(we y) / sum(we x)`` (totals when ``x`` is None):
+    the design variance of the scores ``we (y - est x) / sum(we x)`` (``we y`` for totals)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if x is None:
+            z = we * y
+        else:
+            X = np.bincount(col, weights=we * x, minlength=G)
+            z = we * (y - est[col] * x) / X[col]
+    return design_variance(design, DomainScores(np.nan_to_num(z), col, G))

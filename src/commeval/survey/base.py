@@ -1,0 +1,208 @@
+"""``DesignBase``: what Taylor-linearisation and replicate-weight designs share.
+
+Every estimator of the package — mean, total, ratio, proportion, quantile — is a ratio of
+domain totals ``sum w y / sum w x`` (``x = 1`` for means, shares and the CDF of quantiles; no
+denominator for totals). The front-ends here (argument handling, ``by=`` domains, missing
+values, tidy result frames, ``small_cell``) are written once, in ``estimators``,
+``proportion`` and ``quantile``; a design class only says how to get the variance of such a
+ratio and the degrees of freedom of a domain:
+
+* :class:`~commeval.survey.design.SurveyDesign`: linearised scores and the design variance of
+  their totals (strata, PSUs, SSUs, FPCs, calibration);
+* :class:`~commeval.survey.replicate.ReplicateDesign`: the ratio recomputed under every set of
+  replicate weights and the replicate variance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .columns import numeric_column
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .glm import GLMResult
+
+
+class DesignBase:
+    """Estimator front-ends over ``data``, ``weights``, ``domain`` and ``min_n``.
+
+    A subclass provides :meth:`_ratio_variance`, :meth:`_domain_df`, :meth:`_domain_nrows`,
+    :meth:`degf`, :meth:`_with_domain`, :meth:`_with_data` and :meth:`_glm`; it may refine
+    :meth:`_ratio_logit_se`.
+    """
+
+    data: pd.DataFrame
+    weights: np.ndarray
+    domain: np.ndarray
+    min_n: int
+    #: columns the design is built from (weights, strata, PSUs, FPCs): not replaceable by update
+    design_columns: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ subclass contract
+    def _ratio_variance(
+        self,
+        we: np.ndarray,
+        y: np.ndarray,
+        x: np.ndarray | None,
+        est: np.ndarray,
+        col: np.ndarray,
+        G: int,
+    ) -> np.ndarray:
+        """Variance (G,) of the domain ratios ``est = sum(we y) / sum(we x)`` per domain code
+        ``col`` (``x=None``: the totals ``sum(we y)``). ``we`` is the weight of rows counted (0
+        elsewhere); ``y``, ``x`` are 0 where ``we`` is."""
+        raise NotImplementedError
+
+    def _ratio_logit_se(self, we, y, x, est, col, G) -> np.ndarray | None:
+        """SE of ``logit(est)`` for logit intervals of shares; ``None``: the delta method."""
+        return None
+
+    def _domain_df(self, codes: np.ndarray, valid: np.ndarray, G: int) -> np.ndarray:
+        """Degrees of freedom (G,) of each domain's t quantiles (proportions, quantiles)."""
+        raise NotImplementedError
+
+    def _domain_nrows(self, codes: np.ndarray, G: int) -> np.ndarray:
+        """Rows of each domain's design (the Korn–Graubard effective sample size)."""
+        raise NotImplementedError
+
+    def degf(self, mask: np.ndarray | None = None) -> int:
+        raise NotImplementedError
+
+    def _with_domain(self, domain: np.ndarray):
+        raise NotImplementedError
+
+    def _with_data(self, data: pd.DataFrame):
+        raise NotImplementedError
+
+    def _glm(self, formula: str, family: str) -> GLMResult:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def n(self) -> int:
+        """Rows in the design's domain."""
+        return int(self.domain.sum())
+
+    def analysis_weights(self) -> np.ndarray:
+        """Weights with zero outside the design's domain."""
+        return np.where(self.domain, self.weights, 0.0)
+
+    def variable(self, col: str) -> np.ndarray:
+        return numeric_column(self.data, col)
+
+    def subset(self, mask: Any):
+        """A domain of the design (keeps every PSU for variance, like R's ``subset()``).
+
+        ``mask`` is a boolean array/Series aligned to the data (missing = False) or a
+        string expression evaluated with ``DataFrame.eval``.
+        """
+        if isinstance(mask, str):
+            mask = self.data.eval(mask)
+        if isinstance(mask, pd.Series):
+            mask = mask.fillna(False).to_numpy(dtype=bool)
+        mask = np.asarray(mask)
+        if mask.shape != (len(self.data),):
+            raise ValueError(
+                f"subset mask has shape {mask.shape}, expected ({len(self.data)},) rows"
+            )
+        if mask.dtype != bool:
+            mask = pd.Series(mask).fillna(False).to_numpy(dtype=bool)
+        return self._with_domain(self.domain & mask)
+
+    def update(self, **columns: Any):
+        """The same design (rows, weights, domain, calibration, replicates) over its data with
+        columns added or replaced — R's ``update(design, newvar = ...)``.
+
+        Values are as for ``DataFrame.assign``: arrays (one value per row), Series (aligned on
+        the data's index), scalars, or callables of the data frame. The columns the design is
+        built from (weights, strata, PSUs, FPCs) cannot be replaced: build a new design.
+        """
+        fixed = sorted(set(columns) & set(self.design_columns))
+        if fixed:
+            raise ValueError(
+                f"update: {fixed} define the design (weights, strata, PSUs, FPCs) and cannot "
+                "be replaced; build a new design instead"
+            )
+        if not columns:
+            return self._with_data(self.data)
+        return self._with_data(self.data.assign(**columns))
+
+    # ------------------------------------------------------------------ estimators
+    def mean(
+        self,
+        variables: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        deff: bool = False,
+        level: float = 0.95,
+        na_rm: bool = True,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Design-based means (R ``svymean``/``svyby``); CI uses the normal quantile."""
+        from .estimators import mean_total
+
+        return mean_total(self, variables, by, "mean", deff, level, na_rm, min_n)
+
+    def total(
+        self,
+        variables: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        deff: bool = False,
+        level: float = 0.95,
+        na_rm: bool = True,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Design-based totals (R ``svytotal``); CI uses the normal quantile."""
+        from .estimators import mean_total
+
+        return mean_total(self, variables, by, "total", deff, level, na_rm, min_n)
+
+    def ratio(
+        self,
+        numerator: str | Sequence[str],
+        denominator: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Ratio of totals (R ``svyratio``); CI uses the normal quantile."""
+        from .estimators import ratio
+
+        return ratio(self, numerator, denominator, by, level, min_n)
+
+    def proportion(
+        self,
+        variable: str,
+        by: str | Sequence[str] | None = None,
+        method: str = "logit",
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Share of each category with R ``svyciprop`` CIs (t with design df)."""
+        from .proportion import proportion
+
+        return proportion(self, variable, by, method, level, min_n)
+
+    def quantile(
+        self,
+        variable: str | Sequence[str],
+        quantiles: float | Sequence[float] = (0.25, 0.5, 0.75),
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        min_n: int | None = None,
+    ) -> pd.DataFrame:
+        """Quantiles (R ``svyquantile``, qrule="math", Woodruff interval, t with design df)."""
+        from .quantile import quantile
+
+        return quantile(self, variable, quantiles, by, level, min_n)
+
+    def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
+        """Design-based GLM (R ``svyglm``): gaussian or binomial (logit)."""
+        from .glm import FAMILIES
+
+        if family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+        return self._glm(formula, family)
