@@ -19,7 +19,10 @@ from commeval.index import (
     rank_scores,
     treat,
 )
+from commeval.index.aggregation import grey_relational, topsis
+from commeval.index.normalise import normalise_array
 from commeval.index.outliers import skew_kurt, treat_column
+from commeval.index.weights import critic_weights, entropy_weights
 
 # --- imputation --------------------------------------------------------------------------------
 
@@ -145,6 +148,33 @@ def test_constant_columns_documented_behaviour():
     assert normalise(one, "minmax")["k"].tolist() == [100]
     with pytest.raises(ValueError, match="unknown normalisation"):
         normalise(X, "cube")
+
+
+def test_one_minmax_rule_for_constant_columns_everywhere():
+    """Min–max scaling happens in one place (normalise_array): a constant column is at the top
+    of the scale — 100 for the normalisation, 1 on the [0, 1] scale of TOPSIS and grey
+    relational analysis — and carries no objective weight."""
+    X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "k": [5.0, 5.0, 5.0]})
+    b = np.array([True, True])
+    assert normalise_array(X.to_numpy(), "minmax", b, scale=1.0)[:, 1].tolist() == [1, 1, 1]
+    assert np.array_equal(
+        normalise_array(X.to_numpy(), "minmax", b, scale=1.0) * 100,
+        normalise_array(X.to_numpy(), "minmax", b),
+    )
+    w = {"a": 0.5, "k": 0.5}
+    # the constant column is at 1: on the ideal, at distance 1 from the anti-ideal
+    r = np.array([0.0, 1 / 3, 1.0])
+    s_plus, s_minus = 0.5 * (1 - r), 0.5 * np.sqrt(r**2 + 1)
+    c = topsis(X, w, normalization="minmax")
+    assert c.tolist() == pytest.approx(list(s_minus / (s_plus + s_minus)))
+    g = grey_relational(X, w)  # ξ = 1 for the constant column
+    assert g.iloc[-1] == pytest.approx(1.0)
+    assert entropy_weights(X)["k"] == 0.0
+    assert entropy_weights(X, scaling="none")["k"] == 0.0
+    assert critic_weights(X)["k"] == 0.0
+    from commeval.index import weights
+
+    assert not hasattr(weights, "minmax_scale")
 
 
 # --- attainment, ranks, grades -----------------------------------------------------------------

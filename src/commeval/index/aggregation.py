@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.index.normalise import normalise_array
+
 # the composite's aggregation methods (framework steps.aggregation.method) and those allowed
 # within dimensions (steps.aggregation.within, uncertainty.aggregations)
 AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey", "fuzzy")
@@ -98,9 +100,7 @@ def topsis(
         best = np.where(b, np.nanmax(r, axis=0), np.nanmin(r, axis=0))
         worst = np.where(b, np.nanmin(r, axis=0), np.nanmax(r, axis=0))
     elif normalization == "minmax":
-        lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(hi > lo, np.where(b, x - lo, hi - x) / (hi - lo), 1.0)
+        r = normalise_array(x, "minmax", b, scale=1.0)
         best, worst = np.ones(x.shape[1]), np.zeros(x.shape[1])
     else:
         raise ValueError(f"unknown normalization {normalization!r}; use 'vector' or 'minmax'")
@@ -135,9 +135,7 @@ def grey_relational(
     x, W = _prepare(X, weights)
     b = _benefit(X, benefit)
     if normalization == "minmax":
-        lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.where(hi > lo, np.where(b, x - lo, hi - x) / (hi - lo), 1.0)
+        z = normalise_array(x, "minmax", b, scale=1.0)
         ref = np.ones(x.shape[1])
     elif normalization == "none":
         z = x

@@ -24,10 +24,13 @@ def normalise_array(
     target: np.ndarray | None = None,
     lower: np.ndarray | None = None,
     upper: np.ndarray | None = None,
+    scale: float = 100.0,
 ) -> np.ndarray:
-    """Normalise ``x[..., unit, indicator]`` along the unit axis.
+    """Normalise ``x[..., unit, indicator]`` along the unit axis, to 0–``scale`` for the bounded
+    methods (``scale=1.0``: the [0, 1] scaling the objective weights, TOPSIS and grey relational
+    analysis use — this is the index's one min–max rule).
 
-    Constant columns (documented behaviour): ``minmax`` and ``rank`` give 100 to every unit
+    Constant columns (documented behaviour): ``minmax`` and ``rank`` give ``scale`` to every unit
     (no unit is behind the best), ``zscore`` gives 0.
     """
     x = np.asarray(x, dtype=float)
@@ -37,7 +40,7 @@ def normalise_array(
             lo = np.nanmin(_nanguard(x), axis=-2, keepdims=True)
             hi = np.nanmax(_nanguard(x), axis=-2, keepdims=True)
             z = np.where(b, x - lo, hi - x) / (hi - lo)
-            z = np.where(hi > lo, z * 100.0, 100.0)
+            z = np.where(hi > lo, z * scale, scale)
         elif method == "zscore":
             mu = np.nanmean(_nanguard(x), axis=-2, keepdims=True)
             n = np.sum(~np.isnan(x), axis=-2, keepdims=True)
@@ -50,14 +53,14 @@ def normalise_array(
             xc = np.maximum(x, 0.0)
             ben = np.where(t > 0, xc / t, 1.0)
             cost = np.where(xc > 0, t / xc, 1.0)
-            z = np.minimum(np.where(b, ben, cost), 1.0) * 100.0
+            z = np.minimum(np.where(b, ben, cost), 1.0) * scale
         elif method == "rank":
-            z = _percentile_rank(np.where(b, x, -x))
+            z = _percentile_rank(np.where(b, x, -x), scale)
         elif method == "goalposts":
             if lower is None or upper is None:
                 raise ValueError("goalposts normalisation needs lower and upper goalposts")
             lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-            z = np.clip(np.where(b, x - lo, hi - x) / (hi - lo), 0.0, 1.0) * 100.0
+            z = np.clip(np.where(b, x - lo, hi - x) / (hi - lo), 0.0, 1.0) * scale
         else:
             raise ValueError(f"unknown normalisation {method!r}; use one of {METHODS}")
     return np.where(np.isnan(x), np.nan, z)
@@ -69,8 +72,8 @@ def _nanguard(x: np.ndarray) -> np.ndarray:
     return np.where(allnan, 0.0, x)
 
 
-def _percentile_rank(x: np.ndarray) -> np.ndarray:
-    """(average rank − 1) / (n − 1) · 100 per column over non-missing units; n = 1 → 100."""
+def _percentile_rank(x: np.ndarray, scale: float = 100.0) -> np.ndarray:
+    """(average rank − 1) / (n − 1) · scale per column over non-missing units; n = 1 → scale."""
     from scipy.stats import rankdata  # here: importing scipy.stats costs every process ~0.5 s
 
     ranks = rankdata(x, axis=-2, method="average", nan_policy="omit")
@@ -78,7 +81,7 @@ def _percentile_rank(x: np.ndarray) -> np.ndarray:
     g = _nanguard(x)
     const = np.nanmax(g, axis=-2, keepdims=True) == np.nanmin(g, axis=-2, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((n > 1) & ~const, (ranks - 1) / (n - 1) * 100.0, 100.0)
+        return np.where((n > 1) & ~const, (ranks - 1) / (n - 1) * scale, scale)
 
 
 def normalise(

@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.index.normalise import normalise_array
-
 from commeval.errors import InputError
+from commeval.index.normalise import normalise_array
 
 # Saaty's random consistency index RI for n = 1..10.
 RANDOM_INDEX = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49)
