@@ -11,7 +11,7 @@ import pytest
 from commeval.report import render
 from commeval.report import township as T
 from commeval.report.diagnosis import diagnose
-from commeval.report.district import attainment_matrix, downloads, ranking
+from commeval.report.summary import attainment_matrix, downloads, ranking
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -77,7 +77,7 @@ def test_satisfaction_matches_textbook_design_formula(district):
 
 
 def test_district_satisfaction_se_matches_textbook_formula(district):
-    from commeval.report.district import satisfaction_by_township
+    from commeval.report.summary import satisfaction_by_township
 
     s = district.survey
     s = s[s["year"] == district.year]
@@ -113,7 +113,7 @@ def test_missing_required_facilities_listed_by_name(district):
 
 
 def test_small_cells_print_sample_insufficient(tmp_path, make_district):
-    from commeval.report.context import load_district
+    from commeval.district import load_district
 
     raw = make_district(
         tmp_path, townships=2, villages_per_township=3, respondents_per_village=3,

@@ -14,8 +14,8 @@ from IPython.display import HTML
 
 from commeval.report import render
 from commeval.report import township as T
-from commeval.report.context import District, load_district
-from commeval.report.district import district_html
+from commeval.district import District, load_district
+from commeval.report.summary import summary_html
 
 
 def resolve_data_dir(path: str | Path) -> Path:
@@ -101,4 +101,4 @@ def district_summary(
 ) -> list[HTML]:
     """The index page's sections as displayable HTML."""
     d = load_district(resolve_data_dir(data_dir), _resolve_optional(processed_dir), year)
-    return [HTML(h) for h in district_html(d, reports)]
+    return [HTML(h) for h in summary_html(d, reports)]

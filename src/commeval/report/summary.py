@@ -1,5 +1,6 @@
-"""The district summary (index page): ranking, score intervals, attainment heat map,
-satisfaction by township, links to every township report, downloadable tables."""
+"""The district summary (index page, the run's ``index.html``): ranking, score intervals,
+attainment heat map, satisfaction by township, links to every township report, downloadable
+tables. (The evaluated district itself is the top-level layer, not this module.)"""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.district import District
 from commeval.report import charts
-from commeval.report.context import District
 from commeval.report.html import badge, esc, fmt_pct, section, table
 from commeval.report.render import SYNTHETIC_BANNER, stylesheet
 from commeval.report.style import figure_html
@@ -32,14 +33,16 @@ RANKING_HEADERS = {
 }
 
 
-def satisfaction_by_township(d: District) -> pd.DataFrame:
-    """Overall satisfaction (说不清 as missing) per township for the assessment year: the mean
-    rows of the district's survey summaries the township reports use."""
-    from commeval.report.township import district_survey
+OVERALL = "sat_overall"  # the contract's overall-satisfaction item
 
-    lik = district_survey(d)["likert"]
-    rows = lik[(lik["variable"] == "sat_overall") & (lik["statistic"] == "mean")]
-    return rows.drop(columns=["statistic", "level"]).reset_index(drop=True)
+
+def satisfaction_by_township(d: District) -> pd.DataFrame:
+    """Overall satisfaction (说不清 as no opinion) per township for the assessment year: the
+    mean rows of the district's survey summaries (``District.summaries``), the same numbers
+    the township reports print."""
+    lik = d.summaries.likert
+    rows = lik[(lik["variable"] == OVERALL) & (lik["statistic"] == "mean")]
+    return rows.drop(columns=["statistic", "level"], errors="ignore").reset_index(drop=True)
 
 
 def ranking(d: District) -> pd.DataFrame:
@@ -86,7 +89,7 @@ def _link(filename: str, data: bytes, mime: str, text: str) -> str:
     return f'<a download="{esc(filename)}" href="data:{mime};base64,{b64}">{esc(text)}</a>'
 
 
-def district_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -> list[str]:
+def summary_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -> list[str]:
     """The index page's sections. ``reports``: township, status, href, error (from the run)."""
     rank = ranking(d)
     links = {r["township"]: r for r in (reports or [])}
