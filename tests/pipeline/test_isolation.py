@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from commeval.paths import report_notebook
 from commeval.pipeline.export import ReportExporter
 from commeval.pipeline.parameters import inject, read_notebook
 from commeval.pipeline.tasks import Task
@@ -95,11 +96,11 @@ def test_injection_does_not_touch_the_source_notebook():
 
 @pytest.mark.slow
 def test_real_township_report_isolated(tmp_path):
-    """The same proof on notebooks/township_report.ipynb with two sample townships."""
-    nb_path = REPO / "notebooks" / "township_report.ipynb"
+    """The same proof on the packaged township_report.ipynb with two sample townships."""
+    nb_path = report_notebook("township_report")
     data = REPO / "data" / "raw" / "sample_district"
     if not nb_path.exists() or not data.exists():
-        pytest.skip("notebooks/township_report.ipynb or the sample district is missing")
+        pytest.skip("the township report notebook or the sample district is missing")
     base = {"year": None, "data_dir": str(data), "processed_dir": str(tmp_path / "processed")}
     params = [{**base, "township": t, "output_dir": str(tmp_path)} for t in ("城关镇", "裴城镇")]
     warm = warm_renders(nb_path, params)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from commeval import __version__
+from commeval.paths import report_notebook
 from commeval.pipeline import cache
 from commeval.pipeline.lock import LockedError, RunLock
 from commeval.pipeline.manifest import read_manifest, write_manifest
@@ -29,7 +30,6 @@ from commeval.pipeline.tasks import Result, Task
 log = logging.getLogger("commeval.pipeline")
 
 INDEX_KEY = "__index__"
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 #: Hidden code every worker kernel runs as it boots, in parallel with the parent's district load
 #: (what the report notebooks import first; ~1.5 s a kernel).
@@ -38,23 +38,15 @@ KERNEL_IMPORTS = "import pandas\nimport matplotlib.pyplot\nimport commeval.repor
 
 def district_warmup(data_dir: Path, processed_dir: Path, year: int) -> str | None:
     """Hidden code loading the district in a kernel, sent once the parent has loaded it (so the
-    evaluation is cached on disk, never computed twice at once): the same call, hence the same
-    in-process cache entry, as the report notebooks' ``load_district(data_dir, processed_dir,
-    year)``, plus the district-wide survey summaries every township report uses."""
-    return (
-        "from pathlib import Path\n"
-        "from commeval.report import township as _township\n"
-        "from commeval.report.context import load_district\n"
-        f"_d = load_district(Path({str(data_dir)!r}), Path({str(processed_dir)!r}), {year!r})\n"
-        "if hasattr(_township, 'district_survey'):\n"
-        "    _township.district_survey(_d)\n"
-    )
+    derived results are on disk, never computed twice at once): :func:`commeval.district.warm`
+    with the report notebooks' arguments, so their ``load_district`` finds it loaded."""
+    args = f"{str(data_dir)!r}, {str(processed_dir)!r}, {year!r}"
+    return f"import commeval.district\ncommeval.district.warm({args})\n"
 
 
 def default_notebook(name: str) -> Path:
-    """``notebooks/<name>`` of the working directory, else of the source checkout."""
-    here = Path("notebooks") / name
-    return here if here.exists() else REPO_ROOT / "notebooks" / name
+    """A report notebook shipped with the package (``commeval/notebooks/<name>``)."""
+    return report_notebook(name)
 
 
 def safe_filename(name: str) -> str:
@@ -86,8 +78,8 @@ def run_reports(
 ) -> int:
     """Render the township reports and the district index into ``out_dir/<run_name>``.
 
-    ``township_notebook``/``summary_notebook`` default to ``notebooks/township_report.ipynb``
-    and ``notebooks/district_summary.ipynb``. Returns the exit code (0, 1 or 2).
+    ``township_notebook``/``summary_notebook`` default to the packaged
+    ``commeval/notebooks/township_report.ipynb`` and ``district_summary.ipynb``. Returns the exit code (0, 1 or 2).
     """
     out_dir = Path(out_dir)
     run_name = run_name or datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -139,27 +131,18 @@ def ensure_processed(data_dir: Path, processed_dir: Path | None) -> Path:
 
     if processed_dir is not None and is_current(data_dir, processed_dir):
         return Path(processed_dir)
-    from commeval.report.context import ensure_processed as ensure
+    from commeval.district import ensure_processed as ensure
 
     return Path(ensure(data_dir, processed_dir))
 
 
 def load_district(data_dir: Path, processed_dir: Path | None, year: int | None) -> Any:
-    """The evaluated district (``commeval.report.context.load_district``; tests swap this),
-    with its district-wide survey summaries computed once here: the report layer keeps them
-    beside the processed tables, so the kernels' warm-ups load them instead of each computing
-    them at the same time."""
-    from commeval.report.context import load_district as load
+    """The evaluated district (:func:`commeval.district.load_district`: the index evaluation
+    and the survey summaries computed once and kept beside the processed tables, so the
+    kernels' warm-ups load them)."""
+    from commeval.district import load_district as load
 
-    district = load(data_dir, processed_dir, year)
-    try:
-        from commeval.report import township
-
-        if hasattr(township, "district_survey"):
-            township.district_survey(district)
-    except Exception:  # noqa: BLE001 - only a speed-up: the reports will show the problem
-        log.warning("区级问卷汇总预计算失败 (district survey summaries)", exc_info=True)
-    return district
+    return load(data_dir, processed_dir, year)
 
 
 class _Run:
