@@ -19,8 +19,7 @@ COLS = ["estimate_a", "estimate_b", "difference", "se", "df", "p_value", "n_a", 
 def _loop_rest(d, var, by):
     rows = []
     for lv in sorted(d.data[by].dropna().astype(str).unique()):
-        tmp = d._derive()
-        tmp.data = d.data.assign(_r=np.where(d.data[by].astype(str) == lv, lv, "(rest)"))
+        tmp = d.update(_r=np.where(d.data[by].astype(str) == lv, lv, "(rest)"))
         rows.append(compare_domains(tmp, var, "_r", lv, "(rest)"))
     return pd.concat(rows, ignore_index=True)
 
@@ -62,8 +61,7 @@ def test_compare_pairs_on_township_year_strata():
     pairs = [((t, 2012), (t, 2011)) for t in ("甲", "乙", "丙")]
     fast = compare_pairs(d, "y", ["town", "year"], pairs)
     for r, (a, b) in zip(fast.itertuples(), pairs, strict=True):
-        tmp = d._derive()
-        tmp.data = df.assign(_k=df["town"] + df["year"].astype(str))
+        tmp = d.update(_k=df["town"] + df["year"].astype(str))
         ref = compare_domains(tmp, "y", "_k", a[0] + str(a[1]), b[0] + str(b[1]))
         got = np.array([getattr(r, c) for c in COLS], float)
         np.testing.assert_allclose(got, ref[COLS].to_numpy(float)[0], rtol=1e-9)

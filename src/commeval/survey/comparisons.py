@@ -99,11 +99,10 @@ def compare_to_rest(design, variable: str, by: str, level: float = 0.95) -> pd.D
     full_codes = np.full(len(y), -1)
     full_codes[ok] = codes
     if not _nested(design, full_codes, ok):
-        tmp = design._derive()
-        tmp.data = design.data.assign(_level=values.astype(str))
+        level_str = values.astype(str).to_numpy()
         frames = []
         for lv in levels:
-            tmp.data["_rest"] = np.where(tmp.data["_level"] == lv, lv, "(rest)")
+            tmp = design.update(_rest=np.where(level_str == lv, lv, "(rest)"))
             r = compare_domains(tmp, variable, "_rest", lv, "(rest)", level)
             frames.append(r.assign(by=by))
         return pd.concat(frames, ignore_index=True)[COLUMNS]
@@ -149,8 +148,7 @@ def compare_pairs(
     full_codes = np.full(len(y), -1)
     full_codes[ok] = codes
     if not _nested(design, full_codes, ok):
-        tmp = design._derive()
-        tmp.data = design.data.assign(_key=key_str)
+        tmp = design.update(_key=key_str)
         frames = [
             compare_domains(tmp, variable, "_key", repr(tuple(a)), repr(tuple(b)), level)
             for a, b in pairs
@@ -199,3 +197,42 @@ def compare_pairs(
         "n_b": n[ib],
     }
     return _frame(out, level, design.min_n)
+
+
+def compare_independent(
+    design_a, design_b, variable: str, by: str, level: float = 0.95
+) -> pd.DataFrame:
+    """Each level of ``by`` in ``design_a`` against the same level in ``design_b``, two
+    independent samples (e.g. two survey years, each with its own design): difference of the
+    domain means, SE ``sqrt(v_a + v_b)``, t on the two domains' design df together (PSUs minus
+    strata among their valid rows, minus 1, as for a design pooling both samples with disjoint
+    strata). One row per level present in both; ``a`` and ``b`` are the level."""
+    ests, dfs = [], []
+    for d in (design_a, design_b):
+        est = d.mean(variable, by=[by]).set_index(by)
+        est.index = est.index.astype(str)
+        y, ok = _valid(d, variable, [by])
+        values = d.data[by].astype(str).to_numpy()
+        s1 = d._stage1
+        psu = pd.DataFrame({"level": values[ok], "psu": s1.codes[ok]})
+        psu["stratum"] = s1.parent[psu["psu"].to_numpy()]
+        g = psu.groupby("level")
+        dfs.append(g["psu"].nunique() - g["stratum"].nunique())
+        ests.append(est)
+    a, b = ests
+    levels = [lv for lv in a.index if lv in b.index and lv in dfs[0].index and lv in dfs[1].index]
+    a, b = a.loc[levels], b.loc[levels]
+    rows = {
+        "variable": variable,
+        "by": by,
+        "a": levels,
+        "b": levels,
+        "estimate_a": a["estimate"].to_numpy(float),
+        "estimate_b": b["estimate"].to_numpy(float),
+        "difference": (a["estimate"] - b["estimate"]).to_numpy(float),
+        "se": np.sqrt(a["se"].to_numpy(float) ** 2 + b["se"].to_numpy(float) ** 2),
+        "df": (dfs[0].loc[levels].to_numpy() + dfs[1].loc[levels].to_numpy() - 1),
+        "n_a": a["n"].to_numpy(int),
+        "n_b": b["n"].to_numpy(int),
+    }
+    return _frame(rows, level, min(design_a.min_n, design_b.min_n))

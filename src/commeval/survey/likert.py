@@ -8,44 +8,61 @@ import numpy as np
 import pandas as pd
 
 from .columns import as_list, numeric_column
+from .questionnaire import DK_SUFFIX, DONT_KNOW, SCALE, TOP2
 from .results import concat
+
+
+def _likert_codes(design, item: str, dont_know, scale) -> tuple[np.ndarray, ...]:
+    """(score, valid, answered, don't know) of one item, from ``<item>_dk`` on prepared data
+    (:func:`commeval.survey.questionnaire.prepare`) or from the code ``dont_know`` on raw."""
+    x = numeric_column(design.data, item)
+    flag = item + DK_SUFFIX
+    if flag in design.data.columns:
+        f = numeric_column(design.data, flag)
+        dk = f == 1
+        valid = (f == 0) & ~np.isnan(x)
+        answered = valid | dk
+    else:
+        answered = ~np.isnan(x)
+        dk = answered & (x == dont_know) if dont_know is not None else np.zeros_like(answered)
+        valid = answered & ~dk
+    bad = valid & ~np.isin(x, list(scale))
+    if bad.any():
+        raise ValueError(
+            f"likert item {item!r}: {int(bad.sum())} rows hold values outside {list(scale)}"
+            f" and the don't-know code {dont_know}"
+        )
+    return x, valid, answered, dk
 
 
 def likert_summary(
     design,
     items: str | Sequence[str],
     by: str | Sequence[str] | None = None,
-    dont_know: float | None = 9,
+    dont_know: float | None = DONT_KNOW,
     min_n: int = 30,
-    scale: Sequence[int] = (1, 2, 3, 4, 5),
-    top: Sequence[int] = (4, 5),
+    scale: Sequence[int] = SCALE,
+    top: Sequence[int] = TOP2,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Per item x domain: share of each category, mean score and top-2-box share among valid
-    answers (``dont_know`` treated as missing), plus the ``dont_know`` share among all answers.
+    answers (don't know treated as missing), plus the don't-know share among all answers.
 
-    Shares use logit CIs (R ``svyciprop``), the mean a normal CI (``svymean``). The column
-    ``statistic`` is "share" (with ``level`` = category), "mean", "top2" or "dont_know".
+    On prepared data (``<item>_dk`` columns, as in :func:`~commeval.survey.questionnaire.
+    year_design`) the don't-know share comes from the flag; otherwise from the code
+    ``dont_know`` in the item (default :data:`~commeval.survey.questionnaire.DONT_KNOW`);
+    ``dont_know=None``: no don't-know rows. Shares use logit CIs (R ``svyciprop``), the mean a
+    normal CI (``svymean``). The column ``statistic`` is "share" (with ``level`` = category),
+    "mean", "top2" or "dont_know".
     """
     frames = []
     for item in as_list(items):
-        x = numeric_column(design.data, item)
-        answered = ~np.isnan(x)
-        dk = answered & (x == dont_know) if dont_know is not None else np.zeros_like(answered)
-        valid = answered & ~dk
-        bad = valid & ~np.isin(x, list(scale))
-        if bad.any():
-            raise ValueError(
-                f"likert item {item!r}: {int(bad.sum())} rows hold values outside {list(scale)}"
-                f" and the don't-know code {dont_know}"
-            )
-        tmp = design.data.assign(
+        x, valid, answered, dk = _likert_codes(design, item, dont_know, scale)
+        d = design.update(
             __cat=np.where(valid, x, np.nan),
             __top=np.where(valid, np.isin(x, list(top)).astype(float), np.nan),
             __dk=np.where(answered, dk.astype(float), np.nan),
         )
-        d = design._derive()
-        d.data = tmp
         sub = d.subset(valid)
         share = sub.proportion("__cat", by=by, level=level, min_n=min_n)
         # all scale points, also those nobody chose
