@@ -37,12 +37,13 @@ from pathlib import Path
 
 import psutil
 
+from commeval.paths import report_notebook
 from commeval.pipeline.run import township_href
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TOWNSHIP_NB = REPO / "notebooks" / "township_report.ipynb"
-SUMMARY_NB = REPO / "notebooks" / "district_summary.ipynb"
+TOWNSHIP_NB = report_notebook("township_report")
+SUMMARY_NB = report_notebook("district_summary")
 
 
 class PeakRSS:
@@ -91,7 +92,7 @@ def townships_of(raw: Path) -> list[str]:
         if f.exists():
             df = pd.read_csv(f) if f.suffix == ".csv" else pd.read_excel(f)
             return [str(t) for t in df.iloc[:, 0]]
-    from commeval.report.context import load_district
+    from commeval.district import load_district
 
     return load_district(raw).townships
 
@@ -130,7 +131,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import matplotlib.pyplot as plt
 from commeval.pipeline.run import township_href
-from commeval.report.context import load_district
+from commeval.district import load_district
 from commeval.report.fonts import embed_cjk_font
 from commeval.report.notebook import district_summary, township_report
 raw, processed, dump = sys.argv[1:4]

@@ -36,7 +36,7 @@ def test_reports_written_for_every_township(run):
 
 
 def test_report_shows_township_and_library_score(run):
-    from commeval.report.context import load_district
+    from commeval.district import load_district
 
     _, raw, processed, out = run
     d = load_district(raw, processed)
@@ -68,7 +68,7 @@ def test_standalone_papermill_cli(run, tmp_path):
     out_nb = tmp_path / "out.ipynb"
     cmd = [
         str(Path(sys.executable).with_name("papermill")),
-        str(ROOT / "notebooks" / "township_report.ipynb"), str(out_nb),
+        str(ROOT / "src" / "commeval" / "notebooks" / "township_report.ipynb"), str(out_nb),
         "-p", "township", "西乡", "-p", "data_dir", str(raw), "-p", "processed_dir", str(processed),
     ]  # fmt: skip
     env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}  # no shared history db

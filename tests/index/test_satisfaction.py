@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commeval.index.satisfaction import _fallback, _recode, survey_indicators
+from commeval.index.satisfaction import survey_indicators
 
 
 def small_survey(seed: int = 4) -> pd.DataFrame:
@@ -46,21 +46,32 @@ def test_means_and_top2_exclude_dont_know():
         assert row.loc["sat_overall", "se"] > 0
 
 
-def test_fallback_matches_the_survey_engine_without_fpc():
-    """The with-replacement fallback equals the survey engine's linearisation without FPC when
-    each township is its own stratum (independent implementation as a cross-check)."""
-    from commeval.survey import SurveyDesign
+def _linearised(g: pd.DataFrame, y: np.ndarray) -> tuple[float, float]:
+    """Ratio mean and its SE by hand (an independent implementation): PSU totals of the
+    linearised scores, between-PSU variance with the stratum's FPC (one stratum)."""
+    ok = ~np.isnan(y)
+    w = np.where(ok, g["weight"].to_numpy(float), 0.0)
+    est = float((w * np.nan_to_num(y)).sum() / w.sum())
+    z = pd.Series(w * (np.nan_to_num(y) - est) / w.sum()).groupby(g["psu"].to_numpy()).sum()
+    n, N = len(z), float(g["fpc"].iloc[0])
+    var = (1 - n / N) * n / (n - 1) * float(((z - z.mean()) ** 2).sum())
+    return est, var**0.5
 
+
+def test_se_equals_a_hand_linearisation_with_fpc():
+    """Each township is its own stratum: the SE of its mean is the stratum's own variance term."""
     df = small_survey(5)
-    frame, names = _recode(df, ["sat_overall"])
-    fb = _fallback(frame, names).set_index(["township", "variable"])
-    ref = (
-        SurveyDesign(frame, weights="weight", strata="stratum", psu="psu")
-        .mean(names, by=["township"])
-        .set_index(["township", "variable"])
+    out = survey_indicators(df, ["sat_overall", "sat_overall_top2"]).set_index(
+        ["township", "indicator"]
     )
-    assert fb["estimate"].to_dict() == pytest.approx(ref["estimate"].to_dict())
-    assert fb["se"].to_dict() == pytest.approx(ref["se"].to_dict())
+    for town, g in df.groupby("township"):
+        x = g["sat_overall"].to_numpy(float)
+        x = np.where(x <= 5, x, np.nan)
+        for name, y in [("sat_overall", x), ("sat_overall_top2", np.where(x >= 4, 1.0, 0.0))]:
+            y = np.where(np.isnan(x), np.nan, y)
+            est, se = _linearised(g, y)
+            assert out.loc[(town, name), "estimate"] == pytest.approx(est, rel=1e-12)
+            assert out.loc[(town, name), "se"] == pytest.approx(se, rel=1e-10)
 
 
 def test_missing_columns_and_empty_year():

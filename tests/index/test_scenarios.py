@@ -23,7 +23,7 @@ NOTEBOOK = ROOT / "notebooks" / "index_analysis.ipynb"
 
 @pytest.fixture(scope="module")
 def d():
-    from commeval.report.context import load_district
+    from commeval.district import load_district
 
     return load_district(ROOT / "data" / "raw" / "sample_district")
 

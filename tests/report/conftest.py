@@ -39,6 +39,6 @@ def small_district(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def district(small_district):
-    from commeval.report.context import load_district
+    from commeval.district import load_district
 
     return load_district(small_district, small_district.parent.parent / "processed")

@@ -10,7 +10,7 @@ of parallel papermill runs) and, between reports, restores a fresh-kernel state:
   re-applies the report style);
 * working directory, ``os.environ``, ``sys.path`` and warning filters as at kernel start.
 
-Imported modules stay loaded — that is the point — and so does ``commeval.report.context``'s
+Imported modules stay loaded — that is the point — and so does ``commeval.district``'s
 in-process district cache (its result depends only on the inputs).
 
 A kernel can be *warmed* before its first report: :meth:`WarmKernel.warm` runs hidden code

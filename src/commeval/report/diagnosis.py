@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from commeval.errors import InputError
-from commeval.report.context import District
+from commeval.district import District
 from commeval.report.township import Satisfaction, indicator_table
 
 RULES_FILE = "commeval/config/diagnosis.yaml"

@@ -1,6 +1,6 @@
 """Content of a township report, section by section, as data (tables, numbers, sentences).
 
-Each function takes a :class:`~commeval.report.context.District` and a township name and
+Each function takes a :class:`~commeval.district.District` and a township name and
 returns tidy frames or small dataclasses; ``commeval.report.render`` turns them into HTML.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.report.context import District, disk_memo
+from commeval.district import SURVEY_MIN_N, District
+from commeval.survey import questionnaire
 
 KEY_FACILITIES = ["has_party_office", "has_police_room", "has_library", "has_sports_room"]
 REQUIRED_FACILITIES = ["has_library", "has_police_room"]  # 村村有图书室、村村有警务室
-SURVEY_MIN_N = 30
 
 
 def _check_township(d: District, township: str) -> None:
@@ -183,66 +183,6 @@ class Satisfaction:
     notes: list[str] = field(default_factory=list)
 
 
-def _survey_design(d: District):
-    """Design over all survey years, strata = township × year, PSUs = village × year."""
-    s = d.survey
-    df = s.assign(
-        _stratum=s["stratum"].astype(str) + "|" + s["year"].astype(str),
-        _psu=s["psu"].astype(str) + "|" + s["year"].astype(str),
-    )
-    from commeval.survey import SurveyDesign
-
-    return SurveyDesign(df, weights="weight", strata="_stratum", psu="_psu", fpc="fpc")
-
-
-def district_survey(d: District, min_n: int = SURVEY_MIN_N) -> dict[str, Any]:
-    """Survey summaries of every township for the assessment year, computed once per district
-    (domain estimates by township keep the full design, so each township's rows equal its own
-    ``subset`` estimates) and memoised on the District."""
-    key = ("district_survey", d.year, min_n)
-    if key not in d.memo:
-        design = _survey_design(d)
-        tables = disk_memo(
-            d.processed_dir,
-            d.district_key,
-            f"survey{min_n}",
-            lambda: _district_survey_tables(d, design, min_n),
-        )
-        d.memo[key] = {"design": design, **tables}
-    return d.memo[key]
-
-
-def _district_survey_tables(d: District, design, min_n: int) -> dict[str, Any]:
-    from commeval.survey import compare_pairs, compare_to_rest, likert_summary, multiple_response
-
-    spec = d.contract["survey"]
-    items = spec.group("likert")
-    data = design.data
-    this_year = design.subset((data["year"] == d.year).to_numpy())
-    # 说不清 (9) is no opinion: missing for comparisons of means
-    valid = design._derive()
-    valid.data = data.assign(**{i: data[i].where(data[i] != 9) for i in items})
-    valid_now = valid.subset((data["year"] == d.year).to_numpy())
-    prev = d.previous_year
-    pairs = []
-    if prev is not None:
-        both = set(data.loc[data["year"] == d.year, "township"]) & set(
-            data.loc[data["year"] == prev, "township"]
-        )
-        pairs = [((t, d.year), (t, prev)) for t in sorted(both)]
-    return {
-        "likert": likert_summary(this_year, items, by="township", min_n=min_n),
-        "needs": multiple_response(this_year, spec.group("needs"), by="township", min_n=min_n),
-        "participation": multiple_response(
-            this_year, spec.group("participation"), by="township", min_n=min_n
-        ),
-        "vs_district": {i: compare_to_rest(valid_now, i, "township") for i in items},
-        "vs_previous": {i: compare_pairs(valid, i, ["township", "year"], pairs) for i in items}
-        if pairs
-        else {},
-    }
-
-
 def _township_rows(frame: pd.DataFrame, township: str) -> pd.DataFrame:
     return frame[frame["township"] == township].drop(columns="township").reset_index(drop=True)
 
@@ -253,16 +193,17 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     says so at the 5 % level)."""
     _check_township(d, township)
     spec = d.contract["survey"]
-    summary = district_survey(d, min_n)
-    design = summary["design"]
+    summary = d.summaries
+    if summary is None:
+        raise ValueError(f"问卷数据没有 {d.year} 年的调查（有 {sorted(d.designs)}）")
+    design = d.design
     s = design.data
-    this_year = (s["year"] == d.year).to_numpy()
-    mine = this_year & (s["township"] == township).to_numpy()
+    mine = (s["township"] == township).to_numpy()
     dt = design.subset(mine)
     n = int(mine.sum())
     n_vil = int(s.loc[mine, "village"].nunique())
-    items = spec.group("likert")
-    lik = summary["likert"]
+    items = [i for i in questionnaire.likert_items() if i in s.columns]
+    lik = summary.likert
     lik = lik[lik["township"] == township]
     mean = lik[lik["statistic"] == "mean"].set_index("variable")
     top2 = lik[lik["statistic"] == "top2"].set_index("variable")
@@ -272,9 +213,11 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
             "variable": items,
             "label": [spec.fields[i].label for i in items],
             "mean": mean.loc[items, "estimate"].to_numpy(),
+            "mean_se": mean.loc[items, "se"].to_numpy(),
             "mean_low": mean.loc[items, "ci_low"].to_numpy(),
             "mean_high": mean.loc[items, "ci_high"].to_numpy(),
             "top2": top2.loc[items, "estimate"].to_numpy(),
+            "top2_se": top2.loc[items, "se"].to_numpy(),
             "top2_low": top2.loc[items, "ci_low"].to_numpy(),
             "top2_high": top2.loc[items, "ci_high"].to_numpy(),
             "n": mean.loc[items, "n"].to_numpy(),
@@ -282,18 +225,17 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
             "small_cell": mean.loc[items, "small_cell"].to_numpy(dtype=bool),
         }
     )
-    # Comparisons on valid answers (说不清 = missing), design-based t tests.
+    # Comparisons on scale answers (说不清 is no opinion), design-based t tests.
     rows = []
+    vs_d, vs_p = summary.vs_district, summary.vs_previous
     for item in items:
         r: dict[str, Any] = {"variable": item}
-        cd = summary["vs_district"][item]
-        cd = cd[cd["a"] == township]
+        cd = vs_d[(vs_d["variable"] == item) & (vs_d["a"] == township)]
         r["district_mean"] = float(cd["estimate_b"].iloc[0])
         r["vs_district"] = float(cd["difference"].iloc[0])
         r["vs_district_p"] = float(cd["p_value"].iloc[0])
-        cy = summary["vs_previous"].get(item)
-        if cy is not None:
-            cy = cy[cy["a"].map(lambda k: k[0]) == township]
+        if len(vs_p):
+            cy = vs_p[(vs_p["variable"] == item) & (vs_p["a"] == township)]
             if len(cy):
                 r["previous_mean"] = float(cy["estimate_b"].iloc[0])
                 r["vs_previous"] = float(cy["difference"].iloc[0])
@@ -303,12 +245,15 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     for col in ("vs_previous", "vs_previous_p", "previous_mean"):
         if col not in out.columns:
             out[col] = np.nan
-    needs = _township_rows(summary["needs"], township)
+    needs = _township_rows(summary.needs, township)
     needs["label"] = needs["variable"].map(lambda c: spec.fields[c].label.split("：")[-1])
     needs = needs.sort_values("estimate", ascending=False).reset_index(drop=True)
-    part = _township_rows(summary["participation"], township)
+    part = _township_rows(summary.participation, township)
     part["label"] = part["variable"].map(lambda c: spec.fields[c].label)
     desc = _describe_sample(dt, spec)
+    if min_n != SURVEY_MIN_N:  # the district's summaries flag cells below SURVEY_MIN_N
+        for frame in (out, needs, part):
+            frame["small_cell"] = frame["n"].to_numpy() < min_n
     return Satisfaction(n, n_vil, desc, out, needs, part, min_n)
 
 
@@ -319,9 +264,7 @@ def _describe_sample(design, spec) -> pd.DataFrame:
     w = np.asarray(design.weights, dtype=float)
     sub = data.loc[dom]
     ws = w[dom]
-    age_group = pd.cut(
-        sub["age"], [15, 29, 44, 59, 200], labels=["16–29岁", "30–44岁", "45–59岁", "60岁及以上"]
-    )
+    age_group = questionnaire.age_group(sub["age"], labels=True)
     parts = {
         "性别": sub["gender"].map(spec.fields["gender"].codes),
         "年龄": age_group.astype(str),
@@ -350,4 +293,4 @@ def _level_order(name: str, spec) -> list[str]:
         return list(spec.fields["gender"].codes.values())
     if name == "文化程度":
         return list(spec.fields["education"].codes.values())
-    return ["16–29岁", "30–44岁", "45–59岁", "60岁及以上"]
+    return list(questionnaire.age_group_labels())

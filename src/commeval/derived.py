@@ -1,0 +1,158 @@
+"""The derived-result cache: results computed once per input, kept on disk as Parquet and JSON.
+
+A result (a dataclass of the package, a dict, frames, numbers) is stored as one JSON document
+(``<folder>/<key>-<name>.json``) plus one Parquet file per frame in ``<key>-<name>/``. Loading
+never runs code: JSON is parsed, Parquet is read, and a dataclass is rebuilt only when it is a
+dataclass defined in ``commeval`` — so a processed folder on a shared drive is data, not a way
+to run code (as a pickle would be). Anything the cache cannot hold raises
+:class:`UnstorableError`; :func:`memo` then just computes (a cache, not a requirement).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commeval.files import write_atomic
+
+FORMAT = 1
+
+
+class UnstorableError(TypeError):
+    """A value the derived-result cache cannot write (the result is computed, not cached)."""
+
+
+def _encode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
+    if obj is None or isinstance(obj, bool | str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        x = float(obj)
+        return x if math.isfinite(x) else {"$float": repr(x)}
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, pd.DataFrame):
+        name = f"f{len(frames)}"
+        frames[name] = obj
+        return {"$frame": name}
+    if isinstance(obj, pd.Series):
+        name = f"f{len(frames)}"
+        frames[name] = obj.to_frame(name="__series__" if obj.name is None else str(obj.name))
+        return {"$series": name, "named": obj.name is not None}
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biuf":
+            raise UnstorableError(f"array of dtype {obj.dtype}")
+        return {"$array": _encode(obj.tolist(), frames), "dtype": obj.dtype.str}
+    if isinstance(obj, tuple):
+        return {"$tuple": [_encode(v, frames) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, frames) for v in obj]
+    if isinstance(obj, dict):
+        return {"$dict": [[_encode(k, frames), _encode(v, frames)] for k, v in obj.items()]}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        cls = type(obj)
+        if not cls.__module__.startswith("commeval."):
+            raise UnstorableError(f"dataclass {cls.__qualname__} is not commeval's")
+        values = {
+            f.name: _encode(getattr(obj, f.name), frames)
+            for f in dataclasses.fields(obj)
+            if f.init
+        }
+        return {"$dataclass": f"{cls.__module__}:{cls.__qualname__}", "fields": values}
+    raise UnstorableError(f"cannot store a {type(obj).__name__}")
+
+
+def _decode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
+    if isinstance(obj, list):
+        return [_decode(v, frames) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "$float" in obj:
+        return float(obj["$float"])
+    if "$frame" in obj:
+        return frames[obj["$frame"]]
+    if "$series" in obj:
+        s = frames[obj["$series"]].iloc[:, 0]
+        return s if obj["named"] else s.rename(None)
+    if "$array" in obj:
+        return np.asarray(_decode(obj["$array"], frames), dtype=np.dtype(obj["dtype"]))
+    if "$tuple" in obj:
+        return tuple(_decode(v, frames) for v in obj["$tuple"])
+    if "$dict" in obj:
+        return {_decode(k, frames): _decode(v, frames) for k, v in obj["$dict"]}
+    if "$dataclass" in obj:
+        module, qualname = obj["$dataclass"].split(":")
+        if not module.startswith("commeval."):
+            raise ValueError(f"not a commeval class: {module}")
+        cls: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(f"{qualname} is not a dataclass")
+        return cls(**{k: _decode(v, frames) for k, v in obj["fields"].items()})
+    raise ValueError(f"unknown entry {sorted(obj)[:3]}")
+
+
+def store(folder: Path, name: str, value: Any) -> None:
+    """Write ``value`` as ``folder/<name>.json`` (written last) and ``folder/<name>/*.parquet``."""
+    frames: dict[str, pd.DataFrame] = {}
+    doc = json.dumps({"format": FORMAT, "value": _encode(value, frames)}, ensure_ascii=False)
+    part = folder / name
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for fname, frame in frames.items():
+            try:
+                frame.to_parquet(tmp / f"{fname}.parquet")
+            except (ValueError, TypeError, ImportError) as exc:  # pyarrow type errors
+                raise UnstorableError(f"frame {fname}: {exc}") from exc
+        (folder / f"{name}.json").unlink(missing_ok=True)
+        shutil.rmtree(part, ignore_errors=True)
+        tmp.replace(part)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    write_atomic(folder / f"{name}.json", doc)
+
+
+def load(folder: Path, name: str) -> Any:
+    """The value :func:`store` wrote; raises ``FileNotFoundError`` or ``ValueError`` when it is
+    missing or unreadable."""
+    doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    if doc.get("format") != FORMAT:
+        raise ValueError("another cache format")
+    frames = {p.stem: pd.read_parquet(p) for p in (folder / name).glob("*.parquet")}
+    return _decode(doc["value"], frames)
+
+
+def memo(folder: Path, key: str, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per ``key``: read ``folder/<key>-<name>`` when it is there, else
+    compute, store (removing older keys of ``name``) and return it."""
+    entry = f"{key}-{name}"
+    try:
+        return load(folder, entry)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ImportError):
+        pass  # absent, unreadable or from another version of a class: compute again
+    result = compute()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"*-{name}.json"):
+            if old.stem != entry:
+                old.unlink(missing_ok=True)
+                shutil.rmtree(folder / old.stem, ignore_errors=True)
+        store(folder, entry, result)
+    except (UnstorableError, OSError):
+        pass  # not cacheable here (read-only folder, a value the cache cannot hold)
+    return result

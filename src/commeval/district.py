@@ -1,0 +1,303 @@
+"""The evaluated district: processed tables → one survey design per year → one index evaluation.
+
+Every number a report, the district summary or a research notebook shows comes from this layer:
+:func:`load_district` reads the processed tables (ingesting first when the raw files changed),
+builds THE design of every survey year (:func:`commeval.survey.questionnaire.year_design`),
+takes the township survey estimates the index needs from those designs, evaluates the index
+once, and summarises the survey of the assessment year once. A township page's confidence
+interval for overall satisfaction and the sampling error the index's Monte Carlo draws from are
+therefore the same numbers.
+
+Derived results (the evaluation with its Monte Carlo analysis, the survey summaries) are kept
+beside the processed tables in ``evaluation/`` as Parquet + JSON (:mod:`commeval.derived`),
+keyed by everything they depend on, so batch workers and re-runs read them instead of
+recomputing. In a process the last district loaded is kept in memory (a warm worker renders
+many townships from one evaluation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commeval import derived
+from commeval.data.contract import Contract, contract
+from commeval.data.freshness import is_current
+from commeval.data.ingest import ingest
+from commeval.data.processed import load_processed
+from commeval.files import package_hash, sha256_bytes, sha256_file
+from commeval.index import Evaluation, Framework, evaluate, load_framework
+from commeval.paths import DEFAULT_DATA_DIR, default_processed_dir
+from commeval.survey import SurveyDesign, questionnaire
+from commeval.survey.comparisons import compare_independent, compare_to_rest
+from commeval.survey.likert import likert_summary, multiple_response
+
+MC_DRAWS = 500
+MC_SEED = 20121
+SURVEY_MIN_N = 30
+
+
+def ensure_processed(data_dir: str | Path, processed_dir: str | Path | None = None) -> Path:
+    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir."""
+    processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
+    if not is_current(data_dir, processed):
+        ingest(data_dir, processed)
+    return processed
+
+
+@dataclass
+class SurveySummaries:
+    """The assessment year's survey, summarised once for every township (tidy frames).
+
+    ``likert``: :func:`~commeval.survey.likert_summary` by township; ``needs`` and
+    ``participation``: multiple-response shares by township; ``vs_district``: each township
+    against the rest of the district, per Likert item; ``vs_previous``: each township against
+    itself in the previous survey year (independent samples), per Likert item.
+    """
+
+    year: int
+    previous_year: int | None
+    likert: pd.DataFrame
+    needs: pd.DataFrame
+    participation: pd.DataFrame
+    vs_district: pd.DataFrame
+    vs_previous: pd.DataFrame
+
+
+def survey_summaries(
+    designs: dict[int, SurveyDesign], year: int, min_n: int = SURVEY_MIN_N
+) -> SurveySummaries:
+    """:class:`SurveySummaries` of ``year`` from the year designs."""
+    design = designs[year]
+    items = [i for i in questionnaire.likert_items() if i in design.data.columns]
+    earlier = [y for y in designs if y < year]
+    prev = max(earlier) if earlier else None
+    vs_prev = [
+        compare_independent(design, designs[prev], i, "township") for i in items if prev
+    ]
+    return SurveySummaries(
+        year=year,
+        previous_year=prev,
+        likert=likert_summary(design, items, by="township", min_n=min_n),
+        needs=multiple_response(design, questionnaire.needs_items(), by="township", min_n=min_n),
+        participation=multiple_response(
+            design, questionnaire.participation_items(), by="township", min_n=min_n
+        ),
+        vs_district=pd.concat(
+            [compare_to_rest(design, i, "township") for i in items], ignore_index=True
+        ),
+        vs_previous=pd.concat(vs_prev, ignore_index=True) if vs_prev else pd.DataFrame(),
+    )
+
+
+@dataclass
+class District:
+    """Everything the reports of one district and assessment year are built from."""
+
+    data_dir: Path
+    processed_dir: Path
+    tables: dict[str, pd.DataFrame]
+    meta: dict[str, Any]  # the processed manifest (dataset.yaml, sources, table hashes)
+    year: int
+    framework: Framework
+    designs: dict[int, SurveyDesign]  # THE design of every survey year
+    survey_estimates: pd.DataFrame  # township × year × indicator: what the index used
+    evaluation: Evaluation
+    summaries: SurveySummaries
+    district_key: str  # hash of what the evaluation and the summaries depend on
+    contract: Contract = field(default_factory=contract)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"<District {self.name} {self.year}: {len(self.townships)} townships, "
+            f"survey years {sorted(self.designs)}, framework {self.framework.name} "
+            f"{self.framework.version}>"
+        )
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.tables["villages"]["year"].unique())
+
+    @property
+    def previous_year(self) -> int | None:
+        earlier = [y for y in self.years if y < self.year]
+        return earlier[-1] if earlier else None
+
+    @cached_property
+    def townships(self) -> list[str]:
+        """Townships in the contract table's order."""
+        return [str(t) for t in self.tables["townships"]["township"]]
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic"))
+
+    @property
+    def name(self) -> str:
+        ds = self.meta.get("dataset") or {}
+        return str(ds.get("district") or ds.get("name") or self.data_dir.name)
+
+    @property
+    def survey(self) -> pd.DataFrame:
+        """The survey table as processed (one row per respondent, every year)."""
+        return self.tables["survey"]
+
+    @property
+    def design(self) -> SurveyDesign:
+        """The design of the assessment year's survey."""
+        return self.designs[self.year]
+
+    def township_slice(self, township: str) -> dict[str, pd.DataFrame]:
+        """The rows of every table that belong to one township."""
+        return {
+            name: df[df["township"] == township] if "township" in df.columns else df
+            for name, df in self.tables.items()
+        }
+
+    def input_hash(self, township: str) -> str:
+        """Hash of what a township report depends on: the township's slice of processed data
+        and the district-wide evaluation it is ranked in (:attr:`district_key`)."""
+        memo = self.memo.get("input_hashes")
+        if memo is None:  # one pass over the tables for every township, kept
+            memo = self.memo["input_hashes"] = self.input_hashes()
+        return memo[township] if township in memo else self.input_hashes([township])[township]
+
+    def input_hashes(self, townships: list[str] | None = None) -> dict[str, str]:
+        """:meth:`input_hash` of many townships at once (default: all of them).
+
+        Every table's rows are hashed once and grouped by township once, instead of masking
+        every table per township (2,000 townships × a 400,000-row survey). The digests are
+        byte-identical to hashing each township's slice on its own: a row's hash depends only
+        on that row, and a slice keeps the table's row order."""
+        townships = self.townships if townships is None else list(townships)
+        hashes = {t: hashlib.sha256() for t in townships}
+        for name, df in sorted(self.tables.items()):
+            rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+            if "township" not in df.columns:
+                for h in hashes.values():
+                    h.update(name.encode())
+                    h.update(rows.tobytes())
+                continue
+            codes, uniques = pd.factorize(df["township"])
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+            group = {u: i for i, u in enumerate(uniques)}
+            for t, h in hashes.items():
+                h.update(name.encode())
+                i = group.get(t)
+                if i is not None:
+                    h.update(rows[order[bounds[i] : bounds[i + 1]]].tobytes())
+        tail = str(self.year).encode() + self.district_key.encode()
+        for h in hashes.values():
+            h.update(tail)
+        return {t: h.hexdigest() for t, h in hashes.items()}
+
+
+_LOADED: dict[tuple, District] = {}
+
+
+def framework_fingerprint(framework: Framework) -> str:
+    """Hash of a framework: its file's bytes (the packaged default is covered by
+    :func:`~commeval.files.package_hash`), else its parsed content."""
+    src = Path(framework.source)
+    if src.is_file():
+        return sha256_file(src)
+    return sha256_bytes(repr(framework))
+
+
+def district_key(
+    table_hashes: dict[str, Any], framework: Framework, year: int, draws: int, seed: int
+) -> str:
+    """Hash of what the evaluation and the survey summaries depend on."""
+    blob = json.dumps(
+        [
+            {k: v["sha256"] for k, v in table_hashes.items()},
+            framework_fingerprint(framework),
+            year,
+            draws,
+            seed,
+            SURVEY_MIN_N,
+            package_hash(),
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def load_district(
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    processed_dir: str | Path | None = None,
+    year: int | None = None,
+    framework: str | Path | Framework | None = None,
+    mc_draws: int = MC_DRAWS,
+    seed: int = MC_SEED,
+) -> District:
+    """Load (ingesting if needed) and evaluate a district for an assessment year (default: the
+    latest year in the data)."""
+    data_dir = Path(data_dir)
+    processed = ensure_processed(data_dir, processed_dir)
+    manifest = (processed / "manifest.json").read_text(encoding="utf-8")
+    if isinstance(framework, Framework):
+        fw_key: Any = framework_fingerprint(framework)
+    elif framework is not None:
+        st = Path(framework).stat()
+        fw_key = (str(Path(framework).resolve()), st.st_size, st.st_mtime_ns)
+    else:
+        fw_key = None
+    key = (str(processed.resolve()), manifest, year, fw_key, mc_draws, seed)
+    if key in _LOADED:
+        return _LOADED[key]
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    tables, meta = load_processed(processed)
+    meta["tables"] = json.loads(manifest).get("tables", {})
+    years = sorted(int(y) for y in tables["villages"]["year"].unique())
+    if year is None:
+        year = years[-1]
+    elif year not in years:
+        raise ValueError(f"评估年度 {year} 不在数据中（有 {years}）")
+    survey = tables.get("survey")
+    designs = questionnaire.year_designs(survey) if survey is not None and len(survey) else {}
+    estimates = questionnaire.township_estimates(designs, sorted(fw.survey_items))
+    dkey = district_key(meta["tables"], fw, year, mc_draws, seed)
+    folder = processed / "evaluation"
+    evaluation = derived.memo(
+        folder,
+        dkey,
+        "index",
+        lambda: evaluate(tables, fw, year=year, survey=estimates, mc_draws=mc_draws, seed=seed),
+    )
+    summaries = (
+        derived.memo(folder, dkey, "survey", lambda: survey_summaries(designs, year))
+        if year in designs
+        else None
+    )
+    district = District(
+        data_dir=data_dir,
+        processed_dir=processed,
+        tables=tables,
+        meta=meta,
+        year=year,
+        framework=fw,
+        designs=designs,
+        survey_estimates=estimates,
+        evaluation=evaluation,
+        summaries=summaries,
+        district_key=dkey,
+    )
+    _LOADED.clear()  # one district per process at a time
+    _LOADED[key] = district
+    return district
+
+
+def warm(data_dir: str | Path, processed_dir: str | Path | None, year: int | None) -> None:
+    """Load the district into this process (a batch worker's kernel calls this once, with the
+    same arguments as the report notebooks, so their ``load_district`` finds it loaded)."""
+    load_district(data_dir, processed_dir, year)
