@@ -14,6 +14,7 @@ import statsmodels.api as sm
 from commeval.data.sample import generate_district
 from commeval.survey import SurveyDesign, cronbach_alpha, likert_summary
 from commeval.survey import analysis as sa
+from commeval.survey import questionnaire as q
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "survey_analysis.ipynb"
@@ -26,7 +27,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def design(tables) -> SurveyDesign:
-    return sa.survey_design(tables["survey"])
+    return q.year_design(tables["survey"])
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +43,59 @@ def _clean(design: SurveyDesign, cols) -> pd.DataFrame:
 # ---------------------------------------------------------------------------- age groups
 def test_age_group_boundaries():
     ages = pd.Series([16, 29, 30, 44, 45, 59, 60, 100, 15, np.nan])
-    got = sa.age_group(ages).astype(object).tolist()
+    got = q.age_group(ages).astype(object).tolist()
     exp = ["16-29", "16-29", "30-44", "30-44", "45-59", "45-59", "60+", "60+", np.nan, np.nan]
     assert got[:8] == exp[:8]
     assert pd.isna(got[8]) and pd.isna(got[9])
-    assert list(sa.age_group(ages).cat.categories) == ["16-29", "30-44", "45-59", "60+"]
+    assert list(q.age_group(ages).cat.categories) == ["16-29", "30-44", "45-59", "60+"]
 
 
-def test_survey_design_one_year(tables):
+def test_year_design_one_year(tables):
     s = tables["survey"]
-    d = sa.survey_design(s, year=2011)
+    d = q.year_design(s, year=2011)
     assert len(d.data) == int((s["year"] == 2011).sum())
-    assert sa.survey_design(s).data["year"].unique().tolist() == [int(s["year"].max())]
+    assert q.year_design(s).data["year"].unique().tolist() == [int(s["year"].max())]
     with pytest.raises(ValueError, match="1999"):
-        sa.survey_design(s, year=1999)
+        q.year_design(s, year=1999)
+
+
+def _raw_design(tables, year=None) -> SurveyDesign:
+    """The year's design over the raw survey rows (说不清 still coded 9)."""
+    s = tables["survey"]
+    rows = s[s["year"] == (s["year"].max() if year is None else year)].reset_index(drop=True)
+    return SurveyDesign(rows, **q.DESIGN, lonely_psu=q.LONELY_PSU)
+
+
+def test_likert_summary_prepared_equals_raw(tables, design):
+    """On prepared data the don't-know share comes from ``<item>_dk`` (the item holds no 9s);
+    on raw data from the code 9: the same numbers."""
+    items = q.likert_items()
+    raw = _raw_design(tables)
+    assert (raw.data[items] == q.DONT_KNOW).any().any()
+    assert not (design.data[items] == q.DONT_KNOW).any().any()
+    assert all(i + q.DK_SUFFIX in design.data for i in items)
+    a = likert_summary(raw, items, by="township")
+    b = likert_summary(design, items, by="township")
+    assert set(a["statistic"]) == {"share", "mean", "top2", "dont_know"}
+    pd.testing.assert_frame_equal(a, b)
+    # dont_know=None: no don't-know rows, the same shares
+    c = likert_summary(design, items[:1], dont_know=None)
+    assert "dont_know" not in set(c["statistic"])
+    e = likert_summary(design, items[:1])
+    pd.testing.assert_frame_equal(c, e[e["statistic"] != "dont_know"].reset_index(drop=True))
+
+
+def test_analysis_prepared_equals_raw(tables, design):
+    raw = _raw_design(tables)
+    items = q.sat_items()
+    cols = ["estimate", "se", "ci_low", "ci_high", "n"]
+    pd.testing.assert_frame_equal(
+        sa.satisfaction_by(raw, items, by="township")[cols],
+        sa.satisfaction_by(design, items, by="township")[cols],
+    )
+    a, b = sa.drivers(raw), sa.drivers(design)
+    pd.testing.assert_frame_equal(a, b)
+    assert sa.reliability(raw).alpha == sa.reliability(design).alpha
 
 
 # ---------------------------------------------------------------------------- raking
@@ -65,7 +105,7 @@ def _margins(data: pd.DataFrame, w: np.ndarray, cols) -> pd.Series:
 
 def test_rake_reproduces_population_margins(design, raked, tables):
     pop = tables["population"]
-    data = raked.data.assign(age_group=sa.age_group(raked.data["age"]).astype(str))
+    data = raked.data.assign(age_group=q.age_group(raked.data["age"]).astype(str))
     for var in ("gender", "age_group"):
         got = _margins(data, raked.weights, ["township", var])
         exp = (
@@ -110,7 +150,7 @@ def test_rake_bad_population(design, tables):
     young = design.data["age"].to_numpy() < 16
     assert not young.any()
     with pytest.raises(ValueError, match="no age group"):
-        sa.rake_to_population(sa._with_columns(design, age=design.data["age"] - 10), pop)
+        sa.rake_to_population(design.update(age=design.data["age"] - 10), pop)
 
 
 def test_weight_summary_and_changes(design, raked):
@@ -154,7 +194,7 @@ def test_raking_effect(design, raked):
 
 # ---------------------------------------------------------------------------- drivers
 def test_drivers_equal_glm_and_statsmodels(raked):
-    items = sa.service_items()
+    items = q.service_items()
     dr = sa.drivers(raked, "sat_overall", items, threshold=4, intercept=True)
     # the same model through the engine, on a frame built by hand
     data = _clean(raked, ["sat_overall", *items])
@@ -173,7 +213,7 @@ def test_drivers_equal_glm_and_statsmodels(raked):
     assert np.allclose(dr["log_odds"], g.params.to_numpy(), rtol=1e-8)
     assert (dr["n"] == g.nobs).all()
     # the raked design's own glm (calibration-aware SEs) gives the intervals and p-values
-    full = sa._with_columns(raked, **{c: data[c] for c in data})
+    full = raked.update(**{c: data[c] for c in data})
     gf = full.glm("top2 ~ " + " + ".join(items), family="binomial")
     ci = gf.conf_int()
     assert np.allclose(dr["ci_low"], np.exp(ci[0].to_numpy()), rtol=1e-10)
@@ -208,7 +248,7 @@ def _quadrant(imp_high: bool, perf_high: bool) -> str:
 
 
 def test_importance_performance_correlation(raked):
-    items = sa.service_items()
+    items = q.service_items()
     ip = sa.importance_performance(raked, "sat_overall", items)
     x = _clean(raked, ["sat_overall", *items])
     w = pd.Series(raked.weights)
@@ -227,7 +267,7 @@ def test_importance_performance_correlation(raked):
 
 
 def test_importance_performance_coefficient(raked):
-    items = sa.service_items()
+    items = q.service_items()
     ip = sa.importance_performance(raked, "sat_overall", items, importance="coefficient")
     cc = _clean(raked, ["sat_overall", *items]).assign(w=raked.weights).dropna()
     fit = sm.WLS(cc["sat_overall"], sm.add_constant(cc[items]), weights=cc["w"]).fit()
@@ -244,7 +284,7 @@ def test_importance_performance_coefficient(raked):
 
 # ---------------------------------------------------------------------------- reliability
 def test_reliability(raked):
-    items = sa.sat_items()
+    items = q.sat_items()
     assert len(items) == 9 and items[0] == "sat_overall"
     rel = sa.reliability(raked, items)
     ref = cronbach_alpha(raked, items, dont_know=9)

@@ -1,31 +1,34 @@
 """Design-based survey statistics matching R's ``survey`` package (Lumley).
 
 ``SurveyDesign`` describes the sample (weights, strata, PSUs, optional SSUs, FPCs); its
-estimators return tidy pandas DataFrames. See docs/survey.md.
+estimators (shared with ``ReplicateDesign`` through ``DesignBase``) return tidy pandas
+DataFrames. ``questionnaire.year_design`` is THE design of a survey year. See docs/survey.md.
 """
 
-from . import analysis
+from . import analysis, questionnaire
 from .analysis import (
     ReliabilityResult,
-    age_group,
     drivers,
     importance_performance,
     rake_to_population,
     reliability,
     satisfaction_by,
 )
+from .base import DesignBase
 from .comparisons import compare_pairs, compare_to_rest
 from .crosstab import CrosstabResult, RaoScottTest
 from .design import SurveyDesign
 from .estimators import compare_domains
 from .glm import GLMResult
 from .likert import likert_summary, multiple_response
+from .questionnaire import age_group, prepare, year_design, year_designs
 from .reliability import AlphaResult, cronbach_alpha
 from .replicate import ReplicateDesign
 
 __all__ = [
     "AlphaResult",
     "CrosstabResult",
+    "DesignBase",
     "GLMResult",
     "RaoScottTest",
     "ReliabilityResult",
@@ -41,7 +44,11 @@ __all__ = [
     "importance_performance",
     "likert_summary",
     "multiple_response",
+    "prepare",
+    "questionnaire",
     "rake_to_population",
     "reliability",
     "satisfaction_by",
+    "year_design",
+    "year_designs",
 ]

@@ -2,25 +2,34 @@
 domain, drivers of overall satisfaction, importance–performance analysis and scale reliability.
 
 Every function is pure (the design passed in is never changed) and returns a tidy DataFrame or a
-small result object. Likert items are coded 1–5 with 9 = 说不清 (don't know), which is treated
-as missing throughout. Used by ``notebooks/survey_analysis.ipynb``; see docs/survey.md.
+small result object. The design is that of :func:`commeval.survey.questionnaire.year_design`
+(prepared data: Likert items 1–5, 说不清 already missing); on raw data the don't-know code
+(``dont_know``, default :data:`~commeval.survey.questionnaire.DONT_KNOW`) is treated as missing.
+The questionnaire conventions (items, labels, age groups) live in
+:mod:`commeval.survey.questionnaire`. Used by ``notebooks/survey_analysis.ipynb``; see
+docs/survey.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from .columns import as_list, check_columns, numeric_column
 from .design import SurveyDesign
+from .questionnaire import (
+    AGE_BREAKS,
+    DONT_KNOW,
+    age_group,
+    label,
+    sat_items,
+    service_items,
+)
 from .reliability import cronbach_alpha
 
-DONT_KNOW = 9
-AGE_BREAKS = (16, 30, 45, 60)
 #: Quadrants of the importance–performance grid (importance high/low × performance high/low).
 QUADRANTS = {
     (True, False): "重点改进",  # important, performing below the typical item: concentrate here
@@ -28,77 +37,6 @@ QUADRANTS = {
     (False, False): "次要改进",  # less important, performing poorly: low priority
     (False, True): "可能过度",  # less important, performing well: possible overkill
 }
-
-
-@cache
-def _survey_fields():
-    from commeval.data.contract import contract
-
-    return contract()["survey"].fields
-
-
-@cache
-def age_groups() -> tuple[str, ...]:
-    """The contract's age groups of the population table ("16-29", "30-44", "45-59", "60+")."""
-    from commeval.data.contract import contract
-
-    return tuple(contract()["population"].fields["age_group"].allowed)
-
-
-def sat_items() -> list[str]:
-    """The nine satisfaction items (``sat_overall`` first), from the contract's Likert group."""
-    return [
-        f.name for f in _survey_fields().values() if f.group == "likert" and f.name[:4] == "sat_"
-    ]
-
-
-def service_items() -> list[str]:
-    """The eight satisfaction items on specific services (all ``sat_*`` but ``sat_overall``)."""
-    return [c for c in sat_items() if c != "sat_overall"]
-
-
-def label(column: str) -> str:
-    """Chinese label of a survey field (the name itself when the contract has none)."""
-    f = _survey_fields().get(column)
-    return f.label if f is not None else column
-
-
-def age_group(age: pd.Series | Sequence[float]) -> pd.Series:
-    """Age in years → the contract's age group (ordered categorical); under 16 or missing → NaN.
-
-    Groups are closed on the left: 16–29, 30–44, 45–59 and 60 and over.
-    """
-    s = age if isinstance(age, pd.Series) else pd.Series(age)
-    x = pd.to_numeric(s, errors="coerce").astype(float)
-    return pd.cut(
-        x,
-        bins=[*AGE_BREAKS, np.inf],
-        right=False,
-        labels=list(age_groups()),
-        ordered=True,
-    ).rename("age_group")
-
-
-def survey_design(survey: pd.DataFrame, year: int | None = None) -> SurveyDesign:
-    """The design of one survey year (default: the latest): strata = townships (``stratum``),
-    PSUs = villages (``psu``), FPC = villages per stratum (``fpc``), base ``weight``."""
-    if year is None:
-        year = int(survey["year"].max())
-    rows = survey[survey["year"] == year]
-    if rows.empty:
-        years = sorted(int(y) for y in survey["year"].unique())
-        raise ValueError(f"调查年度 {year} 不在问卷数据中（有 {years}）")
-    return SurveyDesign(
-        rows.reset_index(drop=True), weights="weight", strata="stratum", psu="psu", fpc="fpc"
-    )
-
-
-def _with_columns(design: SurveyDesign, **columns) -> SurveyDesign:
-    """The same design (weights, domain, calibration) over its data with columns added or
-    replaced; rows are unchanged, so the design structure still applies."""
-    new = design._derive()
-    new.data = design.data.assign(**columns)
-    return new
 
 
 def _valid(design: SurveyDesign, col: str, dont_know: float | None = DONT_KNOW) -> np.ndarray:
@@ -145,6 +83,7 @@ def rake_to_population(
     check_columns(population, [*by, "gender", "age_group", "count"], "population")
     check_columns(design.data, [*by, "gender", "age"], "rake_to_population")
     data = design.data.assign(age_group=age_group(design.data["age"]).astype(object))
+    added = ["age_group", "gender"]
     inside = design.domain & (design.weights > 0)
     no_age = inside & data["age_group"].isna().to_numpy()
     if no_age.any():
@@ -168,10 +107,10 @@ def rake_to_population(
         totals = pop.groupby(cols, observed=True)["count"].sum().reset_index()
         margins[name] = dict(zip(_key(totals, cols), totals["count"].astype(float)))
         data[name] = _key(data, cols)
+        added.append(name)
     if inside.any() and sum(margins[names[0]].values()) <= 0:
         raise ValueError("rake_to_population: the population table has no counts")
-    base = _with_columns(design)
-    base.data = data
+    base = design.update(**{c: data[c] for c in added})
     return base.rake(margins, max_iter=max_iter, tol=tol)
 
 
@@ -261,7 +200,7 @@ def satisfaction_by(
     """Design-based mean score (1–5) of each item per domain with CIs (normal quantile, as
     ``SurveyDesign.mean``); 说不清 (``dont_know``) is missing, rows are never dropped."""
     items = sat_items() if items is None else as_list(items)
-    d = _with_columns(design, **{c: _valid(design, c, dont_know) for c in items})
+    d = design.update(**{c: _valid(design, c, dont_know) for c in items})
     out = d.mean(items, by=by, level=level)
     out.insert(1, "label", out["variable"].map(label))
     return out
@@ -278,7 +217,7 @@ def _model_design(design, outcome, items, dont_know, threshold=None):
     for i, c in enumerate(items):
         cols[f"_x{i}"] = _valid(design, c, dont_know)
         names[f"_x{i}"] = c
-    return _with_columns(design, **cols), names
+    return design.update(**cols), names
 
 
 def drivers(
