@@ -42,14 +42,12 @@ def _encode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
         return x if math.isfinite(x) else {"$float": repr(x)}
     if isinstance(obj, np.bool_):
         return bool(obj)
+    if obj is pd.NA:
+        return {"$na": 1}
     if isinstance(obj, pd.DataFrame):
-        name = f"f{len(frames)}"
-        frames[name] = obj
-        return {"$frame": name}
+        return _encode_frame(obj, frames)
     if isinstance(obj, pd.Series):
-        name = f"f{len(frames)}"
-        frames[name] = obj.to_frame(name="__series__" if obj.name is None else str(obj.name))
-        return {"$series": name, "named": obj.name is not None}
+        return {"$series": _encode_frame(obj.to_frame(), frames), "name": _encode(obj.name, frames)}
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biuf":
             raise UnstorableError(f"array of dtype {obj.dtype}")
@@ -65,12 +63,56 @@ def _encode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
         if not cls.__module__.startswith("commeval."):
             raise UnstorableError(f"dataclass {cls.__qualname__} is not commeval's")
         values = {
-            f.name: _encode(getattr(obj, f.name), frames)
-            for f in dataclasses.fields(obj)
-            if f.init
+            f.name: _encode(getattr(obj, f.name), frames) for f in dataclasses.fields(obj) if f.init
         }
         return {"$dataclass": f"{cls.__module__}:{cls.__qualname__}", "fields": values}
     raise UnstorableError(f"cannot store a {type(obj).__name__}")
+
+
+def _encode_frame(df: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Typed columns go to Parquet (under positional names, so any column label works); object
+    columns (text, mixed values, pd.NA) go to JSON value by value, so they come back as they
+    were rather than as pyarrow's reading of them."""
+    if isinstance(df.columns, pd.MultiIndex) or isinstance(df.index, pd.MultiIndex):
+        raise UnstorableError("a frame with a MultiIndex")
+    typed = [i for i in range(df.shape[1]) if df.dtypes.iloc[i] != object]
+    out: dict[str, Any] = {
+        "$frame": None,
+        "columns": [_encode(c, frames) for c in df.columns],
+        "objects": {
+            str(i): [_encode(v, frames) for v in df.iloc[:, i].tolist()]
+            for i in range(df.shape[1])
+            if i not in typed
+        },
+        "n": len(df),
+    }
+    if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1):
+        out["index"] = _encode(df.index.tolist(), frames)
+        out["index_name"] = _encode(df.index.name, frames)
+    if typed:
+        name = f"f{len(frames)}"
+        part = df.iloc[:, typed].reset_index(drop=True)
+        part.columns = [f"c{i}" for i in typed]
+        frames[name] = part
+        out["$frame"] = name
+    return out
+
+
+def _decode_frame(obj: dict[str, Any], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    typed = frames[obj["$frame"]] if obj["$frame"] is not None else None
+    columns = [_decode(c, frames) for c in obj["columns"]]
+    data: dict[int, Any] = {}
+    for i in range(len(columns)):
+        if str(i) in obj["objects"]:
+            values = [_decode(v, frames) for v in obj["objects"][str(i)]]
+            data[i] = pd.Series(values, dtype=object)
+        else:
+            data[i] = typed[f"c{i}"]
+    df = pd.DataFrame(data, index=pd.RangeIndex(obj["n"]))
+    df.columns = pd.Index(columns, dtype=object if not columns else None)
+    if "index" in obj:
+        df.index = pd.Index(_decode(obj["index"], frames), name=_decode(obj["index_name"], frames))
+    return df
 
 
 def _decode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
@@ -80,11 +122,12 @@ def _decode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
         return obj
     if "$float" in obj:
         return float(obj["$float"])
+    if "$na" in obj:
+        return pd.NA
     if "$frame" in obj:
-        return frames[obj["$frame"]]
+        return _decode_frame(obj, frames)
     if "$series" in obj:
-        s = frames[obj["$series"]].iloc[:, 0]
-        return s if obj["named"] else s.rename(None)
+        return _decode_frame(obj["$series"], frames).iloc[:, 0].rename(_decode(obj["name"], frames))
     if "$array" in obj:
         return np.asarray(_decode(obj["$array"], frames), dtype=np.dtype(obj["dtype"]))
     if "$tuple" in obj:

@@ -79,9 +79,7 @@ def survey_summaries(
     items = [i for i in questionnaire.likert_items() if i in design.data.columns]
     earlier = [y for y in designs if y < year]
     prev = max(earlier) if earlier else None
-    vs_prev = [
-        compare_independent(design, designs[prev], i, "township") for i in items if prev
-    ]
+    vs_prev = [compare_independent(design, designs[prev], i, "township") for i in items if prev]
     return SurveySummaries(
         year=year,
         previous_year=prev,
