@@ -75,7 +75,7 @@ def _encode_frame(df: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> dict[str
     were rather than as pyarrow's reading of them."""
     if isinstance(df.columns, pd.MultiIndex) or isinstance(df.index, pd.MultiIndex):
         raise UnstorableError("a frame with a MultiIndex")
-    typed = [i for i in range(df.shape[1]) if df.dtypes.iloc[i].kind != "O"]
+    typed = [i for i in range(df.shape[1]) if not pd.api.types.is_object_dtype(df.dtypes.iloc[i])]
     out: dict[str, Any] = {
         "$frame": None,
         "columns": [_encode(c, frames) for c in df.columns],
