@@ -120,10 +120,10 @@ def _subset(font_bytes: bytes, chars: str, flavor: str | None) -> bytes:
 @lru_cache(maxsize=1)
 def _template_text_chars() -> str:
     """Non-ASCII characters of the report's fixed wording: the report code, its YAML labels,
-    stylesheet and templates."""
+    and the templates (the page template and THE stylesheet, ``templates/report.css``)."""
     root = resources.files("commeval")
     texts = []
-    for folder, suffixes in (("report", (".py",)), ("config", (".yaml",)), ("static", (".css",))):
+    for folder, suffixes in (("report", (".py",)), ("config", (".yaml",))):
         for entry in (root / folder).iterdir():
             if entry.name.endswith(suffixes) and entry.name != "codebook.yaml":
                 texts.append(entry.read_text(encoding="utf-8"))

@@ -10,12 +10,37 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from IPython.display import HTML
+from IPython.display import HTML, display
 
+from commeval.district import District, load_district
 from commeval.report import render
 from commeval.report import township as T
-from commeval.district import District, load_district
 from commeval.report.summary import summary_html
+
+#: Output metadata that marks the stylesheet's display: the export template leaves that output
+#: out of the page, whose ``<head>`` carries the same stylesheet.
+STYLESHEET_METADATA = {"commeval": "stylesheet"}
+
+
+def stylesheet_output() -> HTML:
+    """The report stylesheet, displayable once per notebook (JupyterLab shows the sections
+    styled as on the exported page)."""
+    return HTML(render.stylesheet(), metadata=STYLESHEET_METADATA)
+
+
+class Section(HTML):
+    """A report section for display: its HTML inside ``<div class="commeval-report">`` (the
+    stylesheet's scope in JupyterLab; on the exported page the body has that class too).
+    ``.data`` is the HTML; with ``stylesheet=True`` a notebook shows the stylesheet first."""
+
+    def __init__(self, html: str, stylesheet: bool = False):
+        super().__init__(f'<div class="commeval-report">{html}</div>')
+        self.stylesheet = stylesheet
+
+    def _ipython_display_(self) -> None:
+        if self.stylesheet:
+            display(stylesheet_output())
+        display(HTML(self.data))
 
 
 def resolve_data_dir(path: str | Path) -> Path:
@@ -57,29 +82,32 @@ class TownshipReport:
             self._sat = T.satisfaction(self.district, self.township)
         return self._sat
 
-    def header(self) -> HTML:
-        return HTML(render.header_html(self.district, self.township))
+    def header(self) -> Section:
+        """The page header; shown in a notebook, the stylesheet first."""
+        return Section(render.header_html(self.district, self.township), stylesheet=True)
 
-    def overview(self) -> HTML:
-        return HTML(render.overview_html(self.district, self.township))
+    def overview(self) -> Section:
+        return Section(render.overview_html(self.district, self.township))
 
-    def indicators(self) -> HTML:
-        return HTML(render.indicators_html(self.district, self.township))
+    def indicators(self) -> Section:
+        return Section(render.indicators_html(self.district, self.township))
 
-    def villages(self) -> HTML:
-        return HTML(render.villages_html(self.district, self.township))
+    def villages(self) -> Section:
+        return Section(render.villages_html(self.district, self.township))
 
-    def communities(self) -> HTML:
-        return HTML(render.communities_html(self.district, self.township))
+    def communities(self) -> Section:
+        return Section(render.communities_html(self.district, self.township))
 
-    def satisfaction(self) -> HTML:
-        return HTML(render.satisfaction_html(self.district, self.township, self.satisfaction_data))
+    def satisfaction(self) -> Section:
+        return Section(
+            render.satisfaction_html(self.district, self.township, self.satisfaction_data)
+        )
 
-    def problems(self) -> HTML:
-        return HTML(render.problems_html(self.district, self.township, self.satisfaction_data))
+    def problems(self) -> Section:
+        return Section(render.problems_html(self.district, self.township, self.satisfaction_data))
 
-    def provenance(self) -> HTML:
-        return HTML(render.provenance_html(self.district, self.township))
+    def provenance(self) -> Section:
+        return Section(render.provenance_html(self.district, self.township))
 
 
 def township_report(
@@ -98,7 +126,7 @@ def district_summary(
     year: int | None = None,
     processed_dir: str | Path | None = None,
     reports: Sequence[dict[str, Any]] | None = None,
-) -> list[HTML]:
-    """The index page's sections as displayable HTML."""
+) -> list[Section]:
+    """The index page's sections as displayable HTML (the first shows the stylesheet first)."""
     d = load_district(resolve_data_dir(data_dir), _resolve_optional(processed_dir), year)
-    return [HTML(h) for h in summary_html(d, reports)]
+    return [Section(h, stylesheet=i == 0) for i, h in enumerate(summary_html(d, reports))]

@@ -8,9 +8,9 @@ from importlib import resources
 import pandas as pd
 
 from commeval import __version__
-from commeval.report import charts
+from commeval.district import District
+from commeval.report import charts, methods
 from commeval.report import township as T
-from commeval.report.context import District
 from commeval.report.diagnosis import diagnose
 from commeval.report.html import (
     badge,
@@ -41,10 +41,15 @@ STATUS = {
 }
 
 
+def stylesheet_css() -> str:
+    """THE report stylesheet (``commeval/templates/report.css``): the export template puts it
+    in every page's ``<head>``, the report notebooks display it once for JupyterLab."""
+    return (resources.files("commeval") / "templates" / "report.css").read_text(encoding="utf-8")
+
+
 def stylesheet() -> str:
-    """The report's CSS as an inline ``<style>`` block."""
-    css = (resources.files("commeval") / "static" / "report.css").read_text(encoding="utf-8")
-    return f"<style>{css}</style>"
+    """The report stylesheet as an inline ``<style>`` block."""
+    return f"<style>{stylesheet_css()}</style>"
 
 
 def _tick(flag: object) -> str:
@@ -67,7 +72,7 @@ def header_html(d: District, township: str) -> str:
         )
         dates = f'<p class="meta">数据来源：{files}</p>'
     return (
-        f'{stylesheet()}{banner}<header class="report-header">'
+        f'{banner}<header class="report-header">'
         f'<p class="kicker">{esc(h.district)} · 农村社区建设评估报告</p>'
         f"<h1>{esc(h.township)} {esc(h.year)}年度农村社区建设评估</h1>{dates}</header>"
     )
@@ -95,8 +100,8 @@ def overview_html(d: District, township: str) -> str:
     text = (
         f"<p>{esc(township)}{o.year}年综合得分{o.score:.1f}分，等级为“{esc(o.grade)}”，"
         f"在全区{o.n_townships}个乡镇中排名 {o.rank}（区间 {o.rank_low}–{o.rank_high}）"
-        f"{'，' + esc(change) if change else ''}。排名区间来自对权重、标准化和汇总方法以及问卷抽样误差的"
-        "蒙特卡洛模拟，区间越宽，排名越不确定。</p>"
+        f"{'，' + esc(change) if change else ''}。"
+        f"{esc(methods.interval_text(d.evaluation.settings))}</p>"
     )
     fig = figure_html(charts.dimension_bars(o.dimensions, township), "各维度得分与全区平均")
     return section("一、综合评价", f'<div class="kpis">{cards}</div>{text}{fig}', "overview")
@@ -308,7 +313,6 @@ def problems_html(d: District, township: str, sat: T.Satisfaction | None = None)
 
 
 def provenance_html(d: District, township: str) -> str:
-    fw = d.framework
     src = pd.DataFrame(d.meta.get("sources") or [])
     rows = [
         [
@@ -320,11 +324,10 @@ def provenance_html(d: District, township: str) -> str:
     ]
     files = table(["表", "文件", "SHA-256（前16位）"], rows, cls="data compact")
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    settings = d.evaluation.settings
     body = (
-        "<p>评价方法：村级数据按乡镇汇总为指标值，按“距目标距离”标准化为0–100分（达到目标即满分），"
-        "维度内和维度间加权算术平均得到综合得分；群众满意度为分层两阶段抽样设计下的加权估计（泰勒线性化方差）。"
-        f"排名区间来自{esc(d.evaluation.settings.get('uncertainty', {}).get('draws', ''))}次蒙特卡洛模拟。</p>"
-        f"<p>指标体系：{esc(fw.name)}（版本 {esc(fw.version)}）；commeval {esc(__version__)}；"
+        f"<p>评价方法：{esc(methods.method_text(settings))}</p>"
+        f"<p>指标体系：{esc(methods.framework_text(settings))}；commeval {esc(__version__)}；"
         f"数据处理批次 {esc(d.meta.get('run_id', ''))}。</p>"
         f'{files}<p class="run-time">生成时间：{esc(now)}</p>'
     )
@@ -352,5 +355,6 @@ def render_township_html(d: District, township: str) -> str:
     return (
         f'<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"/>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
-        f"<title>{esc(township)}农村社区建设评估</title></head><body><main>{body}</main></body></html>"
+        f"<title>{esc(township)}农村社区建设评估</title>{stylesheet()}</head>"
+        f'<body class="commeval-report"><main>{body}</main></body></html>'
     )

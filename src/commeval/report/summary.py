@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.district import District
-from commeval.report import charts
+from commeval.report import charts, methods
 from commeval.report.html import badge, esc, fmt_pct, section, table
 from commeval.report.render import SYNTHETIC_BANNER
 from commeval.report.style import figure_html
@@ -97,7 +97,8 @@ def summary_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -
     head = (
         f'{banner}<header class="report-header"><p class="kicker">'
         f"{esc(d.name)} · 农村社区建设评估</p><h1>{esc(d.name)} {d.year}年度农村社区建设评估汇总</h1>"
-        f'<p class="meta">{len(rank)}个乡镇；排名区间为蒙特卡洛模拟的90%区间。</p></header>'
+        f'<p class="meta">{len(rank)}个乡镇；{esc(methods.interval_note(d.evaluation.settings))}</p>'
+        "</header>"
     )
     rows = []
     for r in rank.itertuples():

@@ -1,0 +1,167 @@
+"""The 数据说明 method summary, written from the settings an evaluation recorded
+(:attr:`commeval.index.Evaluation.settings`): evaluate with other settings and the sentence
+says so. Plain text (the renderer escapes it); every method the index engine knows has its
+wording here, an unknown one is named as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+NORMALISATION = {
+    "target": "按“距目标距离”标准化为0–100分（达到目标即满分）",
+    "minmax": "按极差（最小值–最大值）标准化为0–100分",
+    "zscore": "按Z分数（均值为0、标准差为1）标准化",
+    "rank": "按百分位名次标准化为0–100分",
+    "goalposts": "按固定上下限标准化为0–100分",
+}
+#: short names, for the Monte Carlo alternatives
+NORMALISATION_SHORT = {
+    "target": "距目标距离",
+    "minmax": "极差标准化",
+    "zscore": "Z分数",
+    "rank": "百分位名次",
+    "goalposts": "固定上下限",
+}
+WEIGHTING = {
+    "fixed": "专家赋权（固定权重）",
+    "ahp": "层次分析法（AHP）",
+    "entropy": "熵权法",
+    "critic": "CRITIC法",
+    "combined": "组合赋权（专家权重与熵权组合）",
+}
+MEAN = {"arithmetic": "加权算术平均", "geometric": "加权几何平均"}
+AGGREGATION = {
+    "topsis": "TOPSIS法（与理想解的相对接近度）",
+    "grey": "灰色关联分析",
+    "fuzzy": "模糊综合评价",
+}
+AGGREGATION_SHORT = {**MEAN, **AGGREGATION}
+IMPUTATION = {
+    "none": "",
+    "mean": "缺失值以全区均值插补",
+    "median": "缺失值以全区中位数插补",
+    "group_median": "缺失值以同类乡镇中位数插补",
+}
+SURVEY = "群众满意度为分层两阶段抽样设计下的加权估计（泰勒线性化方差）"
+
+
+def _name(table: Mapping[str, str], method: Any) -> str:
+    return table.get(str(method), str(method))
+
+
+def _list(table: Mapping[str, str], methods: Any) -> str:
+    return "、".join(_name(table, m) for m in methods or [])
+
+
+def _weighting(settings: Mapping[str, Any]) -> str:
+    """Indicator weights within dimensions (one method, or each method with its share of the
+    dimensions) and dimension weights."""
+    per_dim = dict(settings.get("weighting") or {})
+    used = list(dict.fromkeys(per_dim.values()))
+    if len(used) == 1:
+        within = f"维度内指标权重采用{_name(WEIGHTING, used[0])}"
+    elif used:
+        counts = "，".join(
+            f"{sum(1 for m in per_dim.values() if m == u)}个维度采用{_name(WEIGHTING, u)}"
+            for u in used
+        )
+        within = f"维度内指标权重：{counts}"
+    else:
+        within = ""
+    dim = settings.get("dimension_weighting")
+    across = f"维度权重采用{_name(WEIGHTING, dim)}" if dim else ""
+    return "，".join(p for p in (within, across) if p)
+
+
+def _aggregation(settings: Mapping[str, Any]) -> str:
+    agg = dict(settings.get("aggregation") or {})
+    method = str(agg.get("method", "arithmetic"))
+    within = str(agg.get("within", "arithmetic"))
+    if method in AGGREGATION:
+        return f"全部指标按有效权重以{AGGREGATION[method]}合成综合得分"
+    if method == within:
+        return f"维度内和维度间{_name(MEAN, method)}得到综合得分"
+    return f"维度内{_name(MEAN, within)}、维度间{_name(MEAN, method)}得到综合得分"
+
+
+def _uncertainty(settings: Mapping[str, Any]) -> str:
+    unc = dict(settings.get("uncertainty") or {})
+    draws = int(unc.get("draws") or 0)
+    if draws <= 0:
+        return "未做蒙特卡洛模拟，排名区间即排名本身。"
+    parts = []
+    noise = unc.get("weight_noise")
+    if noise:
+        parts.append(f"各权重在±{100 * float(noise):.0f}%内随机扰动")
+    if len(unc.get("normalisations") or []) > 1:
+        parts.append(f"标准化方法在{_list(NORMALISATION_SHORT, unc['normalisations'])}之间随机选取")
+    if len(unc.get("aggregations") or []) > 1:
+        parts.append(f"合成方法在{_list(AGGREGATION_SHORT, unc['aggregations'])}之间随机选取")
+    if unc.get("survey_error"):
+        parts.append("问卷指标按其抽样误差随机抽取")
+    how = f"（每次{'，'.join(parts)}）" if parts else ""
+    return f"排名区间为{draws}次蒙特卡洛模拟{how}的90%区间。"
+
+
+def varied_assumptions(settings: Mapping[str, Any]) -> list[str]:
+    """What the Monte Carlo draws varied (empty without draws)."""
+    unc = dict(settings.get("uncertainty") or {})
+    if int(unc.get("draws") or 0) <= 0:
+        return []
+    varied = []
+    if unc.get("weight_noise"):
+        varied.append("权重")
+    if len(unc.get("normalisations") or []) > 1:
+        varied.append("标准化方法")
+    if len(unc.get("aggregations") or []) > 1:
+        varied.append("合成方法")
+    if unc.get("survey_error"):
+        varied.append("问卷抽样误差")
+    return varied
+
+
+def interval_text(settings: Mapping[str, Any]) -> str:
+    """One sentence on where a rank interval comes from, for the 综合评价 section."""
+    draws = int((settings.get("uncertainty") or {}).get("draws") or 0)
+    if draws <= 0:
+        return "本次评价未做蒙特卡洛模拟，排名区间即排名本身。"
+    varied = varied_assumptions(settings)
+    what = f"对{'、'.join(varied)}的" if varied else ""
+    return f"排名区间来自{what}{draws}次蒙特卡洛模拟，区间越宽，排名越不确定。"
+
+
+def interval_note(settings: Mapping[str, Any]) -> str:
+    """A short note on the rank intervals, for the district summary's header."""
+    draws = int((settings.get("uncertainty") or {}).get("draws") or 0)
+    if draws <= 0:
+        return "未做蒙特卡洛模拟，不给排名区间。"
+    return f"排名区间为{draws}次蒙特卡洛模拟的90%区间。"
+
+
+def method_sentences(settings: Mapping[str, Any]) -> list[str]:
+    """The method summary of an evaluation, from its recorded ``settings``: how indicators
+    were built, normalised, weighted and aggregated, how survey figures were estimated, and
+    where the rank intervals come from."""
+    imp = _name(IMPUTATION, (settings.get("imputation") or {}).get("method", "none"))
+    out = (settings.get("outliers") or {}).get("method", "none")
+    prep = "，".join(
+        p for p in (imp, "偏态严重的指标做缩尾处理" if out == "winsorise" else "") if p
+    )
+    norm = _name(NORMALISATION, (settings.get("normalisation") or {}).get("method", "target"))
+    first = (
+        f"村级数据按乡镇汇总为指标值{'（' + prep + '）' if prep else ''}，{norm}；"
+        f"{_weighting(settings)}，{_aggregation(settings)}；{SURVEY}。"
+    )
+    return [first, _uncertainty(settings)]
+
+
+def method_text(settings: Mapping[str, Any]) -> str:
+    """:func:`method_sentences` as one paragraph."""
+    return "".join(method_sentences(settings))
+
+
+def framework_text(settings: Mapping[str, Any]) -> str:
+    """The framework an evaluation used, by name and version, from its settings."""
+    fw = settings.get("framework") or {}
+    return f"{fw.get('name', '')}（版本 {fw.get('version', '')}）"
