@@ -10,7 +10,7 @@ import pandas as pd
 
 from .columns import as_list
 from .distributions import t_sf
-from .results import build_frame, concat, domain_codes, t_quantile, z_quantile
+from .results import build_frame, concat, domains, t_quantile, z_quantile
 from .variance import design_variance
 
 
@@ -28,10 +28,7 @@ def mean_total(
     :class:`~commeval.survey.base.DesignBase` (its ``_ratio_variance`` gives the variance)."""
     variables = as_list(variables)
     min_n = design.min_n if min_n is None else min_n
-    codes, keys = domain_codes(design, by)
-    G = len(keys)
-    inside = codes >= 0
-    col = np.where(inside, codes, 0)
+    codes, keys, G, inside, col = domains(design, by)
     w = design.weights
     zq = z_quantile(level)
     ones = np.ones(len(w))
@@ -80,10 +77,7 @@ def ratio(
     """Ratios of totals ``numerator / denominator`` per domain, on any design."""
     nums, dens = as_list(numerator), as_list(denominator)
     min_n = design.min_n if min_n is None else min_n
-    codes, keys = domain_codes(design, by)
-    G = len(keys)
-    inside = codes >= 0
-    col = np.where(inside, codes, 0)
+    codes, keys, G, inside, col = domains(design, by)
     w = design.weights
     zq = z_quantile(level)
     frames = []

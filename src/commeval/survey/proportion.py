@@ -9,7 +9,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from .distributions import beta_ppf, t_ppf
-from .results import build_frame, concat, domain_codes, t_quantiles
+from .results import build_frame, concat, domains, t_quantiles
 
 METHODS = ("logit", "beta", "wald")
 
@@ -73,10 +73,7 @@ def proportion(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     min_n = design.min_n if min_n is None else min_n
-    codes, keys = domain_codes(design, by)
-    G = len(keys)
-    inside = codes >= 0
-    col = np.where(inside, codes, 0)
+    codes, keys, G, inside, col = domains(design, by)
     s = design.data[variable]
     notna = s.notna().to_numpy()
     valid = inside & notna

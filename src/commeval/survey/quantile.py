@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import as_list
-from .results import build_frame, concat, domain_codes, t_quantile, t_quantiles
+from .results import build_frame, concat, domains, t_quantile, t_quantiles
 
 
 def qrule_math(x_sorted: np.ndarray, cumw: np.ndarray, p: float) -> float:
@@ -42,10 +42,7 @@ def quantile(
     any design: the CDF's variance from its ``_ratio_variance``, t on its ``_domain_df``."""
     qs = [float(quantiles)] if np.isscalar(quantiles) else [float(q) for q in quantiles]
     min_n = design.min_n if min_n is None else min_n
-    codes, keys = domain_codes(design, by)
-    G = len(keys)
-    inside = codes >= 0
-    col = np.where(inside, codes, 0)
+    codes, keys, G, inside, col = domains(design, by)
     frames = []
     for v in as_list(variables):
         y = design.variable(v)

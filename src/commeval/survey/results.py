@@ -65,6 +65,15 @@ def domain_codes(design, by: str | Sequence[str] | None) -> tuple[np.ndarray, pd
     return codes, keys
 
 
+def domains(design, by: str | Sequence[str] | None):
+    """What every estimator derives from :func:`domain_codes`: ``(codes, keys, G, inside,
+    col)`` — ``G`` domains, ``inside`` = rows in a domain, ``col`` = the domain code with 0 for
+    rows outside (whose weight the estimators set to 0)."""
+    codes, keys = domain_codes(design, by)
+    inside = codes >= 0
+    return codes, keys, len(keys), inside, np.where(inside, codes, 0)
+
+
 def build_frame(
     variable: str | Sequence[str],
     keys: pd.DataFrame,
