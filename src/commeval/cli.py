@@ -1,6 +1,9 @@
-"""The ``commeval`` command: argument parsing and messages only (logic lives in the library).
+"""The ``commeval`` command: argument parsing, messages and exit codes (logic lives in the library).
 
-Exit codes: 0 success, 1 some reports failed, 2 invalid input or usage.
+The library raises; this module prints. Exit codes (:mod:`commeval.errors`): 0 success, 1 some
+report (or the district evaluation) failed, 2 invalid input, configuration or usage — every
+:class:`~commeval.errors.InputError`, printed as one Chinese (English) message without a
+traceback — or the output folder locked; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,16 +12,26 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
-DEFAULT_DATA = Path("data/raw/sample_district")
-DEFAULT_OUT = Path("outputs")
+from commeval.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    CommevalError,
+    InputError,
+)
+from commeval.paths import DEFAULT_DATA_DIR as DEFAULT_DATA
+from commeval.paths import DEFAULT_OUT_DIR as DEFAULT_OUT
+from commeval.paths import default_processed_dir
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors exit 2, in Chinese and English
         self.print_usage(sys.stderr)
         print(f"用法错误 (usage error): {message}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(EXIT_INVALID)
 
 
 def _csv_list(text: str) -> list[str]:
@@ -89,26 +102,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "process":
             return _process(args)
         if args.command == "reports":
-            from commeval.data.processed import default_processed_dir
-            from commeval.pipeline.run import run_reports
+            from commeval.pipeline.config import RunConfig
 
-            return run_reports(
-                data_dir=args.data,
-                processed_dir=args.processed or default_processed_dir(args.data),
-                out_dir=args.out,
-                year=args.year,
-                townships=args.township,
-                jobs=args.jobs,
-                force=args.force,
-                timeout=args.timeout,
-                executor=args.executor,
-                scheduler=args.scheduler,
-                run_name=args.run_name,
+            return reports(
+                RunConfig(
+                    data_dir=args.data,
+                    processed_dir=args.processed,
+                    out_dir=args.out,
+                    year=args.year,
+                    townships=tuple(args.township) if args.township else None,
+                    jobs=args.jobs,
+                    force=args.force,
+                    timeout=args.timeout,
+                    executor=args.executor,
+                    scheduler=args.scheduler,
+                    run_name=args.run_name,
+                )
             )
+    except InputError as exc:
+        return fail(exc)
     except KeyboardInterrupt:
         print("已中断 (interrupted)", file=sys.stderr)
-        return 130
-    return 2
+        return EXIT_INTERRUPTED
+    return EXIT_INVALID
+
+
+def fail(exc: CommevalError, stream: TextIO | None = None) -> int:
+    """Print a commeval error as one message (no traceback); its exit code."""
+    print(f"{exc.summary}: {exc}", file=stream or sys.stderr)
+    return EXIT_INVALID if isinstance(exc, InputError) else EXIT_FAILED
+
+
+def reports(config, stream: TextIO | None = None, **run_kw) -> int:
+    """``commeval reports`` for a :class:`~commeval.pipeline.config.RunConfig`: run, print the
+    outcome, return the exit code (``run_kw`` go to :func:`commeval.pipeline.run.run`)."""
+    from commeval.pipeline.run import run
+
+    stream = stream or sys.stderr
+    try:
+        outcome = run(config, **run_kw)
+    except CommevalError as exc:
+        return fail(exc, stream)
+    if outcome.stale_lock:
+        pid = outcome.stale_lock.get("pid")
+        print(f"已清除失效的锁 (stale lock of pid {pid})", file=stream)
+    s = outcome.summary
+    print(
+        f"报告已写入 {outcome.run_dir}：生成 {s['rendered']}，沿用 {s['reused']}，失败 {s['failed']}"
+        f"{'，区汇总失败' if outcome.index_failed else ''}（{outcome.seconds:.1f} s）",
+        file=stream,
+    )
+    for tw, err in outcome.failed.items():
+        print(f"  失败 {tw}: {err}", file=stream)
+    return EXIT_OK if outcome.ok else EXIT_FAILED
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -138,22 +184,17 @@ def _sample_data(args: argparse.Namespace) -> int:
         f"示例数据已写入 {out}：{len(tables['townships'])} 个乡镇，{n_v} 个村，"
         f"{len(tables['survey'])} 份问卷（合成数据 synthetic）"
     )
-    return 0
+    return EXIT_OK
 
 
 def _process(args: argparse.Namespace) -> int:
-    from commeval.data.ingest import IngestError, ingest
-    from commeval.data.processed import default_processed_dir
+    from commeval.data.ingest import ingest
 
     processed = args.processed or default_processed_dir(args.data)
-    try:
-        res = ingest(args.data, processed)
-    except IngestError as exc:
-        print(f"数据有错误，未写入处理后数据 (invalid input): {exc}", file=sys.stderr)
-        return 2
+    res = ingest(args.data, processed)  # IngestError: an InputError, printed by main
     rows = ", ".join(f"{k} {len(v)}" for k, v in res.tables.items())
     print(f"处理后数据已写入 {processed}（{rows}）")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,11 @@ def package_dir() -> Path:
     return Path(str(resources.files("commeval")))
 
 
+def templates_dir() -> Path:
+    """The export templates (``commeval_report.html.j2``) and their stylesheet."""
+    return package_dir() / "templates"
+
+
 def report_notebook(name: str) -> Path:
     """Path of a report notebook shipped with the package (``township_report``,
     ``district_summary``; with or without ``.ipynb``)."""

@@ -1,85 +1,72 @@
-"""Incremental runs: which reports of the previous run can be reused unchanged.
+"""Cache keys: a page is reused only when nothing that shapes it changed.
 
-A township report's key hashes ``District.input_hash(township)`` (its data slice, the district
-evaluation key, the framework, commeval's version), the township notebook and the export
-template. The index key hashes the district key, the summary notebook, the template and the list
-of reports it links (``reused`` counts as ``ok``).
+What shapes a page: its data (``District.input_hash(township)``: the township's slice of the
+processed tables and the district evaluation key), the notebook it is rendered from, and the
+code and configuration of the package — every ``commeval/**/*.py``, ``config/*.yaml`` (data
+contract, codebook, framework, diagnosis rules), ``templates/*`` (export template, stylesheet),
+``static/*`` and the report notebooks, hashed once per process
+(:func:`commeval.files.package_hash`). The version string is not enough: an edited stylesheet or
+diagnosis rule keeps it.
 
-``run_key`` is a cheaper key for the whole run, computed *before* loading the district: processed
-tables' checksums, the framework file, the year, the township selection, notebooks, template and
-version. When it equals the previous run's and that run had no failure, every report is reused
-without evaluating the district or starting a kernel.
+A township page's key hashes its input hash, its notebook and the package. The index key hashes
+the district key, the summary notebook, the package and the list of reports it links
+(``reused`` counts as ``ok``). ``run_key`` is a cheaper key for the whole run, computed *before*
+loading the district: the processed tables' and raw sources' checksums (``dataset.yaml``
+included), the year, the township selection, the notebooks and the package. When it equals the
+previous run's and that run had no failure, every page is reused without evaluating the district
+or starting a kernel.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from commeval import __version__
-from commeval.files import sha256_file
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-
-
-def _sha(*parts: Any) -> str:
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
+from commeval.files import package_hash, sha256_bytes, sha256_file
 
 file_hash = sha256_file
 
 
-@cache
-def template_hash() -> str:
-    """Hash of the export template and stylesheet (a change re-renders every page)."""
-    return _sha(*[(p.name, file_hash(p)) for p in sorted(TEMPLATES_DIR.iterdir()) if p.is_file()])
+def _sha(*parts: Any) -> str:
+    return sha256_bytes(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def code_hash() -> str:
+    """What the package contributes to every key (code, configuration, templates, styles)."""
+    return package_hash()
 
 
 def township_key(input_hash: str, notebook_hash: str) -> str:
-    return _sha("township", input_hash, notebook_hash, template_hash(), __version__)
+    return _sha("township", input_hash, notebook_hash, code_hash())
 
 
 def index_key(district_key: str, year: int, notebook_hash: str, reports: list[dict]) -> str:
     norm = [{**r, "status": "ok" if r["status"] == "reused" else r["status"]} for r in reports]
-    return _sha("index", district_key, year, notebook_hash, template_hash(), __version__, norm)
+    return _sha("index", district_key, year, notebook_hash, code_hash(), norm)
 
 
 def run_key(
     processed_dir: Path,
     year: int | None,
-    townships: list[str] | None,
+    townships: list[str] | tuple[str, ...] | None,
     notebook_hashes: list[str],
 ) -> str | None:
-    """Whole-run key from cheap inputs, or None if the processed data has no manifest."""
+    """Whole-run key from cheap inputs, or None if the processed data has no readable manifest."""
     try:
-        manifest = json.loads((processed_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads((Path(processed_dir) / "manifest.json").read_text(encoding="utf-8"))
+        tables = {k: v.get("sha256") for k, v in (manifest.get("tables") or {}).items()}
+        sources = sorted(
+            (str(s.get("file")), str(s.get("sha256"))) for s in manifest.get("sources") or []
+        )
+    except (OSError, ValueError, AttributeError, TypeError):
         return None
-    tables = {k: v.get("sha256") for k, v in (manifest.get("tables") or {}).items()}
-    fw_files = sorted(CONFIG_DIR.glob("*.yaml"))
     return _sha(
         "run",
         tables,
-        [file_hash(p) for p in fw_files],
+        sources,
         year,
-        townships,
+        list(townships) if townships else None,
         notebook_hashes,
-        template_hash(),
-        __version__,
+        code_hash(),
     )
-
-
-def reusable(previous: dict | None, name: str, key: str, previous_dir: Path | None) -> Path | None:
-    """The previous run's HTML of ``name`` if it was rendered from the same ``key``."""
-    if not previous or previous_dir is None:
-        return None
-    entry = (previous.get("townships") or {}).get(name)
-    if not entry or entry.get("status") == "failed" or entry.get("key") != key:
-        return None
-    html = previous_dir / entry["html"]
-    return html if html.is_file() else None

@@ -59,7 +59,8 @@ def _plugin():
 
 
 class DaskPool:
-    """Render tasks on a Dask cluster (``scheduler`` address, or a new ``LocalCluster``)."""
+    """Render tasks on a Dask cluster (``scheduler`` address, or a new ``LocalCluster``); an
+    :class:`~commeval.pipeline.executor.Executor`."""
 
     def __init__(
         self,
@@ -83,6 +84,15 @@ class DaskPool:
             )
             self.client = Client(self.cluster)
         self.client.register_plugin(_plugin(), name="commeval-renderer")
+
+    def start(self, n: int | None = None) -> None:
+        """Nothing to start early: each Dask worker creates its renderer on its first task."""
+
+    def warm(self, code: str) -> None:
+        """No warm-up on Dask workers (the first report on each pays the district load)."""
+
+    def stop(self) -> None:
+        """Workers end with :meth:`close`."""
 
     def run(
         self,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import nbformat
 
-from commeval.pipeline.cache import TEMPLATES_DIR
+from commeval.paths import templates_dir
 
 TEMPLATE_FILE = "commeval_report.html.j2"
 #: Cells whose tags mark them as papermill machinery, never shown in a report.
@@ -108,7 +108,7 @@ class ReportExporter:
         self.traits = {
             "template_name": "lab",
             "template_file": TEMPLATE_FILE,
-            "extra_template_paths": [str(TEMPLATES_DIR)],
+            "extra_template_paths": [str(templates_dir())],
             "exclude_input": True,
             "exclude_input_prompt": True,
             "exclude_output_prompt": True,

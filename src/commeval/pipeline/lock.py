@@ -13,10 +13,12 @@ import socket
 import time
 from pathlib import Path
 
+from commeval.errors import OutputLockedError
+
 LOCK_NAME = ".commeval.lock"
 
 
-class LockedError(RuntimeError):
+class LockedError(OutputLockedError):
     """Another live run holds the output folder."""
 
 

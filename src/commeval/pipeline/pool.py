@@ -69,7 +69,8 @@ class _Worker:
 
 
 class LocalPool:
-    """Render tasks on ``jobs`` local worker processes with warm kernels."""
+    """Render tasks on ``jobs`` local worker processes with warm kernels; an
+    :class:`~commeval.pipeline.executor.Executor`."""
 
     def __init__(
         self,

@@ -47,6 +47,14 @@ class Progress:
         self.stream.write(line + "\x1b[K")
         self.stream.flush()
 
+    def note(self, message: str) -> None:
+        """A line of its own (e.g. the plan: how many pages are rendered, how many reused)."""
+        if self.tty and self.total:
+            self.stream.write("\r\x1b[K")
+        print(message, file=self.stream, flush=True)
+        if self.tty and self.total:
+            self._draw("")
+
     def update(self, name: str, status: str, seconds: float, error: str | None = None) -> None:
         self.done += 1
         self.failed += status == "failed"
