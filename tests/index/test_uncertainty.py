@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from commeval.index.composite import hierarchical
+from commeval.index.attainment import rank_array, rank_scores
+from commeval.index.composite import applicability, composite
 from commeval.index.uncertainty import (
     MCInputs,
-    _ranks,
     monte_carlo,
     rank_summary,
     sobol_indices,
@@ -52,7 +53,16 @@ def test_zero_variance_gives_zero_indices():
 
 def test_ranks_min_method():
     s = np.array([[3.0, 1.0, 3.0, 2.0], [0.0, 0.0, 0.0, 1.0]])
-    assert _ranks(s).tolist() == [[1, 4, 1, 3], [2, 2, 2, 1]]
+    assert rank_array(s).tolist() == [[1, 4, 1, 3], [2, 2, 2, 1]]
+
+
+def test_one_rank_rule_for_nominal_and_monte_carlo_ranks():
+    """Nominal ranks (a Series) and Monte Carlo ranks (draws × units) follow one rule: scores
+    equal to 4 decimals share the best rank."""
+    s = np.array([70.00001, 70.0, 69.9999, 80.0])
+    assert rank_array(s).tolist() == [2, 2, 4, 1]
+    assert rank_scores(pd.Series(s, index=list("abcd"))).tolist() == [2, 2, 4, 1]
+    assert rank_array(np.stack([s, s[::-1]])).tolist() == [[2, 2, 4, 1], [1, 4, 2, 2]]
 
 
 def test_rank_summary_interval():
@@ -86,8 +96,8 @@ def _inputs(X, **kw) -> MCInputs:
 
 def test_no_uncertainty_reproduces_the_nominal_ranks():
     X = np.array([[90.0, 80, 70], [60, 50, 40], [100, 100, np.nan]])
-    _, comp = hierarchical(X, np.array([0.5, 0.5, 1.0]), _inputs(X).G, np.array([0.5, 0.5]))
-    nominal = _ranks(comp[None])[0]
+    _, comp = composite(X, np.array([0.5, 0.5, 1.0]), _inputs(X).G, np.array([0.5, 0.5]))
+    nominal = rank_array(comp)
     mc = monte_carlo(_inputs(X), 50, seed=1, nominal_ranks=nominal)
     assert mc.groups == () and (mc.ranks == nominal).all()
     assert mc.scores[0] == pytest.approx(comp, rel=1e-5)  # MC runs in float32
@@ -103,3 +113,24 @@ def test_weight_noise_moves_close_ranks_only():
     assert set(mc.sensitivity) == {"weights", "normalisation"}
     s1, st = mc.sensitivity["weights"]
     assert st[2] == 0.0 and st[0] > 0  # the clear last place is insensitive
+
+
+@pytest.mark.parametrize("within", ["arithmetic", "geometric"])
+@pytest.mark.parametrize("across", ["arithmetic", "geometric"])
+def test_one_composite_for_a_batch_of_draws_and_for_one_draw(within, across):
+    """The Monte Carlo's batched call (float32, 0 at the cells that are not applicable, weights
+    per draw) gives the nominal composite of each draw."""
+    rng = np.random.default_rng(3)
+    N = rng.uniform(0, 100, (5, 3))
+    N[1, 2] = N[4, 0] = np.nan
+    G = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    w_ind = rng.uniform(0.5, 1.5, (4, 3))
+    w_dim = rng.uniform(0.5, 1.5, (4, 2))
+    batch = np.broadcast_to(np.nan_to_num(N), (4, 5, 3)).astype(np.float32)
+    dims_b, comp_b = composite(
+        batch, w_ind, G, w_dim, within, across, applicable=applicability(~np.isnan(N))
+    )
+    for c in range(4):
+        dims, comp = composite(N, w_ind[c], G, w_dim[c], within, across)
+        assert comp_b[c] == pytest.approx(comp, rel=1e-5)
+        np.testing.assert_allclose(dims_b[c], dims, rtol=1e-5)

@@ -29,9 +29,33 @@ def attainment_rate(met: pd.DataFrame) -> pd.Series:
     return met.astype("Float64").mean(axis=1, skipna=True).astype(float).rename("attainment")
 
 
+# Scores equal to this many decimals share a rank: the nominal ranks and the Monte Carlo ranks
+# (whose float32 arithmetic is good to ~1e-5 points) use the same rule.
+RANK_DECIMALS = 4
+
+
+def rank_array(scores: np.ndarray, decimals: int = RANK_DECIMALS) -> np.ndarray:
+    """Ranks along the last axis of ``scores[..., unit]``: 1 = highest score; scores equal to
+    ``decimals`` decimals are ties and share the best rank (``min``). The one rank rule of the
+    index (nominal ranks, Monte Carlo ranks, ranks of the previous year)."""
+    s = -np.round(np.asarray(scores, dtype=float), decimals)
+    order = np.argsort(s, axis=-1, kind="stable")
+    srt = np.take_along_axis(s, order, axis=-1)
+    n = s.shape[-1]
+    pos = np.broadcast_to(np.arange(n), s.shape)
+    new = np.ones(s.shape, dtype=bool)
+    new[..., 1:] = srt[..., 1:] != srt[..., :-1]
+    start = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    ranks = np.empty(s.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, (start + 1).astype(np.int32), axis=-1)
+    return ranks
+
+
 def rank_scores(score: pd.Series) -> pd.Series:
-    """Rank 1 = best; ties (equal to 1e-9 points) share the best rank (``min``)."""
-    return score.round(9).rank(ascending=False, method="min").astype(int).rename("rank")
+    """Rank 1 = best per unit (:func:`rank_array`)."""
+    return pd.Series(
+        rank_array(score.to_numpy(dtype=float)).astype(int), index=score.index, name="rank"
+    )
 
 
 def grade(score: pd.Series, cutoffs: Sequence[tuple[str, float]]) -> pd.Series:

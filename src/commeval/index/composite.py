@@ -1,16 +1,25 @@
-"""The hierarchical composite on arrays: indicators → dimensions → overall score.
+"""The composite (综合得分) on arrays: indicators → dimensions → overall score.
 
-Works on arrays ``N[..., unit, indicator]`` (normalised, NaN = not applicable) so the nominal
-run and every Monte Carlo draw use the same code. Not-applicable indicators drop out of their
-dimension (weights renormalised within it); a dimension with no applicable indicator drops out
-of the composite (dimension weights renormalised).
+:func:`composite` is the one composite of the index: the nominal evaluation calls it on
+``N[unit, indicator]`` and the Monte Carlo on ``N[draw, unit, indicator]`` with weights per draw,
+so both use the same arithmetic. Not-applicable indicators (NaN, or cells outside
+``applicable``) drop out of their dimension (weights renormalised within it); a dimension with
+no applicable indicator drops out of the composite (dimension weights renormalised).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from commeval.index.aggregation import grey_relational, topsis, triangular_membership
 from commeval.index.errors import IndexDataError
+
+HIERARCHICAL = ("arithmetic", "geometric")
 
 
 def membership(dimension_of: list[str], dimensions: list[str]) -> np.ndarray:
@@ -21,41 +30,123 @@ def membership(dimension_of: list[str], dimensions: list[str]) -> np.ndarray:
     return g
 
 
-def _weighted(v, mask, w, G, method, floor):
-    """Within-group weighted mean over applicable cells: v (..., T, K), w (..., K)."""
-    W = mask * w[..., None, :]
-    den = W @ G
+@dataclass(frozen=True)
+class Applicability:
+    """Which cells (unit × indicator) are applicable, shared by every draw, with its distinct
+    rows (few: e.g. townships with and without a new community) so the weight sums of a batch
+    of draws are computed once per pattern."""
+
+    mask: np.ndarray  # (T, K) bool
+    patterns: np.ndarray  # (P, K) bool
+    pattern_of: np.ndarray  # (T,) row of ``patterns``
+
+
+def applicability(mask: np.ndarray) -> Applicability:
+    """:class:`Applicability` of a (T, K) mask (True = applicable)."""
+    mask = np.asarray(mask, dtype=bool)
+    patterns, pattern_of = np.unique(mask, axis=0, return_inverse=True)
+    return Applicability(mask, patterns, np.asarray(pattern_of).ravel())
+
+
+def _across(dims, w_dim, method, floor):
+    """Weighted mean of the applicable dimension scores: dims (..., T, D), w_dim (..., D)."""
+    dmask = ~np.isnan(dims)
+    ones = np.ones((dims.shape[-1], 1))
+    W = dmask * w_dim[..., None, :]
+    den = W @ ones
     if method == "arithmetic":
-        num = (np.where(mask, v, 0.0) * w[..., None, :]) @ G
+        num = (np.where(dmask, dims, 0.0) * w_dim[..., None, :]) @ ones
         with np.errstate(invalid="ignore", divide="ignore"):
             out = num / den
-    elif method == "geometric":
-        if (v[mask] < 0).any():
-            raise IndexDataError("geometric aggregation needs non-negative values (not z-scores)")
-        lv = np.log(np.maximum(np.where(mask, v, 1.0), floor))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.exp((lv * w[..., None, :]) @ G / den)
     else:
-        raise ValueError(f"unknown within-aggregation {method!r}")
-    return np.where(den > 0, out, np.nan)
+        lv = np.log(np.maximum(np.where(dmask, dims, 1.0), floor))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.exp((lv * w_dim[..., None, :]) @ ones / den)
+    return np.where(den > 0, out, np.nan)[..., 0]
 
 
-def hierarchical(
+def _hierarchical(N, w_ind, G, w_dim, within, across, floor, applicable):
+    if within not in HIERARCHICAL:
+        raise ValueError(f"unknown within-aggregation {within!r}; use one of {HIERARCHICAL}")
+    if applicable is None:
+        mask = ~np.isnan(N)
+        v = np.where(mask, N, 0.0)
+        den_of = None
+    else:
+        mask, v = applicable.mask, N  # N is 0 at the cells that are not applicable
+        den_of = applicable
+    dtype = v.dtype
+    w = w_ind.astype(dtype)[..., None, :]  # (..., 1, K)
+    Gd = G.astype(dtype)
+    if den_of is None:
+        den = (mask * w) @ Gd
+    else:
+        den = ((den_of.patterns * w) @ Gd)[..., den_of.pattern_of, :]
+    if within == "arithmetic":
+        num = (v * w) @ Gd
+    else:
+        if (v < 0).any():  # the cells that are not applicable hold 0
+            raise IndexDataError("geometric aggregation needs non-negative values (not z-scores)")
+        lv = np.log(np.maximum(np.where(mask, v, dtype.type(1)), dtype.type(floor)))
+        num = (lv * w) @ Gd
+    num, den = num.astype(np.float64), den.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dims = num / den
+    if within == "geometric":
+        dims = np.exp(dims)
+    dims = np.where(den > 0, dims, np.nan)
+    return dims, _across(dims, np.asarray(w_dim, dtype=np.float64), across, floor)
+
+
+def composite(
     N: np.ndarray,
     w_ind: np.ndarray,
     G: np.ndarray,
     w_dim: np.ndarray,
     within: str = "arithmetic",
-    across: str = "arithmetic",
+    method: str = "arithmetic",
     floor: float = 1.0,
+    options: Mapping[str, Any] | None = None,
+    applicable: Applicability | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Dimension scores (..., T, D) and composite scores (..., T)."""
-    mask = ~np.isnan(N)
-    dims = _weighted(N, mask, w_ind, G, within, floor)
-    dmask = ~np.isnan(dims)
-    comp = _weighted(dims, dmask, w_dim, np.ones((G.shape[1], 1)), across, floor)[..., 0]
+    """Dimension scores (..., T, D) and composite scores (..., T) of normalised values
+    ``N[..., T, K]`` (NaN = not applicable) with indicator weights ``w_ind[..., K]`` (within
+    their dimension), membership ``G`` (K × D) and dimension weights ``w_dim[..., D]``.
+
+    Dimensions aggregate their indicators by ``within`` (arithmetic or geometric, values raised
+    to ``floor`` first); the composite aggregates the dimensions by ``method`` (arithmetic or
+    geometric), or — TOPSIS, grey relational, fuzzy, on 2-D ``N`` only — aggregates all
+    indicators with their effective weights (:func:`effective_weights`), scaled to 0–100.
+    ``options``: ``normalization`` (TOPSIS), ``rho`` (grey), ``centres`` (fuzzy: the grade
+    centres, worst first). ``applicable``: the cells that count when ``N`` holds 0 instead of
+    NaN at the others (the Monte Carlo's float32 batches); the arithmetic then runs in ``N``'s
+    dtype up to the divisions, which are float64.
+    """
+    N = np.asarray(N)
+    w_ind, w_dim = np.asarray(w_ind), np.asarray(w_dim)
+    across = method if method in HIERARCHICAL else "arithmetic"
+    dims, comp = _hierarchical(N, w_ind, G, w_dim, within, across, floor, applicable)
     if np.isnan(comp).any():
         raise IndexDataError("a township has no applicable indicator with positive weight")
+    if method in HIERARCHICAL:
+        return dims, comp
+    if N.ndim != 2 or applicable is not None:
+        raise ValueError(f"{method} aggregation works on one units × indicators array")
+    opts = dict(options or {})
+    Nf = pd.DataFrame(N)
+    W = pd.DataFrame(effective_weights(N, w_ind, G, w_dim))
+    if method == "topsis":
+        comp = 100 * topsis(Nf, W, True, opts.get("normalization", "vector")).to_numpy()
+    elif method == "grey":
+        comp = 100 * grey_relational(Nf, W, True, rho=float(opts.get("rho", 0.5))).to_numpy()
+    elif method == "fuzzy":
+        # B_t = Σ_k W_tk R_tk (weighted-average operator, per-township weights)
+        centres: Sequence[float] = opts["centres"]
+        R = triangular_membership(N, centres)
+        B = np.einsum("tk,tkg->tg", W.to_numpy(), np.nan_to_num(R))
+        comp = B @ np.asarray(centres) / B.sum(axis=1)
+    else:
+        raise ValueError(f"unknown aggregation {method!r}")
     return dims, comp
 
 

@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.index.aggregation import grey_relational, topsis, triangular_membership
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
 from commeval.index.coherence import corr_flags, cronbach_by_group
-from commeval.index.composite import effective_weights, hierarchical, membership
+from commeval.index.composite import composite, membership
 from commeval.index.errors import IndexDataError
 from commeval.index.formulas import Scope
 from commeval.index.framework import Framework, load_framework
@@ -224,30 +223,19 @@ def _nominal(
     G = membership([fw.dimension_of[c] for c in cols], dim_names)
     w_dim = dimension_weights(fw, s["dimension_weights"]).reindex(dim_names).to_numpy()
     agg = s["aggregation"]
-    within, floor = agg.get("within", "arithmetic"), float(agg.get("floor", 1.0))
-    top = agg["method"]
-    dims, comp = hierarchical(
+    options = {k: v for k, v in agg.items() if k in ("normalization", "rho")}
+    if agg["method"] == "fuzzy":
+        options["centres"] = grade_centres(fw)[1]
+    dims, comp = composite(
         N,
         w_ind,
         G,
         w_dim,
-        within,
-        top if top in ("arithmetic", "geometric") else "arithmetic",
-        floor,
+        agg.get("within", "arithmetic"),
+        agg["method"],
+        float(agg.get("floor", 1.0)),
+        options,
     )
-    if top in ("topsis", "grey", "fuzzy"):
-        Nf = pd.DataFrame(N, index=raw.index, columns=cols)
-        W = pd.DataFrame(effective_weights(N, w_ind, G, w_dim), index=raw.index, columns=cols)
-        if top == "topsis":
-            comp = 100 * topsis(Nf, W, True, agg.get("normalization", "vector")).to_numpy()
-        elif top == "grey":
-            comp = 100 * grey_relational(Nf, W, True, rho=float(agg.get("rho", 0.5))).to_numpy()
-        else:
-            # B_t = Σ_k W_tk R_tk (weighted-average operator, per-township weights)
-            _, centres = grade_centres(fw)
-            R = triangular_membership(N, centres)
-            B = np.einsum("tk,tkg->tg", W.to_numpy(), np.nan_to_num(R))
-            comp = B @ np.asarray(centres) / B.sum(axis=1)
     records = {
         "imputation": imp.record.rename(columns={"unit": "township"}),
         "outliers": tr.record,

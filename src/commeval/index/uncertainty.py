@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.index.attainment import rank_array
+from commeval.index.composite import applicability, composite
 from commeval.index.normalise import normalise_array
 
 
@@ -100,16 +102,11 @@ def groups_of(inp: MCInputs) -> dict[str, int]:
 
 class _Cache:
     """Per-run constants: the nominal normalisation of every alternative (NaN → 0) and the
-    applicability mask."""
+    applicable cells."""
 
     def __init__(self, inp: MCInputs) -> None:
         # Monte Carlo arithmetic runs in float32 (ranks need ~1e-6 relative precision at most)
-        self.mask = ~np.isnan(inp.X)
-        self.maskf = self.mask.astype(np.float32)
-        self.G = inp.G.astype(np.float32)
-        # distinct applicability patterns (few: e.g. with / without a new community)
-        self.patterns, self.pattern_of = np.unique(self.maskf, axis=0, return_inverse=True)
-        self.pattern_of = self.pattern_of.ravel()
+        self.applicable = applicability(~np.isnan(inp.X))
         # survey-indicator draws of samples A and B, normalised by each method (float32)
         self.xs_norm: dict[str, np.ndarray] | None = None
         self.norm = {
@@ -124,31 +121,6 @@ def _choice(f: Mapping[str, np.ndarray], key: str, n_alt: int, c: int) -> np.nda
     if key not in f:
         return np.zeros(c, dtype=int)
     return np.minimum((f[key][:, 0] * n_alt).astype(int), n_alt - 1)
-
-
-def _composite(v0, cache: _Cache, w_ind, w_dim, within, across, floor) -> np.ndarray:
-    """Batched hierarchical composite: v0 (c, T, K) with NaN → 0."""
-    maskf = cache.maskf
-    Gw = (w_ind[:, :, None] * cache.G[None]).astype(np.float32)  # (c, K, D)
-    den = (cache.patterns @ Gw)[:, cache.pattern_of, :]  # (c, T, D)
-    if within == "arithmetic":
-        num = v0 @ Gw
-    else:
-        num = np.log(np.maximum(np.where(maskf > 0, v0, np.float32(1)), np.float32(floor))) @ Gw
-    num, den = num.astype(np.float64), den.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dims = num / den
-    if within == "geometric":
-        dims = np.exp(dims)
-    ok = den > 0
-    V = ok * w_dim[:, None, :]
-    vs = V.sum(axis=2)
-    if across == "arithmetic":
-        comp = np.where(ok, dims, 0.0).__mul__(V).sum(axis=2) / vs
-    else:
-        lv = np.log(np.maximum(np.where(ok, dims, 1.0), floor))
-        comp = np.exp((lv * V).sum(axis=2) / vs)
-    return comp
 
 
 def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> np.ndarray:
@@ -199,14 +171,15 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
             if not sel_a.any():
                 continue
             rows = rows_m[sel_a]
-            scores[rows] = _composite(
+            _, scores[rows] = composite(
                 v0[sel_a],
-                cache,
                 w_ind[rows],
+                inp.G,
                 w_dim[rows],
                 inp.within,
                 agg,
                 inp.floor,
+                applicable=cache.applicable,
             )
     return scores
 
@@ -220,19 +193,8 @@ def _evaluate(inp: MCInputs, cache: _Cache, sample: Mapping[str, np.ndarray], n:
     return out
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks per row, 1 = highest score, ties share the best rank (``min``)."""
-    s = -np.round(scores, 4).astype(np.float32)
-    order = np.argsort(s, axis=1, kind="stable")
-    srt = np.take_along_axis(s, order, axis=1)
-    n = s.shape[1]
-    pos = np.broadcast_to(np.arange(n), s.shape)
-    new = np.ones(s.shape, dtype=bool)
-    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-    ranks = np.empty(s.shape, dtype=np.float32)
-    np.put_along_axis(ranks, order, (start + 1).astype(np.float32), axis=1)
-    return ranks
+def _mc_ranks(scores: np.ndarray) -> np.ndarray:
+    return rank_array(scores).astype(np.float32)
 
 
 def monte_carlo(
@@ -268,15 +230,15 @@ def monte_carlo(
         if run_sens:
             B["survey"] = np.arange(n, 2 * n, dtype=float)[:, None]
     sA = _evaluate(inp, cache, A, n, chunk)
-    rA = _ranks(sA)
+    rA = _mc_ranks(sA)
     sens = summary = None
     if run_sens:
-        rB = _ranks(_evaluate(inp, cache, B, n, chunk))
+        rB = _mc_ranks(_evaluate(inp, cache, B, n, chunk))
         rAB = {}
         for g in groups:
             AB = dict(A)
             AB[g] = B[g]
-            rAB[g] = _ranks(_evaluate(inp, cache, AB, n, chunk))
+            rAB[g] = _mc_ranks(_evaluate(inp, cache, AB, n, chunk))
         sens = sobol_indices(rA, rB, rAB)
         if nominal_ranks is not None:
             nom = np.asarray(nominal_ranks, dtype=np.float32)
