@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from commeval.pipeline.engine import ReportFailed, WarmKernel
+from commeval.pipeline.kernel import ReportFailed, WarmKernel
 from commeval.pipeline.tasks import Result, Task
 
 # papermill (parameters) and nbconvert (export) are imported when first needed: a worker

@@ -38,6 +38,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from commeval.errors import CommevalError
+
 #: Run once in a new kernel: remember the state a fresh kernel has.
 _SNAPSHOT = """
 def __commeval_snapshot():
@@ -109,8 +111,10 @@ class _WarmClient(NotebookClient):
     execute = run_sync(async_execute)  # the base class binds its own coroutine
 
 
-class ReportFailed(Exception):
+class ReportFailed(CommevalError):
     """A report could not be rendered; ``kind`` is ``error``, ``timeout`` or ``kernel``."""
+
+    summary = "报告生成失败 (report failed)"
 
     def __init__(self, kind: str, message: str, nb: nbformat.NotebookNode | None = None):
         super().__init__(message)
