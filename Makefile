@@ -29,6 +29,7 @@ reports: $(STAMP)
 test: $(TSTAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q -n 2
 
 lint: $(TSTAMP)
