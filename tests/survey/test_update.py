@@ -85,3 +85,18 @@ def test_one_estimator_for_both_designs(api):
     assert np.isfinite(rm.mean("x").se.iloc[0])
     with pytest.raises(ValueError, match="family"):
         r.glm("api00 ~ ell", family="poisson")
+    # svyttest: the same difference, a replicate SE, t on the replicate df - 1
+    cd, cr = (
+        d.compare_domains("api00", "sch.wide", "Yes", "No"),
+        r.svyttest("api00", "sch.wide", "Yes", "No"),
+    )
+    assert np.isclose(cr.difference.iloc[0], cd.difference.iloc[0], rtol=1e-12)
+    assert np.isclose(cr.se.iloc[0], cd.se.iloc[0], rtol=0.1)
+    assert cr.df.iloc[0] == r.degf() - 1
+    # by hand: the difference of the two domain means under every replicate weight
+    rw = r.replicate_weights()
+    y = df["api00"].to_numpy(float)
+    ia, ib = (df["sch.wide"] == "Yes").to_numpy(), (df["sch.wide"] == "No").to_numpy()
+    reps = (rw[ia].T @ y[ia]) / rw[ia].sum(0) - (rw[ib].T @ y[ib]) / rw[ib].sum(0)
+    var = r.scale * np.sum(r.rscales * (reps - reps.mean()) ** 2)
+    assert np.isclose(cr.se.iloc[0], np.sqrt(var), rtol=1e-10)

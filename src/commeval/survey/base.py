@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class DesignBase:
     """Estimator front-ends over ``data``, ``weights``, ``domain`` and ``min_n``.
 
-    A subclass provides :meth:`_ratio_variance`, :meth:`_domain_df`, :meth:`_domain_nrows`,
+    A subclass provides :meth:`_ratio_variance`, :meth:`_ratio_covariance`, :meth:`_domain_df`, :meth:`_domain_nrows`,
     :meth:`degf`, :meth:`_with_domain`, :meth:`_with_data` and :meth:`_glm`; it may refine
     :meth:`_ratio_logit_se`.
     """
@@ -55,6 +55,10 @@ class DesignBase:
         """Variance (G,) of the domain ratios ``est = sum(we y) / sum(we x)`` per domain code
         ``col`` (``x=None``: the totals ``sum(we y)``). ``we`` is the weight of rows counted (0
         elsewhere); ``y``, ``x`` are 0 where ``we`` is."""
+        raise NotImplementedError
+
+    def _ratio_covariance(self, we, y, x, est, col, G) -> np.ndarray:
+        """Covariance (G, G) of the domain ratios of :meth:`_ratio_variance`."""
         raise NotImplementedError
 
     def _ratio_logit_se(self, we, y, x, est, col, G) -> np.ndarray | None:
@@ -198,6 +202,17 @@ class DesignBase:
         from .quantile import quantile
 
         return quantile(self, variable, quantiles, by, level, min_n)
+
+    def compare_domains(
+        self, variable: str, by: str, a: Any, b: Any, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Difference of means between domains ``by == a`` and ``by == b`` (design t-test,
+        R ``svyttest``)."""
+        from .estimators import compare_domains
+
+        return compare_domains(self, variable, by, a, b, level)
+
+    svyttest = compare_domains
 
     def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
         """Design-based GLM (R ``svyglm``): gaussian or binomial (logit)."""

@@ -241,6 +241,9 @@ class SurveyDesign(DesignBase):
     def _ratio_variance(self, we, y, x, est, col, G) -> np.ndarray:
         return ratio_variance(self, we, y, x, est, col, G)
 
+    def _ratio_covariance(self, we, y, x, est, col, G) -> np.ndarray:
+        return ratio_variance(self, we, y, x, est, col, G, full=True)
+
     def _domain_df(self, codes: np.ndarray, valid: np.ndarray, G: int) -> np.ndarray:
         """Design df within each domain (PSUs minus strata among valid rows with weight)."""
         s1 = self._stage1
@@ -271,16 +274,6 @@ class SurveyDesign(DesignBase):
         from .crosstab import crosstab
 
         return crosstab(self, row, col)
-
-    def compare_domains(
-        self, variable: str, by: str, a: Any, b: Any, level: float = 0.95
-    ) -> pd.DataFrame:
-        """Difference of means between domains ``by == a`` and ``by == b`` (design t-test)."""
-        from .estimators import compare_domains
-
-        return compare_domains(self, variable, by, a, b, level)
-
-    svyttest = compare_domains
 
     # ------------------------------------------------------------------ weights
     def poststratify(

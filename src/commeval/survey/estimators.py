@@ -11,7 +11,6 @@ import pandas as pd
 from .columns import as_list
 from .distributions import t_sf
 from .results import build_frame, concat, domains, t_quantile, z_quantile
-from .variance import design_variance
 
 
 def mean_total(
@@ -118,22 +117,18 @@ def compare_domains(
             f"compare_domains: column {by!r} has {int(in_a.sum())} rows equal to {a!r} and "
             f"{int(in_b.sum())} rows equal to {b!r} in the design; both must be present"
         )
-    w = design.weights
     ok = ~np.isnan(y)
     y0 = np.where(ok, y, 0.0)
-    Z = np.zeros((len(y), 2))
-    est = np.zeros(2)
-    ns = np.zeros(2, dtype=np.int64)
-    for k, m in enumerate([in_a & ok, in_b & ok]):
-        we = np.where(m, w, 0.0)
-        W = we.sum()
-        est[k] = (we * y0).sum() / W
-        Z[:, k] = we * (y0 - est[k]) / W
-        ns[k] = m.sum()
-    V = design_variance(design, Z, full=True)
+    in_a, in_b = in_a & ok, in_b & ok
+    col = np.where(in_b, 1, 0)
+    we = np.where(in_a | in_b, design.weights, 0.0)
+    W = np.bincount(col, weights=we, minlength=2)
+    est = np.bincount(col, weights=we * y0, minlength=2) / W
+    ns = np.array([in_a.sum(), in_b.sum()], dtype=np.int64)
+    V = design._ratio_covariance(we, y0, np.ones(len(y0)), est, col, 2)
     diff = est[0] - est[1]
     se = float(np.sqrt(max(V[0, 0] + V[1, 1] - 2 * V[0, 1], 0.0)))
-    df = design.degf((in_a | in_b) & ok) - 1
+    df = design.degf(in_a | in_b) - 1
     t = diff / se if se > 0 else np.nan
     p = float(2 * t_sf(abs(t), df)) if df > 0 else np.nan
     tq = t_quantile(level, df)

@@ -151,6 +151,12 @@ class ReplicateDesign(DesignBase):
     def _ratio_variance(self, we, y, x, est, col, G) -> np.ndarray:
         return self.variance(self._replicate_ratios(we, y, x, col, G), est)
 
+    def _ratio_covariance(self, we, y, x, est, col, G) -> np.ndarray:
+        reps = self._replicate_ratios(we, y, x, col, G)
+        center = est[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
+        d = reps - center
+        return self.scale * (d * self.rscales[:, None]).T @ d
+
     def _ratio_logit_se(self, we, y, x, est, col, G) -> np.ndarray:
         """Replicate SE of logit(p) (R ``svyciprop(method="logit")`` on replicate designs)."""
         reps = self._replicate_ratios(we, y, x, col, G)

@@ -242,13 +242,18 @@ def design_variance(design, scores: Scores, full: bool = False) -> np.ndarray:
     return V
 
 
-def ratio_variance(design, we, y, x, est, col, G) -> np.ndarray:
-    """Taylor variance of domain ratios ``sum(we y) / sum(we x)`` (totals when ``x`` is None):
-    the design variance of the scores ``we (y - est x) / sum(we x)`` (``we y`` for totals)."""
+def ratio_scores(we, y, x, est, col, G) -> DomainScores:
+    """Linearised scores of domain ratios ``sum(we y) / sum(we x)``: ``we (y - est x) /
+    sum(we x)`` in the row's domain ``col`` (``we y`` for totals, ``x=None``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if x is None:
             z = we * y
         else:
             X = np.bincount(col, weights=we * x, minlength=G)
             z = we * (y - est[col] * x) / X[col]
-    return design_variance(design, DomainScores(np.nan_to_num(z), col, G))
+    return DomainScores(np.nan_to_num(z), col, G)
+
+
+def ratio_variance(design, we, y, x, est, col, G, full: bool = False) -> np.ndarray:
+    """Taylor variance (G,) — with ``full=True`` covariance (G, G) — of domain ratios."""
+    return design_variance(design, ratio_scores(we, y, x, est, col, G), full=full)
