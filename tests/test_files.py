@@ -52,11 +52,12 @@ def test_package_hash_covers_code_config_templates_styles_and_notebooks(tmp_path
     root = tmp_path / "commeval"
     shutil.copytree(package_dir(), root, ignore=shutil.ignore_patterns("__pycache__"))
     names = {p.relative_to(root).as_posix() for p in package_files(root)}
-    assert {"cli.py", "config/diagnosis.yaml", "static/report.css"} <= names
+    assert {"cli.py", "config/diagnosis.yaml", "templates/report.css"} <= names
     assert "templates/commeval_report.html.j2" in names
     assert package_hash(root) == package_hash(root)  # once per process
     seen = {package_hash(root)}
-    for rel in ("config/diagnosis.yaml", "static/report.css", "templates/report.css", "cli.py"):
+    rels = ("config/diagnosis.yaml", "templates/report.css", "notebooks/township_report.ipynb")
+    for rel in (*rels, "cli.py"):
         copy = tmp_path / f"edit-{len(seen)}"
         shutil.copytree(root, copy)
         with open(copy / rel, "a", encoding="utf-8") as fh:

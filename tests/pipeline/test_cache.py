@@ -1,0 +1,100 @@
+"""Cache keys are complete: editing what shapes a page (diagnosis rules, stylesheet, code)
+changes its key, and a re-run renders the page again instead of reusing it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from commeval.files import package_hash
+from commeval.paths import package_dir
+from commeval.pipeline import cache
+
+from .conftest import TOWNSHIPS, manifest
+
+
+@pytest.fixture
+def package_copy(tmp_path):
+    """A copy of the installed package tree and a function editing one of its files."""
+    root = tmp_path / "pkg" / "commeval"
+    shutil.copytree(package_dir(), root, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def edit(rel: str, text: str = "\n/* edited */\n") -> str:
+        with open(root / rel, "a", encoding="utf-8") as fh:
+            fh.write(text)
+        return _fresh_hash(root)
+
+    return root, edit
+
+
+def _fresh_hash(root):
+    from commeval.files import _package_hash
+
+    _package_hash.cache_clear()  # the copy changed under this process
+    return package_hash(root)
+
+
+@pytest.mark.parametrize(
+    "rel, text",
+    [
+        ("config/diagnosis.yaml", "\n# a new rule's comment\n"),
+        ("templates/report.css", "\n.y { color: blue }\n"),
+        ("templates/commeval_report.html.j2", "\n{# edited #}\n"),
+        ("report/render.py", "\n# edited\n"),
+    ],
+)
+def test_editing_what_shapes_a_page_changes_its_keys(
+    package_copy, monkeypatch, tmp_path, rel, text
+):
+    root, edit = package_copy
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    (processed / "manifest.json").write_text(json.dumps({"tables": {"t": {"sha256": "x"}}}))
+    before_hash = _fresh_hash(root)
+    monkeypatch.setattr(cache, "package_hash", lambda: before_hash)
+    before = (
+        cache.township_key("ih", "nb"),
+        cache.index_key("dk", 2012, "nb", []),
+        cache.run_key(processed, 2012, None, ["nb"]),
+    )
+    after_hash = edit(rel, text)
+    monkeypatch.setattr(cache, "package_hash", lambda: after_hash)
+    after = (
+        cache.township_key("ih", "nb"),
+        cache.index_key("dk", 2012, "nb", []),
+        cache.run_key(processed, 2012, None, ["nb"]),
+    )
+    assert all(a != b for a, b in zip(before, after))
+
+
+def test_run_key_covers_raw_sources(tmp_path):
+    processed = tmp_path / "p"
+    processed.mkdir()
+    doc = {"tables": {"t": {"sha256": "x"}}, "sources": [{"file": "dataset.yaml", "sha256": "1"}]}
+    (processed / "manifest.json").write_text(json.dumps(doc))
+    k1 = cache.run_key(processed, None, None, [])
+    doc["sources"][0]["sha256"] = "2"
+    (processed / "manifest.json").write_text(json.dumps(doc))
+    assert cache.run_key(processed, None, None, []) != k1
+    (processed / "manifest.json").write_text("not json")
+    assert cache.run_key(processed, None, None, []) is None
+
+
+def test_edited_stylesheet_rerenders_every_page(run_reports, package_copy, monkeypatch, tmp_path):
+    root, edit = package_copy
+    original = _fresh_hash(root)
+    monkeypatch.setattr(cache, "package_hash", lambda: original)
+    assert run_reports(run_name="a", jobs=1) == 0
+    assert run_reports(run_name="b", jobs=1) == 0  # nothing changed: everything reused
+    m = manifest(tmp_path / "out")
+    assert {e["status"] for e in m["townships"].values()} == {"reused"}
+
+    edited = edit("templates/report.css", "\n.z { color: green }\n")
+    monkeypatch.setattr(cache, "package_hash", lambda: edited)
+    assert run_reports(run_name="c", jobs=1) == 0
+    m = manifest(tmp_path / "out")
+    assert {t: e["status"] for t, e in m["townships"].items()} == {t: "ok" for t in TOWNSHIPS}
+    assert m["index"]["status"] == "ok" and m["code_hash"] == edited
+    assert m["kind"] == "commeval.run"
