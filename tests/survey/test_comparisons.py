@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from commeval.survey import SurveyDesign, compare_domains
-from commeval.survey.comparisons import compare_pairs, compare_to_rest
+from commeval.survey.comparisons import compare_independent, compare_pairs, compare_to_rest
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "survey"
 COLS = ["estimate_a", "estimate_b", "difference", "se", "df", "p_value", "n_a", "n_b"]
@@ -65,3 +65,24 @@ def test_compare_pairs_on_township_year_strata():
         ref = compare_domains(tmp, "y", "_k", a[0] + str(a[1]), b[0] + str(b[1]))
         got = np.array([getattr(r, c) for c in COLS], float)
         np.testing.assert_allclose(got, ref[COLS].to_numpy(float)[0], rtol=1e-9)
+
+
+def test_compare_independent_two_samples():
+    """Two independent samples (e.g. two survey years): difference of the domain means, SE from
+    the two domain SEs, df = the two domains' PSUs minus strata, minus 1."""
+    strat = pd.read_csv(REF / "apistrat.csv")
+    clus1 = pd.read_csv(REF / "apiclus1.csv")
+    a = _apistrat(strat)
+    b = SurveyDesign(clus1, weights="pw", psu="dnum", fpc="fpc")
+    got = compare_independent(a, b, "api00", "stype").set_index("a")
+    ma, mb = a.mean("api00", by="stype").set_index("stype"), b.mean("api00", by="stype")
+    mb = mb.set_index("stype")
+    assert list(got.index) == ["E", "H", "M"]
+    for lv in got.index:
+        r = got.loc[lv]
+        assert np.isclose(r.difference, ma.estimate[lv] - mb.estimate[lv], rtol=1e-12)
+        assert np.isclose(r.se, np.hypot(ma.se[lv], mb.se[lv]), rtol=1e-12)
+        df_a = int((strat["stype"] == lv).sum()) - 1  # every row a PSU, one stratum
+        df_b = clus1.loc[clus1["stype"] == lv, "dnum"].nunique() - 1
+        assert r.df == df_a + df_b - 1
+        assert r.n_a == ma.n[lv] and r.n_b == mb.n[lv]
