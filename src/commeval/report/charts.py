@@ -17,8 +17,20 @@ from commeval.report.style import ACCENT, BAD, GOOD, MUTED, use_report_style
 
 WIDTH = 7.0  # inches; fits an A4 page with margins
 MANY = 40  # above this many townships, district charts drop per-township labels
-SCALE = ["1 很不满意", "2", "3 一般", "4", "5 非常满意"]  # satisfaction axis
+SCALE_ITEM = "sat_overall"  # the contract item whose answer codes label the satisfaction axis
 ROW = 0.42  # inches per category row in the township charts
+
+
+@cache
+def satisfaction_scale() -> tuple[str, ...]:
+    """Tick labels of the 1–5 satisfaction axis: the ends and the middle named with the
+    contract's answer labels ("1 很不满意", "2", "3 一般", "4", "5 非常满意")."""
+    from commeval.data.contract import contract
+
+    codes = contract()["survey"].fields[SCALE_ITEM].codes or {}
+    return tuple(
+        f"{k} {codes[k]}" if k in (1, 3, 5) and k in codes else str(k) for k in range(1, 6)
+    )
 
 
 @cache
@@ -101,7 +113,8 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
     use_report_style()
     ok = items[~items["small_cell"]].iloc[::-1]
     y = np.arange(len(ok))
-    fig, ax = _category_axes(len(ok), list(ok["label"]), SCALE[-1], legend_below=False)
+    scale = satisfaction_scale()
+    fig, ax = _category_axes(len(ok), list(ok["label"]), scale[-1], legend_below=False)
     err = np.vstack([ok["mean"] - ok["mean_low"], ok["mean_high"] - ok["mean"]])
     ax.errorbar(ok["mean"], y, xerr=err, fmt="o", color=ACCENT, capsize=3, label=township)
     if "district_mean" in ok:
@@ -110,7 +123,7 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
         )
     ax.set_yticks(y, ok["label"])
     ax.set_xlim(1, 5)
-    ax.set_xticks([1, 2, 3, 4, 5], SCALE)
+    ax.set_xticks([1, 2, 3, 4, 5], scale)
     ax.set_xlabel("加权平均分（1–5分），误差线为95%置信区间")
     ax.legend(loc="lower left", fontsize=8, frameon=False)
     ax.set_title(f"{township}群众满意度")
@@ -149,8 +162,9 @@ def attainment_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     use_report_style()
     if len(matrix) > MANY:
         return _attainment_shares(matrix)
-    cmap = LinearSegmentedColormap.from_list("att", ["#c0392b", "#f4d03f", GOOD])
-    cmap.set_bad("#dddddd")
+    cmap = LinearSegmentedColormap.from_list("att", ["#c0392b", "#f4d03f", GOOD]).with_extremes(
+        bad="#dddddd"
+    )
     data = matrix.to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(WIDTH, 0.3 * len(matrix) + 3.2))
     im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=100, aspect="auto")

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from commeval.errors import InputError
 from commeval.district import District
+from commeval.errors import InputError
 from commeval.report.township import Satisfaction, indicator_table
 
 RULES_FILE = "commeval/config/diagnosis.yaml"
@@ -60,6 +60,16 @@ def _num(v: float, unit: str) -> str:
 
 def _p(p: float) -> str:
     return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
+def _top2_wording(d: District, item: str) -> str:
+    """What the top-2 box of a Likert item is, in the contract's answer labels:
+    "“比较满意”及以上的比例" (or "“比较愿意”及以上…" for willingness to move)."""
+    from commeval.survey.questionnaire import TOP2
+
+    codes = d.contract["survey"].fields[item].codes or {}
+    low = codes.get(min(TOP2))
+    return f"“{low}”及以上的比例" if low else "前两项比例"
 
 
 def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.DataFrame:
@@ -112,11 +122,7 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
             if not (worse or low):
                 continue
             cat = rules.categories[rule["category"]]
-            what = (
-                "愿意入住的比例（比较愿意及以上）"
-                if r.variable == "willing_to_move"
-                else ("满意率（比较满意及以上）")
-            )
+            what = _top2_wording(d, r.variable)
             parts = [f"群众对“{r.label}”的{what}为{100 * r.top2:.1f}%"]
             if worse:
                 parts.append(

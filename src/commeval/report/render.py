@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 
@@ -26,19 +27,6 @@ from commeval.report.html import (
 from commeval.report.style import figure_html
 
 SYNTHETIC_BANNER = "示例数据：本报告由合成数据生成，仅供演示，不反映任何真实乡镇村庄的情况。"
-DEMO_LEVELS = {
-    "none": "—",
-    "district": "区级",
-    "city": "市级",
-    "province": "省级",
-    "national": "国家级",
-}
-STATUS = {
-    "planning": "规划中",
-    "under_construction": "在建",
-    "partly_completed": "部分建成",
-    "completed": "已建成",
-}
 
 
 def stylesheet_css() -> str:
@@ -78,6 +66,18 @@ def header_html(d: District, township: str) -> str:
     )
 
 
+def grade_rule(grades: Sequence[tuple[str, float]], grade: str) -> str:
+    """The framework's score range of a grade (``framework.grades``, best first), e.g.
+    "70–85分" or "85分及以上"; empty for a name the framework lacks."""
+    bounds = {g: (lo, hi) for (g, lo), hi in zip(grades, [None, *[m for _, m in grades]])}
+    if grade not in bounds:
+        return ""
+    lo, hi = bounds[grade]
+    if hi is None:
+        return f"{lo:g}分及以上"
+    return f"{lo:g}–{hi:g}分" if lo > 0 else f"{hi:g}分以下"
+
+
 def overview_html(d: District, township: str) -> str:
     o = T.overview(d, township)
     change = ""
@@ -88,7 +88,7 @@ def overview_html(d: District, township: str) -> str:
             change += f"，排名由第{o.previous_rank}名变为第{o.rank}名"
     kpis = [
         ("综合得分", f"{o.score:.1f}", "满分100"),
-        ("等级", esc(o.grade), ""),
+        ("等级", esc(o.grade), grade_rule(d.framework.grades, o.grade)),
         ("排名", f"第{o.rank}名", f"共{o.n_townships}个乡镇；90%区间 {o.rank_low}–{o.rank_high}"),
         ("指标达标率", fmt_pct(o.attainment), ""),
     ]
@@ -144,39 +144,32 @@ def indicators_html(d: District, township: str) -> str:
     return section("二、指标达标情况", body, "indicators")
 
 
+def _column_head(field) -> str:
+    """A table heading from the contract: the field's label, with its unit for measurements."""
+    return (
+        f"{field.label}（{field.unit}）" if field.unit and field.dtype == "float" else field.label
+    )
+
+
+def _village_cell(field, value: object) -> str:
+    if field.dtype == "bool":
+        return _tick(value)
+    if field.dtype == "level":
+        return esc(field.level_label(value))
+    return fmt_num(value, 0)
+
+
 def villages_html(d: District, township: str) -> str:
     v = T.villages(d, township)
+    spec = d.contract["villages"]
+    cols = [c for c in v.table.columns if c not in ("village", "is_pilot")]
+    fields = [spec.fields[c] for c in cols]
+    pilot = badge(spec.fields["is_pilot"].label, "info")
     rows = []
-    for r in v.table.itertuples():
-        name = esc(r.village) + (" " + badge("试点村", "info") if r.is_pilot else "")
-        rows.append(
-            [
-                name,
-                fmt_num(r.population, 0),
-                fmt_num(r.service_center_m2, 0),
-                _tick(r.has_party_office),
-                _tick(r.has_police_room),
-                _tick(r.has_library),
-                _tick(r.has_sports_room),
-                _tick(r.has_representative_council),
-                esc(DEMO_LEVELS.get(str(r.affairs_demo_level), r.affairs_demo_level)),
-                esc(DEMO_LEVELS.get(str(r.rule_of_law_demo_level), r.rule_of_law_demo_level)),
-                fmt_num(r.college_grad_officials, 0),
-            ]
-        )
-    head = [
-        "村",
-        "人口",
-        "服务中心㎡",
-        "党建办",
-        "警务室",
-        "图书室",
-        "文体室",
-        "议事会",
-        "村务公开示范",
-        "民主法治示范",
-        "大学生村官",
-    ]
+    for r in v.table.to_dict("records"):
+        name = esc(r["village"]) + (" " + pilot if r["is_pilot"] else "")
+        rows.append([name, *(_village_cell(f, r[f.name]) for f in fields)])
+    head = [spec.fields["village"].label, *(_column_head(f) for f in fields)]
     body = table(head, rows, cls="data compact")
     if len(v.missing):
         by_item = v.missing.groupby("label", sort=False)["village"].apply(list)
@@ -186,8 +179,19 @@ def villages_html(d: District, township: str) -> str:
         )
         body += f'<div class="callout"><p>尚未达到“村村有”要求的村：</p><ul>{items}</ul></div>'
     else:
-        body += '<p class="ok">所有村均已建有图书室、警务室和村民代表议事会。</p>'
+        required = [*T.REQUIRED_FACILITIES, "has_representative_council"]
+        names = "、".join(spec.fields[c].label for c in required if c in spec.fields)
+        body += f'<p class="ok">所有村均已建有{esc(names)}。</p>'
     return section("三、村级情况", body, "villages")
+
+
+#: each community's progress bars: (done, target) fields of the contract's communities table
+PROGRESS = [
+    ("completed_units", "planned_units"),
+    ("phases_completed", "phases_planned"),
+    ("households_moved_in", "target_households"),
+    ("land_reclaimed_mu", "land_reclaim_target_mu"),
+]
 
 
 def communities_html(d: District, township: str) -> str:
@@ -196,24 +200,22 @@ def communities_html(d: District, township: str) -> str:
         return section(
             "四、新型农村社区建设", "<p>本乡镇目前没有规划建设新型农村住宅社区。</p>", "communities"
         )
+    spec = d.contract["communities"]
+    status = spec.fields["status"]
     parts = []
-    for r in c.itertuples():
-        alias = f"（{esc(r.alias)}）" if pd.notna(r.alias) else ""
+    for r in c.to_dict("records"):
+        alias = f"（{esc(r['alias'])}）" if pd.notna(r.get("alias")) else ""
         facts = (
-            f"规划占地{fmt_num(r.planned_area_mu, 0)}亩，辐射{fmt_num(r.villages_covered, 0)}个建制村，"
-            f"计划入住{fmt_num(r.target_households, 0)}户、{fmt_num(r.target_population, 0)}人；"
-            f"状态：{esc(STATUS.get(str(r.status), r.status))}"
+            f"规划占地{fmt_num(r['planned_area_mu'], 0)}亩，辐射{fmt_num(r['villages_covered'], 0)}个建制村，"
+            f"计划入住{fmt_num(r['target_households'], 0)}户、{fmt_num(r['target_population'], 0)}人；"
+            f"{esc(status.label)}：{esc(status.level_label(r['status']))}"
         )
         bars = "".join(
-            [
-                progress_bar(r.completed_units, r.planned_units, "住房建成", "套"),
-                progress_bar(r.phases_completed, r.phases_planned, "建设期数", "期"),
-                progress_bar(r.households_moved_in, r.target_households, "入住户数", "户"),
-                progress_bar(r.land_reclaimed_mu, r.land_reclaim_target_mu, "置换复耕", "亩"),
-            ]
+            progress_bar(r[done], r[target], spec.fields[done].label, spec.fields[done].unit or "")
+            for done, target in PROGRESS
         )
         parts.append(
-            f'<div class="community"><h3>{esc(r.community)}{alias}</h3><p>{facts}</p>{bars}</div>'
+            f'<div class="community"><h3>{esc(r["community"])}{alias}</h3><p>{facts}</p>{bars}</div>'
         )
     return section("四、新型农村社区建设", "".join(parts), "communities")
 

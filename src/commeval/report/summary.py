@@ -36,6 +36,15 @@ RANKING_HEADERS = {
 OVERALL = "sat_overall"  # the contract's overall-satisfaction item
 
 
+def grade_kind(grades: Sequence[tuple[str, float]], grade: str) -> str:
+    """Badge kind of a grade of the framework (``framework.grades``, best first): the better
+    half of the grades "good", the rest "bad", a name the framework lacks "muted"."""
+    names = [g for g, _ in grades]
+    if grade not in names:
+        return "muted"
+    return "good" if names.index(grade) < len(names) // 2 else "bad"
+
+
 def satisfaction_by_township(d: District) -> pd.DataFrame:
     """Overall satisfaction (说不清 as no opinion) per township for the assessment year: the
     mean rows of the district's survey summaries (``District.summaries``), the same numbers
@@ -115,7 +124,7 @@ def summary_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -
                 f"{r.rank}",
                 name,
                 f"{r.score:.1f}",
-                badge(str(r.grade), "good" if r.grade in ("优秀", "良好") else "bad"),
+                badge(str(r.grade), grade_kind(d.framework.grades, str(r.grade))),
                 f"{r.rank_low}–{r.rank_high}",
                 fmt_pct(r.attainment),
                 change,
