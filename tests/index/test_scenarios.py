@@ -319,3 +319,70 @@ def test_notebook_runs_clean(run_notebook):
     nb = run_notebook(NOTEBOOK, timeout=60)
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images == 4
+
+
+def _ahp_doc(doc: dict) -> dict:
+    """The mini framework with AHP dimension weights and AHP weights within ``facilities``."""
+    doc["dimension_weighting"] = {"method": "ahp", "matrix": [[1, 2], ["1/2", 1]]}
+    for dm in doc["dimensions"].values():
+        dm.pop("weight")
+    fac = doc["dimensions"]["facilities"]
+    fac["weighting"] = {"method": "ahp", "matrix": [[1, 3], ["1/3", 1]]}
+    for i in fac["indicators"].values():
+        i.pop("weight")
+    return doc
+
+
+def test_scenarios_under_ahp_dimension_and_indicator_weights(doc, tables):
+    from commeval.index import parse_framework
+
+    fw = parse_framework(_ahp_doc(doc))
+    ft = sc.framework_table(fw).set_index("indicator")
+    assert ft["dimension_weight"].to_dict() == pytest.approx(
+        {"police": 2 / 3, "center": 2 / 3, "reclaimed": 1 / 3}
+    )
+    assert ft["weight"].to_dict() == pytest.approx({"police": 0.75, "center": 0.25, "reclaimed": 1})
+    assert ft["overall_weight"].sum() == pytest.approx(1.0)
+
+    ev = evaluate(tables, fw, mc_draws=0)
+    over = sc.weights_by_method(ev.indicators, fw, scope="overall").set_index("indicator")
+    assert over["fixed"].to_dict() == pytest.approx(ft["overall_weight"].to_dict())
+    for m in sc.WEIGHT_METHODS:
+        assert over[m].sum() == pytest.approx(1.0)
+    within = sc.weights_by_method(ev.indicators, fw, scope="within")
+    scen = sc.default_scenarios(fw, within, sc.example_dimension_matrix(fw))
+    r = sc.scenario_ranks(tables, fw, None, scen)
+    base = r[r["scenario"] == sc.BASELINE].set_index("township")["score"]
+    assert base.to_dict() == pytest.approx(ev.scores.set_index("township")["score"].to_dict())
+    # equal dimension weights apply under AHP dimension weighting too: by hand from the
+    # dimension scores (B and C have no new community: facilities alone)
+    dims = ev.dimensions.pivot(index="township", columns="dimension", values="score")
+    equal = r[r["scenario"] == "维度等权"].set_index("township")["score"]
+    assert equal["A"] == pytest.approx(dims.loc["A"].mean())
+    assert equal["B"] == pytest.approx(dims.loc["B", "facilities"])
+    assert equal["A"] != pytest.approx(base["A"])
+    # entropy indicator weights apply in the AHP-weighted dimension
+    ent = sc.method_weights(within, "entropy")
+    ev_e = evaluate(tables, fw, mc_draws=0, settings={"indicator_weights": ent})
+    used = ev_e.weights.set_index("indicator")["weight"]
+    assert used["police"] == pytest.approx(ent["police"])
+
+
+def test_scenarios_under_entropy_weighting(doc, tables):
+    from commeval.index import parse_framework
+
+    fac = doc["dimensions"]["facilities"]
+    fac["weighting"] = {"method": "entropy"}
+    for i in fac["indicators"].values():
+        i.pop("weight")
+    fw = parse_framework(doc)
+    ft = sc.framework_table(fw).set_index("indicator")
+    assert np.isnan(ft.loc["police", "weight"]) and ft.loc["reclaimed", "weight"] == 1.0
+    ev = evaluate(tables, fw, mc_draws=0)
+    w = sc.weights_by_method(ev.indicators, fw, scope="within").set_index("indicator")
+    assert np.isnan(w.loc["police", "fixed"]) and np.isnan(w.loc["police", "combined"])
+    engine = ev.weights.set_index("indicator")["weight"]
+    assert w["entropy"]["police"] == pytest.approx(engine["police"])
+    assert set(sc.method_weights(w.reset_index(), "fixed")) == {"reclaimed"}
+    r = sc.scenario_ranks(tables, fw, None, sc.default_scenarios(fw, w.reset_index()))
+    assert set(r["scenario"].astype(str)) >= {sc.BASELINE, "维度等权", "熵权法指标权重"}

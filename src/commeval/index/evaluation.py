@@ -35,7 +35,7 @@ from commeval.index.normalise import normalise_array
 from commeval.index.outliers import treat
 from commeval.index.satisfaction import survey_indicators
 from commeval.index.uncertainty import MCInputs, SurveyDraws, monte_carlo, rank_summary
-from commeval.index.weights import ahp, combined_weights, critic_weights, entropy_weights
+from commeval.index.weights import dimension_weights, indicator_weights
 
 STEP_KEYS = ("imputation", "outliers", "normalisation", "aggregation")
 ALL = "(all)"
@@ -88,69 +88,6 @@ def resolve_settings(fw: Framework, settings: Mapping[str, Any] | None) -> dict[
         elif k in ("indicator_weights", "dimension_weights"):
             s[k] = dict(v)
     return s
-
-
-# --- weights -----------------------------------------------------------------------------------
-
-
-def _subjective(d, names: list[str], method: str, overrides: Mapping[str, float]) -> pd.Series:
-    if method == "ahp":
-        w = ahp(d.weighting["matrix"], labels=[i.name for i in d.indicators]).weights
-    else:
-        w = pd.Series({i.name: overrides.get(i.name, i.weight) for i in d.indicators}, dtype=float)
-    return w.reindex(names)
-
-
-def _objective(d, names: list[str], kind: str, X: pd.DataFrame) -> pd.Series:
-    sub = X[names].dropna()
-    benefit = {i.name: i.benefit for i in d.indicators}
-    fn = entropy_weights if kind == "entropy" else critic_weights
-    try:
-        return fn(sub, benefit=benefit)
-    except ValueError as exc:
-        raise IndexDataError(f"dimension {d.name!r}: {kind} weights: {exc}") from None
-
-
-def dimension_indicator_weights(
-    fw: Framework, X: pd.DataFrame, overrides: Mapping[str, float] | None = None
-) -> pd.DataFrame:
-    """Indicator weights within each dimension (columns dimension, indicator, method, weight)."""
-    overrides = overrides or {}
-    rows = []
-    for d in fw.dimensions:
-        names = [i.name for i in d.indicators if i.name in X.columns]
-        if not names:
-            continue
-        method = d.weighting["method"]
-        if method in ("fixed", "ahp"):
-            w = _subjective(d, names, method, overrides)
-        elif method in ("entropy", "critic"):
-            w = _objective(d, names, method, X)
-        else:
-            spec = d.weighting
-            w = combined_weights(
-                _subjective(d, names, spec.get("subjective", "fixed"), overrides),
-                _objective(d, names, spec.get("objective", "entropy"), X),
-                rule=spec.get("rule", "additive"),
-                alpha=float(spec.get("alpha", 0.5)),
-            )
-        tot = w.sum()
-        if not tot > 0:
-            raise IndexDataError(f"dimension {d.name!r}: weights sum to 0 over {names}")
-        for n in names:
-            rows.append((d.name, n, method, float(w[n] / tot)))
-    return pd.DataFrame(rows, columns=["dimension", "indicator", "method", "weight"])
-
-
-def dimension_weights(fw: Framework, overrides: Mapping[str, float] | None = None) -> pd.Series:
-    """Weights of the dimensions (fixed, or AHP over dimensions)."""
-    names = [d.name for d in fw.dimensions]
-    if fw.dimension_weighting["method"] == "ahp":
-        w = ahp(fw.dimension_weighting["matrix"], labels=names).weights
-    else:
-        w = pd.Series({d.name: (overrides or {}).get(d.name, d.weight) for d in fw.dimensions})
-    w = w.astype(float)
-    return w / w.sum()
 
 
 # --- the nominal run ---------------------------------------------------------------------------
@@ -217,7 +154,7 @@ def _nominal(
     method = s["normalisation"]["method"]
     N = normalise_array(treated.to_numpy(dtype=float), method, benefit, target_t, lower, upper)
 
-    wtab = dimension_indicator_weights(fw, treated, s["indicator_weights"])
+    wtab = indicator_weights(fw, treated, s["indicator_weights"])
     w_ind = wtab.set_index("indicator")["weight"].reindex(cols).to_numpy()
     dim_names = [d.name for d in fw.dimensions]
     G = membership([fw.dimension_of[c] for c in cols], dim_names)

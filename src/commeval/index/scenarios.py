@@ -14,17 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.index.errors import IndexDataError
 from commeval.index.evaluation import Evaluation, evaluate
 from commeval.index.framework import Framework
 from commeval.index.satisfaction import survey_indicators
 from commeval.index.weights import (
     ConsistencyWarning,
     ahp,
-    combined_weights,
-    critic_weights,
-    entropy_weights,
-    fixed_weights,
+    dimension_weights,
+    subjective_method,
+    within_weights,
 )
 
 WEIGHT_METHODS = ("fixed", "entropy", "critic", "combined")
@@ -64,17 +62,27 @@ _SAATY = {0: 1, 1: 2, 2: 3, 3: 5}
 def framework_table(fw: Framework) -> pd.DataFrame:
     """One row per indicator: dimension, indicator, label, unit, source, direction, target,
     weight (within its dimension), plus the dimension's label and weight and the indicator's
-    overall weight (dimension weight × indicator weight, summing to 1 over the framework)."""
-    dim_total = sum(float(d.weight) for d in fw.dimensions) or 1.0
+    overall weight (dimension weight × indicator weight, summing to 1 over the framework).
+
+    Weights as the framework states them (:func:`commeval.index.weights.within_weights`,
+    :func:`commeval.index.weights.dimension_weights`): fixed, or AHP priorities, for the
+    dimensions and the indicators; for a dimension with combined weighting its expert part;
+    NaN for entropy / CRITIC weighting, which needs data (see :func:`weights_by_method`)."""
+    dim_w = dimension_weights(fw)
     rows = []
     for d in fw.dimensions:
-        w_in = fixed_weights({i.name: i.weight for i in d.indicators})
+        subj = subjective_method(d.weighting)
+        w_in = (
+            within_weights(d, None, {**d.weighting, "method": subj})
+            if subj is not None
+            else pd.Series(np.nan, index=[i.name for i in d.indicators])
+        )
         for i in d.indicators:
             rows.append(
                 {
                     "dimension": d.name,
                     "dimension_label": d.label,
-                    "dimension_weight": float(d.weight) / dim_total,
+                    "dimension_weight": float(dim_w[d.name]),
                     "indicator": i.name,
                     "label": i.label,
                     "unit": i.unit,
@@ -82,7 +90,7 @@ def framework_table(fw: Framework) -> pd.DataFrame:
                     "direction": i.direction,
                     "target": float(i.target),
                     "weight": float(w_in[i.name]),
-                    "overall_weight": float(d.weight) / dim_total * float(w_in[i.name]),
+                    "overall_weight": float(dim_w[d.name]) * float(w_in[i.name]),
                     "weighting": d.weighting["method"],
                 }
             )
@@ -112,35 +120,43 @@ def weights_by_method(
     ``indicator_values``: townships × indicators (the values the weights are computed from; the
     engine uses them after imputation and outlier treatment), or the tidy
     ``Evaluation.indicators`` frame (its ``value`` column). Within each dimension, as the engine
-    does: ``fixed`` the framework's expert weights, ``entropy`` / ``critic`` the objective
-    weights on the townships with complete data for that dimension, ``combined`` the expert
-    weights combined with the ``objective`` weights (``rule``, ``alpha``; see
-    :func:`commeval.index.combined_weights`).
+    does (:func:`commeval.index.weights.within_weights`): ``fixed`` the framework's expert
+    weights (fixed, or the AHP priorities of a dimension weighted by AHP), ``entropy`` /
+    ``critic`` the objective weights on the townships with complete data for that dimension,
+    ``combined`` the expert weights combined with the ``objective`` weights (``rule``,
+    ``alpha``; see :func:`commeval.index.combined_weights`). A dimension weighted by entropy or
+    CRITIC alone has no expert weights: NaN in ``fixed`` and ``combined``.
 
     ``scope="within"`` gives weights within each dimension (summing to 1 per dimension);
-    ``"overall"`` multiplies them by the framework's dimension weights (each method's column
-    sums to 1). Columns: dimension, dimension_label, indicator, label, fixed, entropy, critic,
+    ``"overall"`` multiplies them by the framework's dimension weights, fixed or AHP
+    (:func:`commeval.index.weights.dimension_weights`; each method's column sums to 1). Columns: dimension, dimension_label, indicator, label, fixed, entropy, critic,
     combined.
     """
     if scope not in ("within", "overall"):
         raise ValueError(f"scope must be 'within' or 'overall', got {scope!r}")
     X = _wide_values(indicator_values)
-    dim_w = fixed_weights({d.name: d.weight for d in fw.dimensions})
+    dim_w = dimension_weights(fw)
     rows = []
     for d in fw.dimensions:
         names = [i.name for i in d.indicators if i.name in X.columns]
         if not names:
             continue
-        sub = X[names].dropna()
-        benefit = {i.name: i.benefit for i in d.indicators}
-        fixed = fixed_weights({i.name: i.weight for i in d.indicators if i.name in names})
-        try:
-            ent = entropy_weights(sub, benefit=benefit)
-            cri = critic_weights(sub, benefit=benefit)
-        except ValueError as exc:
-            raise IndexDataError(f"dimension {d.name!r}: objective weights: {exc}") from None
-        obj = {"entropy": ent, "critic": cri}[objective]
-        comb = combined_weights(fixed, obj, rule=rule, alpha=alpha)
+        nan = pd.Series(np.nan, index=names)
+        subj = subjective_method(d.weighting)
+        spec = {**d.weighting, "method": subj}
+        fixed = within_weights(d, X, spec) if subj is not None else nan
+        ent = within_weights(d, X, {"method": "entropy"})
+        cri = within_weights(d, X, {"method": "critic"})
+        comb = (
+            within_weights(
+                d,
+                X,
+                {**spec, "method": "combined", "subjective": subj, "objective": objective}
+                | {"rule": rule, "alpha": alpha},
+            )
+            if subj is not None
+            else nan
+        )
         labels = {i.name: i.label for i in d.indicators}
         factor = float(dim_w[d.name]) if scope == "overall" else 1.0
         for n in names:
@@ -165,7 +181,11 @@ def method_weights(weights: pd.DataFrame, method: str) -> dict[str, float]:
     fixed weighting)."""
     if method not in WEIGHT_METHODS:
         raise ValueError(f"unknown weighting method {method!r}; use one of {WEIGHT_METHODS}")
-    return {str(k): float(v) for k, v in zip(weights["indicator"], weights[method])}
+    return {
+        str(k): float(v)
+        for k, v in zip(weights["indicator"], weights[method])
+        if not np.isnan(v)  # no expert weights in an entropy / CRITIC dimension
+    }
 
 
 # ---------------------------------------------------------------------------- AHP

@@ -1,7 +1,10 @@
 """Weights: fixed expert weights, AHP (eigenvector), entropy, CRITIC and combined weights.
 
-All functions take a frame of alternatives × criteria (or a pairwise matrix) and return weights as
-a :class:`pandas.Series` indexed by criterion and summing to 1.
+The methods take a frame of alternatives × criteria (or a pairwise matrix) and return weights as
+a :class:`pandas.Series` indexed by criterion and summing to 1. :func:`within_weights`,
+:func:`indicator_weights` and :func:`dimension_weights` are the one place where a framework's
+weighting (per dimension, and of the dimensions) is turned into numbers: the evaluation and the
+scenarios call them.
 """
 
 from __future__ import annotations
@@ -10,13 +13,17 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from commeval.errors import InputError
+from commeval.index.errors import IndexDataError
 from commeval.index.normalise import normalise_array
+
+if TYPE_CHECKING:
+    from commeval.index.framework import Dimension, Framework
 
 # Saaty's random consistency index RI for n = 1..10.
 RANDOM_INDEX = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49)
@@ -224,4 +231,115 @@ def combined_weights(
             raise ValueError("multiplicative combination gives all-zero weights")
     else:
         raise ValueError(f"unknown rule {rule!r}; use 'additive' or 'multiplicative'")
+    return (w / w.sum()).rename("weight")
+
+
+# --- a framework's weights ---------------------------------------------------------------------
+
+SUBJECTIVE = ("fixed", "ahp")
+OBJECTIVE = ("entropy", "critic")
+
+
+def subjective_method(spec: Mapping[str, Any]) -> str | None:
+    """The expert (subjective) part of a weighting spec: fixed or ahp, None for entropy/CRITIC."""
+    if spec["method"] in SUBJECTIVE:
+        return spec["method"]
+    if spec["method"] == "combined":
+        return spec.get("subjective", "fixed")
+    return None
+
+
+def _subjective(d: Dimension, names: list[str], method: str, matrix: Any = None) -> pd.Series:
+    if method == "ahp":
+        with warnings.catch_warnings():  # an inconsistent matrix warned when it was loaded
+            warnings.simplefilter("ignore", ConsistencyWarning)
+            w = ahp(matrix, labels=[i.name for i in d.indicators]).weights
+    else:
+        w = pd.Series({i.name: i.weight for i in d.indicators}, dtype=float)
+    return w.reindex(names)
+
+
+def _objective(d: Dimension, names: list[str], kind: str, X: pd.DataFrame) -> pd.Series:
+    sub = X[names].dropna()
+    benefit = {i.name: i.benefit for i in d.indicators}
+    fn = entropy_weights if kind == "entropy" else critic_weights
+    try:
+        return fn(sub, benefit=benefit)
+    except ValueError as exc:
+        raise IndexDataError(f"dimension {d.name!r}: {kind} weights: {exc}") from None
+
+
+def within_weights(
+    d: Dimension,
+    X: pd.DataFrame | None,
+    spec: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> pd.Series:
+    """Weights of dimension ``d``'s indicators that are columns of ``X`` (all of them when ``X``
+    is None; then only fixed and AHP weighting), summing to 1: by ``spec`` (default: the
+    framework's ``d.weighting``; fixed | ahp | entropy | critic | combined), objective weights on
+    the townships with complete data in the dimension (a single indicator has weight 1 by any
+    method). ``overrides`` (indicator → weight)
+    replace the weights of the indicators they list, whatever the method, before rescaling."""
+    spec = dict(d.weighting if spec is None else spec)
+    names = [i.name for i in d.indicators if X is None or i.name in X.columns]
+    method = spec["method"]
+    if len(names) == 1:  # one indicator: weight 1 by any method (no objective weights needed)
+        w = pd.Series(1.0, index=names)
+    elif method in SUBJECTIVE:
+        w = _subjective(d, names, method, spec.get("matrix", d.weighting.get("matrix")))
+    elif method in OBJECTIVE or method == "combined":
+        if X is None:
+            raise ValueError(f"dimension {d.name!r}: {method} weights need data")
+        if method in OBJECTIVE:
+            w = _objective(d, names, method, X)
+        else:
+            subj = spec.get("subjective", "fixed")
+            w = combined_weights(
+                _subjective(d, names, subj, spec.get("matrix", d.weighting.get("matrix"))),
+                _objective(d, names, spec.get("objective", "entropy"), X),
+                rule=spec.get("rule", "additive"),
+                alpha=float(spec.get("alpha", 0.5)),
+            )
+    else:
+        raise ValueError(f"dimension {d.name!r}: unknown weighting {method!r}")
+    if overrides:
+        w = w.copy()
+        for n in names:
+            if n in overrides:
+                w[n] = float(overrides[n])
+    tot = w.sum()
+    if not tot > 0:
+        raise IndexDataError(f"dimension {d.name!r}: weights sum to 0 over {names}")
+    return (w / tot).rename("weight")
+
+
+def indicator_weights(
+    fw: Framework, X: pd.DataFrame, overrides: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Indicator weights within each dimension as the framework specifies them, on the values
+    ``X`` (townships × indicators): columns dimension, indicator, method, weight."""
+    rows = []
+    for d in fw.dimensions:
+        if not any(i.name in X.columns for i in d.indicators):
+            continue
+        w = within_weights(d, X, overrides=overrides)
+        rows += [(d.name, n, d.weighting["method"], float(v)) for n, v in w.items()]
+    return pd.DataFrame(rows, columns=["dimension", "indicator", "method", "weight"])
+
+
+def dimension_weights(fw: Framework, overrides: Mapping[str, float] | None = None) -> pd.Series:
+    """Weights of the dimensions (fixed, or AHP over dimensions), summing to 1; ``overrides``
+    (dimension → weight) replace the ones they list before rescaling, under either weighting."""
+    names = [d.name for d in fw.dimensions]
+    if fw.dimension_weighting["method"] == "ahp":
+        with warnings.catch_warnings():  # an inconsistent matrix warned when it was loaded
+            warnings.simplefilter("ignore", ConsistencyWarning)
+            w = ahp(fw.dimension_weighting["matrix"], labels=names).weights
+    else:
+        w = pd.Series({d.name: d.weight for d in fw.dimensions})
+    w = w.astype(float)
+    for k, v in (overrides or {}).items():
+        if k in w.index:
+            w[k] = float(v)
     return (w / w.sum()).rename("weight")
