@@ -97,14 +97,6 @@ def write_processed(
     return manifest
 
 
-def default_processed_dir(data_dir: str | Path) -> Path:
-    """Where a raw dataset's processed tables go: ``data/processed/<folder>`` beside
-    ``data/raw/<folder>`` (or ``processed/<folder>`` beside any other raw folder)."""
-    data_dir = Path(data_dir).resolve()
-    root = data_dir.parent.parent if data_dir.parent.name == "raw" else data_dir.parent
-    return root / "processed" / data_dir.name
-
-
 def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Read processed tables (contract dtypes) and their metadata; raises
     :class:`ProcessedDataError` when the set is missing, partial or inconsistent."""

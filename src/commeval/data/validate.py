@@ -16,8 +16,9 @@ from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
 from commeval.data.safe_cells import escape_cells
 from commeval.files import atomic_path, write_atomic
+from commeval.paths import DEFAULT_VALIDATION_DIR
 
-DEFAULT_REPORT_DIR = Path("outputs") / "validation"
+DEFAULT_REPORT_DIR = DEFAULT_VALIDATION_DIR
 TERMINAL_ROWS = 50
 HTML_ROWS = 5000
 EXIT_OK, EXIT_ERRORS = 0, 2
