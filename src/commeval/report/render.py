@@ -234,8 +234,10 @@ def _marked(diff: float, p: float, alpha: float = 0.05) -> str:
 def satisfaction_html(d: District, township: str, sat: T.Satisfaction | None = None) -> str:
     s = sat or T.satisfaction(d, township)
     desc = s.description
+    age = d.contract["survey"].fields["age"]
+    min_age = f"{age.min:g}" if age.min is not None else ""
     intro = (
-        f"<p>本年度在{esc(township)}抽取{s.n_villages}个村、{s.n}位16岁以上居民进行入户问卷调查"
+        f"<p>本年度在{esc(township)}抽取{s.n_villages}个村、{s.n}位{min_age}岁以上居民进行入户问卷调查"
         "（分层两阶段抽样：乡镇为层、村为初级抽样单元）。下列结果均按抽样权数加权，置信区间和显著性检验考虑了"
         f"分层和整群抽样设计；有效回答少于{s.min_n}人的项目显示为“样本不足”。</p>"
     )
