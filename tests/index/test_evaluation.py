@@ -268,3 +268,76 @@ def test_identical_townships_tie(doc, tables):
     s = res.scores.set_index("township")
     assert s.loc["A", "rank"] == s.loc["D", "rank"] == 1
     assert (s.loc["A", ["rank_low", "rank_high"]] == s.loc["D", ["rank_low", "rank_high"]]).all()
+
+
+# --- settings, step data, regen, repr ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings, key",
+    [
+        ({"normalization": "minmax"}, "normalization"),  # misspelt: was silently ignored
+        ({"normalisation": "cube"}, "normalisation.method"),
+        ({"aggregation": {"method": "topsis", "within": "median"}}, "aggregation.within"),
+        ({"indicator_weights": {"police": -1.0}}, "indicator_weights.police"),
+        ({"indicator_weights": {"nope": 1.0}}, "indicator_weights.nope"),
+        ({"dimension_weights": {"facilities": float("nan")}}, "dimension_weights.facilities"),
+        ({"uncertainty": {"draw": 10}}, "uncertainty.draw"),
+        ({"uncertainty": {"weight_noise": 2}}, "uncertainty.weight_noise"),
+    ],
+)
+def test_invalid_settings_are_errors_naming_the_key(doc, tables, settings, key):
+    from commeval.index import SettingsError
+
+    with pytest.raises(SettingsError, match=f"'{key}'") as exc:
+        evaluate(tables, fw_of(doc), mc_draws=0, settings=settings)
+    assert exc.value.key == key and isinstance(exc.value, ValueError)
+    if key == "normalization":
+        assert "normalisation" in str(exc.value)  # the allowed keys are listed
+
+
+def test_evaluation_keeps_each_steps_data(doc, tables):
+    doc["steps"]["outliers"] = "winsorise"
+    res = evaluate(tables, fw_of(doc), mc_draws=0)
+    assert list(res.data) == ["raw", "imputed", "treated", "normalised"]
+    raw, norm = res.data["raw"], res.data["normalised"]
+    assert list(raw.index) == ["A", "B", "C"] and raw.loc["A", "reclaimed"] == 75.0
+    assert np.isnan(norm.loc["B", "reclaimed"]) and norm.loc["B", "police"] == 50.0
+    tidy = res.indicators.pivot(index="township", columns="indicator", values="normalised")
+    pd.testing.assert_frame_equal(
+        tidy[list(norm.columns)], norm, check_names=False, check_index_type=False
+    )
+    assert res.framework is not None and res.year == 2012 and res.tables is tables
+
+
+def test_regen_reproduces_and_changes(doc, tables):
+    import pickle
+
+    res = evaluate(tables, fw_of(doc), mc_draws=40, seed=3, settings={"aggregation": "geometric"})
+    again = res.regen()
+    pd.testing.assert_frame_equal(again.scores, res.scores)
+    pd.testing.assert_frame_equal(again.indicators, res.indicators)
+    alt = res.regen(normalisation="minmax", mc_draws=0)
+    assert alt.settings["normalisation"]["method"] == "minmax"
+    assert alt.settings["aggregation"]["method"] == "geometric"  # kept from the first run
+    assert alt.settings["uncertainty"]["draws"] == 0
+    direct = evaluate(
+        tables,
+        fw_of(doc),
+        mc_draws=0,
+        settings={"aggregation": "geometric", "normalisation": "minmax"},
+    )
+    pd.testing.assert_frame_equal(alt.scores, direct.scores)
+    with pytest.raises(ValueError, match="unknown key"):
+        res.regen(normalization="minmax")
+    unpickled = pickle.loads(pickle.dumps(res))
+    assert unpickled.tables is None
+    with pytest.raises(ValueError, match="pass tables="):
+        unpickled.regen()
+    pd.testing.assert_frame_equal(unpickled.regen(tables=tables).scores, res.scores)
+
+
+def test_repr_is_short(default_result):
+    text = repr(default_result)
+    assert len(text) < 600 and len(text.splitlines()) <= 5
+    assert "2012" in text and "townships" in text and "normalisation target" in text

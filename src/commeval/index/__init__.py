@@ -10,9 +10,10 @@ from commeval.index.aggregation import (
     weighted_arithmetic,
     weighted_geometric,
 )
-from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
+from commeval.index.attainment import attained, attainment_rate, grade, rank_array, rank_scores
 from commeval.index.coherence import corr_flags, cronbach_by_group, indicator_alpha
-from commeval.index.errors import FrameworkError, IndexDataError
+from commeval.index.composite import composite
+from commeval.index.errors import FrameworkError, IndexDataError, SettingsError
 from commeval.index.evaluation import Evaluation, evaluate
 from commeval.index.formulas import FormulaError, parse_formula
 from commeval.index.framework import Framework, load_framework, parse_framework
@@ -29,8 +30,11 @@ from commeval.index.weights import (
     ahp,
     combined_weights,
     critic_weights,
+    dimension_weights,
     entropy_weights,
     fixed_weights,
+    indicator_weights,
+    within_weights,
 )
 
 __all__ = [
@@ -43,15 +47,17 @@ __all__ = [
     "FrameworkError",
     "FuzzyResult",
     "IndexDataError",
+    "SettingsError",
     "ahp",
     "attained",
     "attainment_rate",
     "combined_weights",
+    "composite",
     "compute_indicators",
     "corr_flags",
     "critic_weights",
-    "indicator_alpha",
     "cronbach_by_group",
+    "dimension_weights",
     "entropy_weights",
     "evaluate",
     "fixed_weights",
@@ -59,10 +65,13 @@ __all__ = [
     "grade",
     "grey_relational",
     "impute",
+    "indicator_alpha",
+    "indicator_weights",
     "load_framework",
     "normalise",
     "parse_formula",
     "parse_framework",
+    "rank_array",
     "rank_scores",
     "sobol_indices",
     "survey_indicators",
@@ -71,4 +80,5 @@ __all__ = [
     "triangular_membership",
     "weighted_arithmetic",
     "weighted_geometric",
+    "within_weights",
 ]

@@ -17,3 +17,12 @@ class FrameworkError(InputError, ValueError):
 
 class IndexDataError(InputError, ValueError):
     """The data cannot be evaluated (all-missing indicator, too few townships, ...)."""
+
+
+class SettingsError(ValueError):
+    """``evaluate(settings=...)`` has an unknown key or an invalid value; the message names the
+    key, the value and what is allowed."""
+
+    def __init__(self, key: str, value: Any, why: str) -> None:
+        self.key, self.value = key, value
+        super().__init__(f"settings key {key!r} = {value!r} is invalid — {why}")

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
 from commeval.index.coherence import corr_flags, cronbach_by_group
 from commeval.index.composite import composite, membership
-from commeval.index.errors import IndexDataError
+from commeval.index.errors import IndexDataError, SettingsError
 from commeval.index.formulas import Scope
-from commeval.index.framework import Framework, load_framework
+from commeval.index.framework import DEFAULT_UNCERTAINTY, IMPUTATIONS, Framework, load_framework
 from commeval.index.impute import impute
 from commeval.index.indicators import (
     compute_indicators,
@@ -31,6 +32,7 @@ from commeval.index.indicators import (
     survey_dependent,
     townships_of,
 )
+from commeval.index.normalise import METHODS as NORMALISATIONS
 from commeval.index.normalise import normalise_array
 from commeval.index.outliers import treat
 from commeval.index.satisfaction import survey_indicators
@@ -41,9 +43,17 @@ STEP_KEYS = ("imputation", "outliers", "normalisation", "aggregation")
 ALL = "(all)"
 
 
-@dataclass
+@dataclass(repr=False)
 class Evaluation:
-    """Results of :func:`evaluate` (tidy frames) and the settings that produced them."""
+    """Results of :func:`evaluate` (tidy frames), every step's data, the settings that produced
+    them, and the inputs needed to regenerate them (:meth:`regen`), as COINr's coin.
+
+    ``data``: townships × indicators frames of each step — ``raw`` (by the formulas; indicators
+    not applicable anywhere included), ``imputed``, ``treated`` (outliers) and ``normalised``.
+    ``settings``: what was used (step settings, weights, records); ``requested``: the
+    ``settings`` argument as given, which :meth:`regen` starts from. ``tables`` is not pickled
+    (it can be large): pass ``tables=`` to :meth:`regen` on an unpickled evaluation.
+    """
 
     indicators: pd.DataFrame
     dimensions: pd.DataFrame
@@ -53,6 +63,68 @@ class Evaluation:
     sensitivity: pd.DataFrame
     weights: pd.DataFrame
     checks: dict[str, pd.DataFrame] = field(default_factory=dict)
+    data: dict[str, pd.DataFrame] = field(default_factory=dict)
+    requested: dict[str, Any] = field(default_factory=dict)
+    framework: Framework | None = None
+    year: int | None = None
+    survey: pd.DataFrame | None = None
+    tables: Mapping[str, pd.DataFrame] | None = None
+    sensitivity_run: bool = True
+
+    def regen(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+        **changes: Any,
+    ) -> Evaluation:
+        """Re-run :func:`evaluate` on the same inputs (tables, framework, year, survey
+        estimates, draws, seed) with the requested settings changed by ``settings`` and
+        ``changes`` (settings keys, e.g. ``normalisation="minmax"``; also ``mc_draws``,
+        ``seed``, ``sensitivity``), as COINr's ``Regen``. With no changes the result is the
+        same evaluation."""
+        tables = self.tables if tables is None else tables
+        if tables is None:
+            raise ValueError("this evaluation does not keep its tables (unpickled): pass tables=")
+        unc = self.settings.get("uncertainty", {})
+        run = {
+            "mc_draws": unc.get("draws"),
+            "seed": unc.get("seed"),
+            "sensitivity": self.sensitivity_run,
+        }
+        for k in run:
+            if k in changes:
+                run[k] = changes.pop(k)
+        new = {**self.requested, **dict(settings or {}), **changes}
+        return evaluate(tables, self.framework, self.year, self.survey, settings=new, **run)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["tables"] = None
+        return state
+
+    def __repr__(self) -> str:
+        s = self.settings
+        agg = s.get("aggregation", {})
+        unc = s.get("uncertainty", {})
+        fw = s.get("framework", {})
+        sc = self.scores["score"]
+        dims = self.dimensions["dimension"].nunique() if len(self.dimensions) else 0
+        return "\n".join(
+            [
+                f"<Evaluation {s.get('year')}: {len(self.scores)} townships, "
+                f"{self.indicators['indicator'].nunique()} indicators in {dims} dimensions; "
+                f"framework {fw.get('name') or '?'} {fw.get('version', '')}>",
+                f"  steps: imputation {s['imputation']['method']}, outliers "
+                f"{s['outliers']['method']}, normalisation {s['normalisation']['method']}, "
+                f"aggregation {agg['method']} (within {agg.get('within', 'arithmetic')})",
+                f"  weighting: dimensions {s.get('dimension_weighting')}, indicators "
+                f"{', '.join(sorted(set(s.get('weighting', {}).values())))}; survey "
+                f"{s.get('survey')}; Monte Carlo {unc.get('draws')} draws (seed {unc.get('seed')})",
+                f"  scores {sc.min():.2f}–{sc.max():.2f} (mean {sc.mean():.2f}); "
+                f"data: {', '.join(self.data)}; requested {sorted(self.requested) or 'defaults'}",
+            ]
+        )
 
 
 @dataclass
@@ -74,23 +146,89 @@ class _Nominal:
     dim_names: list[str]
 
 
+# keys of Evaluation.settings that record a run rather than set it: accepted (so that
+# evaluate(..., settings=res.settings) repeats the run) and not used
+RECORD_KEYS = (
+    "framework",
+    "year",
+    "weighting",
+    "dimension_weighting",
+    "survey",
+    "not_applicable_dropped",
+    "records",
+)
+SETTINGS_KEYS = (*STEP_KEYS, "uncertainty", "indicator_weights", "dimension_weights")
+STEP_METHODS = {
+    "imputation": IMPUTATIONS,
+    "outliers": ("none", "winsorise"),
+    "normalisation": NORMALISATIONS,
+    "aggregation": AGGREGATIONS,
+}
+UNCERTAINTY_KEYS = (*DEFAULT_UNCERTAINTY, "draws", "seed")
+
+
+def _weights_setting(key: str, v: Any, known: list[str]) -> dict[str, float]:
+    if not isinstance(v, Mapping):
+        raise SettingsError(key, v, "must be a mapping of names to weights")
+    out = {}
+    for name, w in v.items():
+        if name not in known:
+            raise SettingsError(f"{key}.{name}", w, f"unknown name; use one of {known}")
+        if isinstance(w, bool) or not isinstance(w, int | float) or not np.isfinite(w) or w < 0:
+            raise SettingsError(f"{key}.{name}", w, "weights must be finite and non-negative")
+        out[name] = float(w)
+    return out
+
+
 def resolve_settings(fw: Framework, settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Framework defaults overridden by ``settings`` (step name → method or dict)."""
+    """Framework defaults overridden by ``settings`` (step name → method or dict). Unknown keys
+    and invalid values raise :class:`SettingsError`."""
     s: dict[str, Any] = {k: dict(v) for k, v in fw.steps.items()}
     s["uncertainty"] = dict(fw.uncertainty)
     s["indicator_weights"] = {}
     s["dimension_weights"] = {}
+    if settings is not None and not isinstance(settings, Mapping):
+        raise SettingsError("<settings>", settings, "must be a mapping")
     for k, v in (settings or {}).items():
         if k in STEP_KEYS:
+            if not isinstance(v, str | Mapping):
+                raise SettingsError(k, v, "must be a method name or a mapping")
             s[k] |= {"method": v} if isinstance(v, str) else dict(v)
+            if s[k].get("method") not in STEP_METHODS[k]:
+                raise SettingsError(
+                    f"{k}.method", s[k].get("method"), f"use one of {list(STEP_METHODS[k])}"
+                )
         elif k == "uncertainty":
+            if not isinstance(v, Mapping):
+                raise SettingsError(k, v, "must be a mapping")
+            bad = sorted(set(v) - set(UNCERTAINTY_KEYS))
+            if bad:
+                raise SettingsError(
+                    f"uncertainty.{bad[0]}", v[bad[0]], f"unknown key; use {list(UNCERTAINTY_KEYS)}"
+                )
             s[k] |= dict(v)
-        elif k in ("indicator_weights", "dimension_weights"):
-            s[k] = dict(v)
+        elif k == "indicator_weights":
+            s[k] = _weights_setting(k, v, list(fw.indicators))
+        elif k == "dimension_weights":
+            s[k] = _weights_setting(k, v, [d.name for d in fw.dimensions])
+        elif k not in RECORD_KEYS:
+            raise SettingsError(
+                k,
+                v,
+                f"unknown key; use {list(SETTINGS_KEYS)} (or the record keys {list(RECORD_KEYS)})",
+            )
+    within = s["aggregation"].get("within", "arithmetic")
+    if within not in WITHIN:
+        raise SettingsError("aggregation.within", within, f"use one of {list(WITHIN)}")
+    unc = s["uncertainty"]
+    for key, ok in (("normalisations", NORMALISATIONS), ("aggregations", WITHIN)):
+        vals = unc.get(key)
+        if not isinstance(vals, list | tuple) or not vals or any(m not in ok for m in vals):
+            raise SettingsError(f"uncertainty.{key}", vals, f"must be a list from {list(ok)}")
+    noise = unc.get("weight_noise")
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 1:
+        raise SettingsError("uncertainty.weight_noise", noise, "must be a number in [0, 1)")
     return s
-
-
-# --- the nominal run ---------------------------------------------------------------------------
 
 
 def _nominal(
@@ -439,8 +577,28 @@ def evaluate(
         "not_applicable_dropped": list(nom.records["dropped"]),
         "records": {"imputation": nom.records["imputation"], "outliers": nom.records["outliers"]},
     }
+    data = {
+        "raw": nom.raw,
+        "imputed": nom.values,
+        "treated": nom.treated,
+        "normalised": pd.DataFrame(nom.N, index=nom.towns, columns=nom.columns),
+    }
     return Evaluation(
-        indicators, dimensions, scores, change, out_settings, sens, nom.records["weights"], checks
+        indicators,
+        dimensions,
+        scores,
+        change,
+        out_settings,
+        sens,
+        nom.records["weights"],
+        checks,
+        data=data,
+        requested=copy.deepcopy(dict(settings or {})),
+        framework=fw,
+        year=year,
+        survey=survey,
+        tables=tables,
+        sensitivity_run=sensitivity,
     )
 
 
