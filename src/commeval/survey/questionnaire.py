@@ -20,6 +20,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from .base import DesignBase
 from .design import SurveyDesign
 
 DONT_KNOW = 9
@@ -167,12 +168,12 @@ def year_designs(survey: pd.DataFrame, min_n: int = 30) -> dict[int, SurveyDesig
 
 
 def township_estimates(
-    designs: dict[int, SurveyDesign] | SurveyDesign, items: Sequence[str]
+    designs: dict[int, DesignBase] | DesignBase, items: Sequence[str]
 ) -> pd.DataFrame:
     """Per-township means of Likert items (1–5) and their top-2-box shares (``<item>_top2``),
     from the year designs: columns township, year, indicator, estimate, se, n — the survey
     estimates the index takes (``commeval.index.evaluate(survey=...)``)."""
-    if isinstance(designs, SurveyDesign):
+    if isinstance(designs, DesignBase):
         designs = {int(designs.data["year"].iloc[0]): designs}
     names = sorted({str(i) for i in items})
     parts = []
