@@ -22,7 +22,7 @@ class Progress:
         self.done = 0
         self.failed = 0
         self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.tty = self.stream.isatty()
         self.width = width
         self.t0 = time.monotonic()
         if self.tty and total:

@@ -35,7 +35,6 @@ def publish_run(staging: Path, final: Path) -> None:
 
 def point_latest(out_dir: Path, run_name: str, link: str = "latest") -> None:
     """Atomically make ``out_dir/latest`` a relative symlink to ``run_name``."""
-    tmp = out_dir / f".{link}.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    os.symlink(run_name, tmp)
-    os.replace(tmp, out_dir / link)
+    with atomic_path(out_dir / link, fsync=False, mode=None) as tmp:
+        tmp.unlink()  # os.symlink wants a free name
+        os.symlink(run_name, tmp)
