@@ -331,10 +331,11 @@ def test_regen_reproduces_and_changes(doc, tables):
     with pytest.raises(ValueError, match="unknown key"):
         res.regen(normalization="minmax")
     unpickled = pickle.loads(pickle.dumps(res))
-    assert unpickled.tables is None
+    assert unpickled.tables is None and unpickled.framework is None
     with pytest.raises(ValueError, match="pass tables="):
         unpickled.regen()
-    pd.testing.assert_frame_equal(unpickled.regen(tables=tables).scores, res.scores)
+    again = unpickled.regen(tables=tables, framework=res.framework)
+    pd.testing.assert_frame_equal(again.scores, res.scores)
 
 
 def test_repr_is_short(default_result):

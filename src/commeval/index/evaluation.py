@@ -51,8 +51,9 @@ class Evaluation:
     ``data``: townships × indicators frames of each step — ``raw`` (by the formulas; indicators
     not applicable anywhere included), ``imputed``, ``treated`` (outliers) and ``normalised``.
     ``settings``: what was used (step settings, weights, records); ``requested``: the
-    ``settings`` argument as given, which :meth:`regen` starts from. ``tables`` is not pickled
-    (it can be large): pass ``tables=`` to :meth:`regen` on an unpickled evaluation.
+    ``settings`` argument as given, which :meth:`regen` starts from. ``tables`` and
+    ``framework`` stay in memory only (not pickled, not dataclass fields): pass ``tables=`` and
+    ``framework=`` to :meth:`regen` on an evaluation that was stored and loaded.
     """
 
     indicators: pd.DataFrame
@@ -65,17 +66,20 @@ class Evaluation:
     checks: dict[str, pd.DataFrame] = field(default_factory=dict)
     data: dict[str, pd.DataFrame] = field(default_factory=dict)
     requested: dict[str, Any] = field(default_factory=dict)
-    framework: Framework | None = None
     year: int | None = None
     survey: pd.DataFrame | None = None
-    tables: Mapping[str, pd.DataFrame] | None = None
     sensitivity_run: bool = True
+    # inputs kept in memory only, not dataclass fields (a cache that stores the fields, and a
+    # pickle, leave them out; pass them to regen() then): the Framework and the tables
+    framework = None
+    tables = None
 
     def regen(
         self,
         settings: Mapping[str, Any] | None = None,
         *,
         tables: Mapping[str, pd.DataFrame] | None = None,
+        framework: Framework | None = None,
         **changes: Any,
     ) -> Evaluation:
         """Re-run :func:`evaluate` on the same inputs (tables, framework, year, survey
@@ -84,8 +88,12 @@ class Evaluation:
         ``seed``, ``sensitivity``), as COINr's ``Regen``. With no changes the result is the
         same evaluation."""
         tables = self.tables if tables is None else tables
-        if tables is None:
-            raise ValueError("this evaluation does not keep its tables (unpickled): pass tables=")
+        framework = self.framework if framework is None else framework
+        if tables is None or framework is None:
+            raise ValueError(
+                "this evaluation does not keep its inputs (it was stored and loaded): "
+                "pass tables= and framework="
+            )
         unc = self.settings.get("uncertainty", {})
         run = {
             "mc_draws": unc.get("draws"),
@@ -96,11 +104,12 @@ class Evaluation:
             if k in changes:
                 run[k] = changes.pop(k)
         new = {**self.requested, **dict(settings or {}), **changes}
-        return evaluate(tables, self.framework, self.year, self.survey, settings=new, **run)
+        return evaluate(tables, framework, self.year, self.survey, settings=new, **run)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["tables"] = None
+        state["framework"] = None
         return state
 
     def __repr__(self) -> str:
@@ -583,7 +592,7 @@ def evaluate(
         "treated": nom.treated,
         "normalised": pd.DataFrame(nom.N, index=nom.towns, columns=nom.columns),
     }
-    return Evaluation(
+    ev = Evaluation(
         indicators,
         dimensions,
         scores,
@@ -594,12 +603,12 @@ def evaluate(
         checks,
         data=data,
         requested=copy.deepcopy(dict(settings or {})),
-        framework=fw,
         year=year,
         survey=survey,
-        tables=tables,
         sensitivity_run=sensitivity,
     )
+    ev.framework, ev.tables = fw, tables
+    return ev
 
 
 def _sensitivity_frame(mc, towns: pd.Index) -> pd.DataFrame:
