@@ -115,7 +115,7 @@ def test_district_charts_for_a_province_stay_small():
     scores["rank_high"] = np.minimum(scores["rank"] + 40, n)
     sat = scores[["township"]].assign(estimate=rng.uniform(3, 4.5, n))
     sat = sat.assign(ci_low=sat["estimate"] - 0.2, ci_high=sat["estimate"] + 0.2)
-    for fig in (charts.rank_intervals(scores), charts.satisfaction_by_township(sat)):
+    for fig in (charts.rank_intervals(scores), charts.satisfaction_ranking(sat)):
         svg = figure_html(fig, "图", tight=True)
         assert len(svg) < 80_000
         assert "<image" in svg and "<text" in svg  # marks rasterised, labels still text

@@ -191,7 +191,7 @@ def _attainment_shares(matrix: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def satisfaction_by_township(tab: pd.DataFrame) -> plt.Figure:
+def satisfaction_ranking(tab: pd.DataFrame) -> plt.Figure:
     """Overall satisfaction (mean, 95 % CI) by township."""
     use_report_style()
     t = tab.sort_values("estimate")

@@ -179,8 +179,7 @@ def villages_html(d: District, township: str) -> str:
         )
         body += f'<div class="callout"><p>尚未达到“村村有”要求的村：</p><ul>{items}</ul></div>'
     else:
-        required = [*T.REQUIRED_FACILITIES, "has_representative_council"]
-        names = "、".join(spec.fields[c].label for c in required if c in spec.fields)
+        names = "、".join(spec.fields[c].label for c in T.REQUIRED_ITEMS if c in spec.fields)
         body += f'<p class="ok">所有村均已建有{esc(names)}。</p>'
     return section("三、村级情况", body, "villages")
 

@@ -83,7 +83,7 @@ def importance_performance_chart(ip: pd.DataFrame, title: str | None = None) -> 
     return fig
 
 
-def satisfaction_by_township(
+def mean_by_domain(
     sat: pd.DataFrame, item: str = "sat_overall", by: str = "township", overall: float | None = None
 ) -> plt.Figure:
     """Mean score of one item per township with 95 % CIs (sorted), optional district mean."""

@@ -174,7 +174,7 @@ def summary_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -
     sec4 = section(
         "四、各乡镇群众满意度",
         figure_html(
-            charts.satisfaction_by_township(sat.dropna(subset=["estimate"])),
+            charts.satisfaction_ranking(sat.dropna(subset=["estimate"])),
             "各乡镇群众总体满意度",
             tight=True,
         ),

@@ -17,6 +17,10 @@ from commeval.survey import questionnaire
 
 KEY_FACILITIES = ["has_party_office", "has_police_room", "has_library", "has_sports_room"]
 REQUIRED_FACILITIES = ["has_library", "has_police_room"]  # 村村有图书室、村村有警务室
+#: What every village must have: the required facilities and a 村民代表议事会.
+REQUIRED_ITEMS = [*REQUIRED_FACILITIES, "has_representative_council"]
+#: A pilot village's service centre should have at least this floor area (平方米).
+PILOT_CENTRE_M2 = 300
 
 
 def _check_township(d: District, township: str) -> None:
@@ -151,14 +155,14 @@ def villages(d: District, township: str) -> Villages:
     ]
     spec = d.contract["villages"]
     rows = []
-    for col in [*REQUIRED_FACILITIES, "has_representative_council"]:
+    for col in REQUIRED_ITEMS:
         for name in v.loc[~v[col].astype(bool), "village"]:
             rows.append({"village": name, "facility": col, "label": spec.fields[col].label})
-    pilots = v[v["is_pilot"] & (v["service_center_m2"] < 300)]
+    pilots = v[v["is_pilot"] & (v["service_center_m2"] < PILOT_CENTRE_M2)]
+    area = spec.fields["service_center_m2"]
+    short = f"{area.label}不足{PILOT_CENTRE_M2}{area.unit or ''}"
     for name in pilots["village"]:
-        rows.append(
-            {"village": name, "facility": "service_center_m2", "label": "服务中心不足300㎡"}
-        )
+        rows.append({"village": name, "facility": "service_center_m2", "label": short})
     missing = pd.DataFrame(rows, columns=["village", "facility", "label"])
     return Villages(v[cols].reset_index(drop=True), missing)
 
