@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.errors import CommevalError
 from commeval.files import write_atomic
 
 FORMAT = 1
 
 
-class UnstorableError(TypeError):
+class UnstorableError(CommevalError, TypeError):
     """A value the derived-result cache cannot write (the result is computed, not cached)."""
 
 

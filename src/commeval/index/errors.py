@@ -19,7 +19,7 @@ class IndexDataError(InputError, ValueError):
     """The data cannot be evaluated (all-missing indicator, too few townships, ...)."""
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError, ValueError):
     """``evaluate(settings=...)`` has an unknown key or an invalid value; the message names the
     key, the value and what is allowed."""
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from commeval.errors import InputError
+
 REDUCTIONS = ("share", "mean", "sum", "min", "max", "median", "count")
 ELEMENTWISE = {"clip": 3, "minimum": 2, "maximum": 2, "present": 1}
 ROW_TABLES = ("villages", "communities")
@@ -44,7 +46,7 @@ _CMPOPS = {
 }
 
 
-class FormulaError(ValueError):
+class FormulaError(InputError, ValueError):
     """A formula uses syntax or names outside the language."""
 
 
