@@ -132,7 +132,7 @@ t0 = time.perf_counter()
 import matplotlib.pyplot as plt
 from commeval.pipeline.run import township_href
 from commeval.district import load_district
-from commeval.report.fonts import embed_cjk_font
+from commeval.fonts import embed_cjk_font
 from commeval.report.notebook import district_summary, township_report
 raw, processed, dump = sys.argv[1:4]
 d = load_district(raw, processed)  # cold: its own processed copy, no cached evaluation

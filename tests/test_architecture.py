@@ -49,6 +49,7 @@ def test_the_contracts_hold():
         ("index/evaluation.py", "import commeval.district", "Layers"),
         ("data/contract.py", "from commeval.survey import SurveyDesign", "Layers"),
         ("survey/likert.py", "import matplotlib", "Engines"),
+        ("pipeline/plan.py", "import commeval.report.render", "The pipeline orchestrates"),
     ],
 )
 def test_a_forbidden_import_breaks_the_contract(tmp_path, module, line, broken):

@@ -125,7 +125,7 @@ def test_pages_open_offline_without_errors(pages, tmp_path):
 
 
 def test_every_chinese_character_has_an_embedded_glyph(pages):
-    from commeval.report.fonts import page_text
+    from commeval.fonts import page_text
 
     for page in pages:
         html = page.read_text(encoding="utf-8")

@@ -168,7 +168,7 @@ def test_ranking_and_downloads(district):
 
 
 def test_whole_page_is_self_contained(district):
-    from commeval.report.fonts import embed_cjk_font
+    from commeval.fonts import embed_cjk_font
 
     page = embed_cjk_font(render.render_township_html(district, "甲镇"))
     assert '<html lang="zh">' in page

@@ -119,7 +119,7 @@ class ReportExporter:
 
     def export(self, nb: nbformat.NotebookNode, title: str) -> Exported:
         """Render ``nb`` to HTML; stderr streams are dropped from the page and returned."""
-        from commeval.report.fonts import embed_cjk_font
+        from commeval.fonts import embed_cjk_font
 
         clean, stderr = clean_notebook(nb)
         html, _ = self._exporter.from_notebook_node(clean, resources={"metadata": {"name": title}})

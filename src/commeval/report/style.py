@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from commeval.report.fonts import cjk_font_path  # noqa: E402
+from commeval.fonts import cjk_font_path  # noqa: E402
 
 PALETTE = ["#2f6f9f", "#e07b39", "#5a9e4b", "#b8483e", "#7d5ba6", "#8c6d3f", "#c45c9b", "#6f6f6f"]
 ACCENT, MUTED, GOOD, BAD = "#2f6f9f", "#9aa5b1", "#3c8d40", "#c0392b"
