@@ -61,7 +61,8 @@ def test_a_forbidden_import_breaks_the_contract(tmp_path, module, line, broken):
     target.write_text(target.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
     out = lint(src)
     assert out.returncode != 0
-    assert re.search(rf"{broken}.*BROKEN", out.stdout), out.stdout
+    text = " ".join(out.stdout.split())  # contract names wrap on narrow terminals
+    assert re.search(rf"{broken}(?:(?!KEPT|BROKEN).)*BROKEN", text), out.stdout
 
 
 def test_the_doc_lists_the_contract_layers_in_order():
