@@ -105,7 +105,7 @@ def write_atomic(
 #: What shapes a result besides the data: every file of the package matching these patterns
 #: (relative to the package folder): code, the YAML configuration (contract, codebook,
 #: framework, diagnosis rules), export templates, stylesheets and the report notebooks.
-PACKAGE_PATTERNS = ("**/*.py", "config/*.yaml", "templates/*", "static/*", "notebooks/*.ipynb")
+PACKAGE_PATTERNS = ("**/*.py", "config/*.yaml", "templates/*", "notebooks/*.ipynb")
 
 
 def package_files(root: str | Path | None = None) -> list[Path]:

@@ -104,7 +104,7 @@ def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], 
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
         raise ProcessedDataError(
-            f"{out} 中没有 {MANIFEST}：处理后的数据不存在或上次处理未完成，请重新运行 ingest "
+            f"{out} 中没有 {MANIFEST}：处理后的数据不存在或上次处理未完成，请重新运行 commeval process "
             "(no manifest: processed data missing or incomplete)"
         )
     try:
@@ -115,19 +115,19 @@ def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], 
     if manifest.get("schema_version") != c.schema_version:
         raise ProcessedDataError(
             f"处理后数据的 schema_version={manifest.get('schema_version')} 与当前数据约定 "
-            f"{c.schema_version} 不符，请重新运行 ingest"
+            f"{c.schema_version} 不符，请重新运行 commeval process"
         )
     tables = {}
     for name, entry in manifest["tables"].items():
         path = out / entry["file"]
         if not path.is_file():
             raise ProcessedDataError(
-                f"处理后数据不完整：缺少 {path.name}（manifest 中列出），请重新运行 ingest"
+                f"处理后数据不完整：缺少 {path.name}（manifest 中列出），请重新运行 commeval process"
             )
         if sha256_file(path) != entry["sha256"]:
             raise ProcessedDataError(
                 f"处理后数据不一致：{path.name} 与 manifest 记录的哈希不符（可能是中断的处理或被修改），"
-                "请重新运行 ingest"
+                "请重新运行 commeval process"
             )
         pf = pq.read_table(path)
         meta = json.loads((pf.schema.metadata or {}).get(META_KEY, b"{}"))
