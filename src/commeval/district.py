@@ -95,6 +95,31 @@ def survey_summaries(
     )
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where the processed tables came from: the processed folder's manifest."""
+
+    run_id: str
+    created: str
+    schema_version: int
+    synthetic: bool
+    dataset: dict[str, object]  # dataset.yaml as ingested
+    sources: pd.DataFrame  # one row per raw file: table, file, modified, sha256, …
+    table_hashes: dict[str, str]  # processed table → sha256 of its Parquet file
+
+    @classmethod
+    def from_manifest(cls, meta: dict[str, Any], tables: dict[str, Any]) -> Provenance:
+        return cls(
+            run_id=str(meta.get("run_id", "")),
+            created=str(meta.get("created", "")),
+            schema_version=int(meta.get("schema_version", 0)),
+            synthetic=bool(meta.get("synthetic")),
+            dataset=dict(meta.get("dataset") or {}),
+            sources=pd.DataFrame(meta.get("sources") or []),
+            table_hashes={k: str(v["sha256"]) for k, v in tables.items()},
+        )
+
+
 @dataclass
 class District:
     """Everything the reports of one district and assessment year are built from."""
@@ -102,7 +127,7 @@ class District:
     data_dir: Path
     processed_dir: Path
     tables: dict[str, pd.DataFrame]
-    meta: dict[str, Any]  # the processed manifest (dataset.yaml, sources, table hashes)
+    provenance: Provenance
     year: int
     framework: Framework
     designs: dict[int, SurveyDesign]  # THE design of every survey year
@@ -111,7 +136,7 @@ class District:
     summaries: SurveySummaries
     district_key: str  # hash of what the evaluation and the summaries depend on
     contract: Contract = field(default_factory=contract)
-    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _hashes: dict[str, str] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -136,11 +161,11 @@ class District:
 
     @property
     def synthetic(self) -> bool:
-        return bool(self.meta.get("synthetic"))
+        return self.provenance.synthetic
 
     @property
     def name(self) -> str:
-        ds = self.meta.get("dataset") or {}
+        ds = self.provenance.dataset
         return str(ds.get("district") or ds.get("name") or self.data_dir.name)
 
     @property
@@ -163,10 +188,10 @@ class District:
     def input_hash(self, township: str) -> str:
         """Hash of what a township report depends on: the township's slice of processed data
         and the district-wide evaluation it is ranked in (:attr:`district_key`)."""
-        memo = self.memo.get("input_hashes")
-        if memo is None:  # one pass over the tables for every township, kept
-            memo = self.memo["input_hashes"] = self.input_hashes()
-        return memo[township] if township in memo else self.input_hashes([township])[township]
+        if self._hashes is None:  # one pass over the tables for every township, kept
+            self._hashes = self.input_hashes()
+        hashes = self._hashes
+        return hashes[township] if township in hashes else self.input_hashes([township])[township]
 
     def input_hashes(self, townships: list[str] | None = None) -> dict[str, str]:
         """:meth:`input_hash` of many townships at once (default: all of them).
@@ -212,12 +237,12 @@ def framework_fingerprint(framework: Framework) -> str:
 
 
 def district_key(
-    table_hashes: dict[str, Any], framework: Framework, year: int, draws: int, seed: int
+    table_hashes: dict[str, str], framework: Framework, year: int, draws: int, seed: int
 ) -> str:
     """Hash of what the evaluation and the survey summaries depend on."""
     blob = json.dumps(
         [
-            {k: v["sha256"] for k, v in table_hashes.items()},
+            table_hashes,
             framework_fingerprint(framework),
             year,
             draws,
@@ -244,7 +269,7 @@ def load_district(
     processed = ensure_processed(data_dir, processed_dir)
     manifest = (processed / "manifest.json").read_text(encoding="utf-8")
     if isinstance(framework, Framework):
-        fw_key: Any = framework_fingerprint(framework)
+        fw_key: object = framework_fingerprint(framework)
     elif framework is not None:
         st = Path(framework).stat()
         fw_key = (str(Path(framework).resolve()), st.st_size, st.st_mtime_ns)
@@ -255,7 +280,7 @@ def load_district(
         return _LOADED[key]
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     tables, meta = load_processed(processed)
-    meta["tables"] = json.loads(manifest).get("tables", {})
+    provenance = Provenance.from_manifest(meta, json.loads(manifest).get("tables", {}))
     years = sorted(int(y) for y in tables["villages"]["year"].unique())
     if year is None:
         year = years[-1]
@@ -264,7 +289,7 @@ def load_district(
     survey = tables.get("survey")
     designs = questionnaire.year_designs(survey) if survey is not None and len(survey) else {}
     estimates = questionnaire.township_estimates(designs, sorted(fw.survey_items))
-    dkey = district_key(meta["tables"], fw, year, mc_draws, seed)
+    dkey = district_key(provenance.table_hashes, fw, year, mc_draws, seed)
     folder = processed / "evaluation"
     evaluation = derived.memo(
         folder,
@@ -281,7 +306,7 @@ def load_district(
         data_dir=data_dir,
         processed_dir=processed,
         tables=tables,
-        meta=meta,
+        provenance=provenance,
         year=year,
         framework=fw,
         designs=designs,

@@ -316,7 +316,7 @@ def problems_html(d: District, township: str, sat: T.Satisfaction | None = None)
 
 
 def provenance_html(d: District, township: str) -> str:
-    src = pd.DataFrame(d.meta.get("sources") or [])
+    src = d.provenance.sources
     rows = [
         [
             esc(r.get("table", "")),
@@ -331,7 +331,7 @@ def provenance_html(d: District, township: str) -> str:
     body = (
         f"<p>评价方法：{esc(methods.method_text(settings))}</p>"
         f"<p>指标体系：{esc(methods.framework_text(settings))}；commeval {esc(__version__)}；"
-        f"数据处理批次 {esc(d.meta.get('run_id', ''))}。</p>"
+        f"数据处理批次 {esc(d.provenance.run_id)}。</p>"
         f'{files}<p class="run-time">生成时间：{esc(now)}</p>'
     )
     return section("七、数据说明", body, "provenance")

@@ -40,7 +40,7 @@ class Header:
 def header(d: District, township: str) -> Header:
     """Who, when, from which files."""
     _check_township(d, township)
-    src = pd.DataFrame(d.meta.get("sources") or [])
+    src = d.provenance.sources
     if not src.empty:
         src = src[[c for c in ("table", "file", "modified", "sha256") if c in src.columns]]
     return Header(township, d.year, d.name, d.synthetic, src)
