@@ -450,7 +450,6 @@ def _communities(
     return pd.DataFrame(rows, columns=cols)
 
 
-_AGE_GROUPS = ["16-29", "30-44", "45-59", "60+"]
 _AGE_BOUNDS = [(16, 29), (30, 44), (45, 59), (60, 85)]
 _POP_AGE_SHARE = np.array([0.24, 0.27, 0.27, 0.22])  # rural adults (16+)
 _SAMPLE_AGE_SHARE = np.array([0.10, 0.22, 0.33, 0.35])  # who is at home when the interviewer calls
@@ -574,7 +573,8 @@ def _survey(
     rows = []
     for i, tname in enumerate(towns):
         for g, gshare in ((1, 0.49), (2, 0.51)):
-            for a, ashare in zip(_AGE_GROUPS, _POP_AGE_SHARE, strict=True):
+            groups = contract()["population"].fields["age_group"].allowed or ()
+            for a, ashare in zip(groups, _POP_AGE_SHARE, strict=True):
                 rows.append((tname, g, a, int(round(adults_t[i] * gshare * ashare))))
     population = pd.DataFrame(rows, columns=["township", "gender", "age_group", "count"])
     return survey, population
