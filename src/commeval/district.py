@@ -136,6 +136,7 @@ class District:
     summaries: SurveySummaries
     district_key: str  # hash of what the evaluation and the summaries depend on
     contract: Contract = field(default_factory=contract)
+    diagnosis_file: Path | None = None  # the project's diagnosis rules (None: packaged)
     _hashes: dict[str, str] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,22 +31,35 @@ class Rules:
     thresholds: dict[str, float]
 
 
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Load and validate diagnosis rules: a project's ``config/diagnosis.yaml`` or, by
+    default, the packaged rules (parsed once per file content)."""
+    if path is None:
+        res = resources.files("commeval") / "config" / "diagnosis.yaml"
+        return _parse_rules(res.read_text(encoding="utf-8"), RULES_FILE)
+    return _parse_rules(Path(path).read_text(encoding="utf-8"), str(path))
+
+
 @cache
-def load_rules() -> Rules:
-    """Load and validate the packaged diagnosis rules."""
-    doc = yaml.safe_load(
-        (resources.files("commeval") / "config" / "diagnosis.yaml").read_text(encoding="utf-8")
-    )
+def _parse_rules(text: str, source: str) -> Rules:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DiagnosisConfigError(f"{source}: 不是有效的 YAML — {exc}") from None
+    if not isinstance(doc, dict):
+        raise DiagnosisConfigError(f"{source}: 应为一个映射（categories, indicators, …）")
     cats = doc.get("categories") or {}
     for section in ("indicators", "survey_items"):
         for key, rule in (doc.get(section) or {}).items():
             if not isinstance(rule, dict) or rule.get("category") not in cats:
                 raise DiagnosisConfigError(
-                    f"{RULES_FILE}: 键 {section}.{key}.category 的值 "
+                    f"{source}: 键 {section}.{key}.category 的值 "
                     f"{(rule or {}).get('category')!r} 不是已定义的问题类别 {sorted(cats)}"
                 )
             if not rule.get("advice"):
-                raise DiagnosisConfigError(f"{RULES_FILE}: 键 {section}.{key}.advice 为空")
+                raise DiagnosisConfigError(f"{source}: 键 {section}.{key}.advice 为空")
+    if not isinstance(doc.get("thresholds"), dict):
+        raise DiagnosisConfigError(f"{source}: 缺少 thresholds 映射")
     return Rules(
         cats, doc.get("indicators") or {}, doc.get("survey_items") or {}, doc["thresholds"]
     )
@@ -75,7 +89,7 @@ def _top2_wording(d: District, item: str) -> str:
 def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.DataFrame:
     """Findings for a township, weakest first: category, label, sentence, advice and the trigger
     (source, key, value, target/threshold, district_mean, p_value)."""
-    rules = load_rules()
+    rules = load_rules(d.diagnosis_file)
     rows: list[dict[str, Any]] = []
     ind = indicator_table(d, township)
     missed = ~ind["attained"].astype("boolean").fillna(True).to_numpy(dtype=bool)
