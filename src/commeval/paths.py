@@ -21,6 +21,9 @@ DEFAULT_VALIDATION_DIR = DEFAULT_OUT_DIR / "validation"
 
 #: The report notebooks shipped inside the package (``commeval/notebooks/``).
 REPORT_NOTEBOOKS = ("township_report", "district_summary")
+#: The research notebooks shipped inside the package (``commeval/notebooks/research/``; the
+#: repository's ``notebooks/`` is a link to that folder, ``commeval init`` copies them).
+RESEARCH_NOTEBOOKS = ("survey_analysis", "index_analysis")
 
 
 def default_processed_dir(data_dir: str | Path) -> Path:
@@ -46,3 +49,10 @@ def report_notebook(name: str) -> Path:
     ``district_summary``; with or without ``.ipynb``)."""
     stem = name.removesuffix(".ipynb")
     return package_dir() / "notebooks" / f"{stem}.ipynb"
+
+
+def research_notebook(name: str) -> Path:
+    """Path of a research notebook shipped with the package (``survey_analysis``,
+    ``index_analysis``; with or without ``.ipynb``)."""
+    stem = name.removesuffix(".ipynb")
+    return package_dir() / "notebooks" / "research" / f"{stem}.ipynb"

@@ -1,0 +1,329 @@
+"""The research project (评估项目): a folder holding ``commeval.yaml`` and its configuration.
+
+A project names its dataset, its default assessment year, its configuration files (assessment
+framework, extra fields, codebook, diagnosis rules) and its report options. Every command finds
+the project as git finds a repository — from the working directory upward — or is given one
+(``--project DIR``). A configuration file the project does not have falls back to the packaged
+default, and a folder without any ``commeval.yaml`` is the *default project*: the packaged
+configuration and the bundled sample district (:data:`commeval.paths.DEFAULT_DATA_DIR`).
+
+``commeval.yaml`` is validated on load: an unknown key, a value of the wrong type, a dataset
+outside the project that does not exist or an unknown time zone raise :class:`ProjectError`
+naming the file, the key and the value. See ``docs/projects.md``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from commeval.errors import InputError
+from commeval.paths import DEFAULT_DATA_DIR, DEFAULT_OUT_DIR, default_processed_dir, package_dir
+
+#: The file that makes a folder a project.
+PROJECT_FILE = "commeval.yaml"
+#: The project's configuration files: ``config/<name>.yaml`` unless ``config:`` says otherwise.
+CONFIG_NAMES = ("framework", "fields", "codebook", "diagnosis")
+#: Configuration files the package ships a default of (``fields`` and ``codebook`` extend the
+#: packaged contract and codebook instead of replacing them: no default file is used for them).
+PACKAGED_DEFAULTS = ("framework", "diagnosis")
+#: Report formats produced today.
+FORMATS = ("html",)
+
+TOP_KEYS = {
+    "name",
+    "district",
+    "dataset",
+    "processed",
+    "outputs",
+    "year",
+    "config",
+    "report",
+}
+REPORT_KEYS = {"title", "small_cell", "mc_draws", "seed", "timezone", "formats"}
+
+
+class ProjectError(InputError, ValueError):
+    """``commeval.yaml`` is malformed; the message names the file, the key and the value."""
+
+    summary = "项目配置无效 (invalid project configuration)"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The ``report:`` section of ``commeval.yaml``."""
+
+    title: str | None = None  # report title; None: "<district> <year> 年农村社区建设评估报告"
+    small_cell: int = 30  # small-cell threshold (respondents) for survey estimates
+    mc_draws: int = 500  # Monte Carlo draws of the index uncertainty
+    seed: int = 20121
+    timezone: str = "Asia/Shanghai"  # of the 生成时间 line (zoneinfo name, validated)
+    formats: tuple[str, ...] = ("html",)  # only "html" is produced today
+
+    def title_for(self, district: str, year: int | None) -> str:
+        """The report title: ``title`` if set, else "<district> <year> 年农村社区建设评估报告"."""
+        if self.title:
+            return self.title
+        return (
+            f"{district} {year} 年农村社区建设评估报告"
+            if year
+            else f"{district}农村社区建设评估报告"
+        )
+
+
+@dataclass(frozen=True)
+class Project:
+    """A research project: where its data, configuration and reports are (absolute paths)."""
+
+    root: Path  # the folder holding commeval.yaml
+    file: Path | None  # commeval.yaml (None for the built-in default project)
+    name: str
+    district: str | None  # district name for reports (overrides dataset.yaml's)
+    dataset: Path  # the raw dataset folder
+    processed: Path  # processed folder (default paths.default_processed_dir(dataset))
+    outputs: Path  # where reports go (default root/"outputs")
+    year: int | None  # default assessment year
+    framework_file: Path  # config/framework.yaml if it exists, else the packaged default
+    fields_file: Path | None  # config/fields.yaml if it exists
+    codebook_file: Path | None  # config/codebook.yaml if it exists (extends the packaged one)
+    diagnosis_file: Path  # config/diagnosis.yaml if it exists, else the packaged default
+    report: ReportOptions = field(default_factory=ReportOptions)
+
+    def config_files(self) -> list[Path]:
+        """Every file of the project that exists (``commeval.yaml`` and the configuration
+        files, packaged defaults included), for cache keys."""
+        files = [
+            self.file,
+            self.framework_file,
+            self.fields_file,
+            self.codebook_file,
+            self.diagnosis_file,
+        ]
+        return [p for p in files if p is not None and p.is_file()]
+
+    @property
+    def is_default(self) -> bool:
+        """True for the built-in default project (no ``commeval.yaml``)."""
+        return self.file is None
+
+    @property
+    def validation_dir(self) -> Path:
+        """Where ``commeval validate`` writes its problem report."""
+        return self.outputs / "validation"
+
+
+def packaged_config(name: str) -> Path:
+    """The packaged default configuration file ``commeval/config/<name>.yaml``."""
+    return package_dir() / "config" / f"{name}.yaml"
+
+
+def _fail(file: Path | str, key: str, value: Any, zh: str, en: str) -> ProjectError:
+    return ProjectError(f"{file}: 键 {key} 的值 {value!r} 无效 — {zh} ({en})")
+
+
+def find_project(start: str | Path | None = None) -> Project:
+    """The project holding ``start`` (default: the working directory): the nearest folder,
+    ``start`` itself or a parent, with a ``commeval.yaml``, as git finds a repository. Without
+    one, the default project rooted at ``start`` (packaged configuration, dataset
+    :data:`~commeval.paths.DEFAULT_DATA_DIR`)."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return load_project(folder / PROJECT_FILE)
+    return default_project(here)
+
+
+def default_project(root: str | Path | None = None) -> Project:
+    """The built-in default project rooted at ``root`` (default: the working directory)."""
+    root = Path(root if root is not None else Path.cwd()).resolve()
+    dataset = root / DEFAULT_DATA_DIR
+    return Project(
+        root=root,
+        file=None,
+        name=root.name or "commeval",
+        district=None,
+        dataset=dataset,
+        processed=default_processed_dir(dataset),
+        outputs=root / DEFAULT_OUT_DIR,
+        year=None,
+        framework_file=packaged_config("framework"),
+        fields_file=None,
+        codebook_file=None,
+        diagnosis_file=packaged_config("diagnosis"),
+        report=ReportOptions(),
+    )
+
+
+def load_project(path: str | Path) -> Project:
+    """The project of ``path``: a folder holding ``commeval.yaml``, or the file itself."""
+    path = Path(path).resolve()
+    file = path / PROJECT_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise ProjectError(
+            f"{file}: 找不到项目文件 {PROJECT_FILE}（可用 commeval init 创建）"
+            f" (no {PROJECT_FILE} here; create one with commeval init)"
+        )
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise _fail(
+            file, "<yaml>", str(exc).splitlines()[0], "YAML 语法错误", "YAML syntax"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise _fail(file, "<file>", str(exc), "须为 UTF-8 编码", "must be UTF-8") from None
+    return parse_project(doc if doc is not None else {}, file)
+
+
+def _str(file: Path, key: str, value: Any, optional: bool = True) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(file, key, value, "须为非空文字", "must be a non-empty string")
+    return value.strip()
+
+
+def _int(file: Path, key: str, value: Any, low: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(file, key, value, "须为整数", "must be an integer")
+    if low is not None and value < low:
+        raise _fail(file, key, value, f"须不小于 {low}", f"must be ≥ {low}")
+    return value
+
+
+def _path(file: Path, root: Path, key: str, value: Any) -> Path:
+    text = _str(file, key, value, optional=False)
+    assert text is not None
+    return (root / Path(text).expanduser()).resolve()
+
+
+def _mapping(file: Path, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(file, key, value, "须为映射（键: 值）", "must be a mapping")
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        where = f"{key}.{unknown[0]}" if key != "<root>" else unknown[0]
+        raise _fail(
+            file,
+            where,
+            value[unknown[0]] if unknown[0] in value else unknown[0],
+            f"未知的键，可用：{', '.join(sorted(allowed))}",
+            "unknown key",
+        )
+    return value
+
+
+def parse_project(doc: Any, file: str | Path) -> Project:
+    """Validate a parsed ``commeval.yaml`` (``file``: where it was read, its folder the root)."""
+    file = Path(file).resolve()
+    root = file.parent
+    doc = _mapping(file, "<root>", doc, TOP_KEYS)
+    name = _str(file, "name", doc.get("name")) or root.name
+    district = _str(file, "district", doc.get("district"))
+
+    if "dataset" in doc:
+        dataset = _path(file, root, "dataset", doc["dataset"])
+    else:
+        dataset = (root / DEFAULT_DATA_DIR).resolve()
+    if not dataset.is_relative_to(root) and not dataset.is_dir():
+        raise _fail(
+            file,
+            "dataset",
+            doc.get("dataset"),
+            f"项目目录之外的数据目录 {dataset} 不存在",
+            "a dataset outside the project must exist",
+        )
+    if dataset.exists() and not dataset.is_dir():
+        raise _fail(file, "dataset", doc.get("dataset"), "须为目录", "must be a folder")
+    processed = (
+        _path(file, root, "processed", doc["processed"])
+        if doc.get("processed") is not None
+        else default_processed_dir(dataset)
+    )
+    outputs = (
+        _path(file, root, "outputs", doc["outputs"])
+        if doc.get("outputs") is not None
+        else root / DEFAULT_OUT_DIR
+    )
+    year = doc.get("year")
+    if year is not None:
+        year = _int(file, "year", year, low=1900)
+
+    config = _mapping(file, "config", doc.get("config"), set(CONFIG_NAMES))
+    files: dict[str, Path | None] = {}
+    for cname in CONFIG_NAMES:
+        key = f"config.{cname}"
+        if config.get(cname) is not None:
+            p = _path(file, root, key, config[cname])
+            if not p.is_file():
+                raise _fail(file, key, config[cname], f"文件 {p} 不存在", "file not found")
+            files[cname] = p
+        elif (root / "config" / f"{cname}.yaml").is_file():
+            files[cname] = root / "config" / f"{cname}.yaml"
+        else:
+            files[cname] = packaged_config(cname) if cname in PACKAGED_DEFAULTS else None
+
+    return Project(
+        root=root,
+        file=file,
+        name=name,
+        district=district,
+        dataset=dataset,
+        processed=processed,
+        outputs=outputs,
+        year=year,
+        framework_file=files["framework"],  # type: ignore[arg-type]
+        fields_file=files["fields"],
+        codebook_file=files["codebook"],
+        diagnosis_file=files["diagnosis"],  # type: ignore[arg-type]
+        report=_report_options(file, doc.get("report")),
+    )
+
+
+def _report_options(file: Path, value: Any) -> ReportOptions:
+    spec = _mapping(file, "report", value, REPORT_KEYS)
+    d = ReportOptions()
+    title = _str(file, "report.title", spec.get("title"))
+    small_cell = _int(file, "report.small_cell", spec.get("small_cell", d.small_cell), low=1)
+    mc_draws = _int(file, "report.mc_draws", spec.get("mc_draws", d.mc_draws), low=1)
+    seed = _int(file, "report.seed", spec.get("seed", d.seed), low=0)
+    tz = _str(file, "report.timezone", spec.get("timezone", d.timezone), optional=False)
+    try:
+        zoneinfo.ZoneInfo(str(tz))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _fail(
+            file,
+            "report.timezone",
+            tz,
+            "未知的时区，应为 IANA 时区名如 Asia/Shanghai",
+            "unknown time zone; an IANA name such as Asia/Shanghai",
+        ) from None
+    formats = spec.get("formats", list(d.formats))
+    if isinstance(formats, str):
+        formats = [formats]
+    if not isinstance(formats, list) or not formats:
+        raise _fail(file, "report.formats", formats, "须为格式列表", "must be a list of formats")
+    for f in formats:
+        if f not in FORMATS:
+            raise _fail(
+                file,
+                "report.formats",
+                f,
+                f"目前只能生成 {', '.join(FORMATS)}",
+                f"only {', '.join(FORMATS)} is produced today",
+            )
+    return ReportOptions(
+        title=title,
+        small_cell=small_cell,
+        mc_draws=mc_draws,
+        seed=seed,
+        timezone=str(tz),
+        formats=tuple(dict.fromkeys(formats)),
+    )
