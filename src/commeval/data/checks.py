@@ -19,7 +19,8 @@ import pandas as pd
 from commeval.data import problems as P
 from commeval.data import values as V
 from commeval.data.codebook import Codebook, norm_value, resolve_codebook
-from commeval.data.contract import Field, Table, contract
+from commeval.data.contract import Contract, Field, Table
+from commeval.data.contract import contract as packaged
 from commeval.data.dataset import load_dataset
 from commeval.data.privacy import REDACTED, find_personal, redact
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
@@ -39,26 +40,35 @@ class Checked:
     sources: pd.DataFrame
     dataset: dict[str, Any]
     personal_dropped: dict[str, list[str]] = field(default_factory=dict)
+    contract: Contract | None = None
+    codebook: Codebook | None = None
 
     @property
     def ok(self) -> bool:
         return not P.has_errors(self.problems)
 
 
-def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = None) -> Checked:
-    """Validate a raw dataset directory; never raises for bad data (problems are collected)."""
+def check_dataset(
+    raw_dir: str | Path,
+    codebook: Codebook | str | Path | None = None,
+    *,
+    contract: Contract | None = None,
+) -> Checked:
+    """Validate a raw dataset directory; never raises for bad data (problems are collected).
+
+    ``contract`` (default: the packaged one; a project's :func:`~commeval.data.contract.
+    extend_contract`) says which fields there are; ``codebook`` (a project's codebook) is
+    extended by the dataset's own (``dataset.yaml: codebook:``)."""
     raw_dir = Path(raw_dir)
-    c = contract()
+    c = contract or (codebook.contract if isinstance(codebook, Codebook) else packaged())
     probs: list[pd.DataFrame] = []
     meta, specs, dprobs = load_dataset(raw_dir, c)
     probs.append(P.frame(dprobs))
     try:
-        if codebook is None and meta.get("codebook"):
-            codebook = raw_dir / str(meta["codebook"])
-        cb = resolve_codebook(codebook)
+        cb = dataset_codebook(raw_dir, meta, codebook, c)
     except ValueError as e:
         probs.append(P.frame([P.one(P.ERROR, "codebook", str(e), file=str(codebook))]))
-        return Checked({}, {}, P.sort(P.concat(probs)), _sources([]), meta)
+        return Checked({}, {}, P.sort(P.concat(probs)), _sources([]), meta, contract=c)
     located: dict[str, Located] = {}
     sources = []
     dropped: dict[str, list[str]] = {}
@@ -107,7 +117,18 @@ def check_dataset(raw_dir: str | Path, codebook: Codebook | str | Path | None = 
     probs.append(references(located))
     problems = _redact_values(P.sort(P.concat(probs)))
     tables = {t: loc.df for t, loc in located.items()}
-    return Checked(tables, located, problems, _sources(sources), meta, dropped)
+    return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb)
+
+
+def dataset_codebook(
+    raw_dir: Path, meta: dict[str, Any], codebook: Codebook | str | Path | None, c: Contract
+) -> Codebook:
+    """The codebook a dataset is read with: the packaged one, extended by ``codebook`` (a
+    project's), extended by the dataset's own (``dataset.yaml: codebook:``), built for ``c``."""
+    own = raw_dir / str(meta["codebook"]) if meta.get("codebook") else None
+    if own is None:
+        return resolve_codebook(codebook, contract=c)
+    return resolve_codebook(own, contract=c, base=codebook)
 
 
 def _redact_values(problems: pd.DataFrame) -> pd.DataFrame:
@@ -198,6 +219,12 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
                 notes.append(
                     P.one(P.ERROR, "missing_column", f"缺少必填列“{f.label}”（{f.name}）", row=hrow,
                           column=f.label, field=f.name, **where)
+                )  # fmt: skip
+            elif f.source != "built-in":  # declared by the project: say so, the header may be off
+                notes.append(
+                    P.one(P.WARNING, "missing_column", f"缺少 {f.source} 中声明的列“{f.label}”"
+                          f"（{f.name}），该字段全部为空", row=hrow, column=f.label, field=f.name,
+                          **where)
                 )  # fmt: skip
             out[f.name] = pd.Series(pd.NA, index=range(n), dtype=_loose_dtype(f))
     df = pd.DataFrame(out, index=pd.RangeIndex(n))

@@ -8,6 +8,8 @@ questions and answer synonyms. A user codebook (``dataset.yaml: codebook: my.yam
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from commeval.data.contract import Contract, contract
+from commeval.data.contract import Contract
+from commeval.data.contract import contract as _packaged
 from commeval.errors import InputError
 
 TOP_KEYS = {
@@ -86,6 +89,15 @@ class Codebook:
     multi_choice: dict[str, list[MultiChoice]]
     bool_values: dict[str, bool]
     value_maps: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: the (merged) codebook document this was built from; a further codebook extends it
+    doc: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the codebook document and the contract it was built for (processed data
+        made with another codebook or contract are stale)."""
+        text = json.dumps(self.doc, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(f"{text}\n{self.contract.fingerprint}".encode()).hexdigest()
 
     def match_header(self, table: str, header: Any) -> HeaderMatch:
         """Map one source header of ``table``."""
@@ -152,7 +164,7 @@ def merge_docs(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def parse_codebook(doc: Any, source: str = "<codebook>", c: Contract | None = None) -> Codebook:
     """Validate a codebook document and build a :class:`Codebook`."""
-    c = c or contract()
+    c = c or _packaged()
     if not isinstance(doc, dict):
         raise _fail(source, "<root>", type(doc).__name__, "代码本须为映射 (must be a mapping)")
     unknown = sorted(set(doc) - TOP_KEYS)
@@ -241,6 +253,15 @@ def parse_codebook(doc: Any, source: str = "<codebook>", c: Contract | None = No
                 opts[norm_header(text)] = str(fname)
             multi.setdefault(tname, []).append(MultiChoice(tuple(norm_header(x) for x in qs), opts))
 
+    for tname, table in c.tables.items():  # multiple-choice questions of a fields file
+        questions: dict[str, tuple[str, dict[str, str]]] = {}
+        for f in table.fields.values():
+            if f.question and f.question_label and f.option:
+                q = questions.setdefault(f.question, (f.question_label, {}))
+                q[1][norm_header(f.option)] = f.name
+        for qlabel, opts in questions.values():
+            multi.setdefault(tname, []).append(MultiChoice((norm_header(qlabel),), opts))
+
     values = doc.get("values") or {}
     if not isinstance(values, dict):
         raise _fail(source, "values", values, "须为映射")
@@ -308,6 +329,7 @@ def parse_codebook(doc: Any, source: str = "<codebook>", c: Contract | None = No
         multi_choice=multi,
         bool_values=bool_values,
         value_maps=value_maps,
+        doc=doc,
     )
 
 
@@ -329,26 +351,64 @@ def _default_doc() -> dict[str, Any]:
 
 @cache
 def default_codebook() -> Codebook:
-    """The packaged codebook (cached)."""
+    """The packaged codebook for the packaged contract (cached)."""
     return parse_codebook(_default_doc(), "commeval/config/codebook.yaml")
 
 
-def load_codebook(path: str | Path | None = None) -> Codebook:
-    """The default codebook, extended by the codebook at ``path`` (unless it says
-    ``extends: false``)."""
-    if path is None:
+_BY_CONTRACT: dict[str, Codebook] = {}
+
+
+def _default_for(c: Contract | None) -> Codebook:
+    """The packaged codebook for contract ``c`` (an extended contract's labels map too)."""
+    if c is None or c is _packaged() or c.fingerprint == _packaged().fingerprint:
         return default_codebook()
+    fp = c.fingerprint
+    if fp not in _BY_CONTRACT:
+        _BY_CONTRACT[fp] = parse_codebook(_default_doc(), "commeval/config/codebook.yaml", c)
+    return _BY_CONTRACT[fp]
+
+
+def load_codebook(
+    path: str | Path | None = None,
+    *,
+    base: Codebook | str | Path | None = None,
+    contract: Contract | None = None,
+) -> Codebook:
+    """The codebook at ``path`` extending ``base`` (default: the packaged codebook) — lists
+    appended, mappings merged — unless it says ``extends: false``. ``base`` may itself be a
+    project's codebook (packaged → project ``config/codebook.yaml`` → dataset codebook).
+    ``contract`` (default: the base's, else the packaged one) is what headers map to; the labels
+    of a fields file's extra fields map without any codebook entry."""
+    base_cb = resolve_codebook(base, contract=contract)
+    c = contract or base_cb.contract
+    if path is None:
+        return base_cb
     path = Path(path)
     doc = _read_doc(path)
     if not isinstance(doc, dict):
         raise _fail(str(path), "<root>", type(doc).__name__, "代码本须为映射 (must be a mapping)")
     if doc.get("extends", True) is not False:
-        parse_codebook(doc, str(path))  # errors name the user's file
-        doc = merge_docs(_default_doc(), doc)
-    return parse_codebook(doc, str(path))
+        parse_codebook(doc, str(path), c)  # errors name the user's file
+        doc = merge_docs(base_cb.doc or _default_doc(), {k: v for k, v in doc.items()
+                                                          if k != "extends"})  # fmt: skip
+    return parse_codebook(doc, str(path), c)
 
 
-def resolve_codebook(codebook: Codebook | str | Path | None) -> Codebook:
+def resolve_codebook(
+    codebook: Codebook | str | Path | None,
+    contract: Contract | None = None,
+    base: Codebook | str | Path | None = None,
+) -> Codebook:
+    """A codebook object from a codebook, a path (extending ``base``) or None (``base``, else
+    the packaged codebook), built for ``contract`` when one is given."""
     if isinstance(codebook, Codebook):
-        return codebook
-    return load_codebook(codebook)
+        if contract is None or codebook.contract is contract:
+            return codebook
+        if codebook.contract.fingerprint == contract.fingerprint:
+            return codebook
+        return parse_codebook(codebook.doc or _default_doc(), codebook.source, contract)
+    if codebook is None and base is None:
+        return _default_for(contract)
+    if codebook is None:
+        return resolve_codebook(base, contract=contract)
+    return load_codebook(codebook, base=base, contract=contract)

@@ -1,4 +1,5 @@
-"""Is a processed folder current for its raw folder? (hashes of the raw files vs the manifest)."""
+"""Is a processed folder current for its raw folder and configuration? (hashes of the raw files,
+the contract's fingerprint — a project's fields.yaml — and the codebook's, vs the manifest)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from commeval.data.codebook import Codebook, resolve_codebook
+from commeval.data.contract import Contract
+from commeval.data.contract import contract as packaged
 from commeval.files import sha256_file
 
 
@@ -39,8 +43,17 @@ def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     return sha256_file(path)
 
 
-def is_current(raw_dir: str | Path, processed_dir: str | Path) -> bool:
-    """True when the processed manifest records exactly the raw files' current hashes."""
+def is_current(
+    raw_dir: str | Path,
+    processed_dir: str | Path,
+    *,
+    contract: Contract | None = None,
+    codebook: Codebook | str | Path | None = None,
+) -> bool:
+    """True when the processed manifest records exactly the raw files' current hashes, the
+    fingerprint of ``contract`` (default: the packaged one; a project's extended by its
+    fields.yaml) and that of the codebook the data are read with (``codebook``, a project's,
+    extended by the dataset's own). A changed fields.yaml or codebook makes the data stale."""
     manifest = Path(processed_dir) / "manifest.json"
     if not manifest.is_file():
         return False
@@ -51,4 +64,65 @@ def is_current(raw_dir: str | Path, processed_dir: str | Path) -> bool:
     sources = {s["file"]: s["sha256"] for s in recorded.get("sources", [])}
     current = raw_file_hashes(raw_dir)
     data_files = {k: v for k, v in current.items() if k != "dataset.yaml"}
-    return bool(sources) and all(sources.get(k) == v for k, v in data_files.items())
+    if not (bool(sources) and all(sources.get(k) == v for k, v in data_files.items())):
+        return False
+    c = contract or packaged()
+    made_under = (recorded.get("contract") or {}).get("fingerprint", packaged().fingerprint)
+    if made_under != c.fingerprint:
+        return False
+    try:
+        expected = codebook_fingerprint(raw_dir, codebook, c)
+    except ValueError:  # a broken codebook: processing will say what is wrong
+        return False
+    read_with = (recorded.get("codebook") or {}).get("fingerprint")
+    if read_with is None:  # made before codebooks were recorded: current if read by the default
+        read_with = resolve_codebook(None, contract=c).fingerprint
+    return read_with == expected
+
+
+def codebook_fingerprint(
+    raw_dir: str | Path, codebook: Codebook | str | Path | None, c: Contract
+) -> str:
+    """Fingerprint of the codebook a dataset is read with (remembered per process for unchanged
+    codebook files)."""
+    if isinstance(codebook, Codebook):
+        own = _dataset_codebook_path(Path(raw_dir))
+        if own is None:
+            return resolve_codebook(codebook, contract=c).fingerprint
+        return resolve_codebook(own, contract=c, base=codebook).fingerprint
+    paths = [Path(codebook)] if codebook is not None else []
+    own = _dataset_codebook_path(Path(raw_dir))
+    stamp = tuple((str(p.resolve()), _stamp(p)) for p in [*paths, *([own] if own else [])])
+    return _codebook_fp(str(raw_dir), None if codebook is None else str(codebook), stamp, c)
+
+
+def _stamp(path: Path) -> str:
+    if not path.is_file():
+        return "missing"
+    st = path.stat()
+    return _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+_FP: dict[tuple, str] = {}
+
+
+def _codebook_fp(raw_dir: str, codebook: str | None, stamp: tuple, c: Contract) -> str:
+    key = (raw_dir, codebook, stamp, c.fingerprint)
+    if key not in _FP:
+        from commeval.data.checks import dataset_codebook
+
+        raw = Path(raw_dir)
+        meta_path = raw / "dataset.yaml"
+        meta = {}
+        if meta_path.is_file():
+            meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+        _FP[key] = dataset_codebook(raw, meta, codebook, c).fingerprint
+    return _FP[key]
+
+
+def _dataset_codebook_path(raw: Path) -> Path | None:
+    meta_path = raw / "dataset.yaml"
+    if not meta_path.is_file():
+        return None
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+    return raw / str(meta["codebook"]) if isinstance(meta, dict) and meta.get("codebook") else None

@@ -16,7 +16,7 @@ import pandas as pd
 from commeval.data import problems as P
 from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
-from commeval.data.contract import contract
+from commeval.data.contract import Contract
 from commeval.data.privacy import default_salt_path, load_salt, pseudonymise
 from commeval.data.processed import write_processed
 from commeval.data.schema import cast_table, pandera_schema
@@ -54,20 +54,28 @@ def ingest(
     processed_dir: str | Path,
     codebook: Codebook | str | Path | None = None,
     salt_path: str | Path | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> IngestResult:
-    """Validate and process a raw dataset; raises :class:`IngestError` on any error."""
+    """Validate and process a raw dataset; raises :class:`IngestError` on any error.
+
+    ``contract``: the fields to read and write (default: the packaged contract; a project's is
+    ``extend_contract(contract(), "config/fields.yaml")``). ``codebook``: a project's codebook
+    (extends the packaged one; the dataset's own extends it in turn). The manifest records the
+    contract's fingerprint and extensions and the codebook's fingerprint
+    (:func:`~commeval.data.freshness.is_current` compares them)."""
     _check_salt_location(salt_path, raw_dir, processed_dir)
-    checked = check_dataset(raw_dir, codebook)
+    checked = check_dataset(raw_dir, codebook, contract=contract)
     if not checked.ok:
         raise IngestError(checked.problems)
-    c = contract()
+    c = checked.contract
     tables = {}
     for name, df in checked.tables.items():
         df = df.copy()
         if name == "survey" and "respondent_id" in df:
             df["respondent_id"] = pseudonymise(df["respondent_id"], load_salt(salt_path))
         tables[name] = cast_table(df, c[name])
-    guard = schema_problems(tables)
+    guard = schema_problems(tables, c)
     if P.has_errors(guard):
         raise IngestError(P.concat([checked.problems, guard]))
     manifest = write_processed(
@@ -75,7 +83,12 @@ def ingest(
         processed_dir,
         checked.sources,
         checked.dataset,
+        contract=c,
         extra={
+            "codebook": {
+                "source": checked.codebook.source,
+                "fingerprint": checked.codebook.fingerprint,
+            },
             "respondent_id": "HMAC-SHA256 pseudonym (keyed; salt kept outside the repository)",
             "personal_columns_dropped": checked.personal_dropped,
             "warnings": int((checked.problems["severity"] == P.WARNING).sum()),
@@ -95,7 +108,9 @@ def _check_salt_location(salt_path: str | Path | None, *data_dirs: str | Path) -
             )
 
 
-def schema_problems(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def schema_problems(
+    tables: dict[str, pd.DataFrame], contract: Contract | None = None
+) -> pd.DataFrame:
     """Final guard before writing: each canonical table against the contract's pandera schema
     (dtypes, ranges, allowed values, unique keys). The rule layer should have caught everything;
     a failure here is reported like any other problem and nothing is written."""
@@ -104,7 +119,7 @@ def schema_problems(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for name, df in tables.items():
         try:
-            pandera_schema(name).validate(df, lazy=True)
+            pandera_schema(name, contract).validate(df, lazy=True)
         except SchemaErrors as e:
             for fc in e.failure_cases.head(1000).itertuples():
                 rows.append(

@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from commeval.data.contract import contract
+from commeval.data.contract import Contract, extend_contract
+from commeval.data.contract import contract as packaged
 from commeval.data.schema import cast_table
 from commeval.errors import InputError
 from commeval.files import atomic_path, fsync_dir, sha256_file, write_atomic
@@ -48,11 +49,15 @@ def write_processed(
     sources: pd.DataFrame,
     dataset: dict[str, Any],
     extra: dict[str, Any] | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> dict[str, Any]:
-    """Write processed tables atomically; returns the manifest."""
+    """Write processed tables atomically; returns the manifest. ``contract`` (default: the
+    packaged one) gives the columns and dtypes; its fingerprint and extensions (fields files)
+    are recorded in the manifest."""
     out = Path(processed_dir)
     out.mkdir(parents=True, exist_ok=True)
-    c = contract()
+    c = contract or packaged()
     run_id = uuid.uuid4().hex
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     src = sources.to_dict(orient="records")
@@ -84,6 +89,7 @@ def write_processed(
     manifest = {
         "kind": MANIFEST_KIND,
         "schema_version": c.schema_version,
+        "contract": contract_record(c),
         "run_id": run_id,
         "created": created,
         "tables": entries,
@@ -97,9 +103,31 @@ def write_processed(
     return manifest
 
 
-def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+def contract_record(c: Contract) -> dict[str, Any]:
+    """What a manifest records of the contract: its fingerprint and the fields files that
+    extended the packaged one (source and document)."""
+    return {
+        "fingerprint": c.fingerprint,
+        "extensions": [{"source": src, "fields": doc} for src, doc in c.extensions],
+    }
+
+
+def recorded_contract(manifest: dict[str, Any]) -> Contract:
+    """The contract a processed folder was made under: the packaged one extended by the fields
+    files its manifest records."""
+    c = packaged()
+    for ext in (manifest.get("contract") or {}).get("extensions") or []:
+        c = extend_contract(c, ext.get("fields") or {}, str(ext.get("source", "<manifest>")))
+    return c
+
+
+def load_processed(
+    processed_dir: str | Path, contract: Contract | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Read processed tables (contract dtypes) and their metadata; raises
-    :class:`ProcessedDataError` when the set is missing, partial or inconsistent."""
+    :class:`ProcessedDataError` when the set is missing, partial or inconsistent, or — with a
+    ``contract`` — made under another contract (another fields.yaml: re-process). Without a
+    ``contract`` the one recorded in the manifest is used (extra fields included)."""
     out = Path(processed_dir)
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
@@ -111,7 +139,18 @@ def load_processed(processed_dir: str | Path) -> tuple[dict[str, pd.DataFrame], 
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ProcessedDataError(f"{manifest_path} 无法解析：{e}") from None
-    c = contract()
+    try:
+        made_under = recorded_contract(manifest)
+    except ValueError as e:
+        raise ProcessedDataError(
+            f"{manifest_path} 记录的字段定义无效：{e}，请重新运行 commeval process"
+        ) from None
+    c = contract or made_under
+    if contract is not None and made_under.fingerprint != contract.fingerprint:
+        raise ProcessedDataError(
+            f"{out} 中的处理后数据是按另一份数据约定（字段定义 fields.yaml）生成的，请重新运行 "
+            "commeval process (processed under another contract)"
+        )
     if manifest.get("schema_version") != c.schema_version:
         raise ProcessedDataError(
             f"处理后数据的 schema_version={manifest.get('schema_version')} 与当前数据约定 "

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from commeval.data.contract import contract
+from commeval.data.contract import Contract, contract
+from commeval.data.contract import contract as _packaged
 from commeval.files import atomic_path
 
 DEFAULT_SEED = 20121
@@ -640,9 +641,10 @@ def _typed(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def to_raw_frame(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    """A canonical table as a district office delivers it: Chinese headers, 是/否, level labels."""
-    spec = contract()[table]
+def to_raw_frame(table: str, df: pd.DataFrame, contract: Contract | None = None) -> pd.DataFrame:
+    """A canonical table as a district office delivers it: Chinese headers, 是/否, level labels
+    (``contract``: default the packaged one; a project's for its extra fields)."""
+    spec = (contract or _packaged())[table]
     out = {}
     for col in df.columns:
         f = spec.fields[col]
@@ -662,16 +664,17 @@ def write_raw(
     out_dir: str | Path,
     name: str = "示例区（合成数据）",
     generator: dict[str, Any] | None = None,
+    contract: Contract | None = None,
 ) -> Path:
     """Write tables as a raw dataset directory (CSV, UTF-8 with BOM, Chinese headers) with
-    ``dataset.yaml`` marking the data as synthetic."""
+    ``dataset.yaml`` marking the data as synthetic (``contract``: see :func:`to_raw_frame`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     for table, df in tables.items():
         path = out / f"{table}.csv"
         with atomic_path(path) as tmp:
-            frame = to_raw_frame(table, df)
+            frame = to_raw_frame(table, df, contract)
             frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         files[table] = {"path": path.name, "format": "csv", "encoding": "utf-8-sig"}
     meta = {

@@ -14,6 +14,7 @@ import pandas as pd
 from commeval.data import problems as P
 from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
+from commeval.data.contract import Contract
 from commeval.data.safe_cells import escape_cells
 from commeval.files import atomic_path, write_atomic
 from commeval.paths import DEFAULT_VALIDATION_DIR
@@ -25,10 +26,14 @@ EXIT_OK, EXIT_ERRORS = 0, 2
 
 
 def validate_dir(
-    raw_dir: str | Path, codebook: Codebook | str | Path | None = None
+    raw_dir: str | Path,
+    codebook: Codebook | str | Path | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> pd.DataFrame:
-    """All problems of a raw dataset directory as a table (see :mod:`problems`)."""
-    return check_dataset(raw_dir, codebook).problems
+    """All problems of a raw dataset directory as a table (see :mod:`problems`); ``contract``
+    and ``codebook`` as in :func:`~commeval.data.checks.check_dataset`."""
+    return check_dataset(raw_dir, codebook, contract=contract).problems
 
 
 def labelled(problems: pd.DataFrame) -> pd.DataFrame:
@@ -89,10 +94,12 @@ def run_validate(
     report_dir: str | Path | None = None,
     codebook: Codebook | str | Path | None = None,
     out: TextIO | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> int:
     """Validate, print the problems in Chinese, write the reports; 2 on any error, else 0."""
     out = out or sys.stdout
-    problems = validate_dir(raw_dir, codebook)
+    problems = validate_dir(raw_dir, codebook, contract=contract)
     report = Path(report_dir) if report_dir is not None else DEFAULT_REPORT_DIR
     report.mkdir(parents=True, exist_ok=True)
     write_report_csv(problems, report / "validation_report.csv")
