@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from commeval.data.contract import contract
+from commeval.data.contract import Contract
+from commeval.data.contract import contract as packaged_contract
 from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.errors import FrameworkError
 from commeval.index.formulas import Formula, FormulaError, parse_formula, unit_dependencies
@@ -116,6 +117,8 @@ class Framework:
     dimension_weighting: dict[str, Any]
     dimensions: tuple[Dimension, ...]
     order: tuple[str, ...]  # indicators in evaluation (topological) order
+    #: the data contract the formulas were checked against (a project's, with its fields.yaml)
+    contract: Contract | None = field(default=None, repr=False, compare=False)
 
     @property
     def indicators(self) -> dict[str, Indicator]:
@@ -133,8 +136,10 @@ class Framework:
         return {s for i in self.indicators.values() for s in i.formula.survey_items}
 
 
-def load_framework(path: str | Path | None = None) -> Framework:
-    """Load and validate a framework YAML (the packaged default when ``path`` is None)."""
+def load_framework(path: str | Path | None = None, contract: Contract | None = None) -> Framework:
+    """Load and validate a framework YAML (the packaged default when ``path`` is None); its
+    formulas may name the fields of ``contract`` (default: the packaged contract; a project's
+    extended by its fields.yaml)."""
     if path is None:
         res = resources.files("commeval") / "config" / "framework.yaml"
         text, source = res.read_text(encoding="utf-8"), "commeval/config/framework.yaml"
@@ -145,7 +150,7 @@ def load_framework(path: str | Path | None = None) -> Framework:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise FrameworkError(source, "<document>", None, f"not valid YAML: {exc}") from None
-    return parse_framework(doc, source)
+    return parse_framework(doc, source, contract)
 
 
 def _num(source: str, key: str, value: Any, what: str = "a number") -> float:
@@ -234,20 +239,33 @@ def _check_weights(source: str, key: str, items: list[tuple[str, Any]]) -> None:
         raise FrameworkError(source, key.format("*"), round(total, 10), "weights must sum to 1")
 
 
-def _columns_known(source: str, key: str, text: str, f: Formula) -> None:
-    c = contract()
+def _columns_known(source: str, key: str, text: str, f: Formula, c: Contract) -> None:
+    declared = "" if not c.extensions else f"（{'、'.join(s for s, _ in c.extensions)}）"
     for table, col in sorted(f.columns):
-        if col not in c[table].fields:
-            raise FrameworkError(source, key, text, f"unknown column {table}.{col}")
+        if col not in c[table].fields or c[table].fields[col].personal:
+            raise FrameworkError(
+                source, key, text,
+                f"unknown column {table}.{col}: 数据约定{declared}中没有字段 {col!r}"
+                f"（表 {table}；新字段请在项目的 config/fields.yaml 中声明）",
+            )  # fmt: skip
     likert = set(c["survey"].group("likert"))
     for item in sorted(f.survey_items):
         base = item.removesuffix("_top2")
         if base not in likert:
-            raise FrameworkError(source, key, text, f"unknown survey item {item!r}")
+            raise FrameworkError(
+                source, key, text,
+                f"unknown survey item {item!r}: 数据约定{declared}中没有这道李克特量表题"
+                "（survey() 只接受 likert 题及其 _top2；新题请在 config/fields.yaml 的 survey: 下"
+                "以 kind: likert 声明）",
+            )  # fmt: skip
 
 
-def parse_framework(doc: Any, source: str = "<framework>") -> Framework:  # noqa: C901
-    """Validate a parsed framework document and build a :class:`Framework`."""
+def parse_framework(  # noqa: C901
+    doc: Any, source: str = "<framework>", contract: Contract | None = None
+) -> Framework:
+    """Validate a parsed framework document and build a :class:`Framework`; formulas are checked
+    against ``contract`` (default: the packaged contract)."""
+    c = contract or packaged_contract()
     if not isinstance(doc, dict):
         raise FrameworkError(source, "<document>", type(doc).__name__, "must be a mapping")
     unknown = sorted(set(doc) - _TOP)
@@ -352,7 +370,7 @@ def parse_framework(doc: Any, source: str = "<framework>") -> Framework:  # noqa
                 f = parse_formula(text)
             except FormulaError as exc:
                 raise FrameworkError(source, f"{ikey}.source", text, str(exc)) from None
-            _columns_known(source, f"{ikey}.source", text, f)
+            _columns_known(source, f"{ikey}.source", text, f, c)
             formulas[iname], keys[iname] = f, f"{ikey}.source"
             raw[iname] = (dname, ispec)
 
@@ -449,4 +467,5 @@ def parse_framework(doc: Any, source: str = "<framework>") -> Framework:  # noqa
         dimension_weighting=dw,
         dimensions=tuple(dims),
         order=tuple(order),
+        contract=c,
     )

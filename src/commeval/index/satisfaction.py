@@ -32,4 +32,8 @@ def survey_indicators(
     df = survey_df if year is None else survey_df[survey_df["year"] == year]
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
-    return questionnaire.township_estimates(questionnaire.year_designs(df), names)
+    # the items asked for are prepared whether built-in or a project's (fields.yaml) Likert items
+    designs = questionnaire.year_designs(
+        df, items=sorted(set(questionnaire.likert_items()) | set(base))
+    )
+    return questionnaire.township_estimates(designs, names)

@@ -37,45 +37,95 @@ TOP2_SUFFIX = "_top2"
 
 
 @cache
-def _survey_fields():
+def _packaged_survey_fields():
     from commeval.data.contract import contract
 
     return contract()["survey"].fields
 
 
-def _group(name: str) -> list[str]:
-    return [f.name for f in _survey_fields().values() if f.group == name]
+def _survey_fields(contract=None):
+    """Fields of the survey table: of ``contract`` (a project's, extended by its fields.yaml),
+    else of the packaged contract."""
+    return _packaged_survey_fields() if contract is None else contract["survey"].fields
 
 
-def likert_items() -> list[str]:
-    """Every Likert item of the contract (satisfaction items and willingness to move)."""
-    return _group("likert")
+def _group(name: str, contract=None) -> list[str]:
+    return [f.name for f in _survey_fields(contract).values() if f.group == name]
 
 
-def sat_items() -> list[str]:
-    """The satisfaction items (``sat_overall`` first)."""
-    return [c for c in likert_items() if c.startswith("sat_")]
+def likert_items(contract=None) -> list[str]:
+    """Every Likert item of the contract (satisfaction items and willingness to move; with a
+    project's ``contract`` its fields.yaml's ``kind: likert`` items too)."""
+    return _group("likert", contract)
 
 
-def service_items() -> list[str]:
+def sat_items(contract=None) -> list[str]:
+    """The satisfaction items (``sat_overall`` first): the Likert items named ``sat_*``."""
+    return [c for c in likert_items(contract) if c.startswith("sat_")]
+
+
+def service_items(contract=None) -> list[str]:
     """Satisfaction with specific services: every ``sat_*`` item but ``sat_overall``."""
-    return [c for c in sat_items() if c != "sat_overall"]
+    return [c for c in sat_items(contract) if c != "sat_overall"]
 
 
-def needs_items() -> list[str]:
+def needs_items(contract=None) -> list[str]:
     """The multiple-response options of 最需要的服务."""
-    return _group("needs")
+    return _group("needs", contract)
 
 
-def participation_items() -> list[str]:
-    """Yes/no items on awareness and participation."""
-    return _group("participation")
+def participation_items(contract=None) -> list[str]:
+    """Yes/no items on awareness and participation (with a project's ``contract`` its
+    fields.yaml's ``kind: yesno`` items too)."""
+    return _group("participation", contract)
 
 
-def label(column: str) -> str:
+def yesno_items(contract=None) -> list[str]:
+    """The yes/no items (the same list as :func:`participation_items`)."""
+    return participation_items(contract)
+
+
+def multi_questions(contract=None) -> dict[str, list[str]]:
+    """Multiple-response questions → their 0/1 option columns: ``needs`` (最需要的服务) and
+    every ``kind: multi`` question of a project's fields.yaml (columns ``<question>_<key>``)."""
+    out: dict[str, list[str]] = {}
+    if needs_items(contract):
+        out["needs"] = needs_items(contract)
+    for f in _survey_fields(contract).values():
+        if f.question:
+            out.setdefault(f.question, []).append(f.name)
+    return out
+
+
+def question_label(question: str, contract=None) -> str:
+    """Chinese text of a multiple-response question (``needs``: 最需要的服务)."""
+    if question == "needs":
+        return "最需要的服务"
+    for f in _survey_fields(contract).values():
+        if f.question == question and f.question_label:
+            return f.question_label
+    return question
+
+
+def option_label(column: str, contract=None) -> str:
+    """Answer text of a multiple-response option column (养老服务 for ``need_elderly_care``)."""
+    f = _survey_fields(contract).get(column)
+    if f is None:
+        return column
+    if f.option:
+        return f.option
+    return f.label.split("：", 1)[-1]
+
+
+def numeric_items(contract=None) -> list[str]:
+    """Numeric questions a project's fields.yaml declares (``kind: numeric``)."""
+    return [f.name for f in _survey_fields(contract).values() if f.kind == "numeric"]
+
+
+def label(column: str, contract=None) -> str:
     """Chinese label of a survey field; for ``<item>_top2``/``<item>_dk`` the item's label."""
     base = column.removesuffix(TOP2_SUFFIX).removesuffix(DK_SUFFIX)
-    f = _survey_fields().get(base)
+    f = _survey_fields(contract).get(base)
     return f.label if f is not None else column
 
 
@@ -119,13 +169,16 @@ def recode_likert(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.where(valid, x, np.nan), np.where(valid | dk, dk.astype(float), np.nan)
 
 
-def prepare(survey: pd.DataFrame, items: Sequence[str] | None = None) -> pd.DataFrame:
+def prepare(
+    survey: pd.DataFrame, items: Sequence[str] | None = None, contract=None
+) -> pd.DataFrame:
     """The survey table with don't-know as data, not a number (see the module docstring).
 
-    ``items`` default to the contract's Likert items present in the table. A table already
+    ``items`` default to the Likert items of ``contract`` (default: the packaged contract; a
+    project's adds its fields.yaml's ``kind: likert`` items) present in the table. A table already
     prepared (``<item>_dk`` present) keeps its item and flag; ``<item>_top2`` is (re)derived.
     """
-    items = [c for c in (likert_items() if items is None else items) if c in survey.columns]
+    items = [c for c in (likert_items(contract) if items is None else items) if c in survey.columns]
     cols: dict[str, np.ndarray] = {}
     for item in items:
         if item + DK_SUFFIX in survey.columns:
@@ -144,11 +197,18 @@ def survey_years(survey: pd.DataFrame) -> list[int]:
     return sorted(int(y) for y in survey["year"].dropna().unique())
 
 
-def year_design(survey: pd.DataFrame, year: int | None = None, min_n: int = 30) -> SurveyDesign:
+def year_design(
+    survey: pd.DataFrame,
+    year: int | None = None,
+    min_n: int = 30,
+    contract=None,
+    items: Sequence[str] | None = None,
+) -> SurveyDesign:
     """THE design of one survey year (default: the latest) over the prepared survey table:
     strata = townships (``stratum``), PSUs = villages (``psu``), FPC = villages per stratum
     (``fpc``), base ``weight``; a stratum with one responding village is handled as R's
-    ``survey.lonely.psu = "adjust"``."""
+    ``survey.lonely.psu = "adjust"``. The Likert items prepared (``<item>_dk``, ``<item>_top2``)
+    are ``items``, default those of ``contract`` (see :func:`prepare`)."""
     years = survey_years(survey)
     if year is None:
         if not years:
@@ -157,14 +217,22 @@ def year_design(survey: pd.DataFrame, year: int | None = None, min_n: int = 30) 
     rows = survey[survey["year"] == year]
     if rows.empty:
         raise ValueError(f"调查年度 {year} 不在问卷数据中（有 {years}）")
-    data = prepare(rows.reset_index(drop=True))
+    data = prepare(rows.reset_index(drop=True), items, contract)
     spec = {k: v for k, v in DESIGN.items() if v in data.columns or k == "weights"}
     return SurveyDesign(data, **spec, lonely_psu=LONELY_PSU, min_n=min_n)
 
 
-def year_designs(survey: pd.DataFrame, min_n: int = 30) -> dict[int, SurveyDesign]:
+def year_designs(
+    survey: pd.DataFrame,
+    min_n: int = 30,
+    contract=None,
+    items: Sequence[str] | None = None,
+) -> dict[int, SurveyDesign]:
     """:func:`year_design` of every survey year."""
-    return {y: year_design(survey, y, min_n=min_n) for y in survey_years(survey)}
+    return {
+        y: year_design(survey, y, min_n=min_n, contract=contract, items=items)
+        for y in survey_years(survey)
+    }
 
 
 def township_estimates(
