@@ -63,3 +63,27 @@ def ref(fixtures):
         return float(idx.loc[(case, quantity, variable, domain, level)])
 
     return get
+
+
+@pytest.fixture(scope="session")
+def ref_more():
+    """Reference values of make_fixtures_more.R (nhanes, mu284, election, scd)."""
+    fx = pd.read_csv(
+        REF / "fixtures_more.csv",
+        keep_default_na=False,
+        na_values=["NA"],
+        dtype={"domain": str, "level": str, "variable": str, "case": str, "quantity": str},
+    )
+    idx = fx.set_index(["case", "quantity", "variable", "domain", "level"])["value"].sort_index()
+
+    def get(case, quantity, variable="", domain="", level=""):
+        return float(idx.loc[(case, quantity, variable, str(domain), str(level))])
+
+    get.frame = fx
+    return get
+
+
+@pytest.fixture(scope="session")
+def more_data() -> dict[str, pd.DataFrame]:
+    names = ["nhanes", "mu284", "mu284_single", "election", "scd"]
+    return {k: pd.read_csv(REF / f"{k}.csv") for k in names}

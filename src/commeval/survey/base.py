@@ -27,6 +27,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .glm import GLMResult
 
 
+def _with_cv(frame: pd.DataFrame, cv: bool) -> pd.DataFrame:
+    """Add ``cv = se / estimate`` (R's ``cv()``) and ``cv_pct`` (CV in %) when asked."""
+    if cv and len(frame):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = frame["se"].to_numpy(float) / frame["estimate"].to_numpy(float)
+        pos = frame.columns.get_loc("n")
+        frame.insert(pos, "cv", c)
+        frame.insert(pos + 1, "cv_pct", 100 * c)
+    return frame
+
+
 class DesignBase:
     """Estimator front-ends over ``data``, ``weights``, ``domain`` and ``min_n``.
 
@@ -140,29 +151,34 @@ class DesignBase:
         self,
         variables: str | Sequence[str],
         by: str | Sequence[str] | None = None,
-        deff: bool = False,
+        deff: bool | str = False,
         level: float = 0.95,
         na_rm: bool = True,
         min_n: int | None = None,
+        cv: bool = False,
     ) -> pd.DataFrame:
-        """Design-based means (R ``svymean``/``svyby``); CI uses the normal quantile."""
+        """Design-based means (R ``svymean``/``svyby``); CI uses the normal quantile.
+
+        ``deff=True``: design effect vs SRS without replacement; ``"replace"``: with
+        replacement (R's ``deff="replace"``). ``cv=True`` adds ``cv`` and ``cv_pct``."""
         from .estimators import mean_total
 
-        return mean_total(self, variables, by, "mean", deff, level, na_rm, min_n)
+        return _with_cv(mean_total(self, variables, by, "mean", deff, level, na_rm, min_n), cv)
 
     def total(
         self,
         variables: str | Sequence[str],
         by: str | Sequence[str] | None = None,
-        deff: bool = False,
+        deff: bool | str = False,
         level: float = 0.95,
         na_rm: bool = True,
         min_n: int | None = None,
+        cv: bool = False,
     ) -> pd.DataFrame:
         """Design-based totals (R ``svytotal``); CI uses the normal quantile."""
         from .estimators import mean_total
 
-        return mean_total(self, variables, by, "total", deff, level, na_rm, min_n)
+        return _with_cv(mean_total(self, variables, by, "total", deff, level, na_rm, min_n), cv)
 
     def ratio(
         self,
@@ -171,11 +187,12 @@ class DesignBase:
         by: str | Sequence[str] | None = None,
         level: float = 0.95,
         min_n: int | None = None,
+        cv: bool = False,
     ) -> pd.DataFrame:
         """Ratio of totals (R ``svyratio``); CI uses the normal quantile."""
         from .estimators import ratio
 
-        return ratio(self, numerator, denominator, by, level, min_n)
+        return _with_cv(ratio(self, numerator, denominator, by, level, min_n), cv)
 
     def proportion(
         self,
@@ -184,11 +201,14 @@ class DesignBase:
         method: str = "logit",
         level: float = 0.95,
         min_n: int | None = None,
+        cv: bool = False,
     ) -> pd.DataFrame:
-        """Share of each category with R ``svyciprop`` CIs (t with design df)."""
+        """Share of each category with R ``svyciprop`` CIs (t with the design df of the
+        domain): ``method`` = "logit", "likelihood", "asin", "beta", "mean" (or "wald"),
+        "xlogit"."""
         from .proportion import proportion
 
-        return proportion(self, variable, by, method, level, min_n)
+        return _with_cv(proportion(self, variable, by, method, level, min_n), cv)
 
     def quantile(
         self,
@@ -197,11 +217,28 @@ class DesignBase:
         by: str | Sequence[str] | None = None,
         level: float = 0.95,
         min_n: int | None = None,
+        cv: bool = False,
     ) -> pd.DataFrame:
         """Quantiles (R ``svyquantile``, qrule="math", Woodruff interval, t with design df)."""
         from .quantile import quantile
 
-        return quantile(self, variable, quantiles, by, level, min_n)
+        return _with_cv(quantile(self, variable, quantiles, by, level, min_n), cv)
+
+    def var(
+        self,
+        variables: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        min_n: int | None = None,
+        cv: bool = False,
+    ) -> pd.DataFrame:
+        """Population variance of each variable (R ``svyvar``): the mean of
+        ``n/(n-1) (y - ybar)^2`` with its SE (``ybar`` held fixed, as R)."""
+        from .estimators import variance
+
+        return _with_cv(variance(self, variables, by, level, min_n), cv)
+
+    svyvar = var
 
     def compare_domains(
         self, variable: str, by: str, a: Any, b: Any, level: float = 0.95

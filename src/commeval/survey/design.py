@@ -191,6 +191,15 @@ class SurveyDesign(DesignBase):
             m = np.bincount(ssu_psu, minlength=P)
             f2 = _fpc_fraction(data, fpc2, p, P, m.astype(float)) if fpc2 else np.zeros(P)
             self._stage2 = Stage(s, Q, ssu_psu, P, m, f2, fpc2 is not None)
+            # R applies survey.lonely.psu at stage 2 too (when the first stage has an FPC)
+            single = (m == 1) & (f2 < 1) & (f1[psu_stratum] > 0)
+            if fpc is not None and single.any() and lonely_psu == "fail":
+                rows = int(single[p].sum())
+                raise ValueError(
+                    f"{int(single.sum())} PSUs have only one sampled SSU (one PSU at stage 2; "
+                    f"{rows} rows affected); choose lonely_psu='remove', 'adjust', "
+                    "'certainty' or 'average'"
+                )
 
         self.domain = np.ones(n, dtype=bool)
         self._calibration: list[CalibrationStep] = []

@@ -18,7 +18,7 @@ def mean_total(
     variables: str | Sequence[str],
     by: str | Sequence[str] | None,
     kind: str,
-    deff: bool,
+    deff: bool | str,
     level: float,
     na_rm: bool,
     min_n: int | None,
@@ -26,6 +26,8 @@ def mean_total(
     """Means (``kind="mean"``) or totals of ``variables`` per domain, on any design of
     :class:`~commeval.survey.base.DesignBase` (its ``_ratio_variance`` gives the variance)."""
     variables = as_list(variables)
+    if deff not in (True, False, "replace"):
+        raise ValueError(f"deff must be True, False or 'replace', got {deff!r}")
     min_n = design.min_n if min_n is None else min_n
     codes, keys, G, inside, col = domains(design, by)
     w = design.weights
@@ -52,10 +54,12 @@ def mean_total(
                 ybar = Y / W
                 ss = np.bincount(col, weights=we * (y0 - ybar[col]) ** 2, minlength=G)
                 svyvar = ss / W * nobs / (nobs - 1)
+                # SRS without replacement; deff="replace": with replacement (no fpc)
+                fpc = 1.0 if deff == "replace" else (W - nobs) / W
                 if kind == "mean":
-                    vsrs = svyvar / nobs * (W - nobs) / W
+                    vsrs = svyvar / nobs * fpc
                 else:
-                    vsrs = svyvar * W**2 / nobs * (W - nobs) / W
+                    vsrs = svyvar * W**2 / nobs * fpc
                 d = var / vsrs
         if not na_rm:
             nmiss = np.bincount(col[inside & miss], minlength=G)
@@ -152,3 +156,37 @@ def compare_domains(
             "small_cell": [bool(min(ns) < design.min_n)],
         }
     )
+
+
+def variance(
+    design,
+    variables: str | Sequence[str],
+    by: str | Sequence[str] | None,
+    level: float,
+    min_n: int | None,
+) -> pd.DataFrame:
+    """Population variance per domain as R's ``svyvar``: the design mean of
+    ``u = n/(n-1) (y - ybar)^2`` (``n`` rows with weight in the domain, answered or not, as
+    R counts them before dropping missing values), and the SE of that mean with ``ybar``
+    held fixed."""
+    min_n = design.min_n if min_n is None else min_n
+    codes, keys, G, inside, col = domains(design, by)
+    w = design.weights
+    zq = z_quantile(level)
+    ones = np.ones(len(w))
+    frames = []
+    for v in as_list(variables):
+        y = design.variable(v)
+        valid = inside & ~np.isnan(y)
+        we = np.where(valid, w, 0.0)
+        y0 = np.where(valid, y, 0.0)
+        W = np.bincount(col, weights=we, minlength=G)
+        nobs = np.bincount(col[inside & (w != 0)], minlength=G).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ybar = np.bincount(col, weights=we * y0, minlength=G) / W
+            u = np.where(valid, (y0 - ybar[col]) ** 2 * (nobs / (nobs - 1))[col], 0.0)
+            est = np.bincount(col, weights=we * u, minlength=G) / W
+        se = np.sqrt(np.maximum(design._ratio_variance(we, u, ones, est, col, G), 0.0))
+        n = np.bincount(col[valid], minlength=G)
+        frames.append(build_frame(v, keys, est, se, est - zq * se, est + zq * se, n, min_n))
+    return concat(frames)

@@ -17,7 +17,7 @@ FAMILIES = ("gaussian", "binomial", "quasibinomial")
 def _model_matrices(design, formula: str):
     import patsy
 
-    data = design.data
+    data = _bool_response(design.data, formula)
     try:
         y, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
     except patsy.PatsyError as exc:
@@ -29,6 +29,22 @@ def _model_matrices(design, formula: str):
         )
     rows = data.index.get_indexer(X.index)
     return y.iloc[:, 0].to_numpy(float), X, rows
+
+
+def _bool_response(data: pd.DataFrame, formula: str) -> pd.DataFrame:
+    """A logical response (pandas bool, nullable boolean, or object True/False with missing
+    values) as 0/1 floats, as R's ``glm`` accepts a logical response."""
+    lhs = formula.split("~", 1)[0].strip()
+    if lhs not in data.columns:
+        return data
+    s = data[lhs]
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return data.assign(**{lhs: s.astype(float)})
+    if s.dtype == object:
+        vals = s.dropna()
+        if len(vals) and vals.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+            return data.assign(**{lhs: s.map(lambda v: np.nan if pd.isna(v) else float(v))})
+    return data
 
 
 def _binomial_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
@@ -45,10 +61,12 @@ def fit_irls(
     family: str,
     epsilon: float = 1e-8,
     max_iter: int = 25,
+    start: np.ndarray | None = None,
 ):
     """Weighted GLM fit by iteratively reweighted least squares (canonical links).
 
-    Binomial fits start from ``mu = (w y + 0.5) / (w + 1)`` and stop when the relative change
+    Binomial fits start from ``mu = (w y + 0.5) / (w + 1)`` (or from the coefficients
+    ``start``, as R's replicate fits start from the full-sample fit) and stop when the relative change
     of the deviance is below ``epsilon``, the textbook IRLS that R's ``glm.fit`` also uses, so
     coefficients agree with R's to far better than its convergence tolerance.
     """
@@ -58,8 +76,12 @@ def fit_irls(
         return beta, X @ beta, w.copy()
     good = w > 0
     Xg, yg, wg = X[good], y[good], w[good]
-    mu = (wg * yg + 0.5) / (wg + 1)
-    eta = np.log(mu / (1 - mu))
+    if start is None:
+        mu = (wg * yg + 0.5) / (wg + 1)
+        eta = np.log(mu / (1 - mu))
+    else:
+        eta = Xg @ start
+        mu = expit(eta)
     dev_old = _binomial_deviance(yg, mu, wg)
     beta = np.zeros(X.shape[1])
     for _ in range(max_iter):
@@ -169,8 +191,13 @@ def svyglm(design, formula: str, family: str = "gaussian") -> GLMResult:
     if fam == "binomial" and ((y[keep] < 0) | (y[keep] > 1)).any():
         raise ValueError(f"binomial glm: response of {formula!r} must lie in [0, 1]")
     w = np.where(keep, design.weights, 0.0)
-    # R normalises the weights to mean 1 over the design's rows (affects only the IRLS start)
-    scale = w.mean() if design._calibration else design.weights[design.domain].mean()
+    # R normalises the weights to mean 1 over the design's rows (affects only the IRLS start):
+    # a calibrated design keeps every row (weight 0 outside the domain), rows with missing
+    # model variables included
+    if design._calibration:
+        scale = design.analysis_weights().mean()
+    else:
+        scale = design.weights[design.domain].mean()
     w = w / scale
     beta, Z = influence(X, y, w, fam)
     V = design_variance(design, Z, full=True)

@@ -11,7 +11,7 @@ from scipy.special import expit, logit
 from .distributions import beta_ppf, t_ppf
 from .results import build_frame, concat, domains, t_quantiles
 
-METHODS = ("logit", "beta", "wald")
+METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin", "likelihood")
 
 
 def categories(design, variable: str) -> list:
@@ -21,6 +21,35 @@ def categories(design, variable: str) -> list:
         return sorted(vals)
     except TypeError:
         return sorted(vals, key=str)
+
+
+def _likelihood_ci(p: np.ndarray, se: np.ndarray, tq: np.ndarray):
+    """Rao–Scott scaled profile-likelihood interval of an intercept-only logistic model:
+    ``{pi : 2 KL(p || pi) / deltabar <= tq^2}`` with ``deltabar = se^2 / (p (1 - p))``, the
+    design effect of the logit coefficient (R ``confint(svyglm, method="likelihood")``)."""
+    p = np.broadcast_to(np.asarray(p, float), np.broadcast(p, se, tq).shape).copy()
+    se = np.broadcast_to(se, p.shape)
+    crit = np.broadcast_to(tq, p.shape) ** 2 * se**2 / (p * (1 - p))
+
+    def excess(pi):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = np.where(p > 0, p * np.log(p / pi), 0.0) + np.where(
+                p < 1, (1 - p) * np.log((1 - p) / (1 - pi)), 0.0
+            )
+        return 2 * kl - crit
+
+    out = []
+    for side in (-1, 1):
+        # bisection on the logit scale between the estimate and a far bound
+        a = logit(p)
+        b = a + side * 40.0
+        for _ in range(200):
+            mid = (a + b) / 2
+            pos = excess(expit(mid)) > 0
+            b = np.where(pos, mid, b)
+            a = np.where(pos, a, mid)
+        out.append(expit((a + b) / 2))
+    return out[0], out[1]
 
 
 def prop_ci(
@@ -43,8 +72,18 @@ def prop_ci(
             sl = se / (p * (1 - p)) if se_logit is None else se_logit
             lo = expit(logit(p) - tq * sl)
             hi = expit(logit(p) + tq * sl)
-        elif method == "wald":
+        elif method in ("wald", "mean"):
             lo, hi = p - tq * se, p + tq * se
+        elif method == "xlogit":  # delta method on the logit scale (svycontrast)
+            sl = se / (p * (1 - p))
+            lo = expit(logit(p) - tq * sl)
+            hi = expit(logit(p) + tq * sl)
+        elif method == "asin":  # delta method on asin(sqrt(p)), back-transformed
+            a = np.arcsin(np.sqrt(p))
+            sa = se / (2 * np.sqrt(p * (1 - p)))
+            lo, hi = np.sin(a - tq * sa) ** 2, np.sin(a + tq * sa) ** 2
+        elif method == "likelihood":
+            lo, hi = _likelihood_ci(p, se, tq)
         else:  # Korn & Graubard (1998) beta interval with effective sample size
             n_eff = p * (1 - p) / se**2
             rat = (
@@ -80,7 +119,8 @@ def proportion(
     we = np.where(valid, design.weights, 0.0)
     W = np.bincount(col, weights=we, minlength=G)
     n = np.bincount(col[valid], minlength=G)
-    df = design._domain_df(codes, valid, G)
+    # R's svyciprop: t on the design df of the whole domain, answered or not
+    df = design._domain_df(codes, inside, G)
     nrows = design._domain_nrows(codes, G)
     ones = np.ones(len(we))
     frames = []

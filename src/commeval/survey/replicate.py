@@ -128,6 +128,12 @@ class ReplicateDesign(DesignBase):
     def _with_data(self, data: pd.DataFrame) -> ReplicateDesign:
         return self._rewrap(self.design._with_data(data))
 
+    def _replicate_row_weights(self, w: np.ndarray):
+        """Row weights ``w`` times each replicate's factors (one array per replicate)."""
+        codes = self.design._stage1.codes
+        for a in self.factors:
+            yield w * a[codes]
+
     def variance(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """Replicate variance of estimates ``thetas`` (replicates x K) around ``theta``."""
         center = theta[None, :] if self.mse else thetas.mean(axis=0, keepdims=True)
@@ -182,10 +188,14 @@ class ReplicateDesign(DesignBase):
         y = np.zeros(len(d.data))
         y[rows] = yk
         w = np.where(keep, d.weights, 0.0)
-        w = w / w[keep].mean()
+        # R: full-sample weights scaled to mean 1 over the design's rows; each replicate fit
+        # with weights scaled to sum 1, started from the full-sample coefficients
+        w = w / d.weights[d.domain].mean()
         beta = fit_irls(X, y, w, fam)[0]
-        codes = d._stage1.codes
-        reps = np.array([fit_irls(X, y, w * a[codes], fam)[0] for a in self.factors])
+        reps = []
+        for wr in self._replicate_row_weights(w):
+            reps.append(fit_irls(X, y, wr / wr.sum(), fam, start=beta)[0])
+        reps = np.array(reps)
         center = beta[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
         dev = reps - center
         V = self.scale * (dev * self.rscales[:, None]).T @ dev

@@ -238,7 +238,10 @@ def design_variance(design, scores: Scores, full: bool = False) -> np.ndarray:
         T2 = stage_totals(design, scores, s2, coefs)
         # stage-2 parents are PSUs; each scaled by the first-stage sampling fraction
         scale2 = (1.0 - s2.frac) * s1.frac[s1.parent]
-        V = V + _within_parent(T2, s2, scale2, full, "certainty")
+        # a PSU with one sampled SSU: 0 (R's "remove"/"certainty"), or centred at 0 under
+        # "adjust", as R applies survey.lonely.psu at stage 2 ("fail" stops at construction)
+        lonely2 = "adjust" if design.lonely_psu == "adjust" else "certainty"
+        V = V + _within_parent(T2, s2, scale2, full, lonely2)
     return V
 
 

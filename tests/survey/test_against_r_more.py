@@ -1,0 +1,175 @@
+"""commeval.survey against R survey 4.1.1 on its example data beyond ``api``
+(tests/reference/survey/make_fixtures_more.R): nhanes (item nonresponse, unequal weights),
+mu284 (two stages, FPC at both), election_pps (strongly unequal weights), scd (supplied
+replicate weights). Relative tolerance 1e-6 throughout."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from commeval.survey import SurveyDesign
+
+RTOL = 1e-6
+
+
+def close(got, exp, rtol=RTOL, atol=1e-12):
+    assert np.isclose(got, exp, rtol=rtol, atol=atol), (got, exp)
+
+
+@pytest.fixture(scope="module")
+def nh(more_data):
+    return SurveyDesign(
+        more_data["nhanes"], weights="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU", nest=True
+    )
+
+
+@pytest.fixture(scope="module")
+def mu(more_data):
+    return SurveyDesign(more_data["mu284"], psu="id1", ssu="id2", fpc="n1", fpc2="n2")
+
+
+@pytest.fixture(scope="module")
+def el(more_data):
+    return SurveyDesign(more_data["election"], weights="wt")
+
+
+def check_row(row, ref, case, variable, domain="", level="", cols=("estimate", "se")):
+    for c in cols:
+        close(row[c], ref(case, c, variable, domain, level))
+
+
+# ------------------------------------------------------------------ means, totals, deff, cv
+@pytest.mark.parametrize("v", ["HI_CHOL", "RIAGENDR"])
+def test_nhanes_mean_total_deff_cv(nh, ref_more, v):
+    assert nh.degf() == ref_more("nh", "degf")
+    for kind, case, deff in [
+        ("mean", "nh", True),
+        ("total", "nh:total", True),
+        ("mean", "nh:replace", "replace"),
+        ("total", "nh:total_replace", "replace"),
+    ]:
+        r = getattr(nh, kind)(v, deff=deff, cv=True).iloc[0]
+        check_row(r, ref_more, case, v, cols=("estimate", "se", "cv", "deff"))
+        assert np.isclose(r.cv_pct, 100 * r.cv)
+
+
+def test_nhanes_domains_and_svyvar(nh, ref_more):
+    for _, r in nh.mean("HI_CHOL", by="race", cv=True).iterrows():
+        check_row(r, ref_more, "nh:by", "HI_CHOL", r.race, cols=("estimate", "se", "cv"))
+    for v in ["HI_CHOL", "RIAGENDR"]:
+        check_row(nh.var(v).iloc[0], ref_more, "nh:var", v)
+    for _, r in nh.svyvar("HI_CHOL", by="race").iterrows():
+        check_row(r, ref_more, "nh:varby", "HI_CHOL", r.race)
+
+
+def test_deff_rejects_unknown(nh):
+    with pytest.raises(ValueError, match="deff"):
+        nh.mean("HI_CHOL", deff="srs")
+
+
+@pytest.mark.parametrize("v", ["Bush", "Kerry"])
+def test_election_unequal_weights(el, ref_more, v):
+    assert el.degf() == ref_more("el", "degf")
+    check_row(el.mean(v, deff=True).iloc[0], ref_more, "el", v, cols=("estimate", "se", "deff"))
+    r = el.mean(v, deff="replace").iloc[0]
+    check_row(r, ref_more, "el:replace", v, cols=("estimate", "se", "deff"))
+    check_row(el.total(v, cv=True).iloc[0], ref_more, "el:total", v, cols=("estimate", "se", "cv"))
+    check_row(el.ratio("Kerry", "votes").iloc[0], ref_more, "el:ratio", "Kerry/votes")
+    check_row(el.var("Kerry").iloc[0], ref_more, "el:var", "Kerry")
+
+
+# ------------------------------------------------------------------ proportions
+METHODS = ["logit", "likelihood", "asin", "beta", "mean", "xlogit"]
+CI = ("estimate", "se", "ci_low", "ci_high")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("v", ["HI_CHOL", "chol_gap"])
+def test_nhanes_svyciprop_item_nonresponse(nh, ref_more, method, v):
+    r = nh.proportion(v, method=method).set_index("level").loc[1]
+    check_row(r, ref_more, f"nh:prop_{method}", v, cols=CI)
+    by = nh.proportion(v, by="race", method=method)
+    for _, r in by[by.level == 1].iterrows():
+        check_row(r, ref_more, f"nh:propby_{method}", v, r.race, cols=CI)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_election_svyciprop(el, ref_more, method):
+    r = el.proportion("kerry_win", method=method).set_index("level").loc[1]
+    check_row(r, ref_more, f"el:prop_{method}", "kerry_win", cols=CI)
+
+
+# ------------------------------------------------------------------ crosstab
+def test_nhanes_svychisq_scaled_to_design_rows(nh, ref_more):
+    t = nh.crosstab("HI_CHOL", "race").test
+    close(t.statistic, ref_more("nh:chisq_F", "statistic", "HI_CHOL~race"))
+    close(t.ndf, ref_more("nh:chisq_F", "ndf", "HI_CHOL~race"))
+    close(t.ddf, ref_more("nh:chisq_F", "ddf", "HI_CHOL~race"))
+    close(t.p_value, ref_more("nh:chisq_F", "p_value", "HI_CHOL~race"))
+    close(t.pearson, ref_more("nh:chisq_Chisq", "statistic", "HI_CHOL~race"))
+    close(t.chisq_p_value, ref_more("nh:chisq_Chisq", "p_value", "HI_CHOL~race"))
+
+
+# ------------------------------------------------------------------ GLMs
+def glm_check(g, ref, case, names):
+    ci = g.conf_int()
+    for ours, theirs in names.items():
+        close(g.params[ours], ref(case, "estimate", theirs), rtol=1e-8)
+        close(g.bse[ours], ref(case, "se", theirs), rtol=1e-8)
+        close(g.pvalues[ours], ref(case, "p_value", theirs))
+        close(ci.loc[ours, 0], ref(case, "ci_low", theirs))
+        close(ci.loc[ours, 1], ref(case, "ci_high", theirs))
+    assert g.df_resid == ref(case, "df_resid")
+
+
+RACE_TERMS = {
+    "Intercept": "(Intercept)",
+    "C(race)[T.2]": "factor(race)2",
+    "C(race)[T.3]": "factor(race)3",
+    "C(race)[T.4]": "factor(race)4",
+    "RIAGENDR": "RIAGENDR",
+}
+
+
+def test_nhanes_glm_and_bool_response(nh, ref_more):
+    g = nh.glm("HI_CHOL ~ C(race) + RIAGENDR", family="quasibinomial")
+    glm_check(g, ref_more, "nh:glm_quasibinomial", RACE_TERMS)
+    gb = nh.glm("hichol_b ~ C(race) + RIAGENDR", family="binomial")
+    glm_check(gb, ref_more, "nh:glm_bool", RACE_TERMS)
+
+
+def test_election_glm(el, ref_more):
+    g = el.glm("kerry_win ~ np.log(votes)", family="quasibinomial")
+    glm_check(
+        g,
+        ref_more,
+        "el:glm_quasibinomial",
+        {"Intercept": "(Intercept)", "np.log(votes)": "log(votes)"},
+    )
+
+
+# ------------------------------------------------------------------ two stages, FPC at both
+def test_mu284_two_stage(mu, ref_more):
+    assert mu.degf() == ref_more("mu", "degf")
+    check_row(
+        mu.mean("y1", deff=True).iloc[0], ref_more, "mu", "y1", cols=("estimate", "se", "deff")
+    )
+    check_row(mu.total("y1").iloc[0], ref_more, "mu:total", "y1")
+    check_row(mu.subset(mu.data.y1 > 40).mean("y1").iloc[0], ref_more, "mu:subset", "y1")
+    d = mu.update(big=(mu.data.y1 > 40).astype(int))
+    r = d.proportion("big").set_index("level").loc[1]
+    check_row(r, ref_more, "mu:prop_logit", "y1>40", cols=CI)
+    q = mu.quantile("y1", 0.5).iloc[0]
+    for c in ("estimate", "ci_low", "ci_high"):
+        close(q[c], ref_more("mu:quantile", c, "y1", level="0.5"))
+
+
+def test_mu284_stage2_singleton(more_data, ref_more):
+    data = more_data["mu284_single"]
+    assert ref_more("mu_single_fail", "error", "y1") == 1
+    with pytest.raises(ValueError, match="one PSU at stage 2"):
+        SurveyDesign(data, psu="id1", ssu="id2", fpc="n1", fpc2="n2")
+    for opt in ["remove", "adjust", "certainty"]:
+        d = SurveyDesign(data, psu="id1", ssu="id2", fpc="n1", fpc2="n2", lonely_psu=opt)
+        check_row(d.mean("y1").iloc[0], ref_more, f"mu_single_{opt}", "y1")
+        check_row(d.total("y1").iloc[0], ref_more, f"mu_single_{opt}:total", "y1")
