@@ -513,7 +513,13 @@ def _values(
     if len(set(labels)) != len(labels):
         raise _fail(source, key, values, "中文标签重复 (labels must differ)")
     keys = list(values)
-    if all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
+
+    def integer(k: Any) -> bool:  # 1 or "1" (JSON, e.g. a manifest, has text keys only)
+        return (isinstance(k, int) and not isinstance(k, bool)) or (
+            isinstance(k, str) and re.fullmatch(r"-?\d+", k.strip()) is not None
+        )
+
+    if all(integer(k) for k in keys):
         return {int(k): lab for k, lab in zip(keys, labels, strict=True)}, None, None
     if any(isinstance(k, bool) or not isinstance(k, str | int) for k in keys):
         raise _fail(source, key, values, "代码须为整数或文本")
