@@ -1,5 +1,10 @@
 """The ``commeval`` command: argument parsing, messages and exit codes (logic lives in the library).
 
+Every command works on a research project (:mod:`commeval.project`): the one holding the working
+directory (the nearest ``commeval.yaml`` upward) or ``--project DIR``; without any, the packaged
+configuration and the bundled sample district. ``--data``, ``--processed``, ``--out`` and
+``--year`` override the project's.
+
 The library raises; this module prints. Exit codes (:mod:`commeval.errors`): 0 success, 1 some
 report (or the district evaluation) failed, 2 invalid input, configuration or usage — every
 :class:`~commeval.errors.InputError`, printed as one Chinese (English) message without a
@@ -22,9 +27,8 @@ from commeval.errors import (
     CommevalError,
     InputError,
 )
-from commeval.paths import DEFAULT_DATA_DIR as DEFAULT_DATA
-from commeval.paths import DEFAULT_OUT_DIR as DEFAULT_OUT
-from commeval.paths import default_processed_dir
+from commeval.paths import DEFAULT_DATA_DIR, default_processed_dir
+from commeval.project import Project, find_project, load_project
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,11 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"commeval {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    proj = argparse.ArgumentParser(add_help=False)
+    proj.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="项目目录（含 commeval.yaml；默认从当前目录向上查找）",
+    )
+    data_help = "原始数据目录（默认：项目的 dataset）"
+
+    i = sub.add_parser("init", help="创建新的评估项目 (scaffold a research project)")
+    i.add_argument("dir", type=Path, help="项目目录（须为空或不存在）")
+    i.add_argument("--sample", action="store_true", help="附带示例区数据（合成数据）")
+    i.add_argument("--force", action="store_true", help="目录非空时仍写入（覆盖项目文件）")
+    i.add_argument("--name", default=None, help="项目名称")
+    i.add_argument("--district", default=None, help="区县名称")
 
     s = sub.add_parser(
-        "sample-data", help="生成示例区数据 (generate the synthetic sample district)"
+        "sample-data",
+        parents=[proj],
+        help="生成示例区数据 (generate the synthetic sample district)",
     )
-    s.add_argument("--out", type=Path, default=DEFAULT_DATA, help="输出目录")
+    s.add_argument(
+        "--out", type=Path, default=None, help="输出目录（默认：<项目>/data/raw/sample_district）"
+    )
     g = s.add_mutually_exclusive_group()
     g.add_argument("--townships", type=int, help="乡镇个数")
     g.add_argument("--township-names", type=_csv_list, help="乡镇名称，逗号分隔")
@@ -67,19 +91,36 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--years", type=_years, default=[2011, 2012])
     s.add_argument("--seed", type=int, default=20121)
 
-    v = sub.add_parser("validate", help="检查原始数据 (validate raw inputs)")
-    v.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    v.add_argument("--report-dir", type=Path, default=None)
+    v = sub.add_parser("validate", parents=[proj], help="检查原始数据 (validate raw inputs)")
+    v.add_argument("--data", type=Path, default=None, help=data_help)
+    v.add_argument("--report-dir", type=Path, default=None, help="默认：<outputs>/validation")
 
-    pr = sub.add_parser("process", help="校验并生成处理后数据 (validate and write Parquet)")
-    pr.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    pr = sub.add_parser(
+        "process", parents=[proj], help="校验并生成处理后数据 (validate and write Parquet)"
+    )
+    pr.add_argument("--data", type=Path, default=None, help=data_help)
     pr.add_argument("--processed", type=Path, default=None)
 
-    r = sub.add_parser("reports", help="生成乡镇评估报告和区汇总 (render all reports)")
-    r.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    d = sub.add_parser(
+        "dictionary", parents=[proj], help="输出项目的数据字典 (the project's data dictionary)"
+    )
+    d.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="写入文件：.xlsx、.csv 或 .md（默认：Markdown 输出到屏幕）",
+    )
+
+    r = sub.add_parser(
+        "reports", parents=[proj], help="生成乡镇评估报告和区汇总 (render all reports)"
+    )
+    r.add_argument("--data", type=Path, default=None, help=data_help)
     r.add_argument("--processed", type=Path, default=None)
-    r.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    r.add_argument("--year", type=int, default=None, help="评估年度（默认最近一年）")
+    r.add_argument("--out", type=Path, default=None, help="输出目录（默认：项目的 outputs）")
+    r.add_argument(
+        "--year", type=int, default=None, help="评估年度（默认：项目的 year，或最近一年）"
+    )
     r.add_argument("--township", nargs="+", default=None, help="只生成这些乡镇")
     r.add_argument("--jobs", type=int, default=None, help="并行进程数（默认 CPU 核数）")
     r.add_argument("--force", action="store_true", help="忽略缓存，全部重新生成")
@@ -90,26 +131,52 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def project_of(args: argparse.Namespace) -> Project:
+    """The project a command works on: ``--project DIR``, else found from the working
+    directory upward (:func:`commeval.project.find_project`)."""
+    if getattr(args, "project", None) is not None:
+        return load_project(args.project)
+    return find_project()
+
+
+def data_paths(args: argparse.Namespace, project: Project) -> tuple[Path, Path | None]:
+    """The raw and processed folders: the options if given, else the project's (a ``--data``
+    of another dataset has its processed folder beside it, not the project's)."""
+    data = args.data if args.data is not None else project.dataset
+    processed = getattr(args, "processed", None)
+    if processed is None and args.data is None:
+        processed = project.processed
+    return data, processed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "init":
+            return _init(args)
+        project = project_of(args)
         if args.command == "sample-data":
-            return _sample_data(args)
+            return _sample_data(args, project)
         if args.command == "validate":
             from commeval.data.validate import run_validate
 
-            return run_validate(args.data, args.report_dir)
+            data, _ = data_paths(args, project)
+            report_dir = args.report_dir or project.validation_dir
+            return run_validate(data, report_dir, **project.data_options())
         if args.command == "process":
-            return _process(args)
+            return _process(args, project)
+        if args.command == "dictionary":
+            return _dictionary(args, project)
         if args.command == "reports":
             from commeval.pipeline.config import RunConfig
 
+            data, processed = data_paths(args, project)
             return reports(
                 RunConfig(
-                    data_dir=args.data,
-                    processed_dir=args.processed,
-                    out_dir=args.out,
-                    year=args.year,
+                    data_dir=data,
+                    processed_dir=processed,
+                    out_dir=args.out if args.out is not None else project.outputs,
+                    year=args.year if args.year is not None else project.year,
                     townships=tuple(args.township) if args.township else None,
                     jobs=args.jobs,
                     force=args.force,
@@ -117,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     executor=args.executor,
                     scheduler=args.scheduler,
                     run_name=args.run_name,
+                    project=project,
                 )
             )
     except InputError as exc:
@@ -157,28 +225,19 @@ def reports(config, stream: TextIO | None = None, **run_kw) -> int:
     return EXIT_OK if outcome.ok else EXIT_FAILED
 
 
-def _sample_data(args: argparse.Namespace) -> int:
-    from commeval.data.sample import generate_district, write_raw
+def _sample_data(args: argparse.Namespace, project: Project) -> int:
+    from commeval.scaffold import write_sample
 
     townships = args.township_names or args.townships
-    tables = generate_district(
+    out, tables = write_sample(
+        args.out if args.out is not None else project.root / DEFAULT_DATA_DIR,
         townships=townships,
         villages_per_township=args.villages_per_township,
         respondents_per_village=args.respondents_per_village,
+        sampled_villages=args.sampled_villages,
         years=args.years,
         seed=args.seed,
-        sampled_villages=args.sampled_villages or None,
     )
-    gen = {
-        "command": "commeval sample-data",
-        "seed": args.seed,
-        "townships": townships if townships is not None else "district",
-        "villages_per_township": args.villages_per_township,
-        "respondents_per_village": args.respondents_per_village,
-        "sampled_villages": args.sampled_villages,
-        "years": list(args.years),
-    }
-    out = write_raw(tables, args.out, generator=gen)
     n_v = tables["villages"]["village"].count() // max(len(args.years), 1)
     print(
         f"示例数据已写入 {out}：{len(tables['townships'])} 个乡镇，{n_v} 个村，"
@@ -187,13 +246,49 @@ def _sample_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _process(args: argparse.Namespace) -> int:
+def _process(args: argparse.Namespace, project: Project) -> int:
     from commeval.data.ingest import ingest
 
-    processed = args.processed or default_processed_dir(args.data)
-    res = ingest(args.data, processed)  # IngestError: an InputError, printed by main
+    data, processed = data_paths(args, project)
+    processed = processed or default_processed_dir(data)
+    res = ingest(data, processed, **project.data_options())  # IngestError: printed by main
     rows = ", ".join(f"{k} {len(v)}" for k, v in res.tables.items())
     print(f"处理后数据已写入 {processed}（{rows}）")
+    return EXIT_OK
+
+
+def _dictionary(args: argparse.Namespace, project: Project) -> int:
+    from commeval.data import dictionary
+
+    c = project.contract()
+    out: Path | None = args.output
+    if out is None:
+        sys.stdout.write(dictionary.render(c))
+        return EXIT_OK
+    if out.suffix.lower() == ".md":
+        from commeval.files import write_atomic
+
+        write_atomic(out, dictionary.render(c).encode("utf-8"))
+    else:
+        dictionary.write_dictionary(c, out)
+    print(f"数据字典已写入 {out}（{sum(len(t.fields) for t in c.tables.values())} 个字段）")
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from commeval.scaffold import init_project
+
+    files = init_project(
+        args.dir, sample=args.sample, force=args.force, name=args.name, district=args.district
+    )
+    project = load_project(args.dir)
+    print(f"已创建评估项目 {project.root}（{len(files)} 个文件）")
+    rel = project.dataset.relative_to(project.root)
+    if args.sample:
+        print(f"  数据：{rel}/（示例区，合成数据）")
+    else:
+        print(f"  数据模板：{rel}/（填写各表，见 README.md）")
+    print(f"下一步：cd {args.dir} && commeval validate && commeval reports")
     return EXIT_OK
 
 

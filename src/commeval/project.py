@@ -105,6 +105,21 @@ class Project:
         ]
         return [p for p in files if p is not None and p.is_file()]
 
+    def contract(self) -> Any:
+        """The project's data contract: the packaged one extended by :attr:`fields_file`
+        (:func:`commeval.data.contract.extend_contract`)."""
+        from commeval.data.contract import contract, extend_contract
+
+        base = contract()
+        return extend_contract(base, self.fields_file) if self.fields_file else base
+
+    def data_options(self) -> dict[str, Any]:
+        """What reading the project's raw data takes besides the folders — the ``contract`` and
+        ``codebook`` arguments of :func:`commeval.data.ingest.ingest`,
+        :func:`~commeval.data.validate.run_validate` and
+        :func:`~commeval.data.freshness.is_current`."""
+        return {"contract": self.contract(), "codebook": self.codebook_file}
+
     @property
     def is_default(self) -> bool:
         """True for the built-in default project (no ``commeval.yaml``)."""

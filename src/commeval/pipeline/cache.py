@@ -8,11 +8,16 @@ contract, codebook, framework, diagnosis rules), ``templates/*`` (export templat
 (:func:`commeval.files.package_hash`). The version string is not enough: an edited stylesheet or
 diagnosis rule keeps it.
 
-A township page's key hashes its input hash, its notebook and the package. The index key hashes
-the district key, the summary notebook, the package and the list of reports it links
-(``reused`` counts as ``ok``). ``run_key`` is a cheaper key for the whole run, computed *before*
-loading the district: the processed tables' and raw sources' checksums (``dataset.yaml``
-included), the year, the township selection, the notebooks and the package. When it equals the
+And the project's configuration (:func:`project_hash`: ``commeval.yaml`` and the framework,
+fields, codebook and diagnosis files it uses — :meth:`commeval.project.Project.config_files`),
+which a project outside the package edits without changing the package.
+
+A township page's key hashes its input hash, its notebook, the package and the project's
+configuration. The index key hashes the district key, the summary notebook, the package, the
+project's configuration and the list of reports it links (``reused`` counts as ``ok``).
+``run_key`` is a cheaper key for the whole run, computed *before* loading the district: the
+processed tables' and raw sources' checksums (``dataset.yaml`` included), the year, the township
+selection, the notebooks, the package and the project's configuration. When it equals the
 previous run's and that run had no failure, every page is reused without evaluating the district
 or starting a kernel.
 """
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from commeval.files import package_hash, sha256_bytes, sha256_file
+from commeval.project import Project
 
 file_hash = sha256_file
 
@@ -37,13 +43,31 @@ def code_hash() -> str:
     return package_hash()
 
 
-def township_key(input_hash: str, notebook_hash: str) -> str:
-    return _sha("township", input_hash, notebook_hash, code_hash())
+def project_hash(project: Project | None) -> str | None:
+    """Hash of a project's configuration: the name and content of every file of
+    :meth:`~commeval.project.Project.config_files` (``commeval.yaml``, framework, fields,
+    codebook, diagnosis rules; packaged defaults included). Contents, not paths: the same
+    project moved elsewhere keeps its keys. None without a project."""
+    if project is None:
+        return None
+    return _sha("project", [(p.name, sha256_file(p)) for p in project.config_files()])
 
 
-def index_key(district_key: str, year: int, notebook_hash: str, reports: list[dict]) -> str:
+def township_key(input_hash: str, notebook_hash: str, config_hash: str | None = None) -> str:
+    parts: list[Any] = ["township", input_hash, notebook_hash, code_hash()]
+    return _sha(*parts, config_hash) if config_hash is not None else _sha(*parts)
+
+
+def index_key(
+    district_key: str,
+    year: int,
+    notebook_hash: str,
+    reports: list[dict],
+    config_hash: str | None = None,
+) -> str:
     norm = [{**r, "status": "ok" if r["status"] == "reused" else r["status"]} for r in reports]
-    return _sha("index", district_key, year, notebook_hash, code_hash(), norm)
+    parts: list[Any] = ["index", district_key, year, notebook_hash, code_hash(), norm]
+    return _sha(*parts, config_hash) if config_hash is not None else _sha(*parts)
 
 
 def run_key(
@@ -51,6 +75,7 @@ def run_key(
     year: int | None,
     townships: list[str] | tuple[str, ...] | None,
     notebook_hashes: list[str],
+    config_hash: str | None = None,
 ) -> str | None:
     """Whole-run key from cheap inputs, or None if the processed data has no readable manifest."""
     try:
@@ -69,4 +94,5 @@ def run_key(
         list(townships) if townships else None,
         notebook_hashes,
         code_hash(),
+        *([config_hash] if config_hash is not None else []),
     )

@@ -15,6 +15,7 @@ from commeval.paths import (
     default_processed_dir,
     report_notebook,
 )
+from commeval.project import Project
 
 EXECUTORS = ("local", "dask")
 
@@ -45,6 +46,10 @@ class RunConfig:
     scheduler: str | None = None  # Dask scheduler address (None: a local cluster)
     run_name: str | None = None  # None: YYYYmmdd-HHMMSS
     notebooks: Notebooks = field(default_factory=Notebooks)
+    # the research project (commeval.yaml): its configuration files shape every page (cache
+    # keys), its report options and configuration reach the district and the notebooks. None:
+    # the packaged configuration (a run configured field by field, as the tests do)
+    project: Project | None = None
 
     def __post_init__(self) -> None:  # accept str paths and lists, store Paths and tuples
         for name in ("data_dir", "out_dir", "processed_dir"):

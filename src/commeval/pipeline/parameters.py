@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +49,56 @@ def inject(
     return remove_error_markers(nb)
 
 
+def declared_parameters(path: str | Path) -> frozenset[str]:
+    """The names a notebook's ``parameters`` cell assigns (papermill warns about, and ignores,
+    any other parameter it is given). Read without papermill; remembered per file version."""
+    p = Path(path)
+    st = p.stat()
+    return _declared(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _declared(path: str, size: int, mtime_ns: int) -> frozenset[str]:
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code" or "parameters" not in cell.get("metadata", {}).get(
+            "tags", []
+        ):
+            continue
+        src = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(src) if isinstance(src, list) else src)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return frozenset(names)
+
+
 def township_parameters(
     township: str,
     year: int | None,
     data_dir: str | Path,
     processed_dir: str | Path | None,
     output_dir: str | Path,
+    project: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Parameters of ``notebooks/township_report.ipynb``."""
-    return {
+    """Parameters of ``notebooks/township_report.ipynb`` (``project``: the project folder, only
+    passed when given)."""
+    params = {
         "township": township,
         "year": year,
         "data_dir": str(data_dir),
         "processed_dir": str(processed_dir) if processed_dir is not None else None,
         "output_dir": str(output_dir),
     }
+    if project is not None:
+        params["project"] = str(project)
+    return params
 
 
 def summary_parameters(
@@ -69,13 +107,17 @@ def summary_parameters(
     processed_dir: str | Path | None,
     output_dir: str | Path,
     reports: list[dict[str, Any]],
+    project: str | Path | None = None,
 ) -> dict[str, Any]:
     """Parameters of ``notebooks/district_summary.ipynb`` (``reports``: township, status, href,
-    error)."""
-    return {
+    error; ``project``: the project folder, only passed when given)."""
+    params = {
         "year": year,
         "data_dir": str(data_dir),
         "processed_dir": str(processed_dir) if processed_dir is not None else None,
         "output_dir": str(output_dir),
         "reports": reports,
     }
+    if project is not None:
+        params["project"] = str(project)
+    return params

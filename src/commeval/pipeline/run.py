@@ -11,6 +11,7 @@ line (:mod:`commeval.cli`) turns both into messages and exit codes.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import shutil
 import time
@@ -22,16 +23,19 @@ from typing import Any, Protocol
 
 from commeval import __version__
 from commeval.errors import EvaluationError, InputError, UsageError
+from commeval.paths import default_processed_dir
 from commeval.pipeline import cache
 from commeval.pipeline import plan as P
 from commeval.pipeline.config import RunConfig
 from commeval.pipeline.executor import Executor, make_executor
 from commeval.pipeline.lock import RunLock
 from commeval.pipeline.manifest import RUN_KIND, read_manifest, write_manifest
+from commeval.pipeline.parameters import declared_parameters
 from commeval.pipeline.plan import INDEX_KEY, safe_filename, township_href
 from commeval.pipeline.progress import Progress
 from commeval.pipeline.publish import link_or_copy, point_latest, publish_run, write_atomic
 from commeval.pipeline.tasks import Result, Task
+from commeval.project import Project
 
 __all__ = [
     "INDEX_KEY",
@@ -49,32 +53,61 @@ log = logging.getLogger("commeval.pipeline")
 KERNEL_IMPORTS = "import pandas\nimport matplotlib.pyplot\nimport commeval.report.notebook\n"
 
 
-def district_warmup(data_dir: Path, processed_dir: Path, year: int) -> str | None:
+def _takes_project(func: Callable[..., Any]) -> bool:
+    """Whether a district function takes the project (``project=``)."""
+    return "project" in inspect.signature(func).parameters
+
+
+def district_warmup(
+    data_dir: Path, processed_dir: Path, year: int, project: Project | None = None
+) -> str | None:
     """Hidden code loading the district in a kernel, sent once the parent has loaded it (so the
     derived results are on disk, never computed twice at once): :func:`commeval.district.warm`
-    with the report notebooks' arguments, so their ``load_district`` finds it loaded."""
+    with the report notebooks' arguments, so their ``load_district`` finds it loaded (the
+    project folder too, when the project has a ``commeval.yaml`` and ``warm`` takes it)."""
     args = f"{str(data_dir)!r}, {str(processed_dir)!r}, {year!r}"
+    if project is not None and project.file is not None:
+        from commeval import district
+
+        if _takes_project(district.warm):
+            args += f", project={str(project.root)!r}"
     return f"import commeval.district\ncommeval.district.warm({args})\n"
 
 
-def ensure_processed(data_dir: Path, processed_dir: Path | None) -> Path:
+def ensure_processed(
+    data_dir: Path, processed_dir: Path | None, project: Project | None = None
+) -> Path:
     """Processed tables of ``data_dir``, ingesting only when stale (cheap check first: importing
-    the ingestion code costs more than the check)."""
+    the ingestion code costs more than the check). With a project, read with its contract
+    (fields.yaml) and codebook — and stale when either changed."""
     from commeval.data.freshness import is_current
 
-    if processed_dir is not None and is_current(data_dir, processed_dir):
+    opts = project.data_options() if project is not None else {}
+    if processed_dir is not None and is_current(data_dir, processed_dir, **opts):
         return Path(processed_dir)
-    from commeval.district import ensure_processed as ensure
+    if not opts:
+        from commeval.district import ensure_processed as ensure
 
-    return Path(ensure(data_dir, processed_dir))
+        return Path(ensure(data_dir, processed_dir))
+    from commeval.data.ingest import ingest
+
+    processed = Path(processed_dir) if processed_dir is not None else None
+    processed = processed or default_processed_dir(data_dir)
+    ingest(data_dir, processed, **opts)
+    return processed
 
 
-def load_district(data_dir: Path, processed_dir: Path | None, year: int | None) -> Any:
+def load_district(
+    data_dir: Path, processed_dir: Path | None, year: int | None, project: Project | None = None
+) -> Any:
     """The evaluated district (:func:`commeval.district.load_district`: the index evaluation
     and the survey summaries computed once and kept beside the processed tables, so the
-    kernels' warm-ups load them)."""
+    kernels' warm-ups load them). The project goes along when it has a ``commeval.yaml`` and
+    ``load_district`` takes it — exactly as the report notebooks receive it."""
     from commeval.district import load_district as load
 
+    if project is not None and project.file is not None and _takes_project(load):
+        return load(data_dir, processed_dir, year, project=project)
     return load(data_dir, processed_dir, year)
 
 
@@ -101,16 +134,20 @@ class Districts(Protocol):
 
 
 class ReportDistricts:
-    """The real districts: processed tables, evaluation and kernel warm-up of the report code."""
+    """The real districts: processed tables, evaluation and kernel warm-up of the report code,
+    under a project's configuration (None: the packaged one)."""
+
+    def __init__(self, project: Project | None = None) -> None:
+        self.project = project
 
     def ensure_processed(self, data_dir: Path, processed_dir: Path | None) -> Path:
-        return ensure_processed(data_dir, processed_dir)
+        return ensure_processed(data_dir, processed_dir, self.project)
 
     def load(self, data_dir: Path, processed_dir: Path, year: int | None) -> DistrictView:
-        return load_district(data_dir, processed_dir, year)
+        return load_district(data_dir, processed_dir, year, self.project)
 
     def warmup(self, data_dir: Path, processed_dir: Path, year: int) -> str | None:
-        return district_warmup(data_dir, processed_dir, year)
+        return district_warmup(data_dir, processed_dir, year, self.project)
 
 
 @dataclass
@@ -145,7 +182,8 @@ def run(
     lock = RunLock(config.out_dir)
     lock.acquire()
     try:
-        outcome = _Run(config, districts or ReportDistricts(), executor, progress).run()
+        districts = districts or ReportDistricts(config.project)
+        outcome = _Run(config, districts, executor, progress).run()
         outcome.stale_lock = lock.stale
         return outcome
     finally:
@@ -178,6 +216,14 @@ class _Run:
         self.meta: dict[str, Any] = {}
         self.pool: Executor | None = None
         self.processed_dir = config.processed_dir
+        self.config_hash: str | None = None
+        # the project folder for the notebooks that declare a ``project`` parameter
+        project = config.project
+        root = str(project.root) if project is not None and project.file is not None else None
+        self.project_param = {
+            nb: root if root and "project" in declared_parameters(nb) else None
+            for nb in (config.notebooks.township, config.notebooks.summary)
+        }
 
     # -- steps --------------------------------------------------------------------------------
     def run(self) -> RunOutcome:
@@ -208,8 +254,15 @@ class _Run:
             raise InputError(f"数据目录无法读取 (cannot read the data folder): {exc}") from exc
         self.nb_hash = cache.file_hash(c.notebooks.township)
         self.sum_hash = cache.file_hash(c.notebooks.summary)
+        self.config_hash = cache.project_hash(c.project)
         self.previous_dir, self.previous = self._previous()
-        rkey = cache.run_key(self.processed_dir, c.year, c.townships, [self.nb_hash, self.sum_hash])
+        rkey = cache.run_key(
+            self.processed_dir,
+            c.year,
+            c.townships,
+            [self.nb_hash, self.sum_hash],
+            self.config_hash,
+        )
         if P.whole_run_reusable(self.previous, rkey):
             self.entries, self.index_entry, self.meta = P.reuse_whole_run(self.previous)
             for e in self.entries.values():
@@ -281,13 +334,16 @@ class _Run:
         if unknown:
             raise UsageError(f"数据中没有这些乡镇 (unknown townships): {', '.join(unknown)}")
         self.meta = {
-            "district": district.name,
+            "district": self._district_name(district),
             "year": district.year,
             "synthetic": district.synthetic,
         }
 
         hashes = district.input_hashes(selected)  # one pass over the tables for all
-        keys = {tw: (hashes[tw], cache.township_key(hashes[tw], self.nb_hash)) for tw in selected}
+        keys = {
+            tw: (hashes[tw], cache.township_key(hashes[tw], self.nb_hash, self.config_hash))
+            for tw in selected
+        }
         plan = P.plan_townships(selected, keys, self.previous)
         self.entries = plan.entries
         for tw, old in plan.reuse.items():
@@ -295,9 +351,14 @@ class _Run:
         todo = []
         for tw in plan.render:
             params = township_parameters(
-                tw, district.year, c.data_dir, self.processed_dir, self.staging
+                tw,
+                district.year,
+                c.data_dir,
+                self.processed_dir,
+                self.staging,
+                project=self.project_param[c.notebooks.township],
             )
-            title = f"{district.name} {tw} {district.year} 年农村社区建设评估报告"
+            title = self._title(district, tw)
             todo.append(Task(tw, str(c.notebooks.township), params, title, c.timeout))
         n, reused = len(selected), len(plan.reuse)
         log.info("共 %d 个乡镇：%d 份需生成，%d 份沿用上次结果", n, len(todo), reused)
@@ -344,7 +405,9 @@ class _Run:
         from commeval.pipeline.parameters import summary_parameters
 
         c = self.config
-        ikey = cache.index_key(district.district_key, district.year, self.sum_hash, reports)
+        ikey = cache.index_key(
+            district.district_key, district.year, self.sum_hash, reports, self.config_hash
+        )
         self.index_entry = P.new_entry(P.INDEX_HTML, ikey)
         if P.index_reusable(self.previous, ikey):
             self._link(P.INDEX_HTML, P.INDEX_HTML)
@@ -352,10 +415,31 @@ class _Run:
             progress.update("区汇总 index", "reused", 0.0)
             return None
         params = summary_parameters(
-            district.year, c.data_dir, self.processed_dir, self.staging, reports
+            district.year,
+            c.data_dir,
+            self.processed_dir,
+            self.staging,
+            reports,
+            project=self.project_param[c.notebooks.summary],
         )
-        title = f"{district.name} {district.year} 年农村社区建设评估"
+        title = self._title(district)
         return Task(INDEX_KEY, str(c.notebooks.summary), params, title, c.timeout)
+
+    def _district_name(self, district: DistrictView) -> str:
+        """The district's name: the project's ``district`` if it sets one, else the data's."""
+        p = self.config.project
+        return p.district if p is not None and p.district else district.name
+
+    def _title(self, district: DistrictView, township: str | None = None) -> str:
+        """The page title: the project's report title (default "<区县> <年度>
+        年农村社区建设评估报告"), with the township of a township page."""
+        p = self.config.project
+        name, year = self._district_name(district), district.year
+        if p is not None and p.report.title:
+            return f"{p.report.title} · {township}" if township else p.report.title
+        if township:
+            return f"{name} {township} {year} 年农村社区建设评估报告"
+        return f"{name} {year} 年农村社区建设评估"
 
     def _pool(self) -> Executor:
         if self.pool is None:
@@ -381,6 +465,8 @@ class _Run:
             "commeval_version": __version__,
             "code_hash": cache.code_hash(),
             **self.meta,
+            "project": str(c.project.file) if c.project and c.project.file else None,
+            "config_hash": self.config_hash,
             "data_dir": str(c.data_dir),
             "processed_dir": str(self.processed_dir),
             "township_notebook": str(c.notebooks.township),
