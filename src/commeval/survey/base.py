@@ -204,8 +204,7 @@ class DesignBase:
         cv: bool = False,
     ) -> pd.DataFrame:
         """Share of each category with R ``svyciprop`` CIs (t with the design df of the
-        domain): ``method`` = "logit", "likelihood", "asin", "beta", "mean" (or "wald"),
-        "xlogit"."""
+        domain): ``method`` = "logit", "asin", "beta", "mean" (or "wald"), "xlogit"."""
         from .proportion import proportion
 
         return _with_cv(proportion(self, variable, by, method, level, min_n), cv)

@@ -86,7 +86,9 @@ def crosstab(design, row: str, col: str) -> CrosstabResult:
     Z = -np.outer(we, p) / W
     Z[np.arange(len(we)), cell] += we / W
     V = design_variance(design, Z, full=True)
-    N = float(len(data)) if design._calibration else float(valid.sum())
+    # R's svychisq scales the table to the design's rows (answered or not): all rows of a
+    # calibrated design, the domain's rows otherwise
+    N = float(len(data)) if design._calibration else float(design.domain.sum())
     pr = p.reshape(r, c).sum(axis=1)
     pc = p.reshape(r, c).sum(axis=0)
     expected = np.outer(pr, pc).ravel()

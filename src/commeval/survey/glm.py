@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .distributions import t_ppf, t_sf
 from .variance import design_variance
@@ -47,6 +46,24 @@ def _bool_response(data: pd.DataFrame, formula: str) -> pd.DataFrame:
     return data
 
 
+_EPS = float(np.finfo(float).eps)
+
+
+def _linkinv(eta: np.ndarray) -> np.ndarray:
+    """Logistic inverse link with R's clamping (``binomial()$linkinv``: |eta| > 30 saturates
+    at the machine epsilon), so fits that push fitted values to 0 or 1 agree with R's."""
+    with np.errstate(over="ignore"):
+        tmp = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(eta)))
+    return tmp / (1 + tmp)
+
+
+def _mu_eta(eta: np.ndarray) -> np.ndarray:
+    """d mu / d eta of the logistic link, clamped as R's ``binomial()$mu.eta``."""
+    with np.errstate(over="ignore"):
+        e = np.exp(np.clip(eta, -30, 30))
+    return np.where(np.abs(eta) > 30, _EPS, e / (1 + e) ** 2)
+
+
 def _binomial_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(y > 0, y * np.log(y / mu), 0.0)
@@ -81,24 +98,24 @@ def fit_irls(
         eta = np.log(mu / (1 - mu))
     else:
         eta = Xg @ start
-        mu = expit(eta)
+        mu = _linkinv(eta)
     dev_old = _binomial_deviance(yg, mu, wg)
     beta = np.zeros(X.shape[1])
     for _ in range(max_iter):
-        d = mu * (1 - mu)
+        d = _mu_eta(eta)
         zt = eta + (yg - mu) / d
-        ww = wg * d
+        ww = wg * d**2 / (mu * (1 - mu))
         beta = np.linalg.solve(Xg.T @ (Xg * ww[:, None]), Xg.T @ (ww * zt))
         w_last = np.zeros_like(w)
         w_last[good] = ww
         eta = Xg @ beta
-        mu = expit(eta)
+        mu = _linkinv(eta)
         dev = _binomial_deviance(yg, mu, wg)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             break
         dev_old = dev
     # like glm.fit, the working weights are those of the last WLS step
-    return beta, expit(X @ beta), w_last
+    return beta, _linkinv(X @ beta), w_last
 
 
 @dataclass
@@ -170,7 +187,7 @@ def influence(X: np.ndarray, y: np.ndarray, w: np.ndarray, family: str):
     """
     beta, mu, ww = fit_irls(X, y, w, family)
     A = X.T @ (X * ww[:, None])
-    dmu = 1.0 if family == "gaussian" else mu * (1 - mu)
+    dmu = 1.0 if family == "gaussian" else _mu_eta(X @ beta)
     U = X * (ww * (y - mu) / dmu)[:, None]
     return beta, U @ np.linalg.inv(A)
 

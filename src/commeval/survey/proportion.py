@@ -11,7 +11,7 @@ from scipy.special import expit, logit
 from .distributions import beta_ppf, t_ppf
 from .results import build_frame, concat, domains, t_quantiles
 
-METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin", "likelihood")
+METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin")
 
 
 def categories(design, variable: str) -> list:
@@ -21,35 +21,6 @@ def categories(design, variable: str) -> list:
         return sorted(vals)
     except TypeError:
         return sorted(vals, key=str)
-
-
-def _likelihood_ci(p: np.ndarray, se: np.ndarray, tq: np.ndarray):
-    """Rao–Scott scaled profile-likelihood interval of an intercept-only logistic model:
-    ``{pi : 2 KL(p || pi) / deltabar <= tq^2}`` with ``deltabar = se^2 / (p (1 - p))``, the
-    design effect of the logit coefficient (R ``confint(svyglm, method="likelihood")``)."""
-    p = np.broadcast_to(np.asarray(p, float), np.broadcast(p, se, tq).shape).copy()
-    se = np.broadcast_to(se, p.shape)
-    crit = np.broadcast_to(tq, p.shape) ** 2 * se**2 / (p * (1 - p))
-
-    def excess(pi):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kl = np.where(p > 0, p * np.log(p / pi), 0.0) + np.where(
-                p < 1, (1 - p) * np.log((1 - p) / (1 - pi)), 0.0
-            )
-        return 2 * kl - crit
-
-    out = []
-    for side in (-1, 1):
-        # bisection on the logit scale between the estimate and a far bound
-        a = logit(p)
-        b = a + side * 40.0
-        for _ in range(200):
-            mid = (a + b) / 2
-            pos = excess(expit(mid)) > 0
-            b = np.where(pos, mid, b)
-            a = np.where(pos, a, mid)
-        out.append(expit((a + b) / 2))
-    return out[0], out[1]
 
 
 def prop_ci(
@@ -82,8 +53,6 @@ def prop_ci(
             a = np.arcsin(np.sqrt(p))
             sa = se / (2 * np.sqrt(p * (1 - p)))
             lo, hi = np.sin(a - tq * sa) ** 2, np.sin(a + tq * sa) ** 2
-        elif method == "likelihood":
-            lo, hi = _likelihood_ci(p, se, tq)
         else:  # Korn & Graubard (1998) beta interval with effective sample size
             n_eff = p * (1 - p) / se**2
             rat = (
