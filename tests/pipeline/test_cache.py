@@ -98,3 +98,72 @@ def test_edited_stylesheet_rerenders_every_page(run_reports, package_copy, monke
     assert {t: e["status"] for t, e in m["townships"].items()} == {t: "ok" for t in TOWNSHIPS}
     assert m["index"]["status"] == "ok" and m["code_hash"] == edited
     assert m["kind"] == "commeval.run"
+
+
+def _project(tmp_path, framework_text: str = "# v1\n"):
+    from commeval.project import load_project
+
+    root = tmp_path / "proj"
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    (root / "commeval.yaml").write_text("dataset: raw\n", encoding="utf-8")
+    (root / "config" / "framework.yaml").write_text(framework_text, encoding="utf-8")
+    return load_project(root)
+
+
+def test_project_config_files_are_in_every_key(tmp_path):
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    (processed / "manifest.json").write_text(json.dumps({"tables": {"t": {"sha256": "x"}}}))
+    assert cache.project_hash(None) is None
+    h1 = cache.project_hash(_project(tmp_path))
+    assert cache.project_hash(_project(tmp_path)) == h1  # content, not the clock
+    h2 = cache.project_hash(_project(tmp_path, "# v2\n"))
+    assert h1 != h2
+
+    def keys(h):
+        return (
+            cache.township_key("ih", "nb", h),
+            cache.index_key("dk", 2012, "nb", [], h),
+            cache.run_key(processed, 2012, None, ["nb"], h),
+        )
+
+    assert all(a != b for a, b in zip(keys(h1), keys(h2)))
+    # without a project the keys are those of before projects existed
+    assert keys(None) == (
+        cache.township_key("ih", "nb"),
+        cache.index_key("dk", 2012, "nb", []),
+        cache.run_key(processed, 2012, None, ["nb"]),
+    )
+
+
+def test_an_edited_project_framework_rerenders_every_page(run_reports, tmp_path):
+    assert run_reports(run_name="a", jobs=1, project=_project(tmp_path)) == 0
+    assert run_reports(run_name="b", jobs=1, project=_project(tmp_path)) == 0
+    m = manifest(tmp_path / "out")
+    assert {e["status"] for e in m["townships"].values()} == {"reused"}
+    assert m["project"] == str(tmp_path / "proj" / "commeval.yaml")
+    assert run_reports(run_name="c", jobs=1, project=_project(tmp_path, "# v2\n")) == 0
+    m = manifest(tmp_path / "out")
+    assert {t: e["status"] for t, e in m["townships"].items()} == {t: "ok" for t in TOWNSHIPS}
+    assert m["index"]["status"] == "ok"
+
+
+def test_the_project_parameter_goes_to_notebooks_that_declare_it(run_reports, tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    from commeval.pipeline.parameters import declared_parameters
+
+    from .conftest import TOWNSHIP_NB
+
+    assert "project" not in declared_parameters(TOWNSHIP_NB)
+    nb = nbformat.read(TOWNSHIP_NB, as_version=4)
+    nb.cells[0].source += "\nproject = None  # the project folder"
+    nb.cells.append(new_code_cell("print('项目', project)"))
+    path = tmp_path / "with_project.ipynb"
+    nbformat.write(nb, path)
+    assert {"township", "project", "year"} <= declared_parameters(path)
+    p = _project(tmp_path)
+    assert run_reports(run_name="a", jobs=1, project=p, township_notebook=path) == 0
+    page = (tmp_path / "out" / "latest" / "townships" / f"{TOWNSHIPS[0]}.html").read_text("utf-8")
+    assert f"项目 {p.root}" in page
