@@ -6,7 +6,9 @@ setuptools), installs it into a fresh venv that sees this environment's dependen
 ``.pth`` path line (the editable install's own ``.pth`` is not processed, so ``commeval`` can
 only come from the wheel) and its nbconvert templates, registers the venv's python as the
 ``python3`` kernel (so the report kernels import the wheel too), then, in a folder outside the repository, generates a two-township
-district and renders its reports with that venv's ``commeval``.
+district and renders its reports with that venv's ``commeval``; then scaffolds a research project
+there (``commeval init demo --sample``) and, inside it, runs ``commeval validate`` and
+``commeval reports``.
 """
 
 from __future__ import annotations
@@ -101,3 +103,21 @@ def test_installed_wheel_renders_reports(tmp_path):
     pages = sorted((run / "townships").glob("*.html"))
     assert len(pages) == 2 and all(p.stat().st_size > 10_000 for p in pages)
     assert (work / "data" / "processed" / "sample_district" / "manifest.json").is_file()
+
+    # a research project, as a new user starts one: init --sample, then validate and reports
+    # from inside it (the project is found from the working directory)
+    res = _run([commeval, "init", "demo", "--sample"], work, env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    demo = work / "demo"
+    for rel in ("commeval.yaml", "config/framework.yaml", "config/fields.yaml",
+                "notebooks/survey_analysis.ipynb", "notebooks/township_report.ipynb"):  # fmt: skip
+        assert (demo / rel).is_file(), rel
+    res = _run([commeval, "validate"], demo, env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = _run([commeval, "reports", "--jobs", "2", "--run-name", "d"], demo, env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    run = demo / "outputs" / "d"
+    assert (run / "index.html").is_file()
+    pages = sorted((run / "townships").glob("*.html"))
+    assert len(pages) >= 2 and all(p.stat().st_size > 10_000 for p in pages)
+    assert (demo / "data" / "processed" / "demo" / "manifest.json").is_file()
