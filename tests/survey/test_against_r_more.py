@@ -215,3 +215,58 @@ def test_nhanes_linear_calibration_glm_start(nh, ref_more):
         "RIAGENDR2": 1.47e8,
     }
     cal_check(nh.calibrate(["race", "RIAGENDR"], totals), ref_more, "nh_greg")
+
+
+# ------------------------------------------------------------------ supplied replicate weights
+def scd_designs(scd):
+    from commeval.survey import svrepdesign
+
+    def cols(p, k):
+        return [f"{p}{i}" for i in range(1, k + 1)]
+
+    common = dict(combined_weights=False)
+    return {
+        "scd_brr": svrepdesign(scd, cols("brr", 4), "BRR", **common),
+        "scd_fay": svrepdesign(scd, "^fay", "Fay", rho=0.3, **common),
+        "scd_jk1": svrepdesign(scd, cols("jk", 6), "JK1", **common),
+        "scd_jkn": svrepdesign(scd, cols("jn", 6), "JKn", rscales=[0.5] * 6, **common),
+        "scd_boot": svrepdesign(scd, cols("bs", 5), "bootstrap", **common),
+        "scd_brr_mse": svrepdesign(scd, cols("brr", 4), "BRR", mse=True, **common),
+        "scd_other": svrepdesign(
+            scd, cols("jk", 6), "other", scale=0.7, rscales=[1, 1, 2, 2, 1, 1], **common
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["scd_brr", "scd_fay", "scd_jk1", "scd_jkn", "scd_boot", "scd_brr_mse", "scd_other"]
+)
+def test_scd_supplied_replicates(more_data, ref_more, name):
+    d = scd_designs(more_data["scd"])[name]
+    assert d.degf() == ref_more(name, "degf")
+    close(d.scale, ref_more(name, "scale"))
+    for v in ["alive", "arrests"]:
+        check_row(d.mean(v, cv=True).iloc[0], ref_more, name, v, cols=("estimate", "se", "cv"))
+        check_row(d.total(v).iloc[0], ref_more, name + ":total", v)
+    check_row(d.ratio("alive", "arrests").iloc[0], ref_more, name + ":ratio", "alive/arrests")
+    # R discards replicates without rows in a domain (BRR, JKn here)
+    for _, r in d.mean("alive", by="ambulance").iterrows():
+        check_row(r, ref_more, name + ":by", "alive", r.ambulance)
+    g = d.glm("alive ~ arrests")
+    for ours, theirs in {"Intercept": "(Intercept)", "arrests": "arrests"}.items():
+        close(g.params[ours], ref_more(name + ":glm_gaussian", "estimate", theirs))
+        close(g.bse[ours], ref_more(name + ":glm_gaussian", "se", theirs))
+
+
+def test_replicate_binomial_glm_starts_from_full_sample(ref_more):
+    from pathlib import Path
+
+    import pandas as pd
+
+    data = pd.read_csv(Path(__file__).parents[1] / "reference" / "survey" / "apiclus1.csv")
+    d = SurveyDesign(data, weights="pw", psu="dnum", fpc="fpc").replicate("jk1")
+    g = d.glm("yes ~ ell + meals", family="quasibinomial")
+    names = {"Intercept": "(Intercept)", "ell": "ell", "meals": "meals"}
+    for ours, theirs in names.items():
+        close(g.params[ours], ref_more("clus1_jk1:glm_quasibinomial", "estimate", theirs), 1e-8)
+        close(g.bse[ours], ref_more("clus1_jk1:glm_quasibinomial", "se", theirs), 1e-8)

@@ -23,7 +23,7 @@ from .glm import GLMResult
 from .likert import likert_summary, multiple_response
 from .questionnaire import age_group, prepare, year_design, year_designs
 from .reliability import AlphaResult, cronbach_alpha
-from .replicate import ReplicateDesign
+from .replicate import ReplicateDesign, svrepdesign
 
 __all__ = [
     "AlphaResult",
@@ -49,6 +49,7 @@ __all__ = [
     "rake_to_population",
     "reliability",
     "satisfaction_by",
+    "svrepdesign",
     "year_design",
     "year_designs",
 ]
