@@ -270,3 +270,30 @@ def test_replicate_binomial_glm_starts_from_full_sample(ref_more):
     for ours, theirs in names.items():
         close(g.params[ours], ref_more("clus1_jk1:glm_quasibinomial", "estimate", theirs), 1e-8)
         close(g.bse[ours], ref_more("clus1_jk1:glm_quasibinomial", "se", theirs), 1e-8)
+
+
+# ------------------------------------------------------------------ vcov, contrasts, Wald tests
+def test_nhanes_vcov_contrasts_and_joint_tests(nh, ref_more):
+    from commeval.survey import domain_vcov, joint_test, regTermTest, svycontrast
+
+    V, est = domain_vcov(nh, "HI_CHOL", "race")
+    for i in range(4):
+        for j in range(4):
+            close(V.iloc[i, j], ref_more("nh:by_vcov", "vcov", "HI_CHOL", i + 1, j + 1))
+    est.index = est.index.astype(str)
+    V.index = V.columns = est.index
+    for key, c in [
+        ("1-2", [1, -1, 0, 0]),
+        ("1/2", lambda e: e["1"] / e["2"]),
+        ("log3-log4", lambda e: np.log(e["3"]) - np.log(e["4"])),
+    ]:
+        r = svycontrast(est, V, c)
+        close(r.estimate, ref_more("nh:contrast", "estimate", key))
+        close(r.se, ref_more("nh:contrast", "se", key))
+    g = nh.glm("HI_CHOL ~ C(race) + RIAGENDR", family="quasibinomial")
+    t = regTermTest(g, "C(race)")
+    for q in ["statistic", "ndf", "ddf", "p_value"]:
+        close(getattr(t, q), ref_more("nh:regterm", q, "factor(race)"))
+    j = joint_test(nh, "HI_CHOL", "race")
+    for q in ["statistic", "ndf", "ddf", "p_value"]:
+        close(getattr(j, q), ref_more("nh:jointtest", q, "HI_CHOL", "race"))

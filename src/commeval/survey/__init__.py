@@ -16,6 +16,7 @@ from .analysis import (
 )
 from .base import DesignBase
 from .comparisons import compare_pairs, compare_to_rest
+from .contrasts import WaldTest, domain_vcov, joint_test, regTermTest, svycontrast
 from .crosstab import CrosstabResult, RaoScottTest
 from .design import SurveyDesign
 from .estimators import compare_domains
@@ -49,6 +50,11 @@ __all__ = [
     "rake_to_population",
     "reliability",
     "satisfaction_by",
+    "svycontrast",
+    "regTermTest",
+    "joint_test",
+    "domain_vcov",
+    "WaldTest",
     "svrepdesign",
     "year_design",
     "year_designs",
