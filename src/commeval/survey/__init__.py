@@ -24,7 +24,8 @@ from .glm import GLMResult
 from .likert import likert_summary, multiple_response
 from .questionnaire import age_group, prepare, year_design, year_designs
 from .reliability import AlphaResult, cronbach_alpha
-from .replicate import ReplicateDesign, svrepdesign
+from .replicate import ReplicateDesign
+from .supplied import svrepdesign
 
 __all__ = [
     "AlphaResult",
