@@ -21,7 +21,7 @@ $(TSTAMP): pyproject.toml | $(PY)
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@ $(STAMP)
 
-## make reports: install and write the sample district's reports under outputs/
+## make reports: install and write the reports of the project (commeval.yaml: the sample district) under outputs/
 reports: $(STAMP)
 	$(VENV)/bin/commeval reports
 
@@ -48,7 +48,7 @@ sample-data: $(STAMP)
 	$(VENV)/bin/commeval sample-data --out data/raw/sample_district
 
 validate: $(STAMP)
-	$(VENV)/bin/commeval validate --data data/raw/sample_district
+	$(VENV)/bin/commeval validate   # the project of commeval.yaml: the sample district
 
 clean:
 	rm -rf data/processed/* outputs/*
