@@ -35,6 +35,7 @@ from commeval.data.processed import load_processed
 from commeval.files import package_hash, sha256_bytes, sha256_file
 from commeval.index import Evaluation, Framework, evaluate, load_framework
 from commeval.paths import DEFAULT_DATA_DIR, default_processed_dir
+from commeval.project import Project, ReportOptions, load_project
 from commeval.survey import SurveyDesign, questionnaire
 from commeval.survey.comparisons import compare_independent, compare_to_rest
 from commeval.survey.likert import likert_summary, multiple_response
@@ -44,12 +45,24 @@ MC_SEED = 20121
 SURVEY_MIN_N = 30
 
 
-def ensure_processed(data_dir: str | Path, processed_dir: str | Path | None = None) -> Path:
-    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir."""
+def ensure_processed(
+    data_dir: str | Path, processed_dir: str | Path | None = None, project: Project | None = None
+) -> Path:
+    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir.
+    With a project, its contract (fields.yaml) and codebook read the data, and a change to
+    either makes the processed tables stale."""
+    opts = project.data_options() if project is not None else {}
     processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
-    if not is_current(data_dir, processed):
-        ingest(data_dir, processed)
+    if not is_current(data_dir, processed, **opts):
+        ingest(data_dir, processed, **opts)
     return processed
+
+
+def as_project(project: Project | str | Path | None) -> Project | None:
+    """A project given as itself or as its folder (a notebook parameter is a path string)."""
+    if project is None or isinstance(project, Project):
+        return project
+    return load_project(project)
 
 
 @dataclass
@@ -72,11 +85,18 @@ class SurveySummaries:
 
 
 def survey_summaries(
-    designs: dict[int, SurveyDesign], year: int, min_n: int = SURVEY_MIN_N
+    designs: dict[int, SurveyDesign],
+    year: int,
+    min_n: int = SURVEY_MIN_N,
+    contract: Contract | None = None,
 ) -> SurveySummaries:
-    """:class:`SurveySummaries` of ``year`` from the year designs."""
+    """:class:`SurveySummaries` of ``year`` from the year designs: every Likert, multiple-choice
+    and yes/no item of ``contract`` (default: the packaged one; a project's adds its own)."""
     design = designs[year]
-    items = [i for i in questionnaire.likert_items() if i in design.data.columns]
+    columns = design.data.columns
+    items = [i for i in questionnaire.likert_items(contract) if i in columns]
+    needs = [i for i in questionnaire.needs_items(contract) if i in columns]
+    yesno = [i for i in questionnaire.participation_items(contract) if i in columns]
     earlier = [y for y in designs if y < year]
     prev = max(earlier) if earlier else None
     vs_prev = [compare_independent(design, designs[prev], i, "township") for i in items if prev]
@@ -84,10 +104,8 @@ def survey_summaries(
         year=year,
         previous_year=prev,
         likert=likert_summary(design, items, by="township", min_n=min_n),
-        needs=multiple_response(design, questionnaire.needs_items(), by="township", min_n=min_n),
-        participation=multiple_response(
-            design, questionnaire.participation_items(), by="township", min_n=min_n
-        ),
+        needs=multiple_response(design, needs, by="township", min_n=min_n),
+        participation=multiple_response(design, yesno, by="township", min_n=min_n),
         vs_district=pd.concat(
             [compare_to_rest(design, i, "township") for i in items], ignore_index=True
         ),
@@ -136,7 +154,10 @@ class District:
     summaries: SurveySummaries
     district_key: str  # hash of what the evaluation and the summaries depend on
     contract: Contract = field(default_factory=contract)
+    options: ReportOptions = field(default_factory=ReportOptions)
+    district_name: str | None = None  # the project's name for the district (over the data's)
     diagnosis_file: Path | None = None  # the project's diagnosis rules (None: packaged)
+    project: Project | None = None
     _hashes: dict[str, str] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
@@ -166,6 +187,8 @@ class District:
 
     @property
     def name(self) -> str:
+        if self.district_name:
+            return self.district_name
         ds = self.provenance.dataset
         return str(ds.get("district") or ds.get("name") or self.data_dir.name)
 
@@ -238,7 +261,13 @@ def framework_fingerprint(framework: Framework) -> str:
 
 
 def district_key(
-    table_hashes: dict[str, str], framework: Framework, year: int, draws: int, seed: int
+    table_hashes: dict[str, str],
+    framework: Framework,
+    year: int,
+    draws: int,
+    seed: int,
+    min_n: int = SURVEY_MIN_N,
+    data_contract: Contract | None = None,
 ) -> str:
     """Hash of what the evaluation and the survey summaries depend on."""
     blob = json.dumps(
@@ -248,7 +277,8 @@ def district_key(
             year,
             draws,
             seed,
-            SURVEY_MIN_N,
+            min_n,
+            sha256_bytes(repr(data_contract)) if data_contract is not None else None,
             package_hash(),
         ],
         sort_keys=True,
@@ -257,17 +287,37 @@ def district_key(
 
 
 def load_district(
-    data_dir: str | Path = DEFAULT_DATA_DIR,
+    data_dir: str | Path | None = None,
     processed_dir: str | Path | None = None,
     year: int | None = None,
     framework: str | Path | Framework | None = None,
-    mc_draws: int = MC_DRAWS,
-    seed: int = MC_SEED,
+    mc_draws: int | None = None,
+    seed: int | None = None,
+    *,
+    project: Project | str | Path | None = None,
 ) -> District:
     """Load (ingesting if needed) and evaluate a district for an assessment year (default: the
-    latest year in the data)."""
+    latest year in the data).
+
+    With a ``project`` (a :class:`~commeval.project.Project` or its folder), everything not
+    given comes from it: the dataset and processed folders, the default year, the framework,
+    the contract (fields.yaml) and codebook the data are read with, the Monte Carlo draws and
+    seed, the small-cell threshold, the district name, the diagnosis rules and the report
+    options. Without one, the packaged defaults and the sample district."""
+    proj = as_project(project)
+    options = proj.report if proj is not None else ReportOptions()
+    if data_dir is None:
+        data_dir = proj.dataset if proj is not None else DEFAULT_DATA_DIR
+    if processed_dir is None and proj is not None and Path(data_dir) == proj.dataset:
+        processed_dir = proj.processed
+    if year is None and proj is not None:
+        year = proj.year
+    if framework is None and proj is not None:
+        framework = proj.framework_file
+    mc_draws = options.mc_draws if mc_draws is None else mc_draws
+    seed = options.seed if seed is None else seed
     data_dir = Path(data_dir)
-    processed = ensure_processed(data_dir, processed_dir)
+    processed = ensure_processed(data_dir, processed_dir, proj)
     manifest = (processed / "manifest.json").read_text(encoding="utf-8")
     if isinstance(framework, Framework):
         fw_key: object = framework_fingerprint(framework)
@@ -276,21 +326,28 @@ def load_district(
         fw_key = (str(Path(framework).resolve()), st.st_size, st.st_mtime_ns)
     else:
         fw_key = None
-    key = (str(processed.resolve()), manifest, year, fw_key, mc_draws, seed)
+    config = () if proj is None else tuple(_stat(p) for p in proj.config_files())
+    key = (str(processed.resolve()), manifest, year, fw_key, mc_draws, seed, config)
     if key in _LOADED:
         return _LOADED[key]
-    fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    tables, meta = load_processed(processed)
+    c = proj.contract() if proj is not None else contract()
+    fw = framework if isinstance(framework, Framework) else load_framework(framework, contract=c)
+    tables, meta = load_processed(processed, contract=c)
     provenance = Provenance.from_manifest(meta, json.loads(manifest).get("tables", {}))
     years = sorted(int(y) for y in tables["villages"]["year"].unique())
     if year is None:
         year = years[-1]
     elif year not in years:
         raise ValueError(f"评估年度 {year} 不在数据中（有 {years}）")
+    min_n = options.small_cell
     survey = tables.get("survey")
-    designs = questionnaire.year_designs(survey) if survey is not None and len(survey) else {}
+    designs = (
+        questionnaire.year_designs(survey, min_n=min_n, contract=c)
+        if survey is not None and len(survey)
+        else {}
+    )
     estimates = questionnaire.township_estimates(designs, sorted(fw.survey_items))
-    dkey = district_key(provenance.table_hashes, fw, year, mc_draws, seed)
+    dkey = district_key(provenance.table_hashes, fw, year, mc_draws, seed, min_n, c)
     folder = processed / "evaluation"
     evaluation = derived.memo(
         folder,
@@ -299,7 +356,9 @@ def load_district(
         lambda: evaluate(tables, fw, year=year, survey=estimates, mc_draws=mc_draws, seed=seed),
     )
     summaries = (
-        derived.memo(folder, dkey, "survey", lambda: survey_summaries(designs, year))
+        derived.memo(
+            folder, dkey, "survey", lambda: survey_summaries(designs, year, min_n, contract=c)
+        )
         if year in designs
         else None
     )
@@ -315,13 +374,28 @@ def load_district(
         evaluation=evaluation,
         summaries=summaries,
         district_key=dkey,
+        contract=c,
+        options=options,
+        district_name=proj.district if proj is not None else None,
+        diagnosis_file=proj.diagnosis_file if proj is not None else None,
+        project=proj,
     )
     _LOADED.clear()  # one district per process at a time
     _LOADED[key] = district
     return district
 
 
-def warm(data_dir: str | Path, processed_dir: str | Path | None, year: int | None) -> None:
+def _stat(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def warm(
+    data_dir: str | Path | None,
+    processed_dir: str | Path | None,
+    year: int | None,
+    project: str | Path | None = None,
+) -> None:
     """Load the district into this process (a batch worker's kernel calls this once, with the
     same arguments as the report notebooks, so their ``load_district`` finds it loaded)."""
-    load_district(data_dir, processed_dir, year)
+    load_district(data_dir, processed_dir, year, project=project)

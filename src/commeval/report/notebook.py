@@ -13,6 +13,7 @@ from typing import Any
 from IPython.display import HTML, display
 
 from commeval.district import District, load_district
+from commeval.project import find_project
 from commeval.report import render
 from commeval.report import township as T
 from commeval.report.summary import summary_html
@@ -110,23 +111,43 @@ class TownshipReport:
         return Section(render.provenance_html(self.district, self.township))
 
 
+def load(
+    data_dir: str | Path | None = None,
+    year: int | None = None,
+    processed_dir: str | Path | None = None,
+    project: str | Path | None = None,
+) -> District:
+    """The evaluated district a report notebook shows: of ``project`` (a folder holding
+    commeval.yaml), or of ``data_dir``, or — both None — of the project found from the working
+    directory upward, as git finds its repository."""
+    if project is None and data_dir is None:
+        project = find_project()
+    return load_district(
+        resolve_data_dir(data_dir) if data_dir is not None else None,
+        _resolve_optional(processed_dir),
+        year,
+        project=project,
+    )
+
+
 def township_report(
-    data_dir: str | Path,
+    data_dir: str | Path | None,
     township: str,
     year: int | None = None,
     processed_dir: str | Path | None = None,
+    project: str | Path | None = None,
 ) -> TownshipReport:
     """Load the district (ingesting if needed) and prepare one township's report."""
-    d = load_district(resolve_data_dir(data_dir), _resolve_optional(processed_dir), year)
-    return TownshipReport(d, township)
+    return TownshipReport(load(data_dir, year, processed_dir, project), township)
 
 
 def district_summary(
-    data_dir: str | Path,
+    data_dir: str | Path | None = None,
     year: int | None = None,
     processed_dir: str | Path | None = None,
     reports: Sequence[dict[str, Any]] | None = None,
+    project: str | Path | None = None,
 ) -> list[Section]:
     """The index page's sections as displayable HTML (the first shows the stylesheet first)."""
-    d = load_district(resolve_data_dir(data_dir), _resolve_optional(processed_dir), year)
+    d = load(data_dir, year, processed_dir, project)
     return [Section(h, stylesheet=i == 0) for i, h in enumerate(summary_html(d, reports))]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -61,7 +62,7 @@ def header_html(d: District, township: str) -> str:
         dates = f'<p class="meta">数据来源：{files}</p>'
     return (
         f'{banner}<header class="report-header">'
-        f'<p class="kicker">{esc(h.district)} · 农村社区建设评估报告</p>'
+        f'<p class="kicker">{esc(h.title)}</p>'
         f"<h1>{esc(h.township)} {esc(h.year)}年度农村社区建设评估</h1>{dates}</header>"
     )
 
@@ -326,7 +327,8 @@ def provenance_html(d: District, township: str) -> str:
         for _, r in src.iterrows()
     ]
     files = table(["表", "文件", "SHA-256（前16位）"], rows, cls="data compact")
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tz = d.options.timezone
+    now = f"{datetime.now(ZoneInfo(tz)):%Y-%m-%d %H:%M}（{tz}）"
     settings = d.evaluation.settings
     body = (
         f"<p>评价方法：{esc(methods.method_text(settings))}</p>"

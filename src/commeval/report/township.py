@@ -35,6 +35,7 @@ class Header:
     district: str
     synthetic: bool
     sources: pd.DataFrame  # table, file, modified, sha256
+    title: str  # the report series' title (the project's, else "<district> <year> 年…评估报告")
 
 
 def header(d: District, township: str) -> Header:
@@ -43,7 +44,8 @@ def header(d: District, township: str) -> Header:
     src = d.provenance.sources
     if not src.empty:
         src = src[[c for c in ("table", "file", "modified", "sha256") if c in src.columns]]
-    return Header(township, d.year, d.name, d.synthetic, src)
+    title = d.options.title_for(d.name, d.year)
+    return Header(township, d.year, d.name, d.synthetic, src, title)
 
 
 @dataclass
@@ -183,7 +185,7 @@ class Satisfaction:
     items: pd.DataFrame  # variable, label, mean/top2 with CIs, small_cell, vs district & last year
     needs: pd.DataFrame  # option, label, estimate, ci, small_cell
     participation: pd.DataFrame
-    min_n: int = SURVEY_MIN_N
+    min_n: int = SURVEY_MIN_N  # the threshold the flags were computed with
     notes: list[str] = field(default_factory=list)
 
 
@@ -191,11 +193,12 @@ def _township_rows(frame: pd.DataFrame, township: str) -> pd.DataFrame:
     return frame[frame["township"] == township].drop(columns="township").reset_index(drop=True)
 
 
-def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satisfaction:
+def satisfaction(d: District, township: str, min_n: int | None = None) -> Satisfaction:
     """群众满意度: design-based estimates for the township, compared with the rest of the
     district and with the previous year (marked significant only where the design-based test
     says so at the 5 % level)."""
     _check_township(d, township)
+    min_n = d.options.small_cell if min_n is None else min_n
     spec = d.contract["survey"]
     summary = d.summaries
     if summary is None:
@@ -206,7 +209,7 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     dt = design.subset(mine)
     n = int(mine.sum())
     n_vil = int(s.loc[mine, "village"].nunique())
-    items = [i for i in questionnaire.likert_items() if i in s.columns]
+    items = [i for i in questionnaire.likert_items(d.contract) if i in s.columns]
     lik = summary.likert
     lik = lik[lik["township"] == township]
     mean = lik[lik["statistic"] == "mean"].set_index("variable")
@@ -255,7 +258,7 @@ def satisfaction(d: District, township: str, min_n: int = SURVEY_MIN_N) -> Satis
     part = _township_rows(summary.participation, township)
     part["label"] = part["variable"].map(lambda c: spec.fields[c].label)
     desc = _describe_sample(dt, spec)
-    if min_n != SURVEY_MIN_N:  # the district's summaries flag cells below SURVEY_MIN_N
+    if min_n != d.options.small_cell:  # the summaries flag cells below the project's threshold
         for frame in (out, needs, part):
             frame["small_cell"] = frame["n"].to_numpy() < min_n
     return Satisfaction(n, n_vil, desc, out, needs, part, min_n)
