@@ -68,7 +68,8 @@ def test_init_writes_the_project(blank):
     params = "".join(
         "".join(c["source"]) for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])
     )
-    assert 'data_dir = "data/raw/my_county"' in params
+    # the copies run on the project: no default pointing at the bundled sample district
+    assert "data/raw/sample_district" not in params
 
 
 def test_csv_templates_have_the_contract_labels(blank):

@@ -407,13 +407,6 @@ def data_name(folder: str | Path) -> str:
     return text or "district"
 
 
-def _copy_notebook(src: Path, dest: Path, data: str) -> None:
-    """Copy a notebook, pointing its ``data_dir`` default at the project's dataset."""
-    text = src.read_text(encoding="utf-8")
-    text = text.replace('data_dir = \\"data/raw/sample_district\\"', f'data_dir = \\"{data}\\"')
-    write_atomic(dest, text.encode("utf-8"))
-
-
 def init_project(
     target: str | Path,
     sample: bool = False,
@@ -453,7 +446,7 @@ def init_project(
     nbs.mkdir(exist_ok=True)
     for nb in (*(report_notebook(n) for n in REPORT_NOTEBOOKS),
                *(research_notebook(n) for n in RESEARCH_NOTEBOOKS)):  # fmt: skip
-        _copy_notebook(nb, nbs / nb.name, data)
+        shutil.copyfile(nb, nbs / nb.name)  # they find the project from where they run
 
     raw = root / data
     if sample:

@@ -11,7 +11,6 @@ line (:mod:`commeval.cli`) turns both into messages and exit codes.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import shutil
 import time
@@ -23,7 +22,6 @@ from typing import Any, Protocol
 
 from commeval import __version__
 from commeval.errors import EvaluationError, InputError, UsageError
-from commeval.paths import default_processed_dir
 from commeval.pipeline import cache
 from commeval.pipeline import plan as P
 from commeval.pipeline.config import RunConfig
@@ -53,24 +51,16 @@ log = logging.getLogger("commeval.pipeline")
 KERNEL_IMPORTS = "import pandas\nimport matplotlib.pyplot\nimport commeval.report.notebook\n"
 
 
-def _takes_project(func: Callable[..., Any]) -> bool:
-    """Whether a district function takes the project (``project=``)."""
-    return "project" in inspect.signature(func).parameters
-
-
 def district_warmup(
     data_dir: Path, processed_dir: Path, year: int, project: Project | None = None
 ) -> str | None:
     """Hidden code loading the district in a kernel, sent once the parent has loaded it (so the
     derived results are on disk, never computed twice at once): :func:`commeval.district.warm`
-    with the report notebooks' arguments, so their ``load_district`` finds it loaded (the
-    project folder too, when the project has a ``commeval.yaml`` and ``warm`` takes it)."""
+    with the report notebooks' arguments (the project folder too, when the project has a
+    ``commeval.yaml``), so their ``load_district`` finds it loaded."""
     args = f"{str(data_dir)!r}, {str(processed_dir)!r}, {year!r}"
     if project is not None and project.file is not None:
-        from commeval import district
-
-        if _takes_project(district.warm):
-            args += f", project={str(project.root)!r}"
+        args += f", project={str(project.root)!r}"
     return f"import commeval.district\ncommeval.district.warm({args})\n"
 
 
@@ -85,16 +75,9 @@ def ensure_processed(
     opts = project.data_options() if project is not None else {}
     if processed_dir is not None and is_current(data_dir, processed_dir, **opts):
         return Path(processed_dir)
-    if not opts:
-        from commeval.district import ensure_processed as ensure
+    from commeval.district import ensure_processed as ensure
 
-        return Path(ensure(data_dir, processed_dir))
-    from commeval.data.ingest import ingest
-
-    processed = Path(processed_dir) if processed_dir is not None else None
-    processed = processed or default_processed_dir(data_dir)
-    ingest(data_dir, processed, **opts)
-    return processed
+    return Path(ensure(data_dir, processed_dir, project))
 
 
 def load_district(
@@ -102,11 +85,11 @@ def load_district(
 ) -> Any:
     """The evaluated district (:func:`commeval.district.load_district`: the index evaluation
     and the survey summaries computed once and kept beside the processed tables, so the
-    kernels' warm-ups load them). The project goes along when it has a ``commeval.yaml`` and
-    ``load_district`` takes it — exactly as the report notebooks receive it."""
+    kernels' warm-ups load them), under the project when it has a ``commeval.yaml`` — as the
+    report notebooks receive it."""
     from commeval.district import load_district as load
 
-    if project is not None and project.file is not None and _takes_project(load):
+    if project is not None and project.file is not None:
         return load(data_dir, processed_dir, year, project=project)
     return load(data_dir, processed_dir, year)
 
