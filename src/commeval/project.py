@@ -113,6 +113,19 @@ class Project:
         base = contract()
         return extend_contract(base, self.fields_file) if self.fields_file else base
 
+    def check(self) -> None:
+        """Load and validate every configuration file the project's run needs — the contract
+        with its fields.yaml, the codebook, the framework against that contract — so a bad file
+        stops a run before anything is read or written (each raises an ``InputError`` naming
+        the file, key and value)."""
+        from commeval.data.codebook import load_codebook
+        from commeval.index.framework import load_framework
+
+        c = self.contract()
+        if self.codebook_file is not None:
+            load_codebook(self.codebook_file, contract=c)
+        load_framework(self.framework_file, contract=c)
+
     def data_options(self) -> dict[str, Any]:
         """What reading the project's raw data takes besides the folders — the ``contract`` and
         ``codebook`` arguments of :func:`commeval.data.ingest.ingest`,

@@ -72,6 +72,8 @@ def ensure_processed(
     (fields.yaml) and codebook — and stale when either changed."""
     from commeval.data.freshness import is_current
 
+    if project is not None:
+        project.check()  # a bad configuration file stops the run before anything is written
     opts = project.data_options() if project is not None else {}
     if processed_dir is not None and is_current(data_dir, processed_dir, **opts):
         return Path(processed_dir)
