@@ -1,5 +1,5 @@
 """A county unlike the sample district, as a new user would bring it: `commeval init`, its own
-township names, one extra village field and one extra satisfaction item declared in
+township names, one extra village field, one extra satisfaction item and a yes/no item declared in
 config/fields.yaml (the raw files carry them under their Chinese labels), its own framework
 (dimensions, targets, weights, version) — through `commeval validate` and `commeval reports` to
 published pages, without touching anything inside the installed package."""
@@ -25,7 +25,10 @@ COMMEVAL = Path(sys.executable).with_name("commeval")
 TOWNS = ["东风镇", "红旗乡", "向阳镇"]
 FIELDS = {
     "villages": {"has_clinic": {"label": "标准化村卫生室", "dtype": "bool"}},
-    "survey": {"sat_clinic": {"label": "对村卫生室的满意度", "kind": "likert"}},
+    "survey": {
+        "sat_clinic": {"label": "对村卫生室的满意度", "kind": "likert"},
+        "used_service_hall": {"label": "到便民服务大厅办过事", "kind": "yesno"},
+    },
 }
 FRAMEWORK = {
     "version": "2013.7",
@@ -107,6 +110,7 @@ def test_foreign_county_from_init_to_reports(tmp_path):
     )  # fmt: skip
     v, s = tables["villages"], tables["survey"]
     v["has_clinic"] = rng.random(len(v)) < 0.6
+    s["used_service_hall"] = rng.random(len(s)) < 0.4
     s["sat_clinic"] = rng.choice(
         [1, 2, 3, 4, 5, 9], size=len(s), p=[0.05, 0.1, 0.2, 0.35, 0.25, 0.05]
     )
@@ -138,7 +142,8 @@ def test_foreign_county_from_init_to_reports(tmp_path):
         text = re.sub(r"<[^>]+>", " ", page)
         assert "标准化村卫生室覆盖率" in text  # the new indicator …
         assert f"{shares[t]:.1f}" in text  # … with its value
-        assert "对村卫生室的满意度" in text  # the new questionnaire item
+        assert "对村卫生室的满意度" in text  # the new Likert item (satisfaction table) …
+        assert "到便民服务大厅办过事" in text  # … and the new yes/no item (awareness table)
         assert "2013.7" in text and "测试县农村社区建设考核办法" in text  # 数据说明
         assert "测试县" in text
         assert "裴城镇" not in text  # nothing of the sample district
