@@ -22,6 +22,7 @@ from .design import SurveyDesign
 from .estimators import compare_domains
 from .glm import GLMResult
 from .likert import likert_summary, multiple_response
+from .olr import OLRResult
 from .questionnaire import age_group, prepare, year_design, year_designs
 from .reliability import AlphaResult, cronbach_alpha
 from .replicate import ReplicateDesign
@@ -32,6 +33,7 @@ __all__ = [
     "CrosstabResult",
     "DesignBase",
     "GLMResult",
+    "OLRResult",
     "RaoScottTest",
     "ReliabilityResult",
     "ReplicateDesign",

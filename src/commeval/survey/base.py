@@ -25,6 +25,7 @@ from .columns import numeric_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from .glm import GLMResult
+    from .olr import OLRResult
 
 
 def _with_cv(frame: pd.DataFrame, cv: bool) -> pd.DataFrame:
@@ -257,3 +258,15 @@ class DesignBase:
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
         return self._glm(formula, family)
+
+    def olr(self, formula: str, levels: Sequence | None = None) -> OLRResult:
+        """Proportional-odds ordinal logistic regression (R ``svyolr``), e.g.
+        ``d.olr("q1 ~ C(township) + age")``. The response's order is ``levels``, else the
+        categories of an (ordered) categorical column, else its sorted values (1..5)."""
+        from .olr import svyolr, svyolr_replicate
+
+        if hasattr(self, "factors"):
+            return svyolr_replicate(self, formula, levels)
+        return svyolr(self, formula, levels)
+
+    svyolr = olr
