@@ -79,3 +79,46 @@ def test_svyolr_ordered_categorical_and_errors(nh):
         nh.olr("agecat ~ RIAGENDR", levels=AGE[:3])
     with pytest.raises(ValueError, match="3 or more"):
         nh.olr("RIAGENDR ~ race")
+
+
+# ------------------------------------------------------------------ bounded calibration
+CAL_TOTALS = {"(Intercept)": 2.77e8, "race2": 1.6e8, "race3": 3.5e7, "race4": 1.2e7, "sex2": 1.47e8}
+
+
+@pytest.mark.parametrize(
+    "calfun,bounds",
+    [
+        ("linear", (0.58, 1.8)),
+        ("raking", (0.4, 1.74)),
+        ("logit", (0.58, 1.745)),
+        ("logit", (0.3, 3)),
+    ],
+)
+def test_bounded_calibration_matches_r(nh, ref_more, calfun, bounds):
+    d = nh.update(race=nh.data.race.astype(str), sex=nh.data.RIAGENDR.astype(str))
+    c = d.calibrate(
+        ["race", "sex"], CAL_TOTALS, calfun=calfun, bounds=bounds, epsilon=1e-10, max_iter=100
+    )
+    case = f"nh_cal_{calfun}_{bounds[0]:g}_{bounds[1]:g}"
+    g = c.weights / nh.weights
+    close(g.min(), ref_more(case, "g_min"))
+    close(g.max(), ref_more(case, "g_max"))
+    assert bounds[0] - 1e-12 <= g.min() and g.max() <= bounds[1] + 1e-12
+    for kind, cs in [("mean", case), ("total", case + ":total")]:
+        r = getattr(c, kind)("HI_CHOL", cv=True).iloc[0]
+        for col in ("estimate", "se", "cv"):
+            close(r[col], ref_more(cs, col, "HI_CHOL"))
+    for _, r in c.mean("HI_CHOL", by="agecat").iterrows():
+        for col in ("estimate", "se"):
+            close(r[col], ref_more(case + ":by", col, "HI_CHOL", r.agecat))
+    assert calfun in c.calibration_log[-1]
+
+
+def test_bounded_calibration_errors(nh):
+    d = nh.update(race=nh.data.race.astype(str), sex=nh.data.RIAGENDR.astype(str))
+    with pytest.raises(ValueError, match="did not converge"):
+        d.calibrate(["race", "sex"], CAL_TOTALS, bounds=(0.7, 1.7))
+    with pytest.raises(ValueError, match="finite bounds"):
+        d.calibrate(["race", "sex"], CAL_TOTALS, calfun="logit")
+    with pytest.raises(ValueError, match="calfun"):
+        d.calibrate(["race", "sex"], CAL_TOTALS, calfun="probit")

@@ -141,18 +141,133 @@ def _calibration_matrix(design, variables: Sequence[str], totals: Mapping[str, f
     return np.column_stack(cols), names
 
 
-def calibrate(design, variables: Sequence[str], totals: Mapping[str, float]) -> Any:
-    """Linear calibration: g = 1 + x'lambda so that weighted totals of x equal ``totals``."""
+CALFUNS = ("linear", "raking", "logit")
+
+
+def _calfun(name: str, lo: float, hi: float):
+    """R's ``cal.linear``, ``cal.raking``, ``cal.logit``: ``F^-1(u) = g - 1`` and its
+    derivative, with the weight ratio g kept within [lo, hi]."""
+    if name == "linear":
+
+        def fm1(u):
+            return np.minimum(np.maximum(u + 1, lo), hi) - 1
+
+        def df(u):
+            return ((u < hi - 1) & (u > lo - 1)).astype(float)
+
+    elif name == "raking":
+
+        def fm1(u):
+            with np.errstate(over="ignore"):
+                return np.minimum(np.maximum(np.exp(u), lo), hi) - 1
+
+        def df(u):
+            with np.errstate(over="ignore"):
+                return np.where((u < hi - 1) & (u > lo - 1), np.exp(u), 0.0)
+
+    else:
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError("calibrate: logit calibration requires finite bounds")
+        if not lo < 1 < hi:
+            raise ValueError(
+                f"calibrate: logit bounds must satisfy lower < 1 < upper, got {lo}, {hi}"
+            )
+        A = (hi - lo) / ((hi - 1) * (1 - lo))
+
+        def fm1(u):
+            with np.errstate(over="ignore", invalid="ignore"):
+                e = np.exp(A * u)
+                return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e) - 1
+
+        def df(u):
+            with np.errstate(over="ignore", invalid="ignore"):
+                e = np.exp(A * u)
+                den = hi - 1 + (1 - lo) * e
+                return (
+                    hi * (1 - lo) * e * A / den
+                    - ((lo * (hi - 1) + hi * (1 - lo) * e) * ((1 - lo) * e * A)) / den**2
+                )
+
+    return fm1, df
+
+
+def _grake(X, w, T, calfun, lo, hi, epsilon, max_iter):
+    """R's ``grake``: Newton steps on the calibration equations ``sum w g(x'eta) x = T``."""
+    fm1, df = _calfun(calfun, lo, hi)
+    sample_total = X.T @ w
+    scales = T / sample_total
+    scale = None
+    if np.min(scales) > 20:  # R rescales the weights first (bounds then apply after it)
+        scale = float(np.mean(scales))
+        w = w * scale
+        sample_total = sample_total * scale
+    eta = np.zeros(X.shape[1])
+    xeta = X @ eta
+    deriv = df(xeta)
+    it = 1
+    while True:
+        Tmat = (X * (w * deriv)[:, None]).T @ X
+        misfit = T - sample_total - X.T @ (w * fm1(xeta))
+        deta = np.linalg.pinv(Tmat, rcond=256 * np.finfo(float).eps) @ misfit
+        eta = eta + deta
+        xeta = X @ eta
+        g = 1 + fm1(xeta)
+        deriv = df(xeta)
+        while it < max_iter and not (np.isfinite(g).all() and np.isfinite(deriv).all()):
+            it += 1
+            deta = deta / 2
+            eta = eta - deta
+            xeta = X @ eta
+            g = 1 + fm1(xeta)
+            deriv = df(xeta)
+        misfit = T - sample_total - X.T @ (w * fm1(xeta))
+        if np.all(np.abs(misfit) / (1 + np.abs(T)) < epsilon):
+            break
+        it += 1
+        if it > max_iter:
+            achieved = float(np.max(np.abs(misfit) / (1 + np.abs(T))))
+            raise ValueError(
+                f"calibrate ({calfun}, bounds [{lo}, {hi}]) did not converge in {max_iter} "
+                f"iterations (relative misfit {achieved:.3g}); widen the bounds"
+            )
+    return g * scale if scale is not None else g
+
+
+def calibrate(
+    design,
+    variables: Sequence[str],
+    totals: Mapping[str, float],
+    calfun: str = "linear",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    epsilon: float = 1e-7,
+    max_iter: int = 50,
+) -> Any:
+    """Calibration to ``totals`` (R ``calibrate(design, formula, population, calfun=,
+    bounds=)``): weights ``w g`` with ``g = 1 + F^-1(x'lambda)`` — linear (GREG; closed form
+    without bounds), raking (exponential) or logit — and g kept within ``bounds`` (the
+    ratio to the weights before calibration). Bounded fits use R's ``grake`` Newton steps,
+    stopping when every total is met to ``epsilon`` relative."""
+    if calfun not in CALFUNS:
+        raise ValueError(f"calibrate: calfun must be one of {CALFUNS}, got {calfun!r}")
+    lo, hi = (float(b) for b in bounds)
+    if lo > 1 or hi < 1:
+        raise ValueError(f"calibrate: bounds must contain 1, got ({lo}, {hi})")
     variables = as_list(variables)
     check_columns(design.data, variables, "calibrate")
     X, names = _calibration_matrix(design, variables, totals)
     w0 = design.analysis_weights()
     T = np.array([float(totals[k]) for k in names])
-    G = X.T @ (X * w0[:, None])
-    lam = np.linalg.lstsq(G, T - X.T @ w0, rcond=None)[0]
-    g = 1.0 + X @ lam
+    if calfun == "linear" and np.isinf(lo) and np.isinf(hi):
+        G = X.T @ (X * w0[:, None])
+        lam = np.linalg.lstsq(G, T - X.T @ w0, rcond=None)[0]
+        g = 1.0 + X @ lam
+    else:
+        inside = w0 > 0
+        g = np.ones(len(w0))
+        g[inside] = _grake(X[inside], w0[inside], T, calfun, lo, hi, epsilon, max_iter)
     w1 = np.where(design.domain, design.weights * g, design.weights)
-    desc = f"calibrated (linear) on {', '.join(names)}"
+    bnd = "" if np.isinf(lo) and np.isinf(hi) else f", bounds [{lo:g}, {hi:g}]"
+    desc = f"calibrated ({calfun}{bnd}) on {', '.join(names)}"
     new = design._derive(weights=w1)
     new._calibration.append(CalibrationStep(X, w0, w0 * g, desc))
     new.calibration_log.append(desc)

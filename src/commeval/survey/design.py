@@ -301,11 +301,19 @@ class SurveyDesign(DesignBase):
 
         return rake(self, margins, max_iter, tol)
 
-    def calibrate(self, variables: Sequence[str], totals: Mapping[str, float]) -> SurveyDesign:
-        """Linear (GREG) calibration (R ``calibrate(calfun="linear")``)."""
+    def calibrate(
+        self,
+        variables: Sequence[str],
+        totals: Mapping[str, float],
+        calfun: str = "linear",
+        bounds: tuple[float, float] = (-np.inf, np.inf),
+        epsilon: float = 1e-7,
+        max_iter: int = 50,
+    ) -> SurveyDesign:
+        """Calibration (R ``calibrate(calfun="linear"|"raking"|"logit", bounds=)``)."""
         from .calibration import calibrate
 
-        return calibrate(self, variables, totals)
+        return calibrate(self, variables, totals, calfun, bounds, epsilon, max_iter)
 
     def trim_weights(
         self, lower: float | None = None, upper: float | None = None, strict: bool = False

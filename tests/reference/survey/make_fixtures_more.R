@@ -139,6 +139,22 @@ for (cal in list(list("nh_rake", nr), list("nh_calrake", nc), list("nh_greg", nl
   add_glm(paste0(cal[[1]], ":glm_quasibinomial"),
           svyglm(HI_CHOL ~ factor(race) + RIAGENDR, cal[[2]], family = quasibinomial()))
 }
+# bounded calibration (bounds on g = calibrated / design weight), each binding
+pop.cal <- c(`(Intercept)` = 2.77e8, `factor(race)2` = 1.6e8, `factor(race)3` = 3.5e7,
+             `factor(race)4` = 1.2e7, `factor(RIAGENDR)2` = 1.47e8)
+for (cb in list(list("linear", c(0.58, 1.8)), list("raking", c(0.4, 1.74)),
+                list("logit", c(0.58, 1.745)), list("logit", c(0.3, 3)))) {
+  cs <- paste0("nh_cal_", cb[[1]], "_", cb[[2]][1], "_", cb[[2]][2])
+  dc <- calibrate(nh, ~factor(race) + factor(RIAGENDR), pop.cal, calfun = cb[[1]],
+                  bounds = cb[[2]], epsilon = 1e-12, maxit = 100)
+  g <- weights(dc) / weights(nh)
+  add(cs, "g_min", min(g)); add(cs, "g_max", max(g))
+  add_stat(cs, svymean(~HI_CHOL, dc, na.rm = TRUE), "HI_CHOL")
+  add_stat(paste0(cs, ":total"), svytotal(~HI_CHOL, dc, na.rm = TRUE), "HI_CHOL")
+  b <- svyby(~HI_CHOL, ~agecat, dc, svymean, na.rm = TRUE)
+  add(paste0(cs, ":by"), "estimate", coef(b), "HI_CHOL", b$agecat)
+  add(paste0(cs, ":by"), "se", SE(b), "HI_CHOL", b$agecat)
+}
 # ordinal logistic regression (proportional odds)
 ol <- svyolr(agecat ~ factor(race) + RIAGENDR, nh)
 est <- c(coef(ol), ol$zeta)
