@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from commeval.index import points
 from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
 from commeval.index.coherence import corr_flags, cronbach_by_group
@@ -110,10 +112,22 @@ class Evaluation:
         state = dict(self.__dict__)
         state["tables"] = None
         state["framework"] = None
+        state.pop("_points_nominal", None)
         return state
 
     def __repr__(self) -> str:
         s = self.settings
+        if s.get("scoring") == "points":
+            sc, unc, fw = self.scores, s.get("uncertainty", {}), s.get("framework", {})
+            vetoed = int((sc["veto"] != "").sum()) if "veto" in sc else 0
+            return (
+                f"<Evaluation {s.get('year')} (scorecard): {len(sc)} townships, "
+                f"{self.indicators['indicator'].nunique()} items; framework "
+                f"{fw.get('name') or '?'} {fw.get('version', '')}>\n"
+                f"  points {sc['points'].min():.1f}–{sc['points'].max():.1f} of "
+                f"{sc['max_points'].max():.0f}; bonus cap {s.get('bonus_cap')}; vetoed {vetoed}; "
+                f"Monte Carlo {unc.get('draws')} draws (seed {unc.get('seed')})"
+            )
         agg = s.get("aggregation", {})
         unc = s.get("uncertainty", {})
         fw = s.get("framework", {})
@@ -196,7 +210,7 @@ STEP_METHODS = {
     "normalisation": NORMALISATIONS,
     "aggregation": AGGREGATIONS,
 }
-UNCERTAINTY_KEYS = (*DEFAULT_UNCERTAINTY, "draws", "seed")
+UNCERTAINTY_KEYS = (*DEFAULT_UNCERTAINTY, "draws", "seed", "thresholds", "steps")
 
 
 def _weights_setting(key: str, v: Any, known: list[str]) -> dict[str, float]:
@@ -515,6 +529,14 @@ def evaluate(
     towns = townships_of(tables)
     est, survey_source = _survey_estimates(tables, fw, survey)
     est_nom = _nominal_estimates(est)
+    if fw.points:
+        ev = _evaluate_points(tables, fw, year, years, est_nom, survey_source, s)
+        ev.requested = copy.deepcopy(dict(settings or {}))
+        ev.survey, ev.sensitivity_run = survey, sensitivity
+        if mc_draws > 0:
+            _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
+        ev.framework, ev.tables = fw, tables
+        return ev
     nom = _nominal(tables, fw, year, est_nom, s)
 
     score = pd.Series(nom.score, index=towns, name="score")
@@ -735,6 +757,107 @@ def _change_frame(fw: Framework, cur: _Nominal, prev: _Nominal) -> pd.DataFrame:
                 }
             )
         )
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(1, "year", cur.year)
+    out.insert(2, "previous_year", prev.year)
+    out["change"] = out["current"] - out["previous"]
+    return out
+
+
+# --- scorecards (scoring: points) ----------------------------------------------------------------
+
+
+def _evaluate_points(tables, fw, year, years, est_nom, survey_source, s) -> Evaluation:
+    """A scorecard: item points, totals, grades, vetoes and ranks (no composite steps)."""
+    nom = points.nominal(tables, fw, year, est_nom)
+    scores = points.totals(fw, nom)
+    scores["rank_median"] = scores["rank"].astype(float)
+    scores["rank_low"] = scores["rank"]
+    scores["rank_high"] = scores["rank"]
+    change = pd.DataFrame(
+        columns=["township", "year", "previous_year", "measure", "kind", "previous", "current",
+                 "change"]
+    )  # fmt: skip
+    if year - 1 in years:
+        try:
+            prev = points.nominal(tables, fw, year - 1, est_nom)
+        except IndexDataError:
+            prev = None
+        if prev is not None:
+            change = _points_change(fw, nom, prev)
+    unc = s["uncertainty"]
+    out_settings = {
+        "framework": {"name": fw.name, "version": fw.version, "source": fw.source},
+        "year": year,
+        "scoring": "points",
+        "bonus_cap": fw.bonus_cap,
+        "veto": [{"when": v.when.text, "label": v.label, "grade": v.grade} for v in fw.veto],
+        "uncertainty": {
+            "draws": unc["draws"],
+            "seed": unc["seed"],
+            "survey_error": bool(unc.get("survey_error", True)),
+            "thresholds": bool(unc.get("thresholds", True)),
+            "steps": {c: fw.indicators[c].scoring.threshold_step() for c in nom.columns},
+        },
+        "survey": survey_source,
+        "not_applicable_dropped": [],
+    }
+    ev = Evaluation(
+        points.indicator_frame(fw, nom),
+        points.dimension_frame(fw, nom),
+        scores,
+        change,
+        out_settings,
+        pd.DataFrame(columns=["township", "assumption", "first_order", "total"]),
+        pd.DataFrame(
+            {
+                "indicator": nom.columns,
+                "weight": [fw.indicators[c].scoring.points for c in nom.columns],
+            }
+        ),  # fmt: skip
+        {},
+        data={"raw": nom.raw, "points": nom.points},
+        year=year,
+    )
+    ev._points_nominal = nom
+    return ev
+
+
+def _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity) -> None:
+    nom = ev._points_nominal
+    unc = s["uncertainty"]
+    draws = None
+    if unc.get("survey_error", True):
+        draws = _survey_draws(tables, fw, points.survey_nominal(nom), est)
+    mc = points.monte_carlo_points(
+        fw, nom, draws, mc_draws, seed, bool(unc.get("thresholds", True)), sensitivity
+    )
+    rs = points.summarise(mc)
+    sc = ev.scores.drop(columns=["rank_median", "rank_low", "rank_high"])
+    ev.scores = pd.concat([sc, rs], axis=1)
+    ev.sensitivity = _sensitivity_frame(
+        SimpleNamespace(sensitivity=mc.sensitivity, sensitivity_summary=mc.summary), nom.towns
+    )
+
+
+def _points_change(fw: Framework, cur, prev) -> pd.DataFrame:
+    towns = cur.towns.astype(str)
+    sc = pd.Series(points.nominal_total(fw, cur), index=towns)
+    sp = pd.Series(points.nominal_total(fw, prev), index=prev.towns.astype(str))
+    rc, rp = rank_scores(sc), rank_scores(sp)
+    parts = [
+        pd.DataFrame({"township": towns, "measure": m, "kind": m,
+                      "previous": p.reindex(towns).to_numpy(dtype=float),
+                      "current": c.to_numpy(dtype=float)})
+        for m, c, p in (("score", sc, sp), ("rank", rc.astype(float), rp.astype(float)))
+    ]  # fmt: skip
+    for c in cur.columns:
+        pv = prev.raw[c] if c in prev.raw.columns else pd.Series(np.nan, index=prev.towns)
+        parts.append(
+            pd.DataFrame({"township": towns, "measure": c, "kind": "indicator",
+                          "previous": pv.reindex(cur.towns).to_numpy(dtype=float),
+                          "current": cur.raw[c].to_numpy(dtype=float)})
+        )  # fmt: skip
     out = pd.concat(parts, ignore_index=True)
     out.insert(1, "year", cur.year)
     out.insert(2, "previous_year", prev.year)

@@ -21,6 +21,7 @@ from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.errors import FrameworkError
 from commeval.index.formulas import Formula, FormulaError, parse_formula, unit_dependencies
 from commeval.index.normalise import METHODS as NORMALISATIONS
+from commeval.index.scorecard import Rule, parse_rule
 from commeval.index.weights import (
     CR_LIMIT,
     RANDOM_INDEX,
@@ -34,6 +35,7 @@ DIRECTIONS = ("benefit", "cost")
 WEIGHTINGS = ("fixed", "ahp", "entropy", "critic", "combined")
 IMPUTATIONS = ("none", "mean", "median", "group_median")
 MISSING = ("impute", "not_applicable")
+SCORINGS = ("composite", "points")
 WEIGHT_TOL = 1e-6
 
 DEFAULT_STEPS: dict[str, dict[str, Any]] = {
@@ -57,7 +59,11 @@ _TOP = {
     "uncertainty",
     "dimension_weighting",
     "dimensions",
+    "scoring",
+    "bonus_cap",
+    "veto",
 }
+_VETO = {"when", "label", "grade"}
 _DIM = {"label", "weight", "weighting", "indicators", "description"}
 _IND = {
     "label",
@@ -69,7 +75,12 @@ _IND = {
     "missing",
     "goalposts",
     "description",
+    "scoring",
+    "bonus",
+    "standard",
+    "assessment",
 }
+_POINTS_ONLY = ("scoring", "bonus")
 
 
 @dataclass(frozen=True)
@@ -87,10 +98,25 @@ class Indicator:
     weight: float | None
     missing: str = "impute"
     goalposts: tuple[float, float] | None = None
+    #: scorecards (``scoring: points``): the item's rule (分值 and 评分标准), bonus item (加分项),
+    #: the standard's own wording (评分标准 as written) and 考核方式 / 数据来源
+    scoring: Rule | None = None
+    bonus: bool = False
+    standard: str = ""
+    assessment: str = ""
 
     @property
     def benefit(self) -> bool:
         return self.direction == "benefit"
+
+
+@dataclass(frozen=True)
+class Veto:
+    """一票否决: when ``when`` holds, the grade becomes ``grade`` (the points stay)."""
+
+    when: Formula
+    label: str
+    grade: str
 
 
 @dataclass(frozen=True)
@@ -119,6 +145,14 @@ class Framework:
     order: tuple[str, ...]  # indicators in evaluation (topological) order
     #: the data contract the formulas were checked against (a project's, with its fields.yaml)
     contract: Contract | None = field(default=None, repr=False, compare=False)
+    #: "composite" (distance to target) or "points" (a scorecard: the total of item points)
+    scoring: str = "composite"
+    bonus_cap: float | None = None
+    veto: tuple[Veto, ...] = ()
+
+    @property
+    def points(self) -> bool:
+        return self.scoring == "points"
 
     @property
     def indicators(self) -> dict[str, Indicator]:
@@ -147,8 +181,7 @@ class Framework:
 
     @property
     def _scoring_note(self) -> str:
-        scoring = getattr(self, "scoring", None)  # a scorecard framework scores by points
-        return f" ({scoring})" if scoring else ""
+        return " (points scorecard)" if self.scoring == "points" else ""
 
     def _repr_html_(self) -> str:
         """Dimensions and indicators with their Chinese labels, units, targets and weights."""
@@ -318,6 +351,18 @@ def parse_framework(  # noqa: C901
     mins = [m for _, m in grades]
     if len(set(mins)) != len(mins):
         raise FrameworkError(source, "grades", grades_doc, "cut-offs must be distinct")
+    scoring = doc.get("scoring", "composite")
+    if scoring not in SCORINGS:
+        raise FrameworkError(source, "scoring", scoring, f"must be one of {list(SCORINGS)}")
+    points = scoring == "points"
+    for k in ("bonus_cap", "veto"):
+        if k in doc and not points:
+            raise FrameworkError(source, k, doc[k], "only for scoring: points (scorecards)")
+    bonus_cap = None
+    if doc.get("bonus_cap") is not None:
+        bonus_cap = _num(source, "bonus_cap", doc["bonus_cap"])
+        if bonus_cap < 0:
+            raise FrameworkError(source, "bonus_cap", bonus_cap, "must be ≥ 0")
 
     steps = {k: dict(v) for k, v in DEFAULT_STEPS.items()}
     sdoc = doc.get("steps") or {}
@@ -341,6 +386,11 @@ def parse_framework(  # noqa: C901
     unc = dict(DEFAULT_UNCERTAINTY)
     udoc = doc.get("uncertainty") or {}
     for k, v in udoc.items():
+        if k == "thresholds" and points:
+            if not isinstance(v, bool):
+                raise FrameworkError(source, "uncertainty.thresholds", v, "must be true or false")
+            unc[k] = v
+            continue
         if k not in unc:
             raise FrameworkError(source, f"uncertainty.{k}", v, "unknown key")
         unc[k] = v
@@ -359,11 +409,13 @@ def parse_framework(  # noqa: C901
     if not isinstance(dims_doc, dict) or not dims_doc:
         raise FrameworkError(source, "dimensions", dims_doc, "needs at least one dimension")
     dw = _weighting(source, "dimension_weighting", doc.get("dimension_weighting"), len(dims_doc))
-    if dw["method"] not in ("fixed", "ahp"):
+    if points:
+        pass  # a scorecard has no weights: the points are the weights
+    elif dw["method"] not in ("fixed", "ahp"):
         raise FrameworkError(
             source, "dimension_weighting.method", dw["method"], "dimensions: fixed or ahp"
         )
-    if dw["method"] == "fixed":
+    if dw["method"] == "fixed" and not points:
         _check_weights(
             source,
             "dimensions.{}.weight",
@@ -397,7 +449,17 @@ def parse_framework(  # noqa: C901
             bad = sorted(set(ispec) - _IND)
             if bad:
                 raise FrameworkError(source, f"{ikey}.{bad[0]}", ispec[bad[0]], "unknown key")
-            for req in ("label", "unit", "source", "direction", "target"):
+            for k in _POINTS_ONLY:
+                if k in ispec and not points:
+                    raise FrameworkError(
+                        source, f"{ikey}.{k}", ispec[k], "only for scoring: points (scorecards)"
+                    )
+            required = (
+                ("source", "scoring")
+                if points
+                else ("label", "unit", "source", "direction", "target")
+            )
+            for req in required:
                 if req not in ispec:
                     raise FrameworkError(source, f"{ikey}.{req}", None, "is required")
             text = ispec["source"]
@@ -427,7 +489,7 @@ def parse_framework(  # noqa: C901
         inds = dspec["indicators"]
         w = _weighting(source, f"{dkey}.weighting", dspec.get("weighting"), len(inds))
         subj = w.get("subjective", "fixed") if w["method"] == "combined" else w["method"]
-        if subj == "fixed":
+        if subj == "fixed" and not points:
             _check_weights(
                 source,
                 f"{dkey}.indicators.{{}}.weight",
@@ -436,13 +498,25 @@ def parse_framework(  # noqa: C901
         built = []
         for iname, ispec in inds.items():
             ikey = f"{dkey}.indicators.{iname}"
-            direction = ispec["direction"]
+            direction = ispec.get("direction", "benefit")
             if direction not in DIRECTIONS:
                 raise FrameworkError(source, f"{ikey}.direction", direction, f"use {DIRECTIONS}")
-            target = _num(source, f"{ikey}.target", ispec["target"])
-            if direction == "benefit" and target <= 0:
+            rule = None
+            if points:
+                rule = parse_rule(source, f"{ikey}.scoring", ispec["scoring"])
+                if rule.when is not None:
+                    _when_known(source, f"{ikey}.scoring.when", rule.when, formulas, c)
+                bonus = ispec.get("bonus", False)
+                if not isinstance(bonus, bool):
+                    raise FrameworkError(source, f"{ikey}.bonus", bonus, "must be true or false")
+            target = (
+                _num(source, f"{ikey}.target", ispec["target"])
+                if "target" in ispec or not points
+                else _rule_target(rule, direction)
+            )
+            if direction == "benefit" and target <= 0 and not points:
                 raise FrameworkError(source, f"{ikey}.target", target, "benefit target must be > 0")
-            if target < 0:
+            if target < 0 and not points:
                 raise FrameworkError(source, f"{ikey}.target", target, "target must be ≥ 0")
             missing = ispec.get("missing", "impute")
             if missing not in MISSING:
@@ -461,8 +535,8 @@ def parse_framework(  # noqa: C901
                 Indicator(
                     name=iname,
                     dimension=dname,
-                    label=str(ispec["label"]),
-                    unit=str(ispec["unit"]),
+                    label=str(ispec.get("label", iname)),
+                    unit=str(ispec.get("unit", "")),
                     source=str(ispec["source"]),
                     formula=formulas[iname],
                     direction=direction,
@@ -470,6 +544,10 @@ def parse_framework(  # noqa: C901
                     weight=None if wt is None else float(wt),
                     missing=missing,
                     goalposts=gp,
+                    scoring=rule,
+                    bonus=bool(ispec.get("bonus", False)),
+                    standard=str(ispec.get("standard", "") or ""),
+                    assessment=str(ispec.get("assessment", "") or ""),
                 )
             )
         dweight = dspec.get("weight")
@@ -481,6 +559,11 @@ def parse_framework(  # noqa: C901
                 w,
                 tuple(built),
             )
+        )
+    vetoes = _vetoes(source, doc.get("veto"), formulas, c, [g for g, _ in grades]) if points else ()
+    if points and not any(not i.bonus for d in dims for i in d.indicators):
+        raise FrameworkError(
+            source, "dimensions", "…", "a scorecard needs ≥ 1 item that is not a bonus"
         )
     if steps["normalisation"]["method"] == "goalposts" or "goalposts" in unc["normalisations"]:
         for d in dims:
@@ -503,4 +586,59 @@ def parse_framework(  # noqa: C901
         dimensions=tuple(dims),
         order=tuple(order),
         contract=c,
+        scoring=scoring,
+        bonus_cap=bonus_cap,
+        veto=tuple(vetoes),
     )
+
+
+def _rule_target(rule: Rule, direction: str) -> float:
+    """The value at full points (the 达标 line of a scorecard item)."""
+    if rule.rule == "tiers":
+        best = max(p for _, p in rule.tiers)
+        th = [t for t, p in rule.tiers if p == best]
+        return float(min(th) if direction == "benefit" else max(th))
+    if rule.rule == "linear":
+        return float(rule.full_at)
+    if rule.rule == "deduct":
+        return float(rule.start)
+    return 1.0
+
+
+def _when_known(
+    source: str, key: str, f: Formula, formulas: dict[str, Formula], c: Contract
+) -> None:
+    """A ``when:`` formula is township-level: indicators, townships.x, survey(item)."""
+    for ref in sorted(f.refs):
+        if ref not in formulas:
+            raise FrameworkError(source, key, f.text, f"unknown indicator {ref!r}")
+    _columns_known(source, key, f.text, f, c)
+
+
+def _vetoes(
+    source: str, spec: Any, formulas: dict[str, Formula], c: Contract, grades: list[str]
+) -> list[Veto]:
+    if spec is None:
+        return []
+    if not isinstance(spec, list):
+        raise FrameworkError(source, "veto", spec, "must be a list of {when, label, grade}")
+    out = []
+    for j, v in enumerate(spec):
+        key = f"veto[{j}]"
+        if not isinstance(v, dict):
+            raise FrameworkError(source, key, v, "must be a mapping {when, label, grade}")
+        bad = sorted(set(v) - _VETO)
+        if bad:
+            raise FrameworkError(source, f"{key}.{bad[0]}", v[bad[0]], "unknown key")
+        if "when" not in v:
+            raise FrameworkError(source, f"{key}.when", None, "is required")
+        try:
+            f = parse_formula(v["when"])
+        except FormulaError as exc:
+            raise FrameworkError(source, f"{key}.when", v["when"], str(exc)) from None
+        _when_known(source, f"{key}.when", f, formulas, c)
+        g = str(v.get("grade", grades[-1]))
+        if g not in grades:
+            raise FrameworkError(source, f"{key}.grade", g, f"must be one of {grades}")
+        out.append(Veto(f, str(v.get("label") or f.text), g))
+    return out
