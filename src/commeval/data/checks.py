@@ -42,6 +42,9 @@ class Checked:
     personal_dropped: dict[str, list[str]] = field(default_factory=dict)
     contract: Contract | None = None
     codebook: Codebook | None = None
+    #: per table: file, rows_in (data rows in the file), rows_kept, rows_reported (not read,
+    #: each reported with its row number); rows_in == rows_kept + rows_reported
+    counts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +75,7 @@ def check_dataset(
     located: dict[str, Located] = {}
     sources = []
     dropped: dict[str, list[str]] = {}
+    counts: dict[str, dict[str, Any]] = {}
     for table, spec in specs.items():
         path = raw_dir / str(spec["path"])
         if not path.is_file():
@@ -100,7 +104,13 @@ def check_dataset(
             probs.append(P.frame([e.problem]))
             continue
         del data
-        if len(raw.data) == 0:
+        counts[table] = {
+            "file": raw.file,
+            "rows_in": int(raw.rows_in),
+            "rows_kept": len(raw.data),
+            "rows_reported": len(raw.rows_dropped),
+        }
+        if len(raw.data) == 0 and not raw.rows_dropped:
             sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
             probs.append(
                 P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
@@ -117,7 +127,7 @@ def check_dataset(
     probs.append(references(located))
     problems = _redact_values(P.sort(P.concat(probs)))
     tables = {t: loc.df for t, loc in located.items()}
-    return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb)
+    return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)
 
 
 def dataset_codebook(

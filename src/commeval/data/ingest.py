@@ -91,6 +91,7 @@ def ingest(
             },
             "respondent_id": "HMAC-SHA256 pseudonym (keyed; salt kept outside the repository)",
             "personal_columns_dropped": checked.personal_dropped,
+            "rows": {t: {**n, "rows_written": len(tables[t])} for t, n in checked.counts.items()},
             "warnings": int((checked.problems["severity"] == P.WARNING).sum()),
         },
     )

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import os
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from commeval.files import sha256_bytes, sha256_file
 FORMATS = {"csv", "xlsx", "sav", "wjx"}
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav"}
 HEADER_SCAN_ROWS = 30
+# Free-text cells can be long (a pasted letter): the csv module's 128 K default would crash.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 HeaderScore = Callable[[list[str]], int]
 
@@ -56,6 +59,9 @@ class RawFrame:
     alt_headers: list[str] = field(default_factory=list)  # .sav variable labels
     formula_cells: set[tuple[int, int]] = field(default_factory=set)  # (data row, column)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    #: data rows in the file (blank rows not counted) = rows kept + rows dropped (each reported)
+    rows_in: int = 0
+    rows_dropped: list[int] = field(default_factory=list)  # Excel row numbers, each reported
 
 
 @dataclass(frozen=True)
@@ -202,36 +208,129 @@ def read_csv(
     data: bytes, name: str, encoding: str | None = None, header_row: Any = None,
     score: HeaderScore | None = None,
 ) -> RawFrame:  # fmt: skip
+    """CSV at its full width: rows with stray trailing cells (a cell beyond the table touched in
+    Excel) are kept, unnamed all-empty columns dropped; a row with fewer cells than the named
+    header is reported with its row number (never dropped silently)."""
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（没有表头也没有数据）", file=name))
     text, enc = _decode(data, name, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
-    head = list(csv.reader(io.StringIO(text[:200_000])))[:HEADER_SCAN_ROWS]
+    head = _head_records(text)
     hi = _pick_header(head, score, header_row)
     if hi >= len(head):
         raise ReadError(P.one(P.ERROR, "header_row", f"找不到第 {hi + 1} 行表头", file=name))
+    width = len(head[hi])
     headers = [h.strip() for h in head[hi]]
     while headers and headers[-1] == "":  # trailing empty header cells (Excel exports)
         headers.pop()
-    ncol = len(headers)
-    names = [f"c{i}" for i in range(ncol)]
+    named = len(headers)
     utf8 = text.encode("utf-8") if enc not in ("utf-8", "utf-8-sig") else data
+    frame = None
+    if width:
+        try:
+            frame, bad = _arrow_csv(utf8, [f"c{i}" for i in range(width)], hi + 1)
+        except Exception:  # pyarrow.ArrowInvalid and friends: the careful reader below decides
+            frame, bad = None, 1
+    problems: list[dict[str, Any]] = []
+    if frame is not None and not bad:
+        rows = np.arange(len(frame), dtype=np.int64) + hi + 2
+        if named < width:
+            frame = frame.iloc[:, :named] if _all_empty(frame.iloc[:, named:]) else frame
+            headers = headers + [""] * (frame.shape[1] - named)
+        rows_in = _count_nonblank(frame)
+        dropped: list[int] = []
+    else:
+        frame, rows, problems, dropped, rows_in = _python_csv(text, hi, named, name)
+        headers = headers + [""] * (frame.shape[1] - named)
     del text
+    out = _finish(frame, headers, rows, name, "", hi + 1, enc, "csv", problems)
+    out.rows_in = rows_in
+    out.rows_dropped = dropped
+    return out
+
+
+def _head_records(text: str) -> list[list[str]]:
+    """The first rows (header detection); a cut-off last record is harmless here."""
+    rows: list[list[str]] = []
     try:
-        frame, bad = _arrow_csv(utf8, names, hi + 1)
-    except Exception as e:  # pyarrow.ArrowInvalid and friends: report, never crash
-        raise ReadError(
-            P.one(P.ERROR, "corrupt_file", f"CSV 文件无法解析（{str(e).splitlines()[0][:120]}）",
-                  file=name)
-        ) from None  # fmt: skip
-    rows = np.arange(len(frame), dtype=np.int64) + hi + 2
-    problems = []
-    if bad:
-        problems, bad_records = _ragged_rows(utf8, ncol, hi, name)
-        for k in sorted(bad_records):
-            rows[rows >= k] += 1
-    return _finish(frame, headers, rows, name, "", hi + 1, enc, "csv", problems)
+        for rec in csv.reader(io.StringIO(text[:2_000_000])):
+            rows.append(rec)
+            if len(rows) >= HEADER_SCAN_ROWS:
+                break
+    except csv.Error:  # an unterminated quote in the head: the rows read so far
+        pass
+    return rows
+
+
+def _all_empty(df: pd.DataFrame) -> bool:
+    return bool(all((df[c].isna() | (df[c] == "")).all() for c in df.columns))
+
+
+def _count_nonblank(df: pd.DataFrame) -> int:
+    if not len(df.columns):
+        return 0
+    empty = np.ones(len(df), dtype=bool)
+    for c in df.columns:
+        empty &= (df[c].isna() | (df[c] == "")).to_numpy(dtype=bool)
+    return int((~empty).sum())
+
+
+def _python_csv(
+    text: str, hi: int, named: int, name: str
+) -> tuple[pd.DataFrame, np.ndarray, list[dict[str, Any]], list[int], int]:
+    """The careful path (only when the fast parser met rows of another width or failed): every
+    record read with the csv module, row numbers as Excel shows them (a quoted cell spanning
+    lines counts as one row, as in Excel). Rows with at least the named header's cells are
+    kept (padded to the widest row); shorter ones are reported and not read."""
+    body: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[dict[str, Any]] = []
+    dropped: list[int] = []
+    rows_in = 0
+    reader = csv.reader(io.StringIO(text))
+    i = -1
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # a stray carriage return or quote: that record, then go on
+            i += 1
+            if i > hi:
+                rows_in += 1
+                dropped.append(i + 1)
+                problems.append(
+                    P.one(P.ERROR, "ragged_row", "该行无法解析（单元格中有多余的引号或换行符），"
+                          "该行未读入", file=name, row=i + 1)
+                )  # fmt: skip
+            continue
+        i += 1
+        if i <= hi or not any(c != "" for c in rec):
+            continue
+        rows_in += 1
+        if len(rec) < named:
+            dropped.append(i + 1)
+            problems.append(
+                P.one(
+                    P.ERROR,
+                    "ragged_row",
+                    f"该行只有 {len(rec)} 个单元格，表头有 {named} 列（文件可能被截断或分隔符有误），"
+                    "该行未读入",
+                    file=name,
+                    row=i + 1,
+                    value="",  # the row's cells may hold personal data: never echoed
+                )
+            )
+            continue
+        body.append(rec)
+        rows.append(i + 1)
+    width = max([named, *(len(r) for r in body)])
+    extra = [j for j in range(named, width) if any(j < len(r) and r[j].strip() for r in body)]
+    keep = named + (max(extra) + 1 - named if extra else 0)
+    grid = [(r + [""] * (keep - len(r)))[:keep] for r in body]
+    frame = pd.DataFrame(grid, columns=[f"c{j}" for j in range(keep)], dtype=object)
+    return frame, np.asarray(rows, dtype=np.int64), problems, dropped, rows_in
 
 
 def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, int]:
@@ -252,7 +351,9 @@ def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, 
     table = pacsv.read_csv(
         pa.py_buffer(data),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(
+            invalid_row_handler=handler, newlines_in_values=True, ignore_empty_lines=False
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
             strings_can_be_null=False,
@@ -260,32 +361,6 @@ def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, 
         ),
     )
     return table.to_pandas(), bad
-
-
-def _ragged_rows(
-    data: bytes, ncol: int, hi: int, name: str
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """Rows with the wrong number of cells (only looked for when the fast parser met some)."""
-    out, recs = [], []
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
-    for i, rec in enumerate(reader):
-        if i <= hi or len(rec) == ncol or not rec:
-            continue
-        if len(rec) > ncol and all(c == "" for c in rec[ncol:]):
-            continue
-        recs.append(i + 1)
-        out.append(
-            P.one(
-                P.ERROR,
-                "ragged_row",
-                f"该行有 {len(rec)} 个单元格，表头有 {ncol} 列（文件可能被截断或分隔符有误），"
-                "该行未读入",
-                file=name,
-                row=i + 1,
-                value="",  # the row's cells may hold personal data: never echoed
-            )
-        )
-    return out, recs
 
 
 def _finish(
@@ -301,7 +376,10 @@ def _finish(
         if empty.any():
             frame = frame.loc[~empty].reset_index(drop=True)
             rows = rows[~empty]
-    return RawFrame(frame, headers, rows, name, sheet, header_row, enc, fmt, problems=problems)
+    return RawFrame(
+        frame, headers, rows, name, sheet, header_row, enc, fmt, problems=problems,
+        rows_in=len(frame),
+    )  # fmt: skip
 
 
 # --- Excel ------------------------------------------------------------------------------------

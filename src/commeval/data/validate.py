@@ -64,9 +64,34 @@ def write_report_csv(problems: pd.DataFrame, path: Path) -> None:
         escape_cells(labelled(problems)).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
-def write_report_html(problems: pd.DataFrame, path: Path, title: str) -> None:
+def format_counts(counts: dict[str, dict]) -> str:
+    """Rows in, kept and reported per table (no row is lost silently)."""
+    lines = []
+    for t, n in counts.items():
+        lines.append(
+            f"  {n['file']}（{t}）：读入 {n['rows_in']} 行，保留 {n['rows_kept']} 行，"
+            f"未读入并已报告 {n['rows_reported']} 行"
+        )
+    return "行数核对 (rows in = kept + reported):\n" + "\n".join(lines) if lines else ""
+
+
+def write_report_html(
+    problems: pd.DataFrame, path: Path, title: str, counts: dict[str, dict] | None = None
+) -> None:
     """A self-contained HTML page; every value is HTML-escaped."""
     esc = html.escape
+    rows_table = ""
+    if counts:
+        trs = "".join(
+            f"<tr><td>{esc(str(n['file']))}</td><td>{esc(t)}</td><td>{n['rows_in']}</td>"
+            f"<td>{n['rows_kept']}</td><td>{n['rows_reported']}</td></tr>"
+            for t, n in counts.items()
+        )
+        rows_table = (
+            '<h2>行数核对</h2><table class="counts"><thead><tr><th>文件</th><th>表</th>'
+            f"<th>读入行数</th><th>保留</th><th>未读入（已报告）</th></tr></thead><tbody>{trs}"
+            "</tbody></table>"
+        )
     shown = labelled(problems.head(HTML_ROWS))
     head = "".join(f"<th>{esc(str(c))}</th>" for c in shown.columns)
     body = []
@@ -81,7 +106,7 @@ def write_report_html(problems: pd.DataFrame, path: Path, title: str) -> None:
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}
 tr.error td:first-child{{color:#b00020;font-weight:bold}}tr.warning td:first-child{{color:#a06000}}
 </style></head><body>
-<h1>{esc(title)}</h1><p>{esc(P.summary(problems))}</p>{note}
+<h1>{esc(title)}</h1><p>{esc(P.summary(problems))}</p>{rows_table}{note}
 <table><thead><tr>{head}</tr></thead><tbody>
 {"".join(body)}
 </tbody></table></body></html>
@@ -99,12 +124,17 @@ def run_validate(
 ) -> int:
     """Validate, print the problems in Chinese, write the reports; 2 on any error, else 0."""
     out = out or sys.stdout
-    problems = validate_dir(raw_dir, codebook, contract=contract)
+    checked = check_dataset(raw_dir, codebook, contract=contract)
+    problems = checked.problems
     report = Path(report_dir) if report_dir is not None else DEFAULT_REPORT_DIR
     report.mkdir(parents=True, exist_ok=True)
     write_report_csv(problems, report / "validation_report.csv")
-    write_report_html(problems, report / "validation_report.html", f"数据校验报告：{raw_dir}")
+    write_report_html(
+        problems, report / "validation_report.html", f"数据校验报告：{raw_dir}", checked.counts
+    )
     print(f"数据校验：{raw_dir}", file=out)
     print(format_terminal(problems), file=out)
+    if checked.counts:
+        print(format_counts(checked.counts), file=out)
     print(f"报告已写入 {report / 'validation_report.html'} 和 validation_report.csv", file=out)
     return EXIT_ERRORS if P.has_errors(problems) else EXIT_OK
