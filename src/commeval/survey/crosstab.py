@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.display import fmt, fmt_p, frame_html
+
 from .distributions import chi2_sf, f_sf
 from .proportion import categories
 from .variance import design_variance
@@ -32,6 +34,21 @@ class RaoScottTest:
     chisq_p_value: float
     pearson: float
 
+    def __repr__(self) -> str:
+        return (
+            f"Rao-Scott F = {fmt(self.statistic)} on {fmt(self.ndf)} and {fmt(self.ddf)} df, "
+            f"p = {fmt_p(self.p_value)}; first-order chi-square = {fmt(self.chisq)} on "
+            f"{self.chisq_df} df, p = {fmt_p(self.chisq_p_value)} (Pearson X² {fmt(self.pearson)})"
+        )
+
+    def _repr_html_(self) -> str:
+        return frame_html(
+            self.to_frame(),
+            "Rao–Scott test of independence (R svychisq)",
+            {"p_value": fmt_p},
+            note=f"uncorrected Pearson X² = {fmt(self.pearson)}",
+        )
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             {
@@ -55,12 +72,17 @@ class CrosstabResult:
     test: RaoScottTest
 
     def __repr__(self) -> str:
-        t = self.test
         return (
-            f"Crosstab {self.row} x {self.col} (weighted counts)\n{self.table}\n"
-            f"Rao-Scott F = {t.statistic:.4g}, ndf = {t.ndf:.4g}, ddf = {t.ddf:.4g}, "
-            f"p = {t.p_value:.4g}"
+            f"Crosstab {self.row} x {self.col} (weighted counts)\n"
+            f"{self.table.round(1)}\n{self.test!r}"
         )
+
+    def _repr_html_(self) -> str:
+        from .questionnaire import label
+
+        title = f"{label(self.row)} × {label(self.col)}: weighted counts"
+        table = frame_html(self.table, title, index=True)
+        return table + self.test._repr_html_()
 
 
 def crosstab(design, row: str, col: str) -> CrosstabResult:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.display import TextSummary, coefficient_table_html
+
 from .distributions import t_ppf, t_sf
 from .variance import design_variance
 
@@ -170,14 +172,25 @@ class GLMResult:
         )
 
     def summary(self) -> str:
+        """The coefficient table as text (a ``str``) that shows as an HTML table in
+        JupyterLab (:class:`commeval.display.TextSummary`)."""
         head = (
             f"Survey GLM: {self.formula}  (family: {self.family}, n = {self.nobs}, "
             f"residual df = {self.df_resid:g})\n"
         )
-        return head + self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
+        text = head + self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
+        return TextSummary(text, self._repr_html_())
 
     def __repr__(self) -> str:
-        return self.summary()
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return coefficient_table_html(
+            self.to_frame(),
+            f"Survey GLM: {self.formula}",
+            f"family {self.family}, n = {self.nobs}, residual df = {self.df_resid:g}; "
+            "design-based SEs, t tests and 95% CIs on the residual df",
+        )
 
 
 def influence(X: np.ndarray, y: np.ndarray, w: np.ndarray, family: str):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.display import frame_html
+
 from .columns import numeric_column
 
 
@@ -24,8 +26,24 @@ class AlphaResult:
 
     def __repr__(self) -> str:
         return (
-            f"Cronbach alpha = {self.alpha:.4f} (design-weighted), raw {self.raw_alpha:.4f}, "
-            f"standardized {self.std_alpha:.4f}, n = {self.n}\n{self.items}"
+            f"Cronbach alpha = {self.alpha:.3f} (design-weighted), raw {self.raw_alpha:.3f}, "
+            f"standardized {self.std_alpha:.3f}, n = {self.n}\n{self.items.round(3)}"
+        )
+
+    def _repr_html_(self) -> str:
+        from .questionnaire import label
+
+        items = self.items.copy()
+        if "item" in items:
+            items.insert(1, "label", [label(str(i)) for i in items["item"]])
+        three = {c: "{:.3f}".format for c in ("item_total_r", "alpha_if_deleted")}
+        return frame_html(
+            items,
+            f"Cronbach's α = {self.alpha:.3f} (design-weighted)",
+            three,
+            note=f"raw α {self.raw_alpha:.3f}, standardized α {self.std_alpha:.3f}, "
+            f"n = {self.n} complete cases",
+            max_rows=None,
         )
 
 
