@@ -98,6 +98,8 @@ def _uncertainty(settings: Mapping[str, Any]) -> str:
         parts.append(f"标准化方法在{_list(NORMALISATION_SHORT, unc['normalisations'])}之间随机选取")
     if len(unc.get("aggregations") or []) > 1:
         parts.append(f"合成方法在{_list(AGGREGATION_SHORT, unc['aggregations'])}之间随机选取")
+    if unc.get("thresholds"):
+        parts.append("各项评分标准的档位阈值随机上移或下移一档（按评分表自身的计分单位）")
     if unc.get("survey_error"):
         parts.append("问卷指标按其抽样误差随机抽取")
     how = f"（每次{'，'.join(parts)}）" if parts else ""
@@ -116,6 +118,8 @@ def varied_assumptions(settings: Mapping[str, Any]) -> list[str]:
         varied.append("标准化方法")
     if len(unc.get("aggregations") or []) > 1:
         varied.append("合成方法")
+    if unc.get("thresholds"):
+        varied.append("评分档位阈值")
     if unc.get("survey_error"):
         varied.append("问卷抽样误差")
     return varied
@@ -143,6 +147,8 @@ def method_sentences(settings: Mapping[str, Any]) -> list[str]:
     """The method summary of an evaluation, from its recorded ``settings``: how indicators
     were built, normalised, weighted and aggregated, how survey figures were estimated, and
     where the rank intervals come from."""
+    if settings.get("scoring") == "points":
+        return [points_text(settings), _uncertainty(settings)]
     imp = _name(IMPUTATION, (settings.get("imputation") or {}).get("method", "none"))
     out = (settings.get("outliers") or {}).get("method", "none")
     prep = "，".join(
@@ -165,3 +171,21 @@ def framework_text(settings: Mapping[str, Any]) -> str:
     """The framework an evaluation used, by name and version, from its settings."""
     fw = settings.get("framework") or {}
     return f"{fw.get('name', '')}（版本 {fw.get('version', '')}）"
+
+
+def points_text(settings: Mapping[str, Any]) -> str:
+    """How a scorecard (``scoring: points``) scores: the method sentence of 数据说明."""
+    cap = settings.get("bonus_cap")
+    bonus = f"加分项另计，最多加{cap:g}分" if cap is not None else "加分项另计"
+    veto = settings.get("veto") or []
+    v = (
+        f"；设一票否决项{len(veto)}项（{'、'.join(x['label'] for x in veto)}），"
+        "触发者等级按否决项确定，得分照计"
+        if veto
+        else ""
+    )
+    return (
+        "本次评价按考核评分表计分：村级数据按乡镇汇总为各考核内容的数值，逐项按评分标准"
+        f"（分档、按比例、有无、扣分）计得分，基本分为各项得分之和，{bonus}{v}；"
+        f"等级按总得分划分；{SURVEY}。"
+    )

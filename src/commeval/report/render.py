@@ -80,6 +80,8 @@ def grade_rule(grades: Sequence[tuple[str, float]], grade: str) -> str:
 
 
 def overview_html(d: District, township: str) -> str:
+    if d.framework.points:
+        return points_overview_html(d, township)
     o = T.overview(d, township)
     change = ""
     if o.previous_score is not None:
@@ -115,6 +117,8 @@ def _value(v: float, unit: str, yes_no: bool) -> str:
 
 
 def indicators_html(d: District, township: str) -> str:
+    if d.framework.points:
+        return points_items_html(d, township)
     ind = T.indicator_table(d, township)
     rows, classes = [], []
     for r in ind.itertuples():
@@ -363,3 +367,82 @@ def render_township_html(d: District, township: str) -> str:
         f"<title>{esc(township)}农村社区建设评估</title>{stylesheet()}</head>"
         f'<body class="commeval-report"><main>{body}</main></body></html>'
     )
+
+
+# --- scorecards (scoring: points) ----------------------------------------------------------------
+
+
+def _pts(x: float) -> str:
+    return "—" if x is None or pd.isna(x) else f"{x:.1f}".removesuffix(".0")
+
+
+def points_overview_html(d: District, township: str) -> str:
+    """一、综合评价 of a scorecard: 得分（满分）, bonus, grade (and veto), rank with interval."""
+    o = T.points_overview(d, township)
+    change = ""
+    if o.previous_score is not None:
+        change = f"比上年{_signed(o.score - o.previous_score)}分"
+        if o.previous_rank is not None:
+            change += f"，排名由第{o.previous_rank}名变为第{o.rank}名"
+    bonus_note = f"含加分 {_pts(o.bonus)} 分" if o.bonus else "无加分"
+    grade_note = (
+        f"一票否决（原为“{o.grade_before_veto}”）"
+        if o.veto
+        else grade_rule(d.framework.grades, o.grade)
+    )
+    kpis = [
+        ("得分", _pts(o.score), f"满分 {_pts(o.max_points)}；{bonus_note}"),
+        ("等级", esc(o.grade), grade_note),
+        ("排名", f"第{o.rank}名", f"共{o.n_townships}个乡镇；90%区间 {o.rank_low}–{o.rank_high}"),
+        ("满分项比例", fmt_pct(o.attainment), ""),
+    ]
+    cards = "".join(
+        f'<div class="kpi"><div class="kpi-label">{esc(a)}</div><div class="kpi-value">{b}</div>'
+        f'<div class="kpi-note">{esc(c)}</div></div>'
+        for a, b, c in kpis
+    )
+    veto = ""
+    if o.veto:
+        veto = (
+            f'<div class="callout failed">一票否决：{esc(o.veto)}；等级评为“{esc(o.grade)}”。</div>'
+        )
+    text = (
+        f"<p>{esc(township)}{o.year}年得分 {_pts(o.score)}（满分 {_pts(o.max_points)}），"
+        f"其中基本分 {_pts(o.base)}、加分 {_pts(o.bonus)}，等级为“{esc(o.grade)}”，"
+        f"在全区{o.n_townships}个乡镇中排名 {o.rank}（区间 {o.rank_low}–{o.rank_high}）"
+        f"{'，' + esc(change) if change else ''}。"
+        f"{esc(methods.interval_text(d.evaluation.settings))}</p>"
+    )
+    rows = [
+        [esc(r.label), _pts(r.score), _pts(r.max_points) if r.max_points else "加分项",
+         _pts(r.district_mean)]
+        for r in o.dimensions.itertuples()
+    ]  # fmt: skip
+    dims = table(["一级指标", "得分", "分值", "全区平均"], rows)
+    return section("一、综合评价", f'<div class="kpis">{cards}</div>{veto}{text}{dims}', "overview")
+
+
+def points_items_html(d: District, township: str) -> str:
+    """二、考核评分: every item's value, 得分 / 分值（满分）and 扣分原因."""
+    ind = T.points_table(d, township)
+    rows, classes = [], []
+    for r in ind.itertuples():
+        yes_no = r.unit == "是=1"
+        unit = "" if yes_no else r.unit
+        applicable = bool(r.applicable)
+        label = esc(r.label) + (" " + badge("加分项", "good") if r.bonus else "")
+        rows.append(
+            [
+                esc(r.dimension_label),
+                label,
+                _value(r.value, unit, yes_no) if applicable else "—",
+                f"{_pts(r.points)} / {_pts(r.max_points)}"
+                if applicable
+                else badge("不适用", "muted"),
+                esc(r.reason) if applicable else "不计分",
+            ]
+        )
+        classes.append("shortfall" if applicable and r.points < r.max_points - 1e-9 else "")
+    body = table(["一级指标", "考核内容", "本乡镇", "得分 / 分值（满分）", "扣分原因"], rows,
+                 row_classes=classes)  # fmt: skip
+    return section("二、考核评分", body, "indicators")

@@ -148,8 +148,25 @@ def summary_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -
     fail_note = ""
     if failed:
         fail_note = f'<div class="callout failed">以下乡镇的报告生成失败：{esc("、".join(failed))}（详见 manifest.json）</div>'
+    points = d.framework.points
+    if points:
+        veto = d.evaluation.scores.set_index("township")["veto"]
+        mx = d.evaluation.scores.set_index("township")["max_points"]
+        for row, r in zip(rows, rank.itertuples()):
+            row[2] = f"{r.score:.1f}（满分 {mx[r.township]:g}）"
+            if veto.get(r.township):
+                row[3] += f' <span class="failed">一票否决：{esc(veto[r.township])}</span>'
     rank_html = table(
-        ["排名", "乡镇", "综合得分", "等级", "排名区间", "达标率", "比上年", "满意度"],
+        [
+            "排名",
+            "乡镇",
+            "得分" if points else "综合得分",
+            "等级",
+            "排名区间",
+            "满分项比例" if points else "达标率",
+            "比上年",
+            "满意度",
+        ],  # fmt: skip
         rows,
         cls="data ranking",
     )

@@ -98,6 +98,54 @@ def overview(d: District, township: str) -> Overview:
     )
 
 
+@dataclass
+class PointsOverview:
+    """综合评价 of a scorecard (``scoring: points``)."""
+
+    township: str
+    year: int
+    score: float  # total points (base + capped bonus)
+    max_points: float  # 满分 of the applicable items
+    base: float
+    bonus: float
+    grade: str
+    grade_before_veto: str
+    veto: str  # the veto items triggered, with their values ("" = none)
+    rank: int
+    rank_low: int
+    rank_high: int
+    n_townships: int
+    attainment: float  # share of items at full points
+    previous_score: float | None
+    previous_rank: int | None
+    dimensions: pd.DataFrame  # dimension, label, score, max_points, district_mean
+
+
+def points_overview(d: District, township: str) -> PointsOverview:
+    """综合评价 of a scorecard: 得分（满分）, bonus, grade, veto, rank with its interval."""
+    o = overview(d, township)
+    row = d.evaluation.scores.set_index("township").loc[township]
+    dims = d.evaluation.dimensions
+    mine = dims[dims["township"] == township].set_index("dimension")
+    mean = dims.groupby("dimension", sort=False)["score"].mean().rename("district_mean")
+    tab = mine[["label", "score", "max_points"]].join(mean).reset_index()
+    return PointsOverview(
+        township, o.year, o.score, float(row["max_points"]), float(row["base_points"]),
+        float(row["bonus_points"]), o.grade, str(row["grade_before_veto"]), str(row["veto"]),
+        o.rank, o.rank_low, o.rank_high, o.n_townships, o.attainment, o.previous_score,
+        o.previous_rank, tab,
+    )  # fmt: skip
+
+
+def points_table(d: District, township: str) -> pd.DataFrame:
+    """考核评分: every item with its value, 得分, 分值 and 扣分原因 (bonus items last)."""
+    ind = indicator_table(d, township)
+    ev = d.evaluation.indicators
+    extra = ev[ev["township"] == township][["indicator", "points", "max_points", "bonus", "reason"]]
+    out = ind.merge(extra, on="indicator", how="left")
+    return out.sort_values("bonus", kind="stable").reset_index(drop=True)
+
+
 def indicator_table(d: District, township: str) -> pd.DataFrame:
     """指标达标情况: every indicator with value, target, attained, district mean and change."""
     _check_township(d, township)
