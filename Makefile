@@ -40,8 +40,10 @@ format: $(TSTAMP)
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 ## make lab: JupyterLab on the same environment
+## (nbstripout is set up as this clone's git filter: outputs and execution counts never reach a commit)
 lab: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[lab]"
+	$(VENV)/bin/nbstripout --install   # this clone only: .git/config + .git/info/attributes
 	$(VENV)/bin/jupyter lab notebooks/
 
 sample-data: $(STAMP)
