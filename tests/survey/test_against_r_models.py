@@ -122,3 +122,30 @@ def test_bounded_calibration_errors(nh):
         d.calibrate(["race", "sex"], CAL_TOTALS, calfun="logit")
     with pytest.raises(ValueError, match="calfun"):
         d.calibrate(["race", "sex"], CAL_TOTALS, calfun="probit")
+
+
+# ------------------------------------------------------------------ categorical means/totals
+def test_categorical_mean_total_one_row_per_level(nh, ref_more):
+    m = nh.mean("C(race)", deff=True)
+    assert list(m.level) == [1, 2, 3, 4] and set(m.variable) == {"race"}
+    for _, r in m.iterrows():
+        for c in ("estimate", "se", "deff"):
+            close(r[c], ref_more("nh:catmean", c, "race", "", r.level))
+    names = {1: "Mexican", 2: "White", 3: "Black", 4: "Other"}  # text: categorical
+    t = nh.update(race_s=nh.data.race.map(names)).total("race_s", deff=True)
+    code = {v: k for k, v in names.items()}
+    assert set(t.level) == set(names.values())
+    for _, r in t.iterrows():
+        for c in ("estimate", "se", "deff"):
+            close(r[c], ref_more("nh:cattotal", c, "race", "", code[r.level]))
+    for _, r in nh.mean("factor(HI_CHOL)").iterrows():
+        for c in ("estimate", "se"):
+            close(r[c], ref_more("nh:catmean_na", c, "HI_CHOL", "", int(r.level)))
+    for kind, case in [("mean", "nh:catby"), ("total", "nh:cattotalby")]:
+        out = getattr(nh, kind)("C(race)", by="RIAGENDR")
+        assert len(out) == 8
+        for _, r in out.iterrows():
+            for c in ("estimate", "se"):
+                close(r[c], ref_more(case, c, "race", r.RIAGENDR, r.level))
+    cat = nh.update(race_c=pd.Categorical(nh.data.race.map(str), categories=["4", "3", "2", "1"]))
+    assert list(cat.mean("race_c").level) == ["4", "3", "2", "1"]

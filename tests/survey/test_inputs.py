@@ -52,7 +52,10 @@ def test_lonely_psu_fail(df):
 def test_non_numeric_and_unknown(df):
     d = SurveyDesign(df, weights="w", strata="stratum", psu="village")
     with pytest.raises(ValueError, match=r"'label' is not numeric.*40 of 40 rows"):
-        d.mean("label")
+        d.var("label")
+    # text is categorical in means and totals: one row per level (R's svymean(~factor(x)))
+    m = d.mean("label")
+    assert len(m) == df.label.nunique() and np.isclose(m.estimate.sum(), 1.0)
     with pytest.raises(ValueError, match=r"unknown column\(s\) \['nope'\]"):
         d.mean("nope")
     with pytest.raises(ValueError, match=r"unknown column\(s\) \['nope'\] for psu"):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import as_list
+from .columns import as_list, check_columns
 from .distributions import t_sf
 from .results import build_frame, concat, domains, t_quantile, z_quantile
 
@@ -35,38 +35,79 @@ def mean_total(
     ones = np.ones(len(w))
     frames = []
     for v in variables:
-        y = design.variable(v)
-        miss = np.isnan(y)
-        valid = inside & ~miss
-        we = np.where(valid, w, 0.0)
-        y0 = np.where(valid, y, 0.0)
-        W = np.bincount(col, weights=we, minlength=G)
-        Y = np.bincount(col, weights=we * y0, minlength=G)
-        n = np.bincount(col[valid], minlength=G)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            est = Y / W if kind == "mean" else Y
-        var = design._ratio_variance(we, y0, ones if kind == "mean" else None, est, col, G)
-        se = np.sqrt(np.maximum(var, 0.0))
-        d = None
-        if deff:
-            nobs = np.bincount(col[valid & (w != 0)], minlength=G).astype(float)
+        name, cats = categorical_levels(design, v)
+        if cats is None:
+            y = design.variable(v)
+            parts = [(None, y, np.isnan(y))]
+        else:  # a categorical variable: one row per level, as R's svymean(~factor(x))
+            s = design.data[name]
+            miss = s.isna().to_numpy()
+            parts = [(c, (s == c).fillna(False).to_numpy(dtype=float), miss) for c in cats]
+        for lev, y, miss in parts:
+            valid = inside & ~miss
+            we = np.where(valid, w, 0.0)
+            y0 = np.where(valid, y, 0.0)
+            W = np.bincount(col, weights=we, minlength=G)
+            Y = np.bincount(col, weights=we * y0, minlength=G)
+            n = np.bincount(col[valid], minlength=G)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ybar = Y / W
-                ss = np.bincount(col, weights=we * (y0 - ybar[col]) ** 2, minlength=G)
-                svyvar = ss / W * nobs / (nobs - 1)
-                # SRS without replacement; deff="replace": with replacement (no fpc)
-                fpc = 1.0 if deff == "replace" else (W - nobs) / W
-                if kind == "mean":
-                    vsrs = svyvar / nobs * fpc
-                else:
-                    vsrs = svyvar * W**2 / nobs * fpc
-                d = var / vsrs
-        if not na_rm:
-            nmiss = np.bincount(col[inside & miss], minlength=G)
-            est = np.where(nmiss > 0, np.nan, est)
-            se = np.where(nmiss > 0, np.nan, se)
-        frames.append(build_frame(v, keys, est, se, est - zq * se, est + zq * se, n, min_n, deff=d))
-    return concat(frames)
+                est = Y / W if kind == "mean" else Y
+            var = design._ratio_variance(we, y0, ones if kind == "mean" else None, est, col, G)
+            se = np.sqrt(np.maximum(var, 0.0))
+            d = None
+            if deff:
+                nobs = np.bincount(col[valid & (w != 0)], minlength=G).astype(float)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ybar = Y / W
+                    ss = np.bincount(col, weights=we * (y0 - ybar[col]) ** 2, minlength=G)
+                    svyvar = ss / W * nobs / (nobs - 1)
+                    # SRS without replacement; deff="replace": with replacement (no fpc)
+                    fpc = 1.0 if deff == "replace" else (W - nobs) / W
+                    if kind == "mean":
+                        vsrs = svyvar / nobs * fpc
+                    else:
+                        vsrs = svyvar * W**2 / nobs * fpc
+                    d = var / vsrs
+            if not na_rm:
+                nmiss = np.bincount(col[inside & miss], minlength=G)
+                est = np.where(nmiss > 0, np.nan, est)
+                se = np.where(nmiss > 0, np.nan, se)
+            levels = None if lev is None else [lev] * G
+            frames.append(
+                build_frame(
+                    name, keys, est, se, est - zq * se, est + zq * se, n, min_n, levels, deff=d
+                )
+            )
+    out = concat(frames)
+    by_cols = list(keys.columns)
+    if by_cols and len(out) and "level" in out.columns:
+        out = out.sort_values(["variable", *by_cols], kind="stable").reset_index(drop=True)
+    return out
+
+
+def categorical_levels(design, v: str) -> tuple[str, list | None]:
+    """``(column, levels)`` of a categorical variable (R's factor: one estimate per level) —
+    ``"C(x)"``/``"factor(x)"``, a categorical column with non-numeric categories, or text that
+    is not numeric — else ``(v, None)``."""
+    from .proportion import categories
+
+    for pre in ("C(", "factor("):
+        if v.startswith(pre) and v.endswith(")"):
+            name = v[len(pre) : -1].strip()
+            check_columns(design.data, [name])
+            return name, categories(design, name)
+    check_columns(design.data, [v])
+    s = design.data[v]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        if pd.api.types.is_numeric_dtype(s.cat.categories.dtype):
+            return v, None
+        return v, [c for c in s.cat.categories if (s == c).any()]
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return v, None
+    conv = pd.to_numeric(s, errors="coerce")
+    if (conv.isna() & s.notna()).any():
+        return v, categories(design, v)
+    return v, None
 
 
 def ratio(

@@ -139,6 +139,21 @@ for (cal in list(list("nh_rake", nr), list("nh_calrake", nc), list("nh_greg", nl
   add_glm(paste0(cal[[1]], ":glm_quasibinomial"),
           svyglm(HI_CHOL ~ factor(race) + RIAGENDR, cal[[2]], family = quasibinomial()))
 }
+# categorical variables: one estimate per level
+add_levels <- function(cs, est, lev, domain = "", deff = FALSE) {
+  add(cs, "estimate", coef(est), "race", domain, lev)
+  add(cs, "se", SE(est), "race", domain, lev)
+  if (deff) add(cs, "deff", deff(est), "race", domain, lev)
+}
+add_levels("nh:catmean", svymean(~factor(race), nh, deff = TRUE), 1:4, deff = TRUE)
+add_levels("nh:cattotal", svytotal(~factor(race), nh, deff = TRUE), 1:4, deff = TRUE)
+m <- svymean(~factor(HI_CHOL), nh, na.rm = TRUE)
+add("nh:catmean_na", "estimate", coef(m), "HI_CHOL", "", 0:1)
+add("nh:catmean_na", "se", SE(m), "HI_CHOL", "", 0:1)
+for (sx in 1:2) {
+  add_levels("nh:catby", svymean(~factor(race), subset(nh, RIAGENDR == sx)), 1:4, sx)
+  add_levels("nh:cattotalby", svytotal(~factor(race), subset(nh, RIAGENDR == sx)), 1:4, sx)
+}
 # bounded calibration (bounds on g = calibrated / design weight), each binding
 pop.cal <- c(`(Intercept)` = 2.77e8, `factor(race)2` = 1.6e8, `factor(race)3` = 3.5e7,
              `factor(race)4` = 1.2e7, `factor(RIAGENDR)2` = 1.47e8)
