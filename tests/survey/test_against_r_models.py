@@ -149,3 +149,58 @@ def test_categorical_mean_total_one_row_per_level(nh, ref_more):
                 close(r[c], ref_more(case, c, "race", r.RIAGENDR, r.level))
     cat = nh.update(race_c=pd.Categorical(nh.data.race.map(str), categories=["4", "3", "2", "1"]))
     assert list(cat.mean("race_c").level) == ["4", "3", "2", "1"]
+
+
+# ------------------------------------------------------------------ quasipoisson
+def glm_check(g, ref, case, names, cols=("estimate", "se", "p_value", "ci_low", "ci_high")):
+    ci = g.conf_int()
+    got = {
+        "estimate": g.params,
+        "se": g.bse,
+        "p_value": g.pvalues,
+        "ci_low": ci[0],
+        "ci_high": ci[1],
+    }
+    for ours, theirs in names.items():
+        for c in cols:
+            close(got[c][ours], ref(case, c, theirs))
+
+
+def test_quasipoisson_prevalence_ratios(nh, more_data, ref_more):
+    g = nh.glm("HI_CHOL ~ C(race) + RIAGENDR", family="quasipoisson")
+    terms = {t: r_name(t) for t in g.params.index}
+    terms["Intercept"] = "(Intercept)"
+    glm_check(g, ref_more, "nh:glm_quasipoisson", terms)
+    assert g.df_resid == ref_more("nh:glm_quasipoisson", "df_resid")
+    p = nh.glm("HI_CHOL ~ C(race) + RIAGENDR", family="poisson")
+    assert np.allclose(p.bse, g.bse, rtol=1e-12)
+    el = SurveyDesign(more_data["election"], weights="wt")
+    g = el.glm("Nader ~ np.log(votes)", family="quasipoisson")
+    glm_check(
+        g,
+        ref_more,
+        "el:glm_quasipoisson",
+        {"Intercept": "(Intercept)", "np.log(votes)": "log(votes)"},
+    )
+    with pytest.raises(ValueError, match="non-negative"):
+        el.glm("I(-Nader) ~ np.log(votes)", family="quasipoisson")
+
+
+def test_quasipoisson_on_supplied_replicates(more_data, ref_more):
+    from commeval.survey import svrepdesign
+
+    scd = more_data["scd"]
+    for name, d in {
+        "scd_brr": svrepdesign(
+            scd, [f"brr{i}" for i in range(1, 5)], "BRR", combined_weights=False
+        ),
+        "scd_jk1": svrepdesign(scd, [f"jk{i}" for i in range(1, 7)], "JK1", combined_weights=False),
+    }.items():
+        g = d.glm("arrests ~ alive", family="quasipoisson")
+        glm_check(
+            g,
+            ref_more,
+            name + ":glm_quasipoisson",
+            {"Intercept": "(Intercept)", "alive": "alive"},
+            cols=("estimate", "se"),
+        )

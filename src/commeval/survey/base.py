@@ -252,7 +252,8 @@ class DesignBase:
     svyttest = compare_domains
 
     def glm(self, formula: str, family: str = "gaussian") -> GLMResult:
-        """Design-based GLM (R ``svyglm``): gaussian or binomial (logit)."""
+        """Design-based GLM (R ``svyglm``): gaussian, binomial/quasibinomial (logit) or
+        poisson/quasipoisson (log; exp(coefficient) = prevalence or rate ratio)."""
         from .glm import FAMILIES
 
         if family not in FAMILIES:

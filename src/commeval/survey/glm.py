@@ -12,7 +12,13 @@ from commeval.display import TextSummary, coefficient_table_html
 from .distributions import t_ppf, t_sf
 from .variance import design_variance
 
-FAMILIES = ("gaussian", "binomial", "quasibinomial")
+FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
+
+
+def base_family(family: str) -> str:
+    """The IRLS family of a ``family`` name: gaussian, binomial (logit) or poisson (log);
+    the quasi families have the same estimates and design-based SEs."""
+    return {"quasibinomial": "binomial", "quasipoisson": "poisson"}.get(family, family)
 
 
 def _model_matrices(design, formula: str):
@@ -73,6 +79,18 @@ def _binomial_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     return float(2 * np.sum(w * (a + b)))
 
 
+def _log_linkinv(eta: np.ndarray) -> np.ndarray:
+    """R's ``poisson()$linkinv`` (and ``mu.eta``): ``pmax(exp(eta), .Machine$double.eps)``."""
+    with np.errstate(over="ignore"):
+        return np.maximum(np.exp(eta), _EPS)
+
+
+def _poisson_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(2 * np.sum(w * (a - (y - mu))))
+
+
 def fit_irls(
     X: np.ndarray,
     y: np.ndarray,
@@ -95,29 +113,44 @@ def fit_irls(
         return beta, X @ beta, w.copy()
     good = w > 0
     Xg, yg, wg = X[good], y[good], w[good]
+    if family == "poisson":  # log link: mu = exp(eta), var = mu (R's poisson())
+        linkinv, mu_eta, deviance = _log_linkinv, _log_linkinv, _poisson_deviance
+
+        def variance(mu):
+            return mu
+    else:
+        linkinv, mu_eta, deviance = _linkinv, _mu_eta, _binomial_deviance
+
+        def variance(mu):
+            return mu * (1 - mu)
+
     if start is None:
-        mu = (wg * yg + 0.5) / (wg + 1)
-        eta = np.log(mu / (1 - mu))
+        if family == "poisson":
+            mu = yg + 0.1
+            eta = np.log(mu)
+        else:
+            mu = (wg * yg + 0.5) / (wg + 1)
+            eta = np.log(mu / (1 - mu))
     else:
         eta = Xg @ start
-        mu = _linkinv(eta)
-    dev_old = _binomial_deviance(yg, mu, wg)
+        mu = linkinv(eta)
+    dev_old = deviance(yg, mu, wg)
     beta = np.zeros(X.shape[1])
     for _ in range(max_iter):
-        d = _mu_eta(eta)
+        d = mu_eta(eta)
         zt = eta + (yg - mu) / d
-        ww = wg * d**2 / (mu * (1 - mu))
+        ww = wg * d**2 / variance(mu)
         beta = np.linalg.solve(Xg.T @ (Xg * ww[:, None]), Xg.T @ (ww * zt))
         w_last = np.zeros_like(w)
         w_last[good] = ww
         eta = Xg @ beta
-        mu = _linkinv(eta)
-        dev = _binomial_deviance(yg, mu, wg)
+        mu = linkinv(eta)
+        dev = deviance(yg, mu, wg)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             break
         dev_old = dev
     # like glm.fit, the working weights are those of the last WLS step
-    return beta, _linkinv(X @ beta), w_last
+    return beta, linkinv(X @ beta), w_last
 
 
 @dataclass
@@ -200,7 +233,10 @@ def influence(X: np.ndarray, y: np.ndarray, w: np.ndarray, family: str):
     """
     beta, mu, ww = fit_irls(X, y, w, family)
     A = X.T @ (X * ww[:, None])
-    dmu = 1.0 if family == "gaussian" else _mu_eta(X @ beta)
+    if family == "gaussian":
+        dmu = 1.0
+    else:
+        dmu = (_log_linkinv if family == "poisson" else _mu_eta)(X @ beta)
     U = X * (ww * (y - mu) / dmu)[:, None]
     return beta, U @ np.linalg.inv(A)
 
@@ -208,7 +244,7 @@ def influence(X: np.ndarray, y: np.ndarray, w: np.ndarray, family: str):
 def svyglm(design, formula: str, family: str = "gaussian") -> GLMResult:
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
-    fam = "gaussian" if family == "gaussian" else "binomial"
+    fam = base_family(family)
     yk, Xk, rows = _model_matrices(design, formula)
     n = len(design.data)
     keep = np.zeros(n, dtype=bool)
@@ -220,6 +256,8 @@ def svyglm(design, formula: str, family: str = "gaussian") -> GLMResult:
     y[rows] = yk
     if fam == "binomial" and ((y[keep] < 0) | (y[keep] > 1)).any():
         raise ValueError(f"binomial glm: response of {formula!r} must lie in [0, 1]")
+    if fam == "poisson" and (y[keep] < 0).any():
+        raise ValueError(f"poisson glm: response of {formula!r} must be non-negative")
     w = np.where(keep, design.weights, 0.0)
     # R normalises the weights to mean 1 over the design's rows (affects only the IRLS start):
     # a calibrated design keeps every row (weight 0 outside the domain), rows with missing

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.special import logit
 
 from .base import DesignBase
-from .glm import GLMResult, _model_matrices, fit_irls
+from .glm import GLMResult, _model_matrices, base_family, fit_irls
 from .variance import DomainScores, unit_totals
 
 TYPES = ("jk1", "jkn", "bootstrap")
@@ -186,7 +186,7 @@ class ReplicateDesign(DesignBase):
     def _glm(self, formula: str, family: str) -> GLMResult:
         """Refit the GLM with each replicate's weights (R ``svyglm`` on a replicate design)."""
         d = self.design
-        fam = "gaussian" if family == "gaussian" else "binomial"
+        fam = base_family(family)
         yk, Xk, rows = _model_matrices(d, formula)
         keep = np.zeros(len(d.data), dtype=bool)
         keep[rows] = True

@@ -108,6 +108,8 @@ g <- svyglm(HI_CHOL ~ factor(race) + RIAGENDR, nh, family = quasibinomial())
 add_glm("nh:glm_quasibinomial", g)
 gb <- suppressWarnings(svyglm(hichol_b ~ factor(race) + RIAGENDR, nh, family = binomial()))
 add_glm("nh:glm_bool", gb)
+# prevalence ratios: quasipoisson (log link) on a 0/1 response
+add_glm("nh:glm_quasipoisson", svyglm(HI_CHOL ~ factor(race) + RIAGENDR, nh, family = quasipoisson()))
 rt <- regTermTest(g, ~factor(race))
 add("nh:regterm", "statistic", rt$Ftest, "factor(race)")
 add("nh:regterm", "ndf", rt$df, "factor(race)")
@@ -263,6 +265,7 @@ sv <- svyvar(~Kerry, de)
 add("el:var", "estimate", coef(sv), "Kerry")
 add("el:var", "se", SE(sv), "Kerry")
 add_glm("el:glm_quasibinomial", svyglm(kerry_win ~ log(votes), de, family = quasibinomial()))
+add_glm("el:glm_quasipoisson", svyglm(Nader ~ log(votes), de, family = quasipoisson()))
 
 # ---------------------------------------------------------------- scd, replicate weights
 data(scd)
@@ -311,6 +314,9 @@ for (nm in names(reps)) {
   s <- summary(svyglm(alive ~ arrests, d))$coefficients
   add(paste0(nm, ":glm_gaussian"), "estimate", s[, 1], rownames(s))
   add(paste0(nm, ":glm_gaussian"), "se", s[, 2], rownames(s))
+  s <- summary(svyglm(arrests ~ alive, d, family = quasipoisson()))$coefficients
+  add(paste0(nm, ":glm_quasipoisson"), "estimate", s[, 1], rownames(s))
+  add(paste0(nm, ":glm_quasipoisson"), "se", s[, 2], rownames(s))
 }
 
 # ---------------------------------------------------------------- GLM start values, replicates
