@@ -128,7 +128,37 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--executor", choices=["local", "dask"], default="local")
     r.add_argument("--scheduler", default=None, help="Dask 调度器地址")
     r.add_argument("--run-name", default=None, help="输出子目录名（默认按时间）")
+    fw = sub.add_parser("framework", help="考核评分表与框架 YAML 互转 (scorecard ↔ Excel)")
+    fsub = fw.add_subparsers(dest="framework_command", required=True, parser_class=_Parser)
+    fi = fsub.add_parser("import", help="评分表.xlsx → config/framework.yaml")
+    fi.add_argument("file", type=Path, help="评分表（.xlsx）")
+    fi.add_argument("-o", "--output", type=Path, required=True, help="写出的 framework.yaml")
+    fe = fsub.add_parser("export", help="config/framework.yaml → 评分表.xlsx（打印签发用）")
+    fe.add_argument("file", type=Path, help="框架 YAML（scoring: points）")
+    fe.add_argument("-o", "--output", type=Path, required=True, help="写出的评分表（.xlsx）")
     return p
+
+
+def _framework(args: argparse.Namespace) -> int:
+    """``commeval framework import|export``: a scorecard from / to Excel."""
+    from commeval.index import scorecard_excel as sx
+
+    if not args.file.is_file():
+        print(f"找不到文件 {args.file} (no such file)", file=sys.stderr)
+        return EXIT_INVALID
+    if args.framework_command == "import":
+        res = sx.import_scorecard(args.file)
+        sx.write_import(res, args.output)
+        n = sum(len(d["indicators"]) for d in res.doc["dimensions"].values())
+        print(f"已写出 {args.output}：{len(res.doc['dimensions'])} 个一级指标，{n} 项")
+        if res.todos:
+            print(f"有 {len(res.todos)} 处待补写（见文件开头的 TODO 注释）：")
+            for row, msg in res.todos:
+                print(f"  第{row}行：{msg}")
+        return 0
+    sx.export_scorecard(args.file, args.output)
+    print(f"已写出评分表 {args.output}")
+    return 0
 
 
 def project_of(args: argparse.Namespace) -> Project:
@@ -154,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "init":
             return _init(args)
+        if args.command == "framework":
+            return _framework(args)
         project = project_of(args)
         if args.command == "sample-data":
             return _sample_data(args, project)

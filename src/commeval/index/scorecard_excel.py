@@ -1,0 +1,575 @@
+"""Scorecards from and to Excel (考核评分表.xlsx).
+
+:func:`import_scorecard` reads the usual layout — a title row, a header row with 一级指标 (or
+考核项目), 二级指标 / 考核内容, 分值, 评分标准 (评分细则), 考核方式 (数据来源); 一级指标 in merged
+cells; 加分项 and 一票否决 blocks — parses the common phrasings of 评分标准 into rules
+(:func:`parse_rule_text`) and writes a framework YAML; every row it could not parse is listed
+with its Excel row as a TODO comment at the top of the YAML and left without a rule (the
+framework does not load until it is written — never a silent guess). :func:`export_scorecard`
+writes a printable 评分表 (print area: the official columns; technical columns — 指标代码, 单位,
+计算公式, 判定条件, 一级指标代码 — beside it), so that import(export(f)) gives back f's rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from commeval.files import atomic_path, write_atomic
+from commeval.index.errors import FrameworkError
+from commeval.index.scorecard import Rule, _plain, parse_rule
+
+HEADERS = {
+    "dimension": ("一级指标", "考核项目", "项目", "考核类别"),
+    "label": ("二级指标", "考核内容", "考核指标", "指标", "考核要点"),
+    "points": ("分值", "标准分", "分数", "权重分"),
+    "standard": ("评分标准", "评分细则", "评分办法", "计分方法", "评分方法"),
+    "assessment": ("考核方式", "考核方法", "数据来源", "评分依据"),
+    "key": ("指标代码",),
+    "unit": ("单位",),
+    "source": ("计算公式",),
+    "when": ("判定条件",),
+    "dimension_key": ("一级指标代码",),
+}
+EXPORT_COLUMNS = [
+    ("dimension", "一级指标", 16),
+    ("label", "二级指标（考核内容）", 30),
+    ("points", "分值", 7),
+    ("standard", "评分标准", 48),
+    ("assessment", "考核方式", 18),
+    ("key", "指标代码", 18),
+    ("unit", "单位", 8),
+    ("source", "计算公式", 40),
+    ("when", "判定条件", 24),
+    ("dimension_key", "一级指标代码", 14),
+]
+PRINTED = 5  # the first five columns are the 评分表 to sign off
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+       "九": 9, "十": 10, "半": 0.5}  # fmt: skip
+
+
+def _unit_re(unit: str) -> str:
+    return "" if unit in ("", "是=1") else unit
+
+
+def _n(x: float | None) -> str:
+    v = _plain(x)
+    return str(v)
+
+
+def _step_word(unit: str) -> str:
+    u = _unit_re(unit)
+    return "个百分点" if u == "%" else u
+
+
+# --- rule ↔ 评分标准 text ------------------------------------------------------------------------
+
+
+def rule_text(rule: Rule, unit: str = "", cost: bool = False) -> str:
+    """The canonical 评分标准 wording of a rule (what :func:`parse_rule_text` reads back)."""
+    u = _unit_re(unit)
+    P = _n(rule.points)
+    if rule.rule == "yesno":
+        body = f"符合条件得{P}分，否则不得分" if rule.when is not None else f"有得{P}分，无不得分"
+    elif rule.rule == "tiers":
+        tiers = sorted(rule.tiers, key=lambda t: t[0], reverse=not cost)
+        word = "及以下" if cost else "及以上"
+        parts = [f"{_n(t)}{u}{word}得{_n(p)}分" for t, p in tiers]
+        last = tiers[-1][0]
+        parts.append(f"{'高于' if cost else '低于'}{_n(last)}{u}不得分")
+        body = "，".join(parts)
+    elif rule.rule == "linear":
+        lin_cost = rule.full_at < rule.zero_at
+        a, b = ("及以下", "及以上") if lin_cost else ("及以上", "及以下")
+        body = f"{_n(rule.full_at)}{u}{a}得满分，{_n(rule.zero_at)}{u}{b}不得分，其间按比例计分"
+    else:
+        a, verb = ("及以下", "高") if cost else ("及以上", "低")
+        sw = _step_word(unit) if not rule.village else (_step_word(unit) or "")
+        body = f"{_n(rule.start)}{u}{a}得满分，每{verb}{_n(rule.per)}{sw}扣{_n(rule.deduct)}分"
+        if rule.whole_units:
+            body += f"（不足{_n(rule.per)}{sw}不扣）"
+        body += "，扣完为止"
+    if rule.village:
+        suffix = "（按满分村比例计分）" if rule.combine == "full_share" else "（取各村平均）"
+        body = f"按村评分：{body}{suffix}"
+    return body
+
+
+def _cn_numbers(text: str) -> str:
+    def conv(m: re.Match) -> str:
+        s = m.group(0)
+        if s == "十":
+            return "10"
+        if s.startswith("十"):
+            return str(10 + _CN[s[1]])
+        if len(s) == 2 and s[1] == "十":
+            return str(_CN[s[0]] * 10)
+        if len(s) == 3 and s[1] == "十":
+            return str(_CN[s[0]] * 10 + _CN[s[2]])
+        return str(_plain(_CN[s])) if s in _CN else s
+
+    return re.sub(
+        r"[一二两三四五六七八九半]?十[一二三四五六七八九]?|[一二两三四五六七八九半](?=个|分|项|次|人|户|村)",
+        conv,
+        text,
+    )
+
+
+def _normalise(text: str) -> str:
+    t = str(text).strip()
+    t = t.translate(
+        str.maketrans("０１２３４５６７８９％．，；：（）～－—–", "0123456789%.,;:()~---")
+    )
+    t = t.replace(" ", "").replace("\n", "").replace("　", "")
+    t = t.replace("百分之", "")
+    t = _cn_numbers(t)
+    return t.rstrip("。.")
+
+
+def parse_rule_text(text: str, points: float, unit: str = "") -> tuple[dict[str, Any], str] | None:
+    """A ``scoring:`` mapping and the direction (benefit / cost) from a 评分标准 phrasing, or
+    None when the text is none of the phrasings this parser knows (the caller lists it)."""
+    if not text or not str(text).strip():
+        return None
+    t = _normalise(text)
+    spec: dict[str, Any] = {}
+    m = re.match(r"^按村评分[:]?(.*)$", t)
+    if m:
+        t = m.group(1)
+        spec["per"] = "village"
+        if t.endswith("(按满分村比例计分)"):
+            spec["combine"] = "full_share"
+            t = t.removesuffix("(按满分村比例计分)")
+        t = t.removesuffix("(取各村平均)")
+    out = _parse_body(t, points)
+    if out is None:
+        return None
+    body, direction = out
+    if "per" in spec and body["rule"] == "deduct":
+        body.pop("per", None)
+    rest = {k: v for k, v in spec.items()}
+    return {"points": _plain(points), **body, **rest}, direction
+
+
+def _parse_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:  # noqa: C901
+    # yes / no
+    if re.fullmatch(r"符合条件得" + _NUM + r"分,否则不得分", t):
+        return {"rule": "yesno"}, "benefit"
+    if re.fullmatch(
+        r"(有|已建立|建立|已建|建成|是|具备|开展|获得|达到要求|符合要求)[^,;]*?得(满分|"
+        + _NUM
+        + r"分)"
+        r"[,;]?(无|没有|未建立|未建|未建成|否|不具备|未开展|未获得|未达到|不符合|否则)[^,;]*?不得分",
+        t,
+    ):
+        return {"rule": "yesno"}, "benefit"
+    # linear
+    m = re.fullmatch(
+        r"(?:达到)?"
+        + _NUM
+        + r"[^,;]*?(及以上|以上|及以下|以下)?得满分,"
+        + _NUM
+        + r"[^,;]*?(及以下|以下|及以上|以上)不得分,(?:其间|中间|之间)?按比例(?:计分|得分|折算)",
+        t,
+    )
+    if m:
+        full, zero = float(m.group(1)), float(m.group(3))
+        return {"rule": "linear", "full_at": _plain(full), "zero_at": _plain(zero)}, (
+            "cost" if full < zero else "benefit"
+        )
+    # deduct
+    m = re.fullmatch(
+        r"(?:达到)?"
+        + _NUM
+        + r"[^,;]*?(?:及以上|以上|及以下|以下)?得满分,每(低|少|下降|减少|降低|高|多|超过|增加)"
+        + _NUM
+        + r"([^,;扣]*?)扣"
+        + _NUM
+        + r"分"
+        r"(\(不足[\d.]+[^)]*不扣\))?(?:,扣完为止)?",
+        t,
+    )
+    if m:
+        cost = m.group(2) in ("高", "多", "超过", "增加")
+        spec = {"rule": "deduct", "from": _plain(float(m.group(1))), "per": _plain(float(m.group(3))),
+                "deduct": _plain(float(m.group(5)))}  # fmt: skip
+        if m.group(6):
+            spec["whole_units"] = True
+        return spec, "cost" if cost else "benefit"
+    # tiers
+    pieces = [p for p in re.split(r"[,;]", t) if p]
+    tiers: list[list[float]] = []
+    cost = any(re.search(r"\d[^,;]*?(及以下|以下)得", p) for p in pieces)
+    for p in pieces:
+        if re.fullmatch(
+            r"(低于|高于|不足|超过)?[\d.]+[^,;]*?(以下|以上)?(的)?不得分|其余不得分|否则不得分", p
+        ):
+            continue
+        m = re.fullmatch(_NUM + r"[^\d,;]*?[-~至]" + _NUM + r"[^,;]*?得(满分|" + _NUM + r"分)", p)
+        if m:
+            th = float(m.group(2) if cost else m.group(1))
+        else:
+            m2 = re.fullmatch(
+                r"(?:达到)?(?:每村)?"
+                + _NUM
+                + r"[^\d,;]*?(?:及以上|以上|及以下|以下)?(?:的)?得(满分|"
+                + _NUM
+                + r"分)",
+                p,
+            )
+            if not m2:
+                return None
+            m, th = m2, float(m2.group(1))
+        got = m.groups()[-2]
+        pts = points if got == "满分" else float(m.groups()[-1])
+        tiers.append([_plain(th), _plain(pts)])
+    if not tiers:
+        return None
+    if len({t for t, _ in tiers}) != len(tiers):
+        return None
+    return {"rule": "tiers", "tiers": tiers}, "cost" if cost else "benefit"
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def _load_doc(framework: str | Path | dict[str, Any]) -> tuple[dict[str, Any], str]:
+    if isinstance(framework, dict):
+        return framework, "<framework>"
+    text = Path(framework).read_text(encoding="utf-8")
+    return yaml.safe_load(text) or {}, str(framework)
+
+
+def _grades_text(grades: dict[str, Any]) -> str:
+    g = sorted(grades.items(), key=lambda kv: -float(kv[1]))
+    parts = [f"{n}≥{_n(float(v))}" for n, v in g[:-1]]
+    parts.append(f"{g[-1][0]}<{_n(float(g[-2][1]))}")
+    return "，".join(parts)
+
+
+def export_scorecard(framework: str | Path | dict[str, Any], path: str | Path) -> Path:
+    """Write the scorecard of ``framework`` (a YAML file or its parsed document; a framework
+    with TODOs still exports) as a printable 评分表.xlsx."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    doc, source = _load_doc(framework)
+    if doc.get("scoring") != "points":
+        raise FrameworkError(source, "scoring", doc.get("scoring"), "export needs scoring: points")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "评分表"
+    ncol = len(EXPORT_COLUMNS)
+    ws.cell(1, 1, str(doc.get("name") or "考核评分表"))
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=PRINTED)
+    note = f"版本：{doc.get('version', '')}"
+    if doc.get("grades"):
+        note += f"；等级：{_grades_text(doc['grades'])}"
+    if doc.get("bonus_cap") is not None:
+        note += f"；加分项最多加{_n(float(doc['bonus_cap']))}分"
+    ws.cell(2, 1, note)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=PRINTED)
+    for j, (_, head, width) in enumerate(EXPORT_COLUMNS, 1):
+        ws.cell(3, j, head)
+        ws.column_dimensions[chr(64 + j)].width = width
+    row = 4
+    total = 0.0
+    thin = Side(style="thin")
+    for dkey, dspec in (doc.get("dimensions") or {}).items():
+        first = row
+        for ikey, ispec in (dspec.get("indicators") or {}).items():
+            sc = ispec.get("scoring") or {}
+            unit = str(ispec.get("unit", "") or "")
+            cost = ispec.get("direction") == "cost"
+            text = str(ispec.get("standard", "") or "")
+            if "rule" in sc:
+                rule = parse_rule(source, f"dimensions.{dkey}.indicators.{ikey}.scoring", sc)
+                canon = rule_text(rule, unit, cost)
+                back = parse_rule_text(text, rule.points, unit) if text else None
+                if back is None or back[0] != rule.to_dict() or (back[1] == "cost") != cost:
+                    text = canon  # the printed standard is the rule that is computed
+            pts = sc.get("points")
+            bonus = bool(ispec.get("bonus"))
+            if pts is not None and not bonus:
+                total += float(pts)
+            values = {
+                "dimension": str(dspec.get("label", dkey)),
+                "label": str(ispec.get("label", ikey)),
+                "points": (f"+{_n(float(pts))}" if bonus else _plain(float(pts)))
+                if pts is not None
+                else None,
+                "standard": text,
+                "assessment": str(ispec.get("assessment", "") or ""),
+                "key": ikey,
+                "unit": unit,
+                "source": ispec.get("source"),
+                "when": sc.get("when"),
+                "dimension_key": dkey,
+            }
+            for j, (k, _, _) in enumerate(EXPORT_COLUMNS, 1):
+                ws.cell(row, j, values[k])
+            row += 1
+        if row - first > 1:
+            ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+    ws.cell(row, 1, "合计")
+    ws.cell(row, 3, _plain(total))
+    row += 1
+    vetoes = doc.get("veto") or []
+    if vetoes:
+        first = row
+        for v in vetoes:
+            ws.cell(row, 1, "一票否决")
+            ws.cell(row, 2, str(v.get("label", "")))
+            ws.cell(
+                row,
+                4,
+                f"出现即评为“{v.get('grade', '')}”" if v.get("grade") else "出现即评为最低等级",
+            )
+            ws.cell(row, 9, v.get("when"))
+            row += 1
+        if row - first > 1:
+            ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+    for r in ws.iter_rows(min_row=3, max_row=row - 1, max_col=ncol):
+        for c in r:
+            c.alignment = Alignment(wrap_text=True, vertical="center")
+            c.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    for j in range(1, ncol + 1):
+        ws.cell(3, j).font = Font(bold=True)
+    ws.print_area = f"A1:{chr(64 + PRINTED)}{row - 1}"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.cell(row + 1, 1, "考核领导小组审定（签字）：")
+    ws.cell(row + 2, 1, "日期：")
+    out = Path(path)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """A scorecard read from Excel: the framework document, its YAML text (TODOs as comments)
+    and the rows it could not parse (Excel row, what is missing)."""
+
+    doc: dict[str, Any]
+    todos: list[tuple[int, str]] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def yaml(self) -> str:
+        head = [f"# 由 {Path(self.source).name} 导入（commeval framework import）。"]
+        if self.todos:
+            head.append("# 以下各行未能自动解析，请补写后再使用（否则框架无法加载）：")
+            head += [f"# TODO 第{r}行：{msg}" for r, msg in self.todos]
+        body = yaml.dump(self.doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+        return "\n".join(head) + "\n" + body
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, except short lists (tiers) and the scoring mappings: one line each."""
+
+
+def _list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flat = all(not isinstance(x, dict) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
+
+
+def _dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
+    flow = "rule" in data or ("points" in data and len(data) == 1) or "when" in data
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+_Dumper.add_representer(list, _list)
+_Dumper.add_representer(dict, _dict)
+
+
+def _clean_dimension(s: str) -> str:
+    s = re.sub(r"^[一二三四五六七八九十]+[、.．]\s*", "", s.strip())
+    s = re.sub(r"^\d+[、.．]\s*", "", s)
+    return re.sub(r"[（(]\s*[\d.]+\s*分\s*[)）]$", "", s).strip()
+
+
+def _points(v: Any) -> tuple[float | None, bool]:
+    if v is None or str(v).strip() == "":
+        return None, False
+    if isinstance(v, int | float):
+        return float(v), False
+    s = _normalise(str(v))
+    bonus = s.startswith("+") or s.startswith("加")
+    m = re.search(_NUM, s)
+    return (float(m.group(1)) if m else None), bonus
+
+
+def _columns(ws) -> tuple[int, dict[str, int]]:
+    for r in range(1, min(ws.max_row, 12) + 1):
+        cells = {str(ws.cell(r, c).value or "").strip(): c for c in range(1, ws.max_column + 1)}
+        found: dict[str, int] = {}
+        for key, names in HEADERS.items():
+            for name in names:
+                hit = [c for text, c in cells.items() if text == name or text.startswith(name)]
+                if hit and hit[0] not in found.values():
+                    found[key] = hit[0]
+                    break
+        if "points" in found and "standard" in found and "label" in found:
+            return r, found
+    raise FrameworkError("<xlsx>", "header", None, "no header row with 考核内容, 分值 and 评分标准")
+
+
+def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
+    """Read a 评分表.xlsx (first sheet) into a scorecard framework document."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, data_only=True)
+    ws = wb.worksheets[0]
+    hrow, col = _columns(ws)
+    res = ImportResult({}, [], str(path))
+
+    def cell(r: int, key: str) -> Any:
+        c = col.get(key)
+        v = ws.cell(r, c).value if c else None
+        return v.strip() if isinstance(v, str) else v
+
+    name, version, grades, cap = "", "", None, None
+    for r in range(1, hrow):
+        for c in range(1, ws.max_column + 1):
+            v = ws.cell(r, c).value
+            if not isinstance(v, str) or not v.strip():
+                continue
+            m = re.search(r"版本[:：]\s*([^；;，,]+)", v)
+            if m:
+                version = m.group(1).strip()
+            m = re.search(r"等级[:：]\s*([^；;]+)", v)
+            if m:
+                grades = {}
+                for g, lim in re.findall(r"([^，,≥<]+)[≥]\s*([\d.]+)", m.group(1)):
+                    grades[g.strip()] = _plain(float(lim))
+                low = re.search(r"([^，,≥<]+)<\s*[\d.]+\s*$", m.group(1))
+                if low:
+                    grades[low.group(1).strip()] = 0
+            m = re.search(r"加分[^；;\d]*?最多加\s*([\d.]+)\s*分", v)
+            if m:
+                cap = _plain(float(m.group(1)))
+            if not name and not re.search(r"版本|等级[:：]", v):
+                name = v.strip()
+    doc: dict[str, Any] = {"version": version or "TODO", "name": name, "scoring": "points"}
+    if not version:
+        res.todos.append((1, "评分表没有写版本号（version）"))
+    if cap is not None:
+        doc["bonus_cap"] = cap
+    doc["grades"] = grades or {"优秀": 90, "良好": 75, "合格": 60, "不合格": 0}
+    if not grades:
+        res.todos.append((1, "评分表没有写等级划分，暂用 优秀 90 / 良好 75 / 合格 60，请核对"))
+    dims: dict[str, dict[str, Any]] = {}
+    vetoes: list[dict[str, Any]] = []
+    no_source: list[int] = []
+    dim_label = ""
+    dkeys: dict[str, str] = {}
+    n_item = 0
+    for r in range(hrow + 1, ws.max_row + 1):
+        d = cell(r, "dimension")
+        if d not in (None, ""):
+            dim_label = _clean_dimension(str(d))
+        label, pts_cell, text = cell(r, "label"), cell(r, "points"), cell(r, "standard")
+        if dim_label in ("合计", "总分", "总计") or str(label or "") in ("合计", "总分"):
+            continue
+        if str(dim_label).startswith("考核领导小组") or str(dim_label).startswith("日期"):
+            continue
+        if not label and pts_cell in (None, "") and not text:
+            continue
+        if "否决" in dim_label:
+            when = cell(r, "when")
+            v: dict[str, Any] = {"label": str(label or text or "")}
+            m = re.search(r"评为[“\"]?([^”\"]+)[”\"]?", str(text or ""))
+            if m:
+                v["grade"] = m.group(1)
+            if when:
+                v["when"] = str(when)
+            else:
+                res.todos.append(
+                    (r, f"一票否决“{v['label']}”：写出判定条件 when（如 library_share < 40）")
+                )
+            vetoes.append(v)
+            continue
+        points, bonus = _points(pts_cell)
+        bonus = bonus or "加分" in dim_label
+        dkey = cell(r, "dimension_key") or dkeys.get(dim_label) or f"d{len(dkeys) + 1}"
+        dkeys.setdefault(dim_label, str(dkey))
+        dspec = dims.setdefault(str(dkey), {"label": dim_label or str(dkey), "indicators": {}})
+        n_item += 1
+        ikey = str(cell(r, "key") or f"item_{n_item:02d}")
+        unit = str(cell(r, "unit") or "")
+        ispec: dict[str, Any] = {"label": str(label or ikey)}
+        if unit:
+            ispec["unit"] = unit
+        src = cell(r, "source")
+        if src:
+            ispec["source"] = str(src)
+        else:
+            no_source.append(r)
+        if bonus:
+            ispec["bonus"] = True
+        if text:
+            ispec["standard"] = str(text)
+        if cell(r, "assessment"):
+            ispec["assessment"] = str(cell(r, "assessment"))
+        if points is None:
+            res.todos.append((r, f"“{ispec['label']}”没有分值"))
+            ispec["scoring"] = {}
+        else:
+            parsed = parse_rule_text(str(text or ""), points, unit)
+            if parsed is None:
+                ispec["scoring"] = {"points": _plain(points)}
+                res.todos.append(
+                    (r, f"“{ispec['label']}”的评分标准未能解析，请写出 rule：“{text}”")
+                )
+            else:
+                sc, direction = parsed
+                when = cell(r, "when")
+                if sc["rule"] == "yesno" and when:
+                    sc["when"] = str(when)
+                elif sc["rule"] == "yesno" and _normalise(str(text)).startswith("符合条件"):
+                    res.todos.append((r, f"“{ispec['label']}”：写出判定条件 when"))
+                if direction == "cost":
+                    ispec["direction"] = "cost"
+                ispec["scoring"] = sc
+        dspec["indicators"][ikey] = ispec
+    if vetoes:
+        doc["veto"] = vetoes
+    doc["dimensions"] = dims
+    res.doc = doc
+    if no_source:
+        res.todos.append(
+            (
+                no_source[0],
+                f"{_rows(no_source)}没有计算公式：请为每一项写出 source（如 100 * share(has_library)）",
+            )
+        )
+    res.todos.sort(key=lambda t: t[0])
+    return res
+
+
+def _rows(rows: list[int]) -> str:
+    """ "第5–9、12行" from row numbers."""
+    spans, start = [], rows[0]
+    for a, b in zip(rows, [*rows[1:], None]):
+        if b != a + 1:
+            spans.append(f"{start}–{a}" if a > start else f"{start}")
+            start = b
+    return f"第{'、'.join(spans)}行"
+
+
+def write_import(result: ImportResult, out: str | Path) -> Path:
+    return write_atomic(out, result.yaml)
