@@ -180,7 +180,72 @@ def data_paths(args: argparse.Namespace, project: Project) -> tuple[Path, Path |
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("已中断 (interrupted)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        print("已中断 (interrupted)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InputError as exc:
+        return fail(exc)
+    except CommevalError as exc:
+        return fail(exc)
+    except Exception as exc:  # the unexpected: one Chinese message, the traceback in the log
+        return unexpected(exc, args)
+
+
+def unexpected(exc: BaseException, args: argparse.Namespace, stream: TextIO | None = None) -> int:
+    """An error commeval did not foresee: one message naming the file or folder being worked on
+    and the log holding the traceback (never printed); exit 1 (2 for an unreadable input)."""
+    import traceback
+
+    target = getattr(exc, "filename", None) or _input_of(args)
+    log = _error_log(args)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    where = f"错误详情已写入 {log}"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"commeval {' '.join(sys.argv[1:])}\n{text}\n")
+    except OSError:
+        where = "（无法写入错误日志）"
+    code = EXIT_INVALID if isinstance(exc, OSError | UnicodeError | ValueError) else EXIT_FAILED
+    print(
+        f"commeval 出错：处理 {target} 时发生意外错误（{type(exc).__name__}）。{where}；"
+        "如无法解决，请把该日志发给维护人员 (unexpected error; traceback in the log)",
+        file=stream or sys.stderr,
+    )
+    return code
+
+
+def _input_of(args: argparse.Namespace) -> str:
+    for key in ("data", "dir", "project", "output", "out"):
+        v = getattr(args, key, None)
+        if v is not None:
+            return str(v)
+    return "当前项目"
+
+
+def _error_log(args: argparse.Namespace) -> Path:
+    """Where the traceback of an unexpected error goes: ``<outputs>/logs/commeval-error.log``
+    of the project (the temp folder when there is none)."""
+    import tempfile
+
+    try:
+        out = getattr(args, "out", None)
+        base = Path(out) if out is not None and args.command == "reports" else None
+        if base is None:
+            base = project_of(args).outputs
+        return base / "logs" / "commeval-error.log"
+    except Exception:
+        return Path(tempfile.gettempdir()) / "commeval-error.log"
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "init":
             return _init(args)

@@ -8,6 +8,7 @@ text redacted; respondent IDs still raw) together with the problems table and so
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,12 @@ from commeval.data import values as V
 from commeval.data.codebook import Codebook, norm_value, resolve_codebook
 from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
-from commeval.data.dataset import load_dataset
+from commeval.data.dataset import contained, load_dataset
 from commeval.data.privacy import REDACTED, find_personal, redact
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
 from commeval.data.rules import Located, plausibility, references, unique_key
 
+log = logging.getLogger("commeval.data")
 MAY_BE_EMPTY = {"communities"}  # a district may have no new residential community yet
 _SPLIT = re.compile(r"[┋|,;、/]")
 
@@ -77,7 +79,7 @@ def check_dataset(
     dropped: dict[str, list[str]] = {}
     counts: dict[str, dict[str, Any]] = {}
     for table, spec in specs.items():
-        path = raw_dir / str(spec["path"])
+        path = raw_dir / str(spec["path"])  # inside raw_dir: checked by load_dataset
         if not path.is_file():
             probs.append(
                 P.frame(
@@ -103,6 +105,9 @@ def check_dataset(
         except ReadError as e:
             probs.append(P.frame([e.problem]))
             continue
+        except Exception as e:  # a reader library's own failure: this file is reported
+            probs.append(P.frame([_unexpected(e, path.name, "读取")]))
+            continue
         del data
         counts[table] = {
             "file": raw.file,
@@ -116,7 +121,11 @@ def check_dataset(
                 P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
                                sheet=raw.sheet, row=raw.header_row or None)])
             )  # fmt: skip
-        loc, tprobs, personal = _check_table(c[table], raw, cb)
+        try:
+            loc, tprobs, personal = _check_table(c[table], raw, cb)
+        except Exception as e:  # never a traceback for one file's content
+            probs.append(P.frame([_unexpected(e, raw.file, "检查")]))
+            continue
         rprobs = P.frame(raw.problems)  # reading problems get the canonical field name
         by_header = {h: f for f, h in loc.headers.items()}
         mapped = rprobs["column"].map(by_header).fillna("").astype(str)
@@ -130,13 +139,26 @@ def check_dataset(
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)
 
 
+def _unexpected(e: Exception, file: str, what: str) -> dict[str, Any]:
+    """An unexpected failure on one file: an error naming the file (its content never shown);
+    the traceback goes to the ``commeval.data`` log only."""
+    log.error("%s %s 时出错", what, file, exc_info=e)
+    return P.one(
+        P.ERROR,
+        "unreadable",
+        f"{what}该文件时出现意外错误（{type(e).__name__}），文件可能已损坏或格式特殊；"
+        "请用 Excel/WPS 打开后另存为 .xlsx 或 UTF-8 CSV 再试",
+        file=file,
+    )
+
+
 def dataset_codebook(
     raw_dir: Path, meta: dict[str, Any], codebook: Codebook | str | Path | None, c: Contract
 ) -> Codebook:
     """The codebook a dataset is read with: the packaged one, extended by ``codebook`` (a
     project's), extended by the dataset's own (``dataset.yaml: codebook:``), built for ``c``."""
-    own = raw_dir / str(meta["codebook"]) if meta.get("codebook") else None
-    if own is None:
+    own = contained(raw_dir, meta["codebook"]) if meta.get("codebook") else None
+    if own is None:  # none, or one outside the folder (reported by load_dataset, never read)
         return resolve_codebook(codebook, contract=c)
     return resolve_codebook(own, contract=c, base=codebook)
 

@@ -15,6 +15,57 @@ from commeval.data.readers import EXTENSIONS
 FILE_KEYS = {"path", "format", "encoding", "sheet", "header_row"}
 
 
+def yaml_error_text(e: Exception) -> str:
+    """A YAML error as 第 L 行第 C 列：problem (line and column 1-based)."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    if mark is not None:
+        return f"第 {mark.line + 1} 行第 {mark.column + 1} 列：{problem}"
+    return str(problem)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file; :class:`ValueError` (with line and column) when it cannot be."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as e:
+        raise ValueError(yaml_error_text(e)) from None
+    except UnicodeDecodeError:
+        raise ValueError("文件不是 UTF-8 编码") from None
+
+
+def contained(raw_dir: Path, rel: Any) -> Path | None:
+    """``raw_dir / rel`` when it stays inside ``raw_dir`` (relative, no ``..``, no symlink
+    leading out); else None. Nothing outside the dataset folder is ever opened."""
+    text = str(rel)
+    if not text or "\x00" in text:
+        return None
+    p = Path(text)
+    if p.is_absolute() or text.startswith(("/", "\\", "~")) or ".." in p.parts:
+        return None
+    if len(p.drive) or ":" in p.parts[0]:
+        return None
+    root = raw_dir.resolve()
+    target = (raw_dir / p).resolve()
+    if target != root and root not in target.parents:
+        return None
+    return raw_dir / p
+
+
+def outside_problem(rel: Any, key: str) -> dict[str, Any]:
+    """The problem for a path leading out of the dataset folder (its content never shown)."""
+    return P.one(
+        P.ERROR,
+        "path_outside",
+        f"dataset.yaml 中 {key} 的路径须是数据集目录内的相对路径（不能用绝对路径、“..”或指向目录外的"
+        "链接），该文件未读取",
+        file="dataset.yaml",
+        field=key,
+        value=str(rel)[:80],
+    )
+
+
 def load_dataset(
     raw_dir: Path, c: Contract
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict]]:
@@ -31,7 +82,7 @@ def load_dataset(
         files = {}
         for t in c.tables:
             for ext in EXTENSIONS:
-                if (raw_dir / f"{t}{ext}").exists():
+                if (raw_dir / f"{t}{ext}").exists() and contained(raw_dir, f"{t}{ext}"):
                     files[t] = {"path": f"{t}{ext}"}
                     break
         problems.append(
@@ -45,16 +96,10 @@ def load_dataset(
         meta: dict[str, Any] = {"name": raw_dir.name, "files": files}
     else:
         try:
-            with open(path, encoding="utf-8") as fh:
-                meta = yaml.safe_load(fh) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            meta = read_yaml(path) or {}
+        except ValueError as e:
             problems.append(
-                P.one(
-                    P.ERROR,
-                    "dataset_yaml",
-                    f"dataset.yaml 无法解析：{str(e).splitlines()[0]}",
-                    file="dataset.yaml",
-                )
+                P.one(P.ERROR, "dataset_yaml", f"dataset.yaml 无法解析（{e}）", file="dataset.yaml")
             )
             return {}, {}, problems
         if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
@@ -96,9 +141,19 @@ def load_dataset(
                 )
             )
             continue
+        if contained(raw_dir, spec["path"]) is None:
+            problems.append(outside_problem(spec["path"], f"files.{table}.path"))
+            continue
         specs[table] = spec
+    if (
+        isinstance(meta.get("codebook"), str | Path)
+        and contained(raw_dir, meta["codebook"]) is None
+    ):
+        problems.append(outside_problem(meta["codebook"], "codebook"))
     for table in c.tables:
-        if table not in specs and not any(p["field"] == table for p in problems):
+        if table not in specs and not any(
+            p["field"] in (table, f"files.{table}.path") for p in problems
+        ):
             problems.append(
                 P.one(
                     P.ERROR,

@@ -7,12 +7,11 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from commeval.data.codebook import Codebook, resolve_codebook
 from commeval.data.contract import Contract
 from commeval.data.contract import contract as packaged
-from commeval.files import sha256_file
+from commeval.data.dataset import contained, read_yaml
+from commeval.files import package_hash, sha256_file
 
 
 def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
@@ -22,15 +21,17 @@ def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
     meta_path = raw / "dataset.yaml"
     names: list[str] = []
     if meta_path.is_file():
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
-        for spec in (meta.get("files") or {}).values():
-            names.append(spec if isinstance(spec, str) else str(spec.get("path")))
+        meta = _meta(raw)
+        for spec in (
+            (meta.get("files") or {}).values() if isinstance(meta.get("files"), dict) else []
+        ):
+            names.append(spec if isinstance(spec, str) else str((spec or {}).get("path")))
         names.append("dataset.yaml")
     else:
         names = sorted(p.name for p in raw.iterdir() if p.is_file())
     for name in names:
-        path = raw / name
-        if path.is_file():
+        path = contained(raw, name)  # never hash (or read) anything outside the folder
+        if path is not None and path.is_file():
             st = path.stat()
             out[name] = _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
     return out
@@ -53,7 +54,8 @@ def is_current(
     """True when the processed manifest records exactly the raw files' current hashes, the
     fingerprint of ``contract`` (default: the packaged one; a project's extended by its
     fields.yaml) and that of the codebook the data are read with (``codebook``, a project's,
-    extended by the dataset's own). A changed fields.yaml or codebook makes the data stale."""
+    extended by the dataset's own), of ``dataset.yaml`` and of commeval's own code. A changed
+    data file, dataset.yaml, fields.yaml, codebook or commeval makes the data stale."""
     manifest = Path(processed_dir) / "manifest.json"
     if not manifest.is_file():
         return False
@@ -66,6 +68,10 @@ def is_current(
     data_files = {k: v for k, v in current.items() if k != "dataset.yaml"}
     if not (bool(sources) and all(sources.get(k) == v for k, v in data_files.items())):
         return False
+    if recorded.get("dataset_yaml_sha256") != current.get("dataset.yaml"):
+        return False  # dataset.yaml edited (district, synthetic, sheet, header_row…) or broken
+    if recorded.get("commeval_code") != package_hash():
+        return False  # made by another version of commeval's code
     c = contract or packaged()
     made_under = (recorded.get("contract") or {}).get("fingerprint", packaged().fingerprint)
     if made_under != c.fingerprint:
@@ -112,17 +118,22 @@ def _codebook_fp(raw_dir: str, codebook: str | None, stamp: tuple, c: Contract) 
         from commeval.data.checks import dataset_codebook
 
         raw = Path(raw_dir)
-        meta_path = raw / "dataset.yaml"
-        meta = {}
-        if meta_path.is_file():
-            meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
-        _FP[key] = dataset_codebook(raw, meta, codebook, c).fingerprint
+        _FP[key] = dataset_codebook(raw, _meta(raw), codebook, c).fingerprint
     return _FP[key]
 
 
-def _dataset_codebook_path(raw: Path) -> Path | None:
+def _meta(raw: Path) -> dict:
+    """dataset.yaml as a mapping; {} when missing or unreadable (processing reports why)."""
     meta_path = raw / "dataset.yaml"
     if not meta_path.is_file():
-        return None
-    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
-    return raw / str(meta["codebook"]) if isinstance(meta, dict) and meta.get("codebook") else None
+        return {}
+    try:
+        meta = read_yaml(meta_path)
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _dataset_codebook_path(raw: Path) -> Path | None:
+    meta = _meta(raw)
+    return contained(raw, meta["codebook"]) if meta.get("codebook") else None

@@ -21,6 +21,7 @@ from commeval.data.privacy import default_salt_path, load_salt, pseudonymise
 from commeval.data.processed import write_processed
 from commeval.data.schema import cast_table, pandera_schema
 from commeval.errors import InputError
+from commeval.files import package_hash, sha256_file
 
 
 class IngestError(InputError):
@@ -90,12 +91,19 @@ def ingest(
                 "fingerprint": checked.codebook.fingerprint,
             },
             "respondent_id": "HMAC-SHA256 pseudonym (keyed; salt kept outside the repository)",
+            "dataset_yaml_sha256": _yaml_sha(Path(raw_dir)),
+            "commeval_code": package_hash(),
             "personal_columns_dropped": checked.personal_dropped,
             "rows": {t: {**n, "rows_written": len(tables[t])} for t, n in checked.counts.items()},
             "warnings": int((checked.problems["severity"] == P.WARNING).sum()),
         },
     )
     return IngestResult(tables, checked.problems, checked.sources, checked.dataset, manifest)
+
+
+def _yaml_sha(raw_dir: Path) -> str | None:
+    path = raw_dir / "dataset.yaml"
+    return sha256_file(path) if path.is_file() else None
 
 
 def _check_salt_location(salt_path: str | Path | None, *data_dirs: str | Path) -> None:
