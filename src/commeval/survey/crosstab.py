@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.data.contract import contract as _contract
 from commeval.display import fmt, fmt_p, frame_html
 
 from .distributions import chi2_sf, f_sf
@@ -78,8 +79,6 @@ class CrosstabResult:
         )
 
     def _repr_html_(self) -> str:
-        from .questionnaire import label
-
         title = f"{label(self.row)} × {label(self.col)}: weighted counts"
         table = frame_html(self.table, title, index=True)
         return table + self.test._repr_html_()
@@ -165,3 +164,9 @@ def crosstab(design, row: str, col: str) -> CrosstabResult:
     )
     props["small_cell"] = props["n"] < design.min_n
     return CrosstabResult(row, col, table, props, test)
+
+
+def label(column: str) -> str:
+    """The contract's Chinese label of a survey column (the column itself when it has none)."""
+    f = _contract()["survey"].fields.get(column)
+    return f.label if f is not None else column

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.data.contract import contract as _contract
 from commeval.display import frame_html
 
 from .columns import numeric_column
@@ -31,8 +32,6 @@ class AlphaResult:
         )
 
     def _repr_html_(self) -> str:
-        from .questionnaire import label
-
         items = self.items.copy()
         if "item" in items:
             items.insert(1, "label", [label(str(i)) for i in items["item"]])
@@ -84,3 +83,9 @@ def cronbach_alpha(design, items: Sequence[str], dont_know: float | None = None)
         a_del = _alpha(C[np.ix_(others, others)]) if k > 2 else float("nan")
         rows.append({"item": name, "item_total_r": r_it, "alpha_if_deleted": a_del})
     return AlphaResult(_alpha(C), _alpha(raw), std, int(ok.sum()), pd.DataFrame(rows))
+
+
+def label(column: str) -> str:
+    """The contract's Chinese label of a survey column (the column itself when it has none)."""
+    f = _contract()["survey"].fields.get(column)
+    return f.label if f is not None else column
