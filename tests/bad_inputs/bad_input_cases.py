@@ -183,7 +183,7 @@ CASES = [
     Case("text_in_number", text_in_number, "type:int", "“人口”应为整数，不能是文本", "villages.csv", 3),
     Case("date_in_number", date_in_number, "date_in_number", "却是日期", "communities.xlsx", 3),
     Case("formula_cell", formula_cell, "formula_cell", "公式", "townships.xlsx", 3),
-    Case("id_in_free_text", id_in_free_text, "personal_in_text", "含有身份证号或手机号，已隐去",
+    Case("id_in_free_text", id_in_free_text, "personal_in_text", "含有身份证号或手机号等个人信息，已隐去",
          "survey.csv", 6, severity="warning"),
     Case("big_file_bad_last_row", big_file_bad_last_row, "range:max", "“年龄”超过最大值 100",
          "survey.csv", None),

@@ -23,7 +23,7 @@ from commeval.data.codebook import Codebook, norm_value, resolve_codebook
 from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
-from commeval.data.privacy import REDACTED, find_personal, redact
+from commeval.data.privacy import REDACTED, find_personal, redact, redact_values
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
 from commeval.data.rules import Located, plausibility, references, unique_key
 
@@ -196,6 +196,7 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
     cols: dict[str, int] = {}  # field → column position
     multi: dict[int, int] = {}  # question → column position
     personal: list[str] = []
+    personal_cols: list[int] = []
     for j, h in enumerate(raw.headers):
         m = cb.match_header(t.name, h)
         if m.kind == "unmapped" and j < len(raw.alt_headers) and raw.alt_headers[j]:
@@ -216,6 +217,7 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
             multi[m.question] = j
         elif m.kind == "personal":
             personal.append(h)
+            personal_cols.append(j)
         elif m.kind == "ignore":
             notes.append(
                 P.one(P.WARNING, "ignored_column", "问卷平台元数据列，已忽略（不进入处理后数据）",
@@ -259,12 +261,47 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
                           **where)
                 )  # fmt: skip
             out[f.name] = pd.Series(pd.NA, index=range(n), dtype=_loose_dtype(f))
+    personal_cols += [cols[f.name] for f in t.fields.values() if f.personal and f.name in cols]
+    if personal_cols:
+        _redact_own(t, out, headers, raw, personal_cols, probs)
     df = pd.DataFrame(out, index=pd.RangeIndex(n))
     loc = Located(df, raw.rows, raw.file, raw.sheet, headers)
     labels = {f.name: f.label for f in t.fields.values()}
     probs.append(unique_key(loc, list(t.key), labels))
     probs.append(plausibility(t.name, loc))
     return loc, P.concat([P.frame(notes), *probs]), personal
+
+
+def _redact_own(
+    t: Table, out: dict[str, pd.Series], headers: dict[str, str], raw: RawFrame,
+    personal_cols: list[int], probs: list[pd.DataFrame],
+) -> None:  # fmt: skip
+    """The row's own personal values (its name, phone, address… from the dropped columns)
+    found inside its free text are redacted too (a respondent signing their suggestion)."""
+    own = [raw.data[f"c{j}"] for j in personal_cols]
+    for f in t.fields.values():
+        if f.dtype != "string" or f.personal or f.name == "respondent_id" or f.name not in out:
+            continue
+        col = out[f.name]
+        idx = np.flatnonzero(col.notna().to_numpy())
+        if not len(idx):
+            continue
+        texts = col.to_numpy(dtype=object)
+        hit = np.zeros(len(col), dtype=bool)
+        for i in idx:
+            vals = [str(p.iat[i]).strip() for p in own if isinstance(p.iat[i], str)]
+            vals = [v for v in vals if len(v) >= 2]
+            if vals and any(v in texts[i] for v in vals):
+                texts[i] = redact_values(texts[i], vals)
+                hit[i] = True
+        if hit.any():
+            out[f.name] = pd.Series(texts, dtype="string")
+            probs.append(
+                P.cells(hit, severity=P.WARNING, rule="personal_in_text",
+                        message=f"“{f.label}”中含有本人的姓名、电话或住址，已隐去（{REDACTED}）",
+                        values=pd.Series(texts), file=raw.file, sheet=raw.sheet, rows=raw.rows,
+                        column=headers.get(f.name, f.label), field=f.name)
+            )  # fmt: skip
 
 
 def _loose_dtype(f: Field) -> str:
@@ -383,7 +420,7 @@ def _text_column(
         if hit.any():
             probs.append(
                 P.cells(hit[codes], severity=P.WARNING, rule="personal_in_text",
-                        message=f"“{f.label}”中含有身份证号或手机号，已隐去（{REDACTED}）",
+                        message=f"“{f.label}”中含有身份证号或手机号等个人信息，已隐去（{REDACTED}）",
                         values=text[codes], **where)
             )  # fmt: skip
         if formula.any():

@@ -94,11 +94,18 @@ def ingest(
             "dataset_yaml_sha256": _yaml_sha(Path(raw_dir)),
             "commeval_code": package_hash(),
             "personal_columns_dropped": checked.personal_dropped,
+            "redacted_in_text": _redacted(checked.problems),
             "rows": {t: {**n, "rows_written": len(tables[t])} for t, n in checked.counts.items()},
             "warnings": int((checked.problems["severity"] == P.WARNING).sum()),
         },
     )
     return IngestResult(tables, checked.problems, checked.sources, checked.dataset, manifest)
+
+
+def _redacted(problems: pd.DataFrame) -> dict[str, int]:
+    """Text cells redacted at ingestion, by table file stem (the manifest reports the count)."""
+    hit = problems[problems["rule"] == "personal_in_text"]
+    return {str(k).rsplit(".", 1)[0]: int(v) for k, v in hit.groupby("file").size().items()}
 
 
 def _yaml_sha(raw_dir: Path) -> str | None:

@@ -19,27 +19,61 @@ import numpy as np
 import pandas as pd
 
 REDACTED = "［已隐去］"
-# 18-digit resident ID (checksum not verified) and 11-digit mainland mobile numbers.
-ID_NUMBER = r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"
-MOBILE = r"(?<!\d)1[3-9]\d{9}(?!\d)"
-PERSONAL_PATTERN = re.compile(f"{ID_NUMBER}|{MOBILE}")
+# Written forms are matched on a copy of the text in which full-width digits, signs, brackets and
+# spaces are their ASCII selves (same length, so matches redact the original text in place).
+_HALF = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)}, "＋": "+", "（": "(", "）": ")",
+     "－": "-", "—": "-", "–": "-", "\u3000": " ", "Ｘ": "X", "ｘ": "x", "：": ":"}
+)  # fmt: skip
+_SEP = r"[-\s.]?"
+# 18-digit resident ID (checksum not verified; last character may be X/x), also grouped with
+# single spaces or hyphens (6-8-4, 4-4-4-4-2…).
+ID_NUMBER = r"(?<![0-9A-Za-z])\d(?:[-\s]?\d){16}[-\s]?[\dXx](?![0-9A-Za-z])"
+# Mainland mobiles: 13812345678, 138-1234-5678, 138 1234 5678, +86 138…, (+86)137…, 0086…
+MOBILE = (
+    r"(?:(?:\(\s?(?:\+|00)?86\s?\)|(?:\+|00)?86)[-\s]?)?"
+    rf"(?<!\d)1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)"
+)
+# Landlines: 0395-1234567, (0395)12345678, 0395 1234567, 010-12345678.
+LANDLINE = r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[-\s])\d{7,8}(?![\d-])"
+# QQ and WeChat ids after their label: QQ 12345678, QQ号：12345678, 微信号 abc_123, vx: …
+QQ = r"(?i:qq|扣扣)\s*号?\s*[:=]?\s*\d{5,11}(?!\d)"
+WECHAT = r"(?i:微信|wechat|weixin|vx|wx)\s*号?\s*[:=]?\s*[A-Za-z][-_A-Za-z0-9]{5,19}"
+PERSONAL_PATTERN = re.compile(f"{ID_NUMBER}|{MOBILE}|{LANDLINE}|{QQ}|{WECHAT}")
 SALT_ENV = "COMMEVAL_SALT_FILE"
 PSEUDONYM_HEX = 24  # 96 bits: collisions are negligible even for millions of respondents
 
 
 def find_personal(values: pd.Series) -> np.ndarray:
-    """Boolean mask: which text cells contain an ID number or a mobile number."""
+    """Boolean mask: which text cells contain an ID, mobile or landline number, or a QQ or
+    WeChat id (in their usual written forms, full-width digits included)."""
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
     if len(uniq) == 0:
         return np.zeros(len(values), dtype=bool)
-    hit = pd.Series(uniq, dtype=object).astype(str).str.contains(PERSONAL_PATTERN, regex=True)
-    flags = np.append(hit.to_numpy(dtype=bool), False)
+    flags = np.append(np.array([has_personal(str(u)) for u in uniq], dtype=bool), False)
     return flags[codes]
 
 
+def has_personal(text: str) -> bool:
+    return PERSONAL_PATTERN.search(text.translate(_HALF)) is not None
+
+
 def redact(text: str) -> str:
-    """Replace every ID or mobile number inside a text by ``［已隐去］``."""
-    return PERSONAL_PATTERN.sub(REDACTED, text)
+    """Replace every personal number or id inside a text by ``［已隐去］``."""
+    half = text.translate(_HALF)
+    out, last = [], 0
+    for m in PERSONAL_PATTERN.finditer(half):
+        out += [text[last : m.start()], REDACTED]
+        last = m.end()
+    return "".join(out) + text[last:] if out else text
+
+
+def redact_values(text: str, values: list[str]) -> str:
+    """Replace each of ``values`` (the row's own name, phone, address…) found inside ``text``."""
+    for v in sorted(values, key=len, reverse=True):
+        if v in text:
+            text = text.replace(v, REDACTED)
+    return text
 
 
 def default_salt_path() -> Path:
