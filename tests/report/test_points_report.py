@@ -85,3 +85,14 @@ def test_whole_page_renders(pdistrict):
     town = pdistrict.townships[0]
     page = render.render_township_html(pdistrict, town)
     assert "二、考核评分" in page and "七、数据说明" in page
+
+
+def test_cached_evaluation_reloads(pdistrict, small_district):
+    from commeval.district import load_district
+
+    again = load_district(small_district, pdistrict.processed_dir, framework=FW, mc_draws=60)
+    cols = ["township", "points", "max_points", "grade", "rank", "rank_low", "rank_high"]
+    assert again.evaluation.scores[cols].equals(pdistrict.evaluation.scores[cols])
+    town = pdistrict.townships[0]
+    assert render.overview_html(again, town) == render.overview_html(pdistrict, town)
+    assert "".join(summary.summary_html(again)) == "".join(summary.summary_html(pdistrict))

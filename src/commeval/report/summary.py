@@ -154,7 +154,7 @@ def summary_html(d: District, reports: Sequence[dict[str, Any]] | None = None) -
         mx = d.evaluation.scores.set_index("township")["max_points"]
         for row, r in zip(rows, rank.itertuples()):
             row[2] = f"{r.score:.1f}（满分 {mx[r.township]:g}）"
-            if veto.get(r.township):
+            if isinstance(veto.get(r.township), str) and veto[r.township]:
                 row[3] += f' <span class="failed">一票否决：{esc(veto[r.township])}</span>'
     rank_html = table(
         [

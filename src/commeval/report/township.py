@@ -129,9 +129,10 @@ def points_overview(d: District, township: str) -> PointsOverview:
     mine = dims[dims["township"] == township].set_index("dimension")
     mean = dims.groupby("dimension", sort=False)["score"].mean().rename("district_mean")
     tab = mine[["label", "score", "max_points"]].join(mean).reset_index()
+    veto = row["veto"] if isinstance(row["veto"], str) else ""
     return PointsOverview(
         township, o.year, o.score, float(row["max_points"]), float(row["base_points"]),
-        float(row["bonus_points"]), o.grade, str(row["grade_before_veto"]), str(row["veto"]),
+        float(row["bonus_points"]), o.grade, str(row["grade_before_veto"]), veto,
         o.rank, o.rank_low, o.rank_high, o.n_townships, o.attainment, o.previous_score,
         o.previous_rank, tab,
     )  # fmt: skip
