@@ -204,3 +204,56 @@ def test_quasipoisson_on_supplied_replicates(more_data, ref_more):
             {"Intercept": "(Intercept)", "alive": "alive"},
             cols=("estimate", "se"),
         )
+
+
+# ------------------------------------------------------------------ questionnaire helpers
+def test_olr_joint_test_matches_r_regtermtest(nh, ref_more):
+    from commeval.survey import regTermTest
+
+    fit = nh.olr("agecat ~ C(race) + RIAGENDR", levels=AGE)
+    t = regTermTest(fit, "C(race)")
+    close(t.statistic, ref_more("nh:olr_regterm", "statistic", "factor(race)"))
+    close(t.p_value, ref_more("nh:olr_regterm", "p_value", "factor(race)"))
+    assert t.ndf == ref_more("nh:olr_regterm", "ndf", "factor(race)")
+    assert t.ddf == ref_more("nh:olr_regterm", "ddf", "factor(race)")
+
+
+def test_likert_summary_reports_ordinal_township_effects(nh):
+    from commeval.survey import likert_summary, regTermTest
+
+    d = nh.update(age=pd.Categorical(nh.data.agecat, categories=AGE).codes + 1.0)
+    out = likert_summary(d, "age", by="race", effects="race", dont_know=None)
+    eff = out[out.statistic == "olr_effect"]
+    fit = d.olr("age ~ C(Q('race'))", levels=[1.0, 2.0, 3.0, 4.0])
+    assert list(eff.race) == [2, 3, 4]
+    assert np.allclose(eff.estimate, fit.coefficients, rtol=1e-12)
+    assert np.allclose(eff.se, fit.bse.iloc[:3], rtol=1e-12)
+    joint = out[out.statistic == "olr_joint"].iloc[0]
+    close(joint.estimate, regTermTest(fit, "C(Q('race'))").statistic)
+    # the same model as R's svyolr(agecat ~ factor(race))
+    ref = nh.olr("agecat ~ C(race)", levels=AGE)
+    assert np.allclose(eff.estimate, ref.coefficients, rtol=1e-9)
+
+
+def test_compare_to_rest_joint_test(nh, ref_more):
+    from commeval.survey import compare_to_rest
+
+    out = compare_to_rest(nh, "HI_CHOL", "race", joint=True)
+    assert len(out) == 4 and out.joint_F.nunique() == 1
+    close(out.joint_F.iloc[0], ref_more("nh:jointtest", "statistic", "HI_CHOL", "race"))
+    close(out.joint_p_value.iloc[0], ref_more("nh:jointtest", "p_value", "HI_CHOL", "race"))
+    assert "joint_F" not in compare_to_rest(nh, "HI_CHOL", "race").columns
+
+
+def test_cv_suppression_flags(nh):
+    from commeval.survey import suppression
+
+    m = nh.mean("HI_CHOL", by="race", cv=True, min_n=600)
+    s = suppression(m, max_cv=0.05, warn_cv=0.03)
+    cv = m.cv.to_numpy()
+    small = m.small_cell.to_numpy()
+    assert (s.suppress.to_numpy() == (small | (cv > 0.05))).all()
+    assert set(s.suppress_reason) <= {"small_cell", "cv", ""}
+    assert (s.cv_warning.to_numpy() == ((cv > 0.03) & ~s.suppress.to_numpy())).all()
+    t = suppression(nh.total("HI_CHOL").drop(columns="small_cell"), max_cv=0.5)
+    assert not t.suppress.iloc[0] and np.isclose(t.cv.iloc[0], t.se.iloc[0] / t.estimate.iloc[0])

@@ -27,6 +27,7 @@ from .questionnaire import age_group, prepare, year_design, year_designs
 from .reliability import AlphaResult, cronbach_alpha
 from .replicate import ReplicateDesign
 from .supplied import svrepdesign
+from .suppression import suppression
 
 __all__ = [
     "AlphaResult",
@@ -59,6 +60,7 @@ __all__ = [
     "domain_vcov",
     "WaldTest",
     "svrepdesign",
+    "suppression",
     "year_design",
     "year_designs",
 ]

@@ -87,10 +87,32 @@ def _frame(rows: dict[str, Any], level: float, min_n: int) -> pd.DataFrame:
     return out[COLUMNS]
 
 
-def compare_to_rest(design, variable: str, by: str, level: float = 0.95) -> pd.DataFrame:
+JOINT_COLUMNS = ["joint_F", "joint_ndf", "joint_ddf", "joint_p_value"]
+
+
+def with_joint_test(frame: pd.DataFrame, design, variable: str, by: str) -> pd.DataFrame:
+    """Add the joint test that the means of ``variable`` are equal across all levels of
+    ``by`` (R ``regTermTest(svyglm(y ~ factor(by)), ~factor(by))``; the same on every row)."""
+    from .contrasts import joint_test
+
+    t = joint_test(design, variable, by)
+    return frame.assign(
+        joint_F=t.statistic, joint_ndf=t.ndf, joint_ddf=t.ddf, joint_p_value=t.p_value
+    )
+
+
+def compare_to_rest(
+    design, variable: str, by: str, level: float = 0.95, joint: bool = False
+) -> pd.DataFrame:
     """Each level ``a`` of ``by`` against all other levels together ("the rest"): difference of
     design-based means with its SE, t on the design df, p-value. One row per level; ``b`` is
-    ``"(rest)"``."""
+    ``"(rest)"``. ``joint=True`` adds the joint test across all levels (:data:`JOINT_COLUMNS`:
+    do the means differ at all?), which guards the many pairwise tests."""
+    out = _compare_to_rest(design, variable, by, level)
+    return with_joint_test(out, design, variable, by) if joint else out
+
+
+def _compare_to_rest(design, variable: str, by: str, level: float) -> pd.DataFrame:
     y, ok = _valid(design, variable, [by])
     values = design.data[by]
     levels, codes = np.unique(values[ok].astype(str), return_inverse=True)

@@ -44,6 +44,7 @@ def likert_summary(
     scale: Sequence[int] = SCALE,
     top: Sequence[int] = TOP2,
     level: float = 0.95,
+    effects: str | None = None,
 ) -> pd.DataFrame:
     """Per item x domain: share of each category, mean score and top-2-box share among valid
     answers (don't know treated as missing), plus the don't-know share among all answers.
@@ -54,6 +55,13 @@ def likert_summary(
     ``dont_know=None``: no don't-know rows. Shares use logit CIs (R ``svyciprop``), the mean a
     normal CI (``svymean``). The column ``statistic`` is "share" (with ``level`` = category),
     "mean", "top2" or "dont_know".
+
+    ``effects="township"`` adds the proportional-odds model ``item ~ C(township)``
+    (:meth:`~commeval.survey.base.DesignBase.olr`, R ``svyolr``) on the valid answers: rows
+    ``statistic="olr_effect"`` per township but the first (log odds ratio of answering higher
+    than the reference township, with SE, CI and ``p_value``; the township in the ``effects``
+    column) and one ``statistic="olr_joint"`` row (do the townships differ at all? Wald F of
+    all effects in ``estimate``, its ``p_value``; R ``regTermTest``).
     """
     frames = []
     for item in as_list(items):
@@ -79,13 +87,59 @@ def likert_summary(
             dkf = dkf.iloc[:0]
         for f in (mean, top2, dkf):
             f["level"] = pd.NA
-        out = concat([share, mean, top2, dkf])
+        parts = [share, mean, top2, dkf]
+        if effects is not None:
+            parts.append(_olr_effects(sub, effects, level, min_n))
+        out = concat(parts)
         out["variable"] = item
         frames.append(out)
     out = concat(frames)
-    cols = ["variable"] + as_list(by) + ["statistic", "level"]
+    extra = [c for c in as_list(by) + as_list(effects) if c in out.columns]
+    cols = ["variable"] + list(dict.fromkeys(extra))
+    cols += ["statistic", "level"]
     rest = [c for c in out.columns if c not in cols]
     return out[cols + rest].reset_index(drop=True)
+
+
+def _olr_effects(sub, effects: str, level: float, min_n: int) -> pd.DataFrame:
+    """Township effects of ``__cat ~ C(effects)`` and their joint Wald test."""
+    from .contrasts import regTermTest
+
+    levels = sorted(pd.unique(sub.data["__cat"][sub.domain & sub.data["__cat"].notna()]))
+    term = f"C(Q('{effects}'))"
+    fit = sub.olr(f"__cat ~ {term}", levels=levels)
+    coefs = fit.coefficients
+    ci = fit.conf_int(alpha=1 - level)
+    names = [c[len(term) + 3 : -1] for c in coefs.index]  # C(Q('x'))[T.level]
+    vals = sub.data[effects]
+    lookup = {str(v): v for v in pd.unique(vals.dropna())}
+    n = [int((sub.domain & (vals.astype(str) == nm).to_numpy()).sum()) for nm in names]
+    rows = pd.DataFrame(
+        {
+            effects: [lookup.get(nm, nm) for nm in names],
+            "statistic": "olr_effect",
+            "level": pd.NA,
+            "estimate": coefs.to_numpy(),
+            "se": fit.bse[coefs.index].to_numpy(),
+            "ci_low": ci.loc[coefs.index, 0].to_numpy(),
+            "ci_high": ci.loc[coefs.index, 1].to_numpy(),
+            "n": n,
+            "p_value": fit.pvalues[coefs.index].to_numpy(),
+        }
+    )
+    rows["small_cell"] = rows["n"] < min_n
+    t = regTermTest(fit, term)
+    joint = pd.DataFrame(
+        {
+            "statistic": ["olr_joint"],
+            "level": [pd.NA],
+            "estimate": [t.statistic],
+            "n": [sub.n],
+            "p_value": [t.p_value],
+            "small_cell": [False],
+        }
+    )
+    return pd.concat([rows, joint], ignore_index=True)
 
 
 def multiple_response(

@@ -194,7 +194,13 @@ add_olr <- function(cs, ol) {
   add(cs, "deviance", ol$deviance, "")
 }
 ctl <- list(reltol = 1e-15, maxit = 1000, ndeps = rep(1e-5, 7))
-add_olr("nh:olr_conv", svyolr(agecat ~ factor(race) + RIAGENDR, nh, control = ctl))
+olc <- svyolr(agecat ~ factor(race) + RIAGENDR, nh, control = ctl)
+add_olr("nh:olr_conv", olc)
+rto <- regTermTest(olc, ~factor(race))
+add("nh:olr_regterm", "statistic", rto$Ftest, "factor(race)")
+add("nh:olr_regterm", "ndf", rto$df, "factor(race)")
+add("nh:olr_regterm", "ddf", rto$ddf, "factor(race)")
+add("nh:olr_regterm", "p_value", rto$p, "factor(race)")
 add_olr("nh:olr_sub", svyolr(agecat ~ factor(race), subset(nh, RIAGENDR == 2),
                              control = list(reltol = 1e-15, maxit = 1000, ndeps = rep(1e-5, 6))))
 # replicate designs: svyolr.svyrep.design passes control only to the full-sample polr, the
