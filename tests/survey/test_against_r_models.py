@@ -257,3 +257,46 @@ def test_cv_suppression_flags(nh):
     assert (s.cv_warning.to_numpy() == ((cv > 0.03) & ~s.suppress.to_numpy())).all()
     t = suppression(nh.total("HI_CHOL").drop(columns="small_cell"), max_cv=0.5)
     assert not t.suppress.iloc[0] and np.isclose(t.cv.iloc[0], t.se.iloc[0] / t.estimate.iloc[0])
+
+
+# ------------------------------------------------------------------ questionnaire estimators on replicates
+@pytest.fixture(scope="module")
+def strat_jkn(api):
+    df = api["apistrat"].assign(yes=lambda x: (x["sch.wide"] == "Yes").astype(float))
+    return SurveyDesign(df, weights="pw", strata="stype", fpc="fpc").replicate("jkn")
+
+
+def test_replicate_crosstab_matches_r(strat_jkn, ref_more):
+    t = strat_jkn.crosstab("stype", "sch.wide").test
+    v = "stype~sch.wide"
+    for got, q in [
+        (t.statistic, "statistic"),
+        (t.p_value, "p_value"),
+        (t.ndf, "ndf"),
+        (t.ddf, "ddf"),
+    ]:
+        close(got, ref_more("strat_jkn:chisq_F", q, v))
+    close(t.pearson, ref_more("strat_jkn:chisq_Chisq", "statistic", v))
+    close(t.chisq_p_value, ref_more("strat_jkn:chisq_Chisq", "p_value", v))
+
+
+def test_replicate_quantile_proportion_likert_multiple_response(strat_jkn, ref_more):
+    from commeval.survey import likert_summary, multiple_response
+
+    q = strat_jkn.quantile("api00", [0.25, 0.5, 0.75])
+    for _, r in q.iterrows():
+        for c in ("estimate", "ci_low", "ci_high"):
+            close(r[c], ref_more("strat_jkn:quantile", c, "api00", "", f"{r.level:g}"))
+    mr = multiple_response(strat_jkn, ["yes"], by="stype")
+    for _, r in mr.iterrows():
+        for c in ("estimate", "se", "ci_low", "ci_high"):
+            close(r[c], ref_more("strat_jkn:propby", c, "sch.wide", r.stype))
+    d = strat_jkn.update(item=np.where(strat_jkn.data.yes == 1, 5.0, 2.0))
+    lk = likert_summary(d, "item", by="stype", dont_know=None, min_n=1)
+    top2 = lk[lk.statistic == "top2"]
+    for _, r in top2.iterrows():
+        for c in ("estimate", "se", "ci_low", "ci_high"):
+            close(r[c], ref_more("strat_jkn:propby", c, "sch.wide", r.stype))
+    for _, r in strat_jkn.mean("api00", by="stype").iterrows():
+        for c in ("estimate", "se"):
+            close(r[c], ref_more("strat_jkn:meanby", c, "api00", r.stype))

@@ -106,10 +106,13 @@ def crosstab(design, row: str, col: str) -> CrosstabResult:
     # scores of the cell proportions (a mean of cell indicators)
     Z = -np.outer(we, p) / W
     Z[np.arange(len(we)), cell] += we / W
-    V = design_variance(design, Z, full=True)
+    if hasattr(design, "cell_covariance"):  # replicate designs (R's svychisq.svyrep.design)
+        V = design.cell_covariance(we, cell, r * c)
+    else:
+        V = design_variance(design, Z, full=True)
     # R's svychisq scales the table to the design's rows (answered or not): all rows of a
     # calibrated design, the domain's rows otherwise
-    N = float(len(data)) if design._calibration else float(design.domain.sum())
+    N = float(len(data)) if getattr(design, "_calibration", None) else float(design.domain.sum())
     pr = p.reshape(r, c).sum(axis=1)
     pc = p.reshape(r, c).sum(axis=0)
     expected = np.outer(pr, pc).ravel()

@@ -178,7 +178,21 @@ class ReplicateDesign(DesignBase):
             return np.sqrt(self.variance(logit(reps), logit(est)))
 
     def _domain_df(self, codes, valid, G) -> np.ndarray:
-        return np.full(G, float(self._degf))
+        """R's ``degf(subset(design, domain))``: the rank of the domain's replicate weights
+        minus 1 (a domain inside one stratum of a JKn design has that stratum's PSUs - 1)."""
+        if G == 1 and self.design.domain.all() and (codes >= 0).all():
+            return np.full(G, float(self._degf))
+        s1 = self.design._stage1
+        inset = (codes >= 0) & self.design.domain & (self.design.weights != 0)
+        out = np.empty(G)
+        for g in range(G):
+            psus = np.unique(s1.codes[inset & (codes == g)])
+            if len(psus) == 0:
+                out[g] = np.nan
+                continue
+            A = self.factors[:, psus]
+            out[g] = float(np.linalg.matrix_rank(A, tol=1e-5 * np.abs(A).max())) - 1
+        return out
 
     def _domain_nrows(self, codes, G) -> np.ndarray:
         return np.bincount(codes[codes >= 0], minlength=G).astype(float)
@@ -216,6 +230,25 @@ class ReplicateDesign(DesignBase):
             float(self._degf + 1 - len(names)),
             int(keep.sum()),
         )
+
+    def cell_covariance(self, we: np.ndarray, cell: np.ndarray, K: int) -> np.ndarray:
+        """Replicate covariance (K, K) of the shares ``sum(we [cell == k]) / sum(we)``."""
+        s1 = self.design._stage1
+        T = unit_totals(DomainScores(we, cell, K), s1.codes, s1.n_units)
+        T = T.toarray() if hasattr(T, "toarray") else np.asarray(T)
+        counts = self.factors @ T
+        reps = counts / counts.sum(axis=1, keepdims=True)
+        p = T.sum(axis=0) / T.sum()
+        center = p[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
+        d = reps - center
+        return self.scale * (d * self.rscales[:, None]).T @ d
+
+    def crosstab(self, row: str, col: str):
+        """Weighted two-way table with Rao–Scott tests on the replicate covariance of the cell
+        shares and the replicate df (R ``svychisq`` on a replicate design)."""
+        from .crosstab import crosstab
+
+        return crosstab(self, row, col)
 
     def __repr__(self) -> str:
         return (

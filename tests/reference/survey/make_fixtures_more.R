@@ -325,6 +325,32 @@ for (nm in names(reps)) {
   add(paste0(nm, ":glm_quasipoisson"), "se", s[, 2], rownames(s))
 }
 
+# ---------------------------------------------------------------- questionnaire estimators on replicates
+apistrat <- read.csv(file.path(outdir, "apistrat.csv"))
+sj <- as.svrepdesign(svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc,
+                               data = apistrat), type = "JKn")
+for (st in c("F", "Chisq")) {
+  x <- svychisq(~stype + sch.wide, sj, statistic = st)
+  add(paste0("strat_jkn:chisq_", st), "statistic", x$statistic, "stype~sch.wide")
+  add(paste0("strat_jkn:chisq_", st), "p_value", x$p.value, "stype~sch.wide")
+  add(paste0("strat_jkn:chisq_", st), "ndf", x$parameter[1], "stype~sch.wide")
+  if (st == "F") add(paste0("strat_jkn:chisq_", st), "ddf", x$parameter[2], "stype~sch.wide")
+}
+q <- svyquantile(~api00, sj, c(0.25, 0.5, 0.75), ci = TRUE)$api00
+for (i in 1:3) {
+  add("strat_jkn:quantile", "estimate", q[i, 1], "api00", level = c(0.25, 0.5, 0.75)[i])
+  add("strat_jkn:quantile", "ci_low", q[i, 2], "api00", level = c(0.25, 0.5, 0.75)[i])
+  add("strat_jkn:quantile", "ci_high", q[i, 3], "api00", level = c(0.25, 0.5, 0.75)[i])
+}
+pb <- svyby(~I(sch.wide == "Yes"), ~stype, sj, svyciprop, method = "logit", vartype = c("se", "ci"))
+add("strat_jkn:propby", "estimate", coef(pb), "sch.wide", pb$stype)
+add("strat_jkn:propby", "se", SE(pb), "sch.wide", pb$stype)
+add("strat_jkn:propby", "ci_low", pb$ci_l, "sch.wide", pb$stype)
+add("strat_jkn:propby", "ci_high", pb$ci_u, "sch.wide", pb$stype)
+mb <- svyby(~api00, ~stype, sj, svymean)
+add("strat_jkn:meanby", "estimate", coef(mb), "api00", mb$stype)
+add("strat_jkn:meanby", "se", SE(mb), "api00", mb$stype)
+
 # ---------------------------------------------------------------- GLM start values, replicates
 apiclus1 <- read.csv(file.path(outdir, "apiclus1.csv"))
 c1 <- as.svrepdesign(svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc), type = "JK1")
