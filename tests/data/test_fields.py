@@ -233,7 +233,8 @@ def test_answer_texts_and_one_column_multi_choice(extra_raw, tmp_path, project_c
     raw.loc[1, "8、用过的服务：【多选题】"] = "医疗"
     raw.to_csv(path, index=False, encoding="utf-8-sig")
     s = ingest(extra_raw, tmp_path / "p", contract=project_contract).tables["survey"]
-    assert s.loc[0, "sat_clinic"] == 9 and (s["sat_clinic"].iloc[1:] == 5).all()
+    assert pd.isna(s.loc[0, "sat_clinic"]) and s.loc[0, "sat_clinic_dk"]  # 说不清: a flag
+    assert (s["sat_clinic"].iloc[1:] == 5).all() and not s["sat_clinic_dk"].iloc[1:].any()
     assert s["used_service_hall"].all()
     assert not s.loc[1, "services_used_a"] and s.loc[1, "services_used_b"]
     assert s.loc[2, "services_used_a"] and s.loc[2, "services_used_b"]
@@ -389,10 +390,12 @@ def test_extra_likert_item_is_prepared_in_year_design(extra_raw, tmp_path, proje
     d = questionnaire.year_design(s, contract=project_contract)
     assert {"sat_clinic_dk", "sat_clinic_top2"} <= set(d.data.columns)
     raw = s[s["year"] == d.data["year"].iloc[0]].reset_index(drop=True)
-    np.testing.assert_array_equal(d.data["sat_clinic_dk"], (raw["sat_clinic"] == 9).astype(float))
+    dk = raw["sat_clinic_dk"].to_numpy(dtype=float, na_value=np.nan)
+    assert not (raw["sat_clinic"] == 9).any() and dk.sum() > 0  # 说不清 is a flag, not a 9
+    np.testing.assert_array_equal(d.data["sat_clinic_dk"], dk)
     top2 = d.data["sat_clinic_top2"].to_numpy(dtype=float)
-    assert np.isnan(top2[(raw["sat_clinic"] == 9).to_numpy()]).all()
-    assert "sat_clinic_dk" not in questionnaire.year_design(s).data.columns
+    assert np.isnan(top2[dk == 1]).all()
+    assert "sat_clinic_top2" not in questionnaire.year_design(s).data.columns  # not its item
     designs = questionnaire.year_designs(s, contract=project_contract)
     assert all("sat_clinic_top2" in x.data.columns for x in designs.values())
     est = d.mean(["sat_clinic", "sat_clinic_top2"], by=["township"])

@@ -10,7 +10,7 @@ import pytest
 from commeval.data.contract import contract
 from commeval.data.ingest import IngestError, ingest
 from commeval.data.processed import ProcessedDataError, load_processed
-from commeval.data.schema import pandas_dtype
+from commeval.data.schema import pandas_dtype, processed_columns
 from commeval.data.validate import validate_dir
 
 
@@ -32,9 +32,10 @@ def test_ingest_writes_contract_tables_and_manifest(raw_dir, tmp_path, small_tab
     assert set(tables) == set(c.tables)
     for name, df in tables.items():
         t = c[name]
-        assert list(df.columns) == t.public_fields
+        assert list(df.columns) == processed_columns(t)
         for col in df.columns:
-            assert str(df[col].dtype) == pandas_dtype(t.fields[col]), (name, col)
+            want = "boolean" if col.endswith("_dk") else pandas_dtype(t.fields[col])
+            assert str(df[col].dtype) == want, (name, col)
         pd.testing.assert_frame_equal(df, result.tables[name])
         assert len(df) == len(small_tables[name])
     assert meta["schema_version"] == c.schema_version
@@ -174,3 +175,43 @@ def test_salt_must_live_outside_the_data(raw_dir, tmp_path):
     with pytest.raises(ValueError, match="盐值文件"):
         ingest(raw_dir, tmp_path / "p", salt_path=tmp_path / "p" / "salt")
     assert not (tmp_path / "p").exists()
+
+
+def test_dont_know_is_a_flag_in_processed_data(raw_dir, tmp_path):
+    """Every Likert column holds 1–5 or missing; 说不清 is in <item>_dk; a user's own estimator
+    on the processed table is right by default (equals the weighted mean of the raw 1–5s)."""
+    from commeval.survey.design import SurveyDesign
+    from commeval.survey.questionnaire import likert_items
+
+    tables = ingest(raw_dir, tmp_path / "processed").tables
+    s = tables["survey"]
+    raw = pd.read_csv(raw_dir / "survey.csv", dtype=str, encoding="utf-8-sig")
+    for item in likert_items():
+        assert s[item].dropna().isin([1, 2, 3, 4, 5]).all(), item
+        label = contract()["survey"].fields[item].label
+        codes = pd.to_numeric(raw[label])
+        assert (s[item + "_dk"].to_numpy(dtype=bool) == (codes == 9).to_numpy()).all(), item
+    year = int(s["year"].max())
+    rows = s[s["year"] == year].reset_index(drop=True)
+    est = SurveyDesign(rows, weights="weight", strata="stratum", psu="psu", fpc="fpc",
+                       lonely_psu="adjust").mean("sat_overall")  # fmt: skip
+    r = raw[pd.to_numeric(raw["调查年度"]) == year]
+    x = pd.to_numeric(r["对农村社区建设的总体满意度"])
+    w = pd.to_numeric(r["抽样权数"])
+    ok = x <= 5
+    expected = float((x[ok] * w[ok]).sum() / w[ok].sum())
+    got = float(est["estimate"].iloc[0]) if hasattr(est, "iloc") else float(est.estimate)
+    assert abs(got - expected) < 1e-9
+
+
+def test_processed_data_of_the_old_schema_is_re_made(raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    ingest(raw_dir, out)
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    m["schema_version"] = 1
+    (out / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    from commeval.data.freshness import is_current
+
+    assert not is_current(raw_dir, out)  # stale: ensure_processed re-ingests
+    with pytest.raises(ProcessedDataError):
+        load_processed(out)

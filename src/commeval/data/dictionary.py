@@ -77,6 +77,8 @@ def render(c: Contract | None = None) -> str:
         for f in t.fields.values():
             dtype = f"{f.dtype} (`{pandas_dtype(f)}`)" if not f.personal else f"{f.dtype} (删除)"
             note = "；自由文本 free text" if f.free_text else ""
+            if f.group == "likert" and not f.personal:
+                note += f"；处理后 1–5 或缺失，说不清在 `{f.name}_dk` (boolean)"
             out.append(
                 f"| `{f.name}` | {_cell(f.label)} | {dtype} | {f.unit or ''} | {_cell(_allowed(f))} "
                 f"| {'是' if f.required else '否'} | {'是（导入时删除）' if f.personal else '否'}{note} |"

@@ -73,6 +73,8 @@ def is_current(
     if recorded.get("commeval_code") != package_hash():
         return False  # made by another version of commeval's code
     c = contract or packaged()
+    if recorded.get("schema_version") != c.schema_version:
+        return False  # written under another processed layout: re-made
     made_under = (recorded.get("contract") or {}).get("fingerprint", packaged().fingerprint)
     if made_under != c.fingerprint:
         return False
