@@ -300,3 +300,52 @@ def test_replicate_quantile_proportion_likert_multiple_response(strat_jkn, ref_m
     for _, r in strat_jkn.mean("api00", by="stype").iterrows():
         for c in ("estimate", "se"):
             close(r[c], ref_more("strat_jkn:meanby", c, "api00", r.stype))
+
+
+# ------------------------------------------------------------------ BRR / Fay from Hadamard matrices
+@pytest.fixture(scope="module")
+def nh2(more_data):
+    df = more_data["nhanes"]
+    df = df[~((df.SDMVSTRA == 86) & (df.SDMVPSU == 3))].reset_index(drop=True)
+    return SurveyDesign(df, weights="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU", nest=True)
+
+
+def sylvester_pm(order=16):
+    H = np.ones((1, 1))
+    while H.shape[0] < order:
+        H = np.block([[H, H], [H, -H]])
+    return H
+
+
+@pytest.mark.parametrize(
+    "case,kw",
+    [
+        ("nh2_brr", dict(type="brr")),
+        ("nh2_fay", dict(type="fay", rho=0.3)),
+        ("nh2_brr_user", dict(type="brr", hadamard=sylvester_pm())),
+    ],
+)
+def test_brr_fay_from_hadamard_match_r(nh2, ref_more, case, kw):
+    d = nh2.replicate(**kw)
+    assert d.degf() == ref_more(case, "degf")
+    assert d.n_replicates == ref_more(case, "replicates")
+    close(d.scale, ref_more(case, "scale"))
+    for kind, cs in [("mean", case), ("total", case + ":total")]:
+        r = getattr(d, kind)("HI_CHOL", cv=True).iloc[0]
+        for c in ("estimate", "se", "cv"):
+            close(r[c], ref_more(cs, c, "HI_CHOL"))
+    for _, r in d.mean("HI_CHOL", by="race").iterrows():
+        for c in ("estimate", "se"):
+            close(r[c], ref_more(case + ":by", c, "HI_CHOL", r.race))
+    g = d.glm("HI_CHOL ~ C(race) + RIAGENDR", family="quasibinomial")
+    for t in g.params.index:
+        name = "(Intercept)" if t == "Intercept" else r_name(t)
+        close(g.params[t], ref_more(case + ":glm_quasibinomial", "estimate", name))
+        close(g.bse[t], ref_more(case + ":glm_quasibinomial", "se", name))
+
+
+def test_brr_needs_two_psus_per_stratum(nh):
+    with pytest.raises(ValueError, match="exactly 2 PSUs"):
+        nh.replicate("brr")
+    with pytest.raises(ValueError, match="rho"):
+        nh.replicate("fay")

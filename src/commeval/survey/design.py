@@ -324,12 +324,19 @@ class SurveyDesign(DesignBase):
         return trim_weights(self, lower, upper, strict)
 
     def replicate(
-        self, type: str = "jkn", replicates: int = 50, seed: int | None = 12345
+        self,
+        type: str = "jkn",
+        replicates: int = 50,
+        seed: int | None = 12345,
+        rho: float | None = None,
+        hadamard: np.ndarray | None = None,
     ) -> ReplicateDesign:
-        """Replicate-weight version of the design (R ``as.svrepdesign``)."""
+        """Replicate-weight version of the design (R ``as.svrepdesign``): "jk1", "jkn",
+        "bootstrap", or "brr"/"fay" (``rho``) half-samples from a Hadamard matrix for designs
+        with 2 PSUs per stratum (``hadamard`` as R's ``hadamard.matrix``)."""
         from .replicate import as_replicate
 
-        return as_replicate(self, type, replicates, seed)
+        return as_replicate(self, type, replicates, seed, rho, hadamard)
 
     # ------------------------------------------------------------------ display
     def _summary_items(self) -> list[tuple[str, str]]:

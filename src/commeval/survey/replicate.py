@@ -19,13 +19,78 @@ from .base import DesignBase
 from .glm import GLMResult, _model_matrices, base_family, fit_irls
 from .variance import DomainScores, unit_totals
 
-TYPES = ("jk1", "jkn", "bootstrap")
+TYPES = ("jk1", "jkn", "bootstrap", "brr", "fay")
 
 
-def as_replicate(design, type: str = "jkn", replicates: int = 50, seed: int | None = 12345):
+def sylvester(n_strata: int) -> np.ndarray:
+    """0/1 Sylvester–Hadamard matrix of the smallest order 2^k > ``n_strata`` (1 for +1), which
+    is R's ``hadamard(n_strata)`` whenever R's choice is a power of 2 (e.g. 3, 7, 15, 31 strata,
+    and 13–15, 29–31 ...)."""
+    H = np.ones((1, 1))
+    while H.shape[0] < n_strata + 1:
+        H = np.block([[H, H], [H, -H]])
+    return (H == 1).astype(int)
+
+
+def brr_factors(design, rho: float = 0.0, hadamard: np.ndarray | None = None) -> np.ndarray:
+    """Half-sample factors (replicates x PSUs) as R's ``brrweights``: strata in the order of
+    their labels as text, PSUs in a stratum in the order they first appear; replicate ``i``
+    takes from stratum ``k`` its first PSU where row ``k + 1`` of the Hadamard matrix is 1, else
+    its second (factor ``2 - rho``; the other PSU ``rho``). ``hadamard`` as R's ``hadamard.matrix=`` (its first
+    value counts as 0), else :func:`sylvester`."""
+    s1 = design._stage1
+    n_h = s1.n_in_parent
+    if (n_h != 2).any():
+        bad = [design.strata_labels[h] for h in np.flatnonzero(n_h != 2)[:5]]
+        raise ValueError(
+            f"BRR/Fay replicates need exactly 2 PSUs in every stratum; strata {bad} have "
+            f"{sorted(set(n_h[n_h != 2].tolist()))} PSUs (use 'jkn' or 'bootstrap')"
+        )
+    H_strata = s1.n_parent
+    if hadamard is None:
+        Hm = sylvester(H_strata)
+    else:
+        M = np.asarray(hadamard)
+        first = M.ravel(order="F")[0]
+        Hm = np.where(M == first, 0, 1)
+        if Hm.shape[0] < H_strata + 1:
+            raise ValueError(f"hadamard must have at least {H_strata + 1} rows (strata + 1)")
+    order = sorted(range(H_strata), key=lambda h: str(design.strata_labels[h]))
+    rank = np.empty(H_strata, dtype=np.int64)
+    rank[order] = np.arange(H_strata)
+    first_row = np.full(s1.n_units, len(s1.codes))
+    np.minimum.at(first_row, s1.codes, np.arange(len(s1.codes)))
+    A = np.empty((Hm.shape[1], s1.n_units))
+    for h in range(H_strata):
+        units = np.flatnonzero(s1.parent == h)
+        units = units[np.argsort(first_row[units])]
+        pick_first = Hm[1 + rank[h], :] == 1  # R: a 1 takes the stratum's first PSU
+        A[:, units[0]] = np.where(pick_first, 2 - rho, rho)
+        A[:, units[1]] = np.where(pick_first, rho, 2 - rho)
+    return A
+
+
+def as_replicate(
+    design,
+    type: str = "jkn",
+    replicates: int = 50,
+    seed: int | None = 12345,
+    rho: float | None = None,
+    hadamard: np.ndarray | None = None,
+):
     t = type.lower()
     if t not in TYPES:
         raise ValueError(f"replicate type must be one of {TYPES}, got {type!r}")
+    if t in ("brr", "fay"):
+        if t == "fay" and rho is None:
+            raise ValueError("type='fay' needs rho (R's fay.rho), e.g. 0.3")
+        r = 0.0 if t == "brr" else float(rho)
+        if not 0 <= r < 1:
+            raise ValueError(f"rho must lie in [0, 1), got {r}")
+        A = brr_factors(design, r, hadamard)
+        R = A.shape[0]
+        degf = int(np.linalg.matrix_rank(A)) - 1
+        return ReplicateDesign(design, A, 1.0 / (R * (1 - r) ** 2), np.ones(R), t, degf)
     s1 = design._stage1
     P, H = s1.n_units, s1.n_parent
     n_h = s1.n_in_parent

@@ -223,6 +223,26 @@ add("nh_jkn:olr", "estimate", start, names(start))
 add("nh_jkn:olr", "se", sqrt(diag(vj)), names(start))
 add("nh_jkn:olr", "df_resid", olj$df.residual, "")
 
+# BRR and Fay half-samples from Hadamard matrices (2 PSUs per stratum: nhanes without the
+# third PSU of stratum 86; 15 strata -> R's hadamard(15), Sylvester of order 16)
+nh2 <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE,
+                 data = nhanes[!(nhanes$SDMVSTRA == 86 & nhanes$SDMVPSU == 3), ])
+S <- matrix(1); for (i in 1:4) S <- rbind(cbind(S, S), cbind(S, -S))
+for (bb in list(list("nh2_brr", as.svrepdesign(nh2, type = "BRR")),
+                list("nh2_fay", as.svrepdesign(nh2, type = "Fay", fay.rho = 0.3)),
+                list("nh2_brr_user", as.svrepdesign(nh2, type = "BRR", hadamard.matrix = S)))) {
+  cs <- bb[[1]]; d <- bb[[2]]
+  add(cs, "degf", degf(d)); add(cs, "scale", d$scale); add(cs, "replicates", ncol(d$repweights))
+  add_stat(cs, svymean(~HI_CHOL, d, na.rm = TRUE), "HI_CHOL")
+  add_stat(paste0(cs, ":total"), svytotal(~HI_CHOL, d, na.rm = TRUE), "HI_CHOL")
+  b <- svyby(~HI_CHOL, ~race, d, svymean, na.rm = TRUE)
+  add(paste0(cs, ":by"), "estimate", coef(b), "HI_CHOL", b$race)
+  add(paste0(cs, ":by"), "se", SE(b), "HI_CHOL", b$race)
+  s <- summary(svyglm(HI_CHOL ~ factor(race) + RIAGENDR, d, family = quasibinomial()))$coefficients
+  add(paste0(cs, ":glm_quasibinomial"), "estimate", s[, 1], rownames(s))
+  add(paste0(cs, ":glm_quasibinomial"), "se", s[, 2], rownames(s))
+}
+
 # ---------------------------------------------------------------- mu284
 data(mu284)
 write.csv(mu284, file.path(outdir, "mu284.csv"), row.names = FALSE)
