@@ -27,8 +27,13 @@ from commeval.data import problems as P
 from commeval.errors import InputError
 from commeval.files import sha256_bytes, sha256_file
 
-FORMATS = {"csv", "xlsx", "sav", "wjx"}
-EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav"}
+FORMATS = {"csv", "xlsx", "xls", "ods", "sav", "wjx"}
+EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav",
+    ".xls": "xls", ".et": "xls", ".ods": "ods",
+}  # fmt: skip
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 HEADER_SCAN_ROWS = 30
 # Free-text cells can be long (a pasted letter): the csv module's 128 K default would crash.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -106,18 +111,110 @@ def read_source(
                 P.ERROR,
                 "unsupported_format",
                 f"不支持的文件格式“{path.suffix or fmt}”：请另存为 "
-                ".csv、.xlsx 或 .sav，或在 dataset.yaml 中指定 format",
+                ".csv、.xlsx、.xls、.ods 或 .sav，或在 dataset.yaml 中指定 format",
                 file=name,
             )
         )
     if data is None and fmt != "sav":
         with open(path, "rb") as fh:  # read-only
             data = fh.read()
+    if fmt != "sav":
+        fmt = sniff(data, fmt, name)
+    if fmt in ("xls", "ods"):
+        return read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score)
     if fmt == "csv":
         return read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
     if fmt == "xlsx":
         return read_xlsx(data, name, spec.get("sheet"), spec.get("header_row"), score)
     return read_sav(path)
+
+
+def sniff(data: bytes, fmt: str, name: str) -> str:
+    """The format the bytes really have (magic numbers), whatever the file is called: an xlsx or
+    ods named .csv is read as what it is; an encrypted Office file or a ZIP archive is an error
+    saying so (never "encoding unknown")."""
+    if data.startswith(OLE2):
+        if ENCRYPTED in data:
+            raise ReadError(
+                P.one(P.ERROR, "encrypted", "文件设有密码，请取消密码后重新导出", file=name)
+            )
+        return "xls"  # legacy Excel (.xls) or WPS (.et)
+    if data.startswith(b"PK\x03\x04"):
+        head = data[:4096]
+        if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
+            return "ods"
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            if fmt == "xlsx":
+                return fmt  # a truncated xlsx: the xlsx reader says so
+            names = []
+        if any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        if fmt == "xlsx":
+            return fmt
+        raise ReadError(
+            P.one(P.ERROR, "unsupported_format", "文件实际是 ZIP 压缩包，不是表格：请先解压，"
+                  "在 dataset.yaml 中指向其中的 .csv/.xlsx 文件", file=name)
+        )  # fmt: skip
+    if data.startswith((b"$FL2", b"$FL3")):
+        raise ReadError(
+            P.one(P.ERROR, "unsupported_format", "文件实际是 SPSS 数据文件：请把扩展名改为 .sav",
+                  file=name)
+        )  # fmt: skip
+    return fmt
+
+
+def read_calamine(
+    data: bytes, name: str, sheet: Any = None, header_row: Any = None,
+    score: HeaderScore | None = None,
+) -> RawFrame:  # fmt: skip
+    """Legacy Excel ``.xls``, WPS ``.et`` and OpenDocument ``.ods`` (python-calamine; cached
+    values, formulas never evaluated)."""
+    import python_calamine as pc
+
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as e:  # PasswordError, CalamineError, ZipError…
+        if type(e).__name__ == "PasswordError":
+            raise ReadError(
+                P.one(P.ERROR, "encrypted", "文件设有密码，请取消密码后重新导出", file=name)
+            ) from None
+        raise ReadError(
+            P.one(P.ERROR, "corrupt_file", "表格文件已损坏或不完整，无法打开；请重新导出"
+                  f"（{type(e).__name__}）", file=name)
+        ) from None  # fmt: skip
+    names = list(wb.sheet_names)
+    try:
+        if sheet is None:
+            ws = wb.get_sheet_by_index(0)
+        elif isinstance(sheet, int):
+            ws = wb.get_sheet_by_index(sheet)
+        else:
+            ws = wb.get_sheet_by_name(str(sheet))
+    except Exception:
+        raise ReadError(
+            P.one(P.ERROR, "sheet_missing", f"找不到工作表“{sheet}”（现有：{'、'.join(names)}）",
+                  file=name, sheet=str(sheet))
+        ) from None  # fmt: skip
+    title = ws.name
+    grid = ws.to_python(skip_empty_area=False)
+    width = max((len(r) for r in grid), default=0)
+    text = [[_cell_text(v) for v in list(r) + [None] * (width - len(r))] for r in grid]
+    text = [[None if c == "" else c for c in r] for r in text]
+    if not text or all(all(c is None for c in r) for r in text):
+        raise ReadError(
+            P.one(P.ERROR, "file_empty", "工作表为空（没有表头也没有数据）", file=name, sheet=title)
+        )
+    hi = _pick_header(text[:HEADER_SCAN_ROWS], score, header_row)
+    headers = [(h or "").strip() for h in text[hi]]
+    while headers and headers[-1] == "":
+        headers.pop()
+    ncol = len(headers)
+    body = [r[:ncol] for r in text[hi + 1 :]]
+    frame = pd.DataFrame(body, columns=[f"c{i}" for i in range(ncol)], dtype=object)
+    rows = np.arange(len(frame), dtype=np.int64) + hi + 2
+    return _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", [])
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -134,11 +231,15 @@ def _detect_and_decode(data: bytes) -> tuple[str | None, str]:
             return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError:
             return None, ""
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        if e.reason == "unexpected end of data" and not data.isascii():
+            return None, "utf-8-truncated"
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        pass
     return None, ""
 
 
@@ -169,6 +270,8 @@ def _decode(data: bytes, name: str, declared: str | None) -> tuple[str, str]:
             ) from None  # fmt: skip
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
+            if e.reason == "unexpected end of data" and enc.replace("_", "-").startswith("utf"):
+                raise ReadError(_truncated(name, line)) from None
             detected = detect_encoding(data)
             hint = f"文件看起来是 {detected.upper()} 编码" if detected else "无法识别文件编码"
             raise ReadError(
@@ -177,12 +280,21 @@ def _decode(data: bytes, name: str, declared: str | None) -> tuple[str, str]:
                       row=line, value=declared)
             ) from None  # fmt: skip
     text, detected = _detect_and_decode(data)
+    if detected == "utf-8-truncated":
+        raise ReadError(_truncated(name, data.count(b"\n") + 1))
     if text is None:
         raise ReadError(
             P.one(P.ERROR, "encoding", "无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030）；请另存为 "
                   "UTF-8 或在 dataset.yaml 中指定 encoding", file=name)
         )  # fmt: skip
     return text, detected
+
+
+def _truncated(name: str, line: int) -> dict[str, Any]:
+    return P.one(
+        P.ERROR, "truncated", f"文件在第 {line} 行（最后一行）中途被截断：最后一个字符不完整，"
+        "文件可能没有下载或复制完整，请重新导出", file=name, row=line,
+    )  # fmt: skip
 
 
 def _pick_header(rows: list[list[str]], score: HeaderScore | None, header_row: Any) -> int:
