@@ -349,3 +349,26 @@ def test_brr_needs_two_psus_per_stratum(nh):
         nh.replicate("brr")
     with pytest.raises(ValueError, match="rho"):
         nh.replicate("fay")
+
+
+# ------------------------------------------------------------------ rank tests
+@pytest.mark.parametrize("test", ["wilcoxon", "vanderWaerden", "median", "KruskalWallis"])
+def test_svyranktest_matches_r(api, ref_more, test):
+    strat = SurveyDesign(api["apistrat"], weights="pw", strata="stype", fpc="fpc")
+    clus1 = SurveyDesign(api["apiclus1"], weights="pw", psu="dnum", fpc="fpc")
+    for case, d, y, g in [
+        ("strat", strat, "api00", "sch.wide"),
+        ("strat3", strat, "api00", "stype"),
+        ("clus1", clus1, "ell", "comp.imp"),
+        ("clus1_3", clus1, "ell", "stype"),
+    ]:
+        r = d.svyranktest(y, g, test=test)
+        cs = f"{case}:rank_{test}"
+        close(r.p_value, ref_more(cs, "p_value"))
+        if r.estimate is not None:  # two groups: t (R's sign: second group minus first)
+            close(r.statistic, ref_more(cs, "statistic"))
+            close(r.estimate, ref_more(cs, "estimate"))
+            assert r.ddf == ref_more(cs, "df")
+        else:
+            close(r.chisq, ref_more(cs, "chisq"))
+            assert r.ndf == ref_more(cs, "ndf") and r.ddf == ref_more(cs, "ddf")

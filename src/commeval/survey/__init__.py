@@ -24,6 +24,7 @@ from .glm import GLMResult
 from .likert import likert_summary, multiple_response
 from .olr import OLRResult
 from .questionnaire import age_group, prepare, year_design, year_designs
+from .ranktest import RankTest, svyranktest
 from .reliability import AlphaResult, cronbach_alpha
 from .replicate import ReplicateDesign
 from .supplied import svrepdesign
@@ -35,6 +36,8 @@ __all__ = [
     "DesignBase",
     "GLMResult",
     "OLRResult",
+    "RankTest",
+    "svyranktest",
     "RaoScottTest",
     "ReliabilityResult",
     "ReplicateDesign",

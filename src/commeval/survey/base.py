@@ -271,3 +271,11 @@ class DesignBase:
         return svyolr(self, formula, levels)
 
     svyolr = olr
+
+    def svyranktest(self, variable: str, group: str, test: str = "wilcoxon"):
+        """Design-based rank test of ``variable`` across the groups of ``group`` (R
+        ``svyranktest(variable ~ group, design, test=)``): "wilcoxon"/"KruskalWallis",
+        "vanderWaerden", "median"."""
+        from .ranktest import svyranktest
+
+        return svyranktest(self, variable, group, test)

@@ -371,6 +371,25 @@ mb <- svyby(~api00, ~stype, sj, svymean)
 add("strat_jkn:meanby", "estimate", coef(mb), "api00", mb$stype)
 add("strat_jkn:meanby", "se", SE(mb), "api00", mb$stype)
 
+# ---------------------------------------------------------------- rank tests
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)
+apiclus1 <- read.csv(file.path(outdir, "apiclus1.csv"))
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+for (tst in c("wilcoxon", "vanderWaerden", "median", "KruskalWallis")) {
+  for (rr in list(list("strat", dstrat, api00 ~ sch.wide), list("strat3", dstrat, api00 ~ stype),
+                  list("clus1", dclus1, ell ~ comp.imp), list("clus1_3", dclus1, ell ~ stype))) {
+    x <- svyranktest(rr[[3]], rr[[2]], test = tst)
+    cs <- paste0(rr[[1]], ":rank_", tst)
+    if (is.null(x$ddf)) {
+      add(cs, "statistic", x$statistic); add(cs, "df", x$parameter)
+      add(cs, "estimate", x$estimate)
+    } else {
+      add(cs, "chisq", x$parameter); add(cs, "ndf", x$statistic); add(cs, "ddf", x$ddf)
+    }
+    add(cs, "p_value", x$p.value)
+  }
+}
+
 # ---------------------------------------------------------------- GLM start values, replicates
 apiclus1 <- read.csv(file.path(outdir, "apiclus1.csv"))
 c1 <- as.svrepdesign(svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc), type = "JK1")
