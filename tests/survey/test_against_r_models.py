@@ -372,3 +372,23 @@ def test_svyranktest_matches_r(api, ref_more, test):
         else:
             close(r.chisq, ref_more(cs, "chisq"))
             assert r.ndf == ref_more(cs, "ndf") and r.ddf == ref_more(cs, "ddf")
+
+
+# ------------------------------------------------------------------ quantile rules and intervals
+QRULES = ["math", "school"] + [f"hf{i}" for i in range(1, 10)]
+
+
+@pytest.mark.parametrize("qrule", QRULES)
+@pytest.mark.parametrize("interval", ["mean", "beta", "xlogit", "asin"])
+def test_quantile_rules_and_intervals_match_r(api, ref_more, qrule, interval):
+    strat = SurveyDesign(api["apistrat"], weights="pw", strata="stype", fpc="fpc")
+    clus1 = SurveyDesign(api["apiclus1"], weights="pw", psu="dnum", fpc="fpc")
+    for name, d, v in [("strat", strat, "api00"), ("clus1", clus1, "enroll")]:
+        q = d.quantile(v, [0.1, 0.5, 0.9], qrule=qrule, interval=interval)
+        for _, r in q.iterrows():
+            for c in ("estimate", "ci_low", "ci_high"):
+                exp = ref_more(f"{name}:q_{qrule}_{interval}", c, "", "", f"{r.level:g}")
+                if np.isnan(exp):
+                    assert np.isnan(r[c])
+                else:
+                    close(r[c], exp)

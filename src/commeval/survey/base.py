@@ -218,11 +218,15 @@ class DesignBase:
         level: float = 0.95,
         min_n: int | None = None,
         cv: bool = False,
+        qrule: str = "math",
+        interval: str = "mean",
     ) -> pd.DataFrame:
-        """Quantiles (R ``svyquantile``, qrule="math", Woodruff interval, t with design df)."""
+        """Quantiles (R ``svyquantile``: ``qrule`` "math", "school", "hf1"–"hf9"; Woodruff
+        interval with ``interval`` = R's interval.type "mean", "beta", "xlogit", "asin"; t with
+        the design df)."""
         from .quantile import quantile
 
-        return _with_cv(quantile(self, variable, quantiles, by, level, min_n), cv)
+        return _with_cv(quantile(self, variable, quantiles, by, level, min_n, qrule, interval), cv)
 
     def var(
         self,

@@ -390,6 +390,23 @@ for (tst in c("wilcoxon", "vanderWaerden", "median", "KruskalWallis")) {
   }
 }
 
+# ---------------------------------------------------------------- quantile rules, interval types
+for (qr in c("math", "school", paste0("hf", 1:9))) {
+  for (it in c("mean", "beta", "xlogit", "asin")) {
+    for (dd in list(list("strat", dstrat, ~api00), list("clus1", dclus1, ~enroll))) {
+      q <- svyquantile(dd[[3]], dd[[2]], c(0.1, 0.5, 0.9), ci = TRUE, qrule = qr,
+                       interval.type = it)[[1]]
+      for (i in 1:3) {
+        lv <- c(0.1, 0.5, 0.9)[i]
+        cs <- paste0(dd[[1]], ":q_", qr, "_", it)
+        add(cs, "estimate", q[i, 1], "", level = lv)
+        add(cs, "ci_low", q[i, 2], "", level = lv)
+        add(cs, "ci_high", q[i, 3], "", level = lv)
+      }
+    }
+  }
+}
+
 # ---------------------------------------------------------------- GLM start values, replicates
 apiclus1 <- read.csv(file.path(outdir, "apiclus1.csv"))
 c1 <- as.svrepdesign(svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc), type = "JK1")
