@@ -44,7 +44,7 @@ TOP_KEYS = {
     "config",
     "report",
 }
-REPORT_KEYS = {"title", "small_cell", "mc_draws", "seed", "timezone", "formats"}
+REPORT_KEYS = {"title", "small_cell", "max_cv", "mc_draws", "seed", "timezone", "formats"}
 
 
 class ProjectError(InputError, ValueError):
@@ -59,6 +59,7 @@ class ReportOptions:
 
     title: str | None = None  # report title; None: "<district> <year> 年农村社区建设评估报告"
     small_cell: int = 30  # small-cell threshold (respondents) for survey estimates
+    max_cv: float | None = None  # suppress survey shares whose CV (se / estimate) exceeds this
     mc_draws: int = 500  # Monte Carlo draws of the index uncertainty
     seed: int = 20121
     timezone: str = "Asia/Shanghai"  # of the 生成时间 line (zoneinfo name, validated)
@@ -321,6 +322,17 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
     title = _str(file, "report.title", spec.get("title"))
     small_cell = _int(file, "report.small_cell", spec.get("small_cell", d.small_cell), low=1)
     mc_draws = _int(file, "report.mc_draws", spec.get("mc_draws", d.mc_draws), low=1)
+    max_cv = spec.get("max_cv")
+    if max_cv is not None and (
+        isinstance(max_cv, bool) or not isinstance(max_cv, int | float) or not 0 < max_cv
+    ):
+        raise _fail(
+            file,
+            "report.max_cv",
+            max_cv,
+            "须为正数（如 0.3）",
+            "must be a positive number (e.g. 0.3)",
+        )
     seed = _int(file, "report.seed", spec.get("seed", d.seed), low=0)
     tz = _str(file, "report.timezone", spec.get("timezone", d.timezone), optional=False)
     try:
@@ -350,6 +362,7 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
     return ReportOptions(
         title=title,
         small_cell=small_cell,
+        max_cv=float(max_cv) if max_cv is not None else None,
         mc_draws=mc_draws,
         seed=seed,
         timezone=str(tz),

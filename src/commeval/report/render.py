@@ -240,10 +240,13 @@ def satisfaction_html(d: District, township: str, sat: T.Satisfaction | None = N
     desc = s.description
     age = d.contract["survey"].fields["age"]
     min_age = f"{age.min:g}" if age.min is not None else ""
+    max_cv = d.options.max_cv
+    cv_note = f"，变异系数超过{max_cv:.0%}的比例同样不予报告" if max_cv is not None else ""
     intro = (
         f"<p>本年度在{esc(township)}抽取{s.n_villages}个村、{s.n}位{min_age}岁以上居民进行入户问卷调查"
         "（分层两阶段抽样：乡镇为层、村为初级抽样单元）。下列结果均按抽样权数加权，置信区间和显著性检验考虑了"
-        f"分层和整群抽样设计；有效回答少于{s.min_n}人的项目显示为“样本不足”。</p>"
+        f"分层和整群抽样设计；有效回答少于{s.min_n}人的项目显示为“样本不足”"
+        f"{cv_note}。</p>"
     )
     drows = [
         [esc(r.characteristic), esc(r.level), fmt_num(r.n, 0), fmt_pct(r.share)]
@@ -257,7 +260,7 @@ def satisfaction_html(d: District, township: str, sat: T.Satisfaction | None = N
                 esc(r.label),
                 fmt_num(r.n, 0),
                 estimate_cell(r.mean, r.mean_low, r.mean_high, r.small_cell),
-                pct_cell(r.top2, r.top2_low, r.top2_high, r.small_cell),
+                pct_cell(r.top2, r.top2_low, r.top2_high, r.small_cell or r.top2_suppressed),
                 "—" if r.small_cell else _marked(r.vs_district, r.vs_district_p),
                 "—" if r.small_cell else _marked(r.vs_previous, r.vs_previous_p),
                 fmt_pct(r.dont_know),

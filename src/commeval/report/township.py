@@ -14,6 +14,7 @@ import pandas as pd
 
 from commeval.district import SURVEY_MIN_N, District
 from commeval.survey import questionnaire
+from commeval.survey.suppression import suppression
 
 KEY_FACILITIES = ["has_party_office", "has_police_room", "has_library", "has_sports_room"]
 REQUIRED_FACILITIES = ["has_library", "has_police_room"]  # 村村有图书室、村村有警务室
@@ -310,7 +311,20 @@ def satisfaction(d: District, township: str, min_n: int | None = None) -> Satisf
     if min_n != d.options.small_cell:  # the summaries flag cells below the project's threshold
         for frame in (out, needs, part):
             frame["small_cell"] = frame["n"].to_numpy() < min_n
+    out["top2_suppressed"] = False
+    if d.options.max_cv is not None:  # shares too imprecise to print (statistical offices' rule)
+        needs, part = (_suppress_by_cv(f, d.options.max_cv) for f in (needs, part))
+        top2 = pd.DataFrame({"estimate": out["top2"], "se": out["top2_se"], "small_cell": False})
+        out["top2_suppressed"] = _suppress_by_cv(top2, d.options.max_cv)["small_cell"]
     return Satisfaction(n, n_vil, desc, out, needs, part, min_n)
+
+
+def _suppress_by_cv(frame: pd.DataFrame, max_cv: float) -> pd.DataFrame:
+    """Shares whose CV exceeds ``max_cv`` are marked small cells (printed as not reportable);
+    a share of 0 (CV undefined) is kept."""
+    flagged = suppression(frame, max_cv=max_cv, warn_cv=None)
+    cv_high = flagged["suppress"].to_numpy(dtype=bool) & (frame["estimate"].to_numpy(float) > 0)
+    return frame.assign(small_cell=frame["small_cell"].to_numpy(dtype=bool) | cv_high)
 
 
 def _describe_sample(design, spec) -> pd.DataFrame:
