@@ -111,15 +111,23 @@ def test_every_key(tmp_path):
     root = make_project(
         tmp_path / "p",
         "name: 测试\ndistrict: 某县\ndataset: ../shared/county\nprocessed: cache/county\n"
-        "outputs: site\nyear: 2013\nreport: {title: 某县评估, small_cell: 20, mc_draws: 100, "
-        "seed: 7, timezone: Asia/Urumqi, formats: [html]}\n",
+        "outputs: site\nyear: 2013\nreport: {title: 某县评估, small_cell: 20, max_cv: 0.25, "
+        "mc_draws: 100, seed: 7, timezone: Asia/Urumqi, formats: [html]}\n",
     )
     p = load_project(root)
     assert p.dataset == outside.resolve()
     assert p.processed == (root / "cache/county").resolve()
     assert p.outputs == (root / "site").resolve()
     assert p.year == 2013
-    assert p.report == ReportOptions("某县评估", 20, 100, 7, "Asia/Urumqi", ("html",))
+    assert p.report == ReportOptions(
+        title="某县评估",
+        small_cell=20,
+        max_cv=0.25,
+        mc_draws=100,
+        seed=7,
+        timezone="Asia/Urumqi",
+        formats=("html",),
+    )
     assert p.report.title_for("某县", 2013) == "某县评估"
     assert ReportOptions().title_for("某县", 2013) == "某县 2013 年农村社区建设评估报告"
 
