@@ -19,7 +19,7 @@ import pandas as pd
 
 from commeval.data import problems as P
 from commeval.data import values as V
-from commeval.data.codebook import Codebook, norm_value, resolve_codebook
+from commeval.data.codebook import Codebook, MultiChoice, norm_value, resolve_codebook
 from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
@@ -195,6 +195,7 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
     hrow = raw.header_row or None
     cols: dict[str, int] = {}  # field → column position
     multi: dict[int, int] = {}  # question → column position
+    options: dict[str, int] = {}  # field of an option sub-column → its question
     personal: list[str] = []
     personal_cols: list[int] = []
     for j, h in enumerate(raw.headers):
@@ -204,6 +205,8 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
         shown = (
             h if not raw.alt_headers or not raw.alt_headers[j] else f"{h}（{raw.alt_headers[j]}）"
         )
+        if m.kind == "option":
+            options[m.field] = m.question
         if m.kind in ("field", "option"):
             if m.field in cols:
                 prev = raw.headers[cols[m.field]]
@@ -245,6 +248,8 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
             h = raw.headers[cols[f.name]]
             headers[f.name] = h
             col = raw.data[f"c{cols[f.name]}"]
+            if f.name in options:
+                col = _option_cells(col, f.name, cb.multi_choice[t.name][options[f.name]], cb)
             out[f.name] = _field_column(t, f, col, raw, h, cb, probs)
         elif f.name in multi_vals:
             headers[f.name], out[f.name] = multi_vals[f.name]
@@ -432,6 +437,20 @@ def _text_column(
     return pd.Series(text[codes], dtype="string"), status
 
 
+def _option_cells(col: pd.Series, name: str, mc: MultiChoice, cb: Codebook) -> pd.Series:
+    """A 问卷星 option sub-column: an empty cell is "not ticked" (0; a question with no option
+    ticked is "none chosen", not missing), the option's own text is "ticked" (1); ``(跳过)``,
+    ``(空)`` and the other missing tokens stay missing."""
+    texts = {t for t, f in mc.options.items() if f == name}
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    mapped = []
+    for u in uniq:
+        v = str(u).strip()
+        mapped.append("0" if v == "" else "1" if norm_value(v) in texts else v)
+    vals = np.append(np.array(mapped, dtype=object), "0")[codes]
+    return pd.Series(vals, index=col.index, dtype=object)
+
+
 def _split_multi(
     t: Table, raw: RawFrame, cb: Codebook, multi: dict[int, int], probs: list[pd.DataFrame]
 ) -> dict[str, tuple[str, pd.Series]]:
@@ -445,10 +464,14 @@ def _split_multi(
         codes, uniq = pd.factorize(col, use_na_sentinel=True)
         fields = sorted(set(mc.options.values()))
         table = np.zeros((len(uniq) + 1, len(fields)), dtype=np.float64)
-        table[-1, :] = np.nan
         bad = np.zeros(len(uniq) + 1, dtype=bool)
+        order = mc.order
+        table[-1, :] = 0.0  # an empty cell: no option ticked ("none chosen")
         for i, u in enumerate(uniq):
             text = str(u).strip()
+            if text == "":
+                table[i, :] = 0.0
+                continue
             if text in cb.missing_values:
                 table[i, :] = np.nan
                 continue
@@ -457,11 +480,15 @@ def _split_multi(
                 if not key:
                     continue
                 fname = mc.options.get(key)
+                if fname is None and key.isdigit() and 1 <= int(key) <= len(order):
+                    fname = order[int(key) - 1]  # an option code (问卷星 按序号 export)
                 if fname is None:
                     bad[i] = True
                 else:
                     table[i, fields.index(fname)] = 1.0
-        u_missing = np.array([str(u).strip() in cb.missing_values for u in uniq] + [True])
+        u_missing = np.array(
+            [(x := str(u).strip()) != "" and x in cb.missing_values for u in uniq] + [False]
+        )
         skipped = u_missing[codes]
         if skipped.any() and any(t.fields[f].required for f in fields):
             probs.append(

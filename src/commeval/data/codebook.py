@@ -35,10 +35,12 @@ TOP_KEYS = {
     "multi_choice",
     "values",
 }
-_QNUM = re.compile(r"^(第?\d+题?[、.:)\]]|q\d+[.、:_)]?)", re.I)
+_QNUM = re.compile(r"^(第?\d+题?[、.:)\]]|第\d+题|q\d+[.、:_)]?)", re.I)
 _ANNOT = re.compile(r"[(\[【](单选题|多选题|必答题?|必填|填空题|矩阵单选题|量表题|下拉框)[)\]】]")
 _TRAIL = re.compile(r"[:?*]+$")
 _OPTION = re.compile(r"^(?P<q>.+?)(?::?\((?P<o1>[^()]+)\)|[:\-_—|](?P<o2>[^:\-_—|]+))$")
+#: a 问卷星 option sub-column whose question text is left out: ``22、(养老服务)``, ``第22题(养老服务)``
+_BARE_OPTION = re.compile(r"^\((?P<o>[^()]+)\)$")
 _DASHES = str.maketrans({"–": "-", "—": "-", "~": "-", "～": "-", "至": "-"})
 
 
@@ -75,6 +77,11 @@ class HeaderMatch:
 class MultiChoice:
     questions: tuple[str, ...]
     options: dict[str, str]  # normalised option text → field
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The option fields in the question's order (option code 1, 2, … in 问卷星 exports)."""
+        return tuple(dict.fromkeys(self.options.values()))
 
 
 @dataclass
@@ -130,6 +137,16 @@ class Codebook:
                 opt = m.group("o1") or m.group("o2")
                 if opt in mc.options:
                     return HeaderMatch("option", mc.options[opt], question=i)
+        bare = _BARE_OPTION.match(h)
+        if bare:  # the option alone: it must belong to exactly one question of the table
+            hits = {
+                (i, mc.options[bare.group("o")])
+                for i, mc in enumerate(self.multi_choice.get(table, []))
+                if bare.group("o") in mc.options
+            }
+            if len({f for _, f in hits}) == 1:
+                i, f = min(hits)
+                return HeaderMatch("option", f, question=i)
         return None
 
     def value_map(self, table: str, name: str) -> dict[str, Any]:
