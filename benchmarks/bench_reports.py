@@ -105,7 +105,7 @@ def baseline(raw: Path, processed: Path, out: Path, townships: list[str]) -> flo
         subprocess.run(
             [str(BIN / "papermill"), str(TOWNSHIP_NB), str(nb), "--no-progress-bar",
              "-p", "township", tw, "-p", "data_dir", str(raw),
-             "-p", "processed_dir", str(processed), "-p", "output_dir", str(out)],
+             "-p", "processed_dir", str(processed)],
             cwd=REPO, check=True, capture_output=True,
         )  # fmt: skip
         subprocess.run(
@@ -115,8 +115,7 @@ def baseline(raw: Path, processed: Path, out: Path, townships: list[str]) -> flo
     nb = out / "index.ipynb"
     subprocess.run(
         [str(BIN / "papermill"), str(SUMMARY_NB), str(nb), "--no-progress-bar",
-         "-p", "data_dir", str(raw), "-p", "processed_dir", str(processed),
-         "-p", "output_dir", str(out)],
+         "-p", "data_dir", str(raw), "-p", "processed_dir", str(processed)],
         cwd=REPO, check=True, capture_output=True,
     )  # fmt: skip
     subprocess.run(

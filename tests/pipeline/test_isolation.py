@@ -102,7 +102,7 @@ def test_real_township_report_isolated(tmp_path):
     if not nb_path.exists() or not data.exists():
         pytest.skip("the township report notebook or the sample district is missing")
     base = {"year": None, "data_dir": str(data), "processed_dir": str(tmp_path / "processed")}
-    params = [{**base, "township": t, "output_dir": str(tmp_path)} for t in ("城关镇", "裴城镇")]
+    params = [{**base, "township": t} for t in ("城关镇", "裴城镇")]
     warm = warm_renders(nb_path, params)
     alone = papermill_alone(nb_path, params[-1], tmp_path, "裴城镇 报告")
     assert masked(warm["裴城镇"]) == masked(alone)

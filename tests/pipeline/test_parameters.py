@@ -19,12 +19,12 @@ def injected_source(nb) -> str:
 
 
 def test_injected_cell_matches_papermill_cli(tmp_path):
-    params = township_parameters("乙镇", 2012, "/data/raw", None, "/out")
+    params = township_parameters("乙镇", 2012, "/data/raw", None)
     ours = inject(read_notebook(TOWNSHIP_NB), params, input_path=TOWNSHIP_NB)
     out = tmp_path / "pm.ipynb"
     cmd = [sys.executable, "-m", "papermill", str(TOWNSHIP_NB), str(out), "--prepare-only"]
     cmd += ["-p", "township", "乙镇", "-p", "year", "2012", "-p", "data_dir", "/data/raw"]
-    cmd += ["-p", "processed_dir", "None", "-p", "output_dir", "/out"]
+    cmd += ["-p", "processed_dir", "None"]
     subprocess.run(cmd, check=True, capture_output=True)
     theirs = nbformat.read(out, as_version=4)
     assert injected_source(ours) == injected_source(theirs)

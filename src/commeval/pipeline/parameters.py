@@ -84,7 +84,6 @@ def township_parameters(
     year: int | None,
     data_dir: str | Path,
     processed_dir: str | Path | None,
-    output_dir: str | Path,
     project: str | Path | None = None,
 ) -> dict[str, Any]:
     """Parameters of ``notebooks/township_report.ipynb`` (``project``: the project folder, only
@@ -94,7 +93,6 @@ def township_parameters(
         "year": year,
         "data_dir": str(data_dir),
         "processed_dir": str(processed_dir) if processed_dir is not None else None,
-        "output_dir": str(output_dir),
     }
     if project is not None:
         params["project"] = str(project)
@@ -105,7 +103,6 @@ def summary_parameters(
     year: int | None,
     data_dir: str | Path,
     processed_dir: str | Path | None,
-    output_dir: str | Path,
     reports: list[dict[str, Any]],
     project: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -115,7 +112,6 @@ def summary_parameters(
         "year": year,
         "data_dir": str(data_dir),
         "processed_dir": str(processed_dir) if processed_dir is not None else None,
-        "output_dir": str(output_dir),
         "reports": reports,
     }
     if project is not None:

@@ -340,7 +340,6 @@ class _Run:
                 district.year,
                 c.data_dir,
                 self.processed_dir,
-                self.staging,
                 project=self.project_param[c.notebooks.township],
             )
             title = self._title(district, tw)
@@ -403,7 +402,6 @@ class _Run:
             district.year,
             c.data_dir,
             self.processed_dir,
-            self.staging,
             reports,
             project=self.project_param[c.notebooks.summary],
         )

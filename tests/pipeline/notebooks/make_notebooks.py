@@ -10,7 +10,7 @@ HERE = Path(__file__).parent
 TOWNSHIP = [
     new_code_cell(
         'township = "甲镇"\nyear = None\ndata_dir = "data/raw/sample_district"\n'
-        "processed_dir = None\noutput_dir = \"outputs\"",
+        "processed_dir = None",
         metadata={"tags": ["parameters"]},
     ),
     new_code_cell(
@@ -37,7 +37,7 @@ TOWNSHIP = [
     new_markdown_cell("# 测试报告\n\n这是一份测试用的报告。"),
     new_code_cell(
         "display(HTML(f'<h2>{township}</h2><p>上一份报告的变量可见：{leak_seen}</p>'))\n"
-        "display(HTML(f'<p class=\"run-time\">生成时间：{time.strftime(\"%Y-%m-%d %H:%M:%S\")}</p>'))\n"
+        'display(HTML(f\'<p class="run-time">生成时间：{time.strftime("%Y-%m-%d %H:%M:%S")}</p>\'))\n'
         "print('年份', year)\n"
         "sys.stderr.write('a stderr line\\n')\n"
         "warnings.warn('a warning that must not reach the page')"
@@ -58,17 +58,16 @@ TOWNSHIP = [
 
 SUMMARY = [
     new_code_cell(
-        "year = None\ndata_dir = \"data/raw/sample_district\"\nprocessed_dir = None\n"
-        "output_dir = \"outputs\"\nreports = []",
+        'year = None\ndata_dir = "data/raw/sample_district"\nprocessed_dir = None\nreports = []',
         metadata={"tags": ["parameters"]},
     ),
     new_code_cell(
         "from html import escape\n"
         "from IPython.display import HTML, display\n"
         "rows = ''.join(\n"
-        "    f'<tr><td><a href=\"{escape(r[\"href\"] or \"\")}\">{escape(r[\"township\"])}</a></td>'\n"
-        "    f'<td class=\"status-{r[\"status\"]}\">{r[\"status\"]}</td>'\n"
-        "    f'<td>{escape(r.get(\"error\") or \"\")}</td></tr>'\n"
+        '    f\'<tr><td><a href="{escape(r["href"] or "")}">{escape(r["township"])}</a></td>\'\n'
+        '    f\'<td class="status-{r["status"]}">{r["status"]}</td>\'\n'
+        '    f\'<td>{escape(r.get("error") or "")}</td></tr>\'\n'
         "    for r in reports\n"
         ")\n"
         "display(HTML(f'<h1>区汇总</h1><table>{rows}</table>'))"
@@ -78,7 +77,11 @@ SUMMARY = [
 
 def write(name: str, cells: list) -> None:
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, str(HERE / name))
 
