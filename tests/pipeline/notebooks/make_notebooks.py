@@ -77,9 +77,10 @@ SUMMARY = [
 
 def write(name: str, cells: list) -> None:
     nb = new_notebook(cells=cells)
+    # what JupyterLab writes for the python3 kernel, so opening a notebook does not modify it
     nb.metadata["kernelspec"] = {
         "name": "python3",
-        "display_name": "Python 3",
+        "display_name": "Python 3 (ipykernel)",
         "language": "python",
     }
     nb.metadata["language_info"] = {"name": "python"}
