@@ -25,7 +25,7 @@ from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
 from commeval.data.privacy import REDACTED, find_personal, redact, redact_values
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
-from commeval.data.rules import Located, plausibility, references, unique_key
+from commeval.data.rules import Located, design, plausibility, references, unique_key
 
 log = logging.getLogger("commeval.data")
 MAY_BE_EMPTY = {"communities"}  # a district may have no new residential community yet
@@ -134,6 +134,7 @@ def check_dataset(
         dropped[table] = personal
         located[table] = loc
     probs.append(references(located))
+    probs.append(design(located))  # sampling-design rules (PSU/strata, weights, names)
     problems = _redact_values(P.sort(P.concat(probs)))
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)

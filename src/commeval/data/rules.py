@@ -164,3 +164,144 @@ def references(tables: dict[str, Located]) -> pd.DataFrame:
             )  # fmt: skip
         )
     return P.concat(out)
+
+
+#: weights whose township total is further than this from the population table's margin warn
+MARGIN_TOLERANCE = 0.20
+
+
+def _by_year(df: pd.DataFrame) -> list[str]:
+    return ["year"] if "year" in df else []
+
+
+def design(tables: dict[str, Located]) -> pd.DataFrame:
+    """Sampling-design rules at ingestion (抽样设计): a PSU (village) in two strata (error), zero
+    weights (warning), the same village name under two townships in one year (warning), weight
+    totals per township far from the population table's margins (warning). Each problem names
+    the file, Excel row, column and value."""
+    out = []
+    s = tables.get("survey")
+    if s is not None and len(s.df):
+        out += [_psu_strata(s), _zero_weights(s)]
+        if "population" in tables:
+            out.append(_margins(s, tables["population"]))
+    for name in ("villages", "survey"):
+        if name in tables and len(tables[name].df):
+            out.append(_village_two_townships(tables[name]))
+    return P.concat(out)
+
+
+def _psu_strata(t: Located) -> pd.DataFrame:
+    df = t.df
+    if "psu" not in df or "stratum" not in df:
+        return P.empty()
+    keys = [*_by_year(df), "psu"]
+    sub = df[[*keys, "stratum"]].dropna()
+    if sub.empty:
+        return P.empty()
+    first = sub.groupby(keys, sort=False)["stratum"].transform("first")
+    where = pd.Series(t.rows, index=df.index)[sub.index]
+    first_row = where.groupby([sub[k] for k in keys], sort=False).transform("first")
+    bad_idx = sub.index[(sub["stratum"] != first).to_numpy()]
+    if not len(bad_idx):
+        return P.empty()
+    bad = np.zeros(len(df), dtype=bool)
+    bad[bad_idx] = True
+    msg = np.empty(len(df), dtype=object)
+    for i in bad_idx:
+        msg[i] = (
+            f"初级抽样单元（村）“{df.at[i, 'psu']}”同时属于两个抽样层：“{first[i]}”"
+            f"（第 {first_row[i]} 行）和“{df.at[i, 'stratum']}”；一个村只能属于一个抽样层"
+        )
+    return P.cells(
+        bad, severity=P.ERROR, rule="design:psu_in_two_strata", message=msg, file=t.file,
+        sheet=t.sheet, rows=t.rows, column=t.headers.get("stratum", "stratum"), field="stratum",
+        values=df["stratum"].astype(object).to_numpy(),
+    )  # fmt: skip
+
+
+def _zero_weights(t: Located) -> pd.DataFrame:
+    if "weight" not in t.df:
+        return P.empty()
+    w = pd.to_numeric(t.df["weight"], errors="coerce").astype("float64").to_numpy()
+    zero = w == 0
+    if not zero.any():
+        return P.empty()
+    return P.cells(
+        zero, severity=P.WARNING, rule="design:zero_weight",
+        message="抽样权数为 0：该受访者在加权估计中不起作用，请核对", file=t.file, sheet=t.sheet,
+        rows=t.rows, column=t.headers.get("weight", "weight"), field="weight",
+        values=np.where(zero, "0", ""),
+    )  # fmt: skip
+
+
+def _village_two_townships(t: Located) -> pd.DataFrame:
+    df = t.df
+    if "village" not in df or "township" not in df:
+        return P.empty()
+    keys = [*_by_year(df), "village"]
+    sub = df[[*keys, "township"]].dropna()
+    if sub.empty:
+        return P.empty()
+    first = sub.groupby(keys, sort=False)["township"].transform("first")
+    where = pd.Series(t.rows, index=df.index)[sub.index]
+    first_row = where.groupby([sub[k] for k in keys], sort=False).transform("first")
+    differs = (sub["township"] != first).to_numpy()
+    # one warning per (year, village, township): its first row
+    cand = sub[differs].drop_duplicates([*keys, "township"])
+    if cand.empty:
+        return P.empty()
+    bad = np.zeros(len(df), dtype=bool)
+    bad[cand.index] = True
+    msg = np.empty(len(df), dtype=object)
+    for i in cand.index:
+        year = f"{df.at[i, 'year']} 年" if "year" in df else ""
+        msg[i] = (
+            f"{year}同名行政村“{df.at[i, 'village']}”出现在两个乡镇：“{first[i]}”"
+            f"（第 {first_row[i]} 行）和“{df.at[i, 'township']}”；如确为两个村请核对，"
+            "如为录入错误请更正乡镇"
+        )
+    return P.cells(
+        bad, severity=P.WARNING, rule="design:village_in_two_townships", message=msg,
+        file=t.file, sheet=t.sheet, rows=t.rows, column=t.headers.get("village", "village"),
+        field="village", values=df["village"].astype(object).to_numpy(),
+    )  # fmt: skip
+
+
+def _margins(s: Located, pop: Located) -> pd.DataFrame:
+    df, pdf = s.df, pop.df
+    if not {"township", "weight"} <= set(df) or not {"township", "count"} <= set(pdf):
+        return P.empty()
+    margin = pd.to_numeric(pdf["count"], errors="coerce").groupby(pdf["township"]).sum()
+    keys = [*_by_year(df), "township"]
+    w = pd.to_numeric(df["weight"], errors="coerce").astype("float64")
+    sub = df[keys].assign(_w=w, _row=s.rows).dropna(subset=keys)
+    if sub.empty:
+        return P.empty()
+    agg = sub.groupby(keys, sort=False).agg(total=("_w", "sum"), row=("_row", "first"))
+    bad = np.zeros(len(df), dtype=bool)
+    msg = np.empty(len(df), dtype=object)
+    vals = np.empty(len(df), dtype=object)
+    first_idx = sub.groupby(keys, sort=False).head(1).index
+    for (key, r), i in zip(agg.iterrows(), first_idx):
+        town = key[-1] if isinstance(key, tuple) else key
+        m = margin.get(town)
+        if m is None or pd.isna(m) or m <= 0:
+            continue
+        total = float(r["total"])
+        off = total / float(m) - 1
+        if abs(off) > MARGIN_TOLERANCE:
+            year = f"{key[0]} 年" if len(keys) == 2 else ""
+            bad[i] = True
+            vals[i] = f"{total:g}"
+            msg[i] = (
+                f"{year}乡镇“{town}”的抽样权数合计 {total:g}，与人口表（{pop.file}）的人口数 "
+                f"{float(m):g} 相差 {off:+.0%}（超过 ±{MARGIN_TOLERANCE:.0%}）；请核对权数或人口表"
+            )
+    if not bad.any():
+        return P.empty()
+    return P.cells(
+        bad, severity=P.WARNING, rule="design:weight_margin", message=msg, file=s.file,
+        sheet=s.sheet, rows=s.rows, column=s.headers.get("weight", "weight"), field="weight",
+        values=vals,
+    )  # fmt: skip
