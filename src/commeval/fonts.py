@@ -163,11 +163,66 @@ def _face(family: str, data: str) -> str:
     )
 
 
+_CELL_MARK = "/* commeval-cjk-cell-font */"
+_CELL_STYLE = re.compile(r"<style>/\* commeval-cjk-cell-font \*/.*?</style>", re.S)
+#: The report text's font stack inside a notebook: scoped to the report's wrapper, like the
+#: stylesheet, so the rest of JupyterLab keeps its fonts.
+_CELL_FAMILIES = (
+    f".commeval-report,.commeval-report *{{font-family:'{FAMILY}','Noto Sans CJK SC',"
+    "'Microsoft YaHei',sans-serif}.commeval-report code,.commeval-report pre{font-family:monospace}"
+)
+
+
+def _unicode_range(chars: str) -> str:
+    """A CSS ``unicode-range`` value covering exactly ``chars`` (runs of code points merged)."""
+    points = sorted({ord(c) for c in chars})
+    runs: list[list[int]] = []
+    for cp in points:
+        if runs and cp == runs[-1][1] + 1:
+            runs[-1][1] = cp
+        else:
+            runs.append([cp, cp])
+    return ",".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
+
+
+def _ranged_face(chars: str, data: str) -> str:
+    """A face of :data:`FAMILY` limited to ``chars``: faces of one family with disjoint ranges
+    combine, so every notebook output can bring its own glyphs."""
+    return (
+        f"@font-face{{font-family:'{FAMILY}';src:url(data:font/woff;base64,{data}) "
+        f"format('woff');unicode-range:{_unicode_range(chars)};font-display:block}}"
+    )
+
+
+def _cjk(chars: str) -> str:
+    return "".join(c for c in chars if ord(c) > 0x7F)
+
+
+def notebook_template_font() -> str:
+    """A ``<style>`` for a report notebook (shown once, with the stylesheet): the font of the
+    report's fixed wording (the pages' shared one) and the report's font stack, scoped to
+    ``.commeval-report``. The exported page leaves it out (it embeds its own, :func:`embed_cjk_font`)."""
+    face = _ranged_face(_cjk(template_chars()), _template_font_b64())
+    return f"<style>{_CELL_MARK}{face}{_CELL_FAMILIES}</style>"
+
+
+def notebook_cell_font(html: str) -> str:
+    """A ``<style>`` for one notebook output: the glyphs of ``html`` outside the fixed wording
+    (names of townships, villages…) and the scoped font stack; empty when there are none.
+    :func:`embed_cjk_font` removes it from an exported page, whose font covers the whole page."""
+    rest = "".join(sorted({c for c in _cjk(page_text(html))} - set(template_chars())))
+    if not rest:
+        return ""
+    face = _ranged_face(rest, base64.b64encode(subset_font(rest)).decode("ascii"))
+    return f"<style>{_CELL_MARK}{face}{_CELL_FAMILIES}</style>"
+
+
 def embed_cjk_font(html: str) -> str:
     """Insert inline ``@font-face`` rules covering the page's glyphs and make them the page's
     first fonts (idempotent): one font with the report's fixed wording (the same for every page
     of this commeval version, built once per process) and one with the page's other characters.
     Non-ASCII glyphs only: Latin text keeps the system font."""
+    html = _CELL_STYLE.sub("", html)  # the notebook outputs' fonts: this one covers them all
     if _MARK in html:
         return html
     fixed = set(template_chars())

@@ -26,16 +26,23 @@ STYLESHEET_METADATA = {"commeval": "stylesheet"}
 def stylesheet_output() -> HTML:
     """The report stylesheet, displayable once per notebook (JupyterLab shows the sections
     styled as on the exported page)."""
-    return HTML(render.stylesheet(), metadata=STYLESHEET_METADATA)
+    from commeval.fonts import notebook_template_font
+
+    return HTML(render.stylesheet() + notebook_template_font(), metadata=STYLESHEET_METADATA)
 
 
 class Section(HTML):
     """A report section for display: its HTML inside ``<div class="commeval-report">`` (the
     stylesheet's scope in JupyterLab; on the exported page the body has that class too).
-    ``.data`` is the HTML; with ``stylesheet=True`` a notebook shows the stylesheet first."""
+    ``.data`` is the HTML, with the glyphs of its text outside the report's fixed wording as an
+    inline font (:func:`commeval.fonts.notebook_cell_font`; the exported page drops it for its
+    own); with ``stylesheet=True`` a notebook shows the stylesheet, with the fixed wording's
+    font, first."""
 
     def __init__(self, html: str, stylesheet: bool = False):
-        super().__init__(f'<div class="commeval-report">{html}</div>')
+        from commeval.fonts import notebook_cell_font
+
+        super().__init__(f'<div class="commeval-report">{notebook_cell_font(html)}{html}</div>')
         self.stylesheet = stylesheet
 
     def _ipython_display_(self) -> None:
