@@ -133,3 +133,48 @@ def test_evaluation_and_framework(tables):
 def test_frame_html_counts_what_it_leaves_out():
     df = pd.DataFrame({"a": range(40)})
     assert "… 10 more rows" in frame_html(df, max_rows=30)
+
+
+def test_olr(design):
+    o = design.olr("sat_overall ~ age + C(gender)")
+    s = o.summary()
+    assert isinstance(s, str) and "\\n" not in repr(s) and repr(o) == str(s)
+    h = o._repr_html_()
+    assert s._repr_html_() == h
+    c = cells(h)
+    assert "age" in c and "95% CI low" in c and "p" in c
+    assert any("|" in x for x in c)  # the thresholds a|b, in their own table
+    assert h.count("<table") == 2
+    assert fmt(o.params["age"]) in c
+    no_float_noise(h)
+
+
+def test_run_manifest_and_outcome(tmp_path):
+    from commeval.pipeline.manifest import RunManifest, read_manifest, write_manifest
+    from commeval.pipeline.run import RunOutcome
+
+    entries = {
+        "城关镇": {"html": "城关镇.html", "status": "ok", "seconds": 2.3456789},
+        "裴城镇": {"html": None, "status": "failed", "seconds": 0.5,
+                   "error": "Traceback…\nRuntimeError: 数据缺失"},
+    }  # fmt: skip
+    summary = {"townships": 2, "rendered": 1, "reused": 0, "failed": 1}
+    write_manifest(tmp_path, {"run": "20260101-000000", "seconds": 12.3456789,
+                              "summary": summary, "townships": entries,
+                              "index": {"html": "index.html", "status": "ok", "seconds": 1.0}})  # fmt: skip
+    m = read_manifest(tmp_path)
+    assert isinstance(m, RunManifest) and isinstance(m, dict) and m["summary"] == summary
+    assert len(repr(m)) < 120 and "20260101-000000" in repr(m)
+    h = m._repr_html_()
+    c = cells(h)
+    assert "城关镇" in c and "裴城镇" in c and "失败" in c and "已生成" in c
+    assert "RuntimeError: 数据缺失" in c and "Traceback…" not in h
+    assert "区汇总 index" in c and "用时（秒）" in c
+    no_float_noise(h)
+
+    out = RunOutcome(tmp_path, summary, 12.3456789, failed={"裴城镇": "RuntimeError: 数据缺失"})
+    assert out.manifest == m
+    h = out._repr_html_()
+    c = cells(h)
+    assert "有失败" in c and "1 / 0 / 1" in c and "裴城镇" in c and "12.35" in c
+    no_float_noise(h)

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from commeval import __version__
+from commeval.display import html_table, kv_table
 from commeval.errors import EvaluationError, InputError, UsageError
 from commeval.pipeline import cache
 from commeval.pipeline import plan as P
 from commeval.pipeline.config import RunConfig
 from commeval.pipeline.executor import Executor, make_executor
 from commeval.pipeline.lock import RunLock
-from commeval.pipeline.manifest import RUN_KIND, read_manifest, write_manifest
+from commeval.pipeline.manifest import RUN_KIND, RunManifest, read_manifest, write_manifest
 from commeval.pipeline.parameters import declared_parameters
 from commeval.pipeline.plan import INDEX_KEY, safe_filename, township_href
 from commeval.pipeline.progress import Progress
@@ -149,6 +150,30 @@ class RunOutcome:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.index_failed
+
+    @property
+    def manifest(self) -> RunManifest | None:
+        """The published run's ``manifest.json`` (shows as tables in JupyterLab)."""
+        return read_manifest(self.run_dir)
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        rows = [
+            ("运行目录", str(self.run_dir)),
+            ("结果", "全部成功" if self.ok else "有失败"),
+            ("用时（秒）", self.seconds),
+            ("乡镇数", s.get("townships")),
+            (
+                "已生成 / 沿用 / 失败",
+                f"{s.get('rendered')} / {s.get('reused')} / {s.get('failed')}",
+            ),
+        ]
+        if self.index_failed:
+            rows.append(("区汇总", "失败"))
+        html = kv_table(rows, caption="报告运行结果")
+        if self.failed:
+            html += html_table(["失败的乡镇", "错误"], sorted(self.failed.items()), index_columns=1)
+        return html
 
 
 def run(

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commeval.display import TextSummary, coefficient_table_html
+
 from .distributions import norm_ppf, t_ppf, t_sf
 
 
@@ -216,15 +218,31 @@ class OLRResult:
         )
 
     def summary(self) -> str:
+        """The coefficients and thresholds as text (a ``str``) that shows as an HTML table in
+        JupyterLab (:class:`commeval.display.TextSummary`)."""
         head = (
             f"Survey ordinal logistic regression (proportional odds): {self.formula}\n"
             f"levels: {' < '.join(map(str, self.levels))}  (n = {self.nobs}, residual df = "
             f"{self.df_resid:g})\n"
         )
-        return head + self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
+        text = head + self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
+        return TextSummary(text, self._repr_html_())
 
     def __repr__(self) -> str:
-        return self.summary()
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        levels = " < ".join(map(str, self.levels))
+        note = (
+            f"levels {levels}; n = {self.nobs}, residual df = {self.df_resid:g}; "
+            "design-based SEs, t tests and 95% CIs on the residual df"
+        )
+        caption = f"Survey ordinal logistic regression (proportional odds): {self.formula}"
+        n = self.n_coef
+        return coefficient_table_html(frame.iloc[:n], caption, None) + coefficient_table_html(
+            frame.iloc[n:], "thresholds ζ (a|b, on the logit scale)", note
+        )
 
 
 def olr_matrices(design, formula: str, levels: Sequence | None):
