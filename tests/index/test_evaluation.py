@@ -282,6 +282,8 @@ def test_identical_townships_tie(doc, tables):
         ({"indicator_weights": {"police": -1.0}}, "indicator_weights.police"),
         ({"indicator_weights": {"nope": 1.0}}, "indicator_weights.nope"),
         ({"dimension_weights": {"facilities": float("nan")}}, "dimension_weights.facilities"),
+        ({"dimension_weights": {"facilitys": 0.5}}, "dimension_weights.facilitys"),  # unknown
+        ({"dimension_weights": {"facilities": -0.2}}, "dimension_weights.facilities"),
         ({"uncertainty": {"draw": 10}}, "uncertainty.draw"),
         ({"uncertainty": {"weight_noise": 2}}, "uncertainty.weight_noise"),
     ],
