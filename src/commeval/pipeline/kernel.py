@@ -128,6 +128,16 @@ class KernelStats:
     reports: int = 0
 
 
+def kernel_log_path() -> str:
+    """The kernels' own log (``$COMMEVAL_KERNEL_LOG``, else ``commeval-kernels-<uid>.log`` in
+    the temporary folder): kernel start-up and shutdown messages, never shown in a terminal."""
+    env = os.environ.get("COMMEVAL_KERNEL_LOG")
+    if env:
+        return env
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return os.path.join(tempfile.gettempdir(), f"commeval-kernels-{uid}.log")
+
+
 class WarmKernel:
     """One long-lived kernel executing notebooks one after another with a clean state each."""
 
@@ -144,6 +154,9 @@ class WarmKernel:
         self._ipc_dir: str | None = None
         self._dirty = False
         self.stats = KernelStats()
+        #: where the kernel process' stdout/stderr go (default: :func:`kernel_log_path`)
+        self.log_path: str | None = None
+        self._log = None
 
     # -- life cycle ---------------------------------------------------------------------------
     @property
@@ -169,7 +182,16 @@ class WarmKernel:
         # No IPython history database: kernels running side by side would otherwise contend
         # for ~/.ipython's history.sqlite and print "Session/line number was not unique" into
         # a report.
-        run_sync(km.start_kernel)(cwd=self.cwd, extra_arguments=["--HistoryManager.enabled=False"])
+        # The kernel process' own output (its log: "Exception in message handler", ZMQ errors
+        # when it is shut down mid-cell) goes to a log file, never to the terminal; what a
+        # notebook prints reaches the report through the kernel's messages, not through this.
+        self._log = open(self.log_path or kernel_log_path(), "ab")  # noqa: SIM115 - kept open
+        run_sync(km.start_kernel)(
+            cwd=self.cwd,
+            extra_arguments=["--HistoryManager.enabled=False"],
+            stdout=self._log,
+            stderr=self._log,
+        )
         kc = km.client()
         kc.start_channels()
         if while_starting is not None:
@@ -227,6 +249,9 @@ class WarmKernel:
             except Exception:  # noqa: BLE001 - best effort on the way out
                 pass
         self.km = self.kc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._ipc_dir:
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
             self._ipc_dir = None

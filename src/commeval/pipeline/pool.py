@@ -56,6 +56,15 @@ def _worker_main(conn: Connection, cwd: str, kernel_name: str, warmups: list[str
     os._exit(0)  # nothing left to flush: skip tearing down the interpreter (~0.3 s)
 
 
+def _ignore_sigint():
+    """Ignore SIGINT (main thread only); the previous handler, or None if it was not changed."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @dataclass
 class _Worker:
     proc: mp.Process
@@ -97,7 +106,14 @@ class LocalPool:
             args=(child, self.cwd, self.kernel_name, self.warmups + self._late_warmups),
             daemon=True,
         )
-        proc.start()
+        # Started with Ctrl-C ignored (a spawned interpreter keeps an ignored SIGINT ignored):
+        # a Ctrl-C while it imports must not print a traceback; the parent handles Ctrl-C.
+        old = _ignore_sigint()
+        try:
+            proc.start()
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
         child.close()
         w = _Worker(proc=proc, conn=parent)
         self._workers.append(w)
@@ -141,8 +157,13 @@ class LocalPool:
                 except (OSError, BrokenPipeError):
                     pass
 
-    def close(self) -> None:
-        """Stop every worker, wait for them, kill the ones that do not end."""
+    def close(self, now: bool = False) -> None:
+        """Stop every worker, wait for them, kill the ones that do not end; ``now`` (the run
+        was interrupted): kill every worker and its kernel at once."""
+        if now:
+            for w in list(self._workers):
+                self._kill(w)
+            return
         self.stop()
         deadline = time.monotonic() + 15
         for w in list(self._workers):

@@ -200,6 +200,34 @@ def run(
         lock.release()
 
 
+def _remove_stale(out_dir: Path) -> None:
+    """Remove the ``<run>.tmp`` folders of runs killed mid-way and the ``.<run>.old.<pid>``
+    folders of an interrupted publish (only ever called while holding the output lock)."""
+    if not out_dir.is_dir():
+        return
+    for p in out_dir.iterdir():
+        stale = p.name.endswith(".tmp") or (p.name.startswith(".") and ".old." in p.name)
+        if stale and p.is_dir() and not p.is_symlink():
+            log.info("删除上次中断运行留下的 %s (stale)", p.name)
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _close_pool(pool: Executor, now: bool) -> None:
+    """Close the executor; after Ctrl-C at once (workers and kernels killed, no waiting for
+    the report being rendered), never raising a second exception over the first."""
+    try:
+        if now:
+            try:
+                pool.close(now=True)  # type: ignore[call-arg]
+            except TypeError:  # an executor without ``now``
+                pool.close()
+        else:
+            pool.close()
+    except KeyboardInterrupt:  # a second Ctrl-C while closing
+        if not now:
+            raise
+
+
 def _default_executor(config: RunConfig) -> Executor:
     return make_executor(config.executor, config.jobs, config.scheduler, [KERNEL_IMPORTS])
 
@@ -237,13 +265,19 @@ class _Run:
 
     # -- steps --------------------------------------------------------------------------------
     def run(self) -> RunOutcome:
+        _remove_stale(self.config.out_dir)  # left by runs killed mid-way (we hold the lock)
         shutil.rmtree(self.staging, ignore_errors=True)
         (self.staging / "townships").mkdir(parents=True)
         handler = self._start_log()
+        interrupted = False
         try:
             return self._run()
         except InputError as exc:
             log.error("%s: %s", exc.summary, exc)
+            raise
+        except KeyboardInterrupt:
+            log.warning("已中断 (interrupted by Ctrl-C)")
+            interrupted = True
             raise
         except BaseException:
             log.exception("运行中断 (run aborted)")
@@ -252,7 +286,7 @@ class _Run:
             log.removeHandler(handler)
             handler.close()
             if self.pool is not None:
-                self.pool.close()
+                _close_pool(self.pool, now=interrupted)
             shutil.rmtree(self.staging, ignore_errors=True)  # only left if the run was aborted
 
     def _run(self) -> RunOutcome:
