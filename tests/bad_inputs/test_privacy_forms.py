@@ -1,13 +1,17 @@
 """Personal data in the forms people write them never reach processed data or any output:
 mobiles with separators / +86 / (+86) / full-width digits, landlines, ID numbers with x/X, QQ and
 WeChat ids, and the row's own name, phone or address inside its free text. Every processed and
-output file is searched (bytes, and the digits-only form of each number)."""
+output file — the processed tables and a whole report run's pages and downloads — is searched
+(bytes, and the digits-only form of each number)."""
 
 from __future__ import annotations
 
 import io
 import re
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -67,7 +71,19 @@ def test_personal_forms_never_reach_processed_or_output(base_raw: Path, tmp_path
     assert set(range(2, k + 5)) <= set(warned["row"])  # Excel rows of the k + 3 texts
     assert res.manifest["redacted_in_text"]["survey"] == len(warned)
 
-    blobs = [out.getvalue().encode()]
+    # … and the published pages: a whole report run on the same data
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("commeval")), "reports", "--data", str(raw),
+         "--processed", str(tmp_path / "processed"), "--out", str(tmp_path / "outputs"),
+         "--jobs", "2"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert list((tmp_path / "outputs").rglob("townships/*.html"))
+    blobs = [out.getvalue().encode(), run.stdout.encode(), run.stderr.encode()]
+    for xlsx in (tmp_path / "outputs").rglob("*.xlsx"):  # downloads are zip: search their XML
+        with zipfile.ZipFile(xlsx) as z:
+            blobs += [z.read(n) for n in z.namelist()]
     for root in (tmp_path / "processed", tmp_path / "outputs"):
         blobs += [p.read_bytes() for p in root.rglob("*") if p.is_file()]
     text = sugg.fillna("").str.cat(sep="\n")
