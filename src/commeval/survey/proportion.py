@@ -11,7 +11,7 @@ from scipy.special import expit, logit
 from .distributions import beta_ppf, t_ppf
 from .results import build_frame, concat, domains, t_quantiles
 
-METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin")
+METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin", "wilson")
 
 
 def categories(design, variable: str) -> list:
@@ -49,6 +49,12 @@ def prop_ci(
             sl = se / (p * (1 - p))
             lo = expit(logit(p) - tq * sl)
             hi = expit(logit(p) + tq * sl)
+        elif method == "wilson":  # score interval on the effective sample size (Kish)
+            n = p * (1 - p) / se**2
+            t2 = tq**2
+            centre = (p + t2 / (2 * n)) / (1 + t2 / n)
+            half = tq * np.sqrt(p * (1 - p) / n + t2 / (4 * n**2)) / (1 + t2 / n)
+            lo, hi = centre - half, centre + half
         elif method == "asin":  # delta method on asin(sqrt(p)), back-transformed
             a = np.arcsin(np.sqrt(p))
             sa = se / (2 * np.sqrt(p * (1 - p)))
