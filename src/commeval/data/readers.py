@@ -202,6 +202,15 @@ def read_calamine(
     width = max((len(r) for r in grid), default=0)
     text = [[_cell_text(v) for v in list(r) + [None] * (width - len(r))] for r in grid]
     text = [[None if c == "" else c for c in r] for r in text]
+    frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
+    return _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", [])
+
+
+def _sheet_frame(
+    text: list[list[str | None]], name: str, title: str, score: HeaderScore | None, header_row: Any
+) -> tuple[pd.DataFrame, list[str], np.ndarray, int]:
+    """A sheet's cell texts → (body frame, headers, Excel row of each body row, header index):
+    the header row picked, trailing unnamed columns dropped. An empty sheet is an error."""
     if not text or all(all(c is None for c in r) for r in text):
         raise ReadError(
             P.one(P.ERROR, "file_empty", "工作表为空（没有表头也没有数据）", file=name, sheet=title)
@@ -214,7 +223,7 @@ def read_calamine(
     body = [r[:ncol] for r in text[hi + 1 :]]
     frame = pd.DataFrame(body, columns=[f"c{i}" for i in range(ncol)], dtype=object)
     rows = np.arange(len(frame), dtype=np.int64) + hi + 2
-    return _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", [])
+    return frame, headers, rows, hi
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -577,18 +586,8 @@ def read_xlsx(
                 grid[i][j] = v
     wb.close()
     text = [[_cell_text(v) for v in r] for r in grid]
-    if not text or all(all(c is None for c in r) for r in text):
-        raise ReadError(
-            P.one(P.ERROR, "file_empty", "工作表为空（没有表头也没有数据）", file=name, sheet=title)
-        )
-    hi = _pick_header(text[:HEADER_SCAN_ROWS], score, header_row)
-    headers = [(h or "").strip() for h in text[hi]]
-    while headers and headers[-1] == "":
-        headers.pop()
+    frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
     ncol = len(headers)
-    body = [r[:ncol] for r in text[hi + 1 :]]
-    frame = pd.DataFrame(body, columns=[f"c{i}" for i in range(ncol)], dtype=object)
-    rows = np.arange(len(frame), dtype=np.int64) + hi + 2
     out = []
     for i, j, formula in problems:
         out.append(
