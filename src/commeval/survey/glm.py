@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from commeval.display import TextSummary, coefficient_table_html
+from commeval.display import coefficient_table_html
 
-from .distributions import t_ppf, t_sf
+from .distributions import t_sf
+from .results import CoefficientTable
 from .variance import design_variance
 
 FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
@@ -153,8 +154,8 @@ def fit_irls(
     return beta, linkinv(X @ beta), w_last
 
 
-@dataclass
-class GLMResult:
+@dataclass(repr=False)  # the repr is the summary (CoefficientTable)
+class GLMResult(CoefficientTable):
     """Coefficients with design-based covariance; t tests on ``df_resid = degf - p + 1``."""
 
     formula: str
@@ -182,40 +183,14 @@ class GLMResult:
     def cov_params(self) -> pd.DataFrame:
         return self.cov
 
-    def conf_int(self, alpha: float = 0.05, df: float | None = None) -> pd.DataFrame:
-        """Wald intervals with the t quantile on ``df_resid`` (R's ``confint.svyglm``)."""
-        q = t_ppf(1 - alpha / 2, self.df_resid if df is None else df)
-        return pd.DataFrame(
-            {0: self.params - q * self.bse, 1: self.params + q * self.bse},
-            index=self.params.index,
-        )
-
     def to_frame(self) -> pd.DataFrame:
-        ci = self.conf_int()
-        return pd.DataFrame(
-            {
-                "term": self.params.index,
-                "estimate": self.params.to_numpy(),
-                "se": self.bse.to_numpy(),
-                "t": self.tvalues.to_numpy(),
-                "p_value": self.pvalues.to_numpy(),
-                "ci_low": ci[0].to_numpy(),
-                "ci_high": ci[1].to_numpy(),
-            }
-        )
+        return self._coefficients()
 
-    def summary(self) -> str:
-        """The coefficient table as text (a ``str``) that shows as an HTML table in
-        JupyterLab (:class:`commeval.display.TextSummary`)."""
-        head = (
+    def _summary_head(self) -> str:
+        return (
             f"Survey GLM: {self.formula}  (family: {self.family}, n = {self.nobs}, "
             f"residual df = {self.df_resid:g})\n"
         )
-        text = head + self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
-        return TextSummary(text, self._repr_html_())
-
-    def __repr__(self) -> str:
-        return str(self.summary())
 
     def _repr_html_(self) -> str:
         return coefficient_table_html(

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from commeval.display import TextSummary, coefficient_table_html
+from commeval.display import coefficient_table_html
 
-from .distributions import norm_ppf, t_ppf, t_sf
+from .distributions import t_sf
+from .results import CoefficientTable
 
 
 def _logistic(t: np.ndarray) -> np.ndarray:
@@ -141,8 +142,8 @@ def fit_olr(
     return par, scores, H, float(np.sum(w * ll))
 
 
-@dataclass
-class OLRResult:
+@dataclass(repr=False)  # the repr is the summary (CoefficientTable)
+class OLRResult(CoefficientTable):
     """Proportional-odds model with design-based covariance (statsmodels style).
 
     ``params`` holds the coefficients then the thresholds ``zeta`` (named ``a|b`` as R);
@@ -193,43 +194,16 @@ class OLRResult:
         """exp(beta): the odds of answering above any threshold, per unit of the term."""
         return np.exp(self.coefficients)
 
-    def conf_int(self, alpha: float = 0.05, df: float | None = None) -> pd.DataFrame:
-        df = self.df_resid if df is None else df
-        q = norm_ppf(1 - alpha / 2) if np.isinf(df) else t_ppf(1 - alpha / 2, df)
-        return pd.DataFrame(
-            {0: self.params - q * self.bse, 1: self.params + q * self.bse},
-            index=self.params.index,
-        )
-
     def to_frame(self) -> pd.DataFrame:
-        ci = self.conf_int()
-        return pd.DataFrame(
-            {
-                "term": self.params.index,
-                "kind": ["coefficient"] * self.n_coef
-                + ["threshold"] * (len(self.params) - self.n_coef),
-                "estimate": self.params.to_numpy(),
-                "se": self.bse.to_numpy(),
-                "t": self.tvalues.to_numpy(),
-                "p_value": self.pvalues.to_numpy(),
-                "ci_low": ci[0].to_numpy(),
-                "ci_high": ci[1].to_numpy(),
-            }
-        )
+        kind = ["coefficient"] * self.n_coef + ["threshold"] * (len(self.params) - self.n_coef)
+        return self._coefficients(kind=kind)
 
-    def summary(self) -> str:
-        """The coefficients and thresholds as text (a ``str``) that shows as an HTML table in
-        JupyterLab (:class:`commeval.display.TextSummary`)."""
-        head = (
+    def _summary_head(self) -> str:
+        return (
             f"Survey ordinal logistic regression (proportional odds): {self.formula}\n"
             f"levels: {' < '.join(map(str, self.levels))}  (n = {self.nobs}, residual df = "
             f"{self.df_resid:g})\n"
         )
-        text = head + self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
-        return TextSummary(text, self._repr_html_())
-
-    def __repr__(self) -> str:
-        return str(self.summary())
 
     def _repr_html_(self) -> str:
         frame = self.to_frame()

@@ -115,3 +115,50 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS + ["small_cell"])
     return pd.concat(frames, ignore_index=True)
+
+
+class CoefficientTable:
+    """What the model results (:class:`~commeval.survey.glm.GLMResult`,
+    :class:`~commeval.survey.olr.OLRResult`) share: Wald intervals on the residual df, the tidy
+    coefficient table and the text summary. A subclass has ``params``, ``bse``, ``tvalues``,
+    ``pvalues`` and ``df_resid`` and says what heads its summary (:meth:`_summary_head`)."""
+
+    def conf_int(self, alpha: float = 0.05, df: float | None = None) -> pd.DataFrame:
+        """Wald intervals with the t quantile on ``df_resid`` (normal for infinite df; R's
+        ``confint`` of survey models)."""
+        df = self.df_resid if df is None else df
+        q = norm_ppf(1 - alpha / 2) if np.isinf(df) else t_ppf(1 - alpha / 2, df)
+        return pd.DataFrame(
+            {0: self.params - q * self.bse, 1: self.params + q * self.bse},
+            index=self.params.index,
+        )
+
+    def _coefficients(self, **extra: Sequence) -> pd.DataFrame:
+        """term, the ``extra`` columns, estimate, se, t, p_value, ci_low, ci_high."""
+        ci = self.conf_int()
+        return pd.DataFrame(
+            {
+                "term": self.params.index,
+                **extra,
+                "estimate": self.params.to_numpy(),
+                "se": self.bse.to_numpy(),
+                "t": self.tvalues.to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "ci_low": ci[0].to_numpy(),
+                "ci_high": ci[1].to_numpy(),
+            }
+        )
+
+    def _summary_head(self) -> str:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """The table as text (a ``str``) that shows as an HTML table in JupyterLab
+        (:class:`commeval.display.TextSummary`)."""
+        from commeval.display import TextSummary
+
+        table = self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
+        return TextSummary(self._summary_head() + table, self._repr_html_())
+
+    def __repr__(self) -> str:
+        return str(self.summary())
