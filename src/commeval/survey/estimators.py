@@ -206,15 +206,20 @@ def variance(
     level: float,
     min_n: int | None,
 ) -> pd.DataFrame:
-    """Population variance per domain as R's ``svyvar``: the design mean of
-    ``u = n/(n-1) (y - ybar)^2`` (``n`` rows with weight in the domain, answered or not, as
-    R counts them before dropping missing values), and the SE of that mean with ``ybar``
-    held fixed."""
+    """Population variance per domain as R's ``svyvar``: the weighted mean of
+    ``n/(n-1) (y - ybar)^2``.
+
+    Taylor designs (``svyvar.survey.design``): ``n`` counts the rows with weight in the domain,
+    answered or not (R counts them before dropping missing values), and the SE is that of the
+    mean of ``u`` with ``ybar`` held fixed. Replicate designs (``svyvar.svyrep.design``): ``n``
+    counts the answered rows of the domain (R drops missing rows first) and the statistic is
+    recomputed under every replicate, its mean ``ybar`` included."""
     min_n = design.min_n if min_n is None else min_n
     codes, keys, G, inside, col = domains(design, by)
     w = design.weights
     zq = z_quantile(level)
     ones = np.ones(len(w))
+    replicate = hasattr(design, "factors")
     frames = []
     for v in as_list(variables):
         y = design.variable(v)
@@ -222,12 +227,20 @@ def variance(
         we = np.where(valid, w, 0.0)
         y0 = np.where(valid, y, 0.0)
         W = np.bincount(col, weights=we, minlength=G)
-        nobs = np.bincount(col[inside & (w != 0)], minlength=G).astype(float)
+        if replicate:
+            nobs = np.bincount(col[valid], minlength=G).astype(float)
+        else:
+            nobs = np.bincount(col[inside & (w != 0)], minlength=G).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             ybar = np.bincount(col, weights=we * y0, minlength=G) / W
-            u = np.where(valid, (y0 - ybar[col]) ** 2 * (nobs / (nobs - 1))[col], 0.0)
+            dev = np.where(valid, y0 - ybar[col], 0.0)
+            u = dev**2 * (nobs / (nobs - 1))[col]
             est = np.bincount(col, weights=we * u, minlength=G) / W
-        se = np.sqrt(np.maximum(design._ratio_variance(we, u, ones, est, col, G), 0.0))
+        if replicate:
+            var = design.variance(design._replicate_svyvar(we, dev, nobs, col, G), est)
+        else:
+            var = design._ratio_variance(we, u, ones, est, col, G)
+        se = np.sqrt(np.maximum(var, 0.0))
         n = np.bincount(col[valid], minlength=G)
         frames.append(build_frame(v, keys, est, se, est - zq * se, est + zq * se, n, min_n))
     return concat(frames)

@@ -213,6 +213,13 @@ class ReplicateDesign(DesignBase):
         d = np.where(ok, thetas - center[None, :], 0.0)
         return self.scale * np.einsum("r,rk->k", self.rscales, d * d)
 
+    def covariance(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Replicate covariance (K, K) of estimates ``thetas`` (replicates x K) around the
+        replicate mean (``mse=True``: around ``theta``)."""
+        center = theta[None, :] if self.mse else thetas.mean(axis=0, keepdims=True)
+        d = thetas - center
+        return self.scale * (d * self.rscales[:, None]).T @ d
+
     # ------------------------------------------------------------------ variance (DesignBase)
     def _psu_totals(self, z: np.ndarray, col: np.ndarray, G: int) -> np.ndarray:
         s1 = self.design._stage1
@@ -227,14 +234,26 @@ class ReplicateDesign(DesignBase):
         with np.errstate(divide="ignore", invalid="ignore"):
             return (self.factors @ Ty) / (self.factors @ Tx)
 
+    def _replicate_svyvar(
+        self, we: np.ndarray, dev: np.ndarray, nobs: np.ndarray, col: np.ndarray, G: int
+    ) -> np.ndarray:
+        """R's ``svyvar`` under every replicate (``svyvar.svyrep.design``): the replicate's
+        weighted variance around its own weighted mean, times ``n/(n-1)`` — (replicates, G).
+        ``dev`` is ``y`` minus the full-sample domain mean (0 outside), which leaves the
+        variance unchanged and keeps the sums of squares small."""
+        A = self.factors
+        W = A @ self._psu_totals(we, col, G)
+        S1 = A @ self._psu_totals(we * dev, col, G)
+        S2 = A @ self._psu_totals(we * dev * dev, col, G)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = S1 / W
+            return (S2 / W - m * m) * (nobs / (nobs - 1))[None, :]
+
     def _ratio_variance(self, we, y, x, est, col, G) -> np.ndarray:
         return self.variance(self._replicate_ratios(we, y, x, col, G), est)
 
     def _ratio_covariance(self, we, y, x, est, col, G) -> np.ndarray:
-        reps = self._replicate_ratios(we, y, x, col, G)
-        center = est[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
-        d = reps - center
-        return self.scale * (d * self.rscales[:, None]).T @ d
+        return self.covariance(self._replicate_ratios(we, y, x, col, G), est)
 
     def _ratio_logit_se(self, we, y, x, est, col, G) -> np.ndarray:
         """Replicate SE of logit(p) (R ``svyciprop(method="logit")`` on replicate designs)."""
@@ -259,8 +278,10 @@ class ReplicateDesign(DesignBase):
             out[g] = float(np.linalg.matrix_rank(A, tol=1e-5 * np.abs(A).max())) - 1
         return out
 
-    def _domain_nrows(self, codes, G) -> np.ndarray:
-        return np.bincount(codes[codes >= 0], minlength=G).astype(float)
+    def _domain_nrows(self, codes, G, rows: np.ndarray | None = None) -> np.ndarray:
+        """Rows (among ``rows``, default all) of each domain (R's subset drops the others)."""
+        keep = codes >= 0 if rows is None else (codes >= 0) & rows
+        return np.bincount(codes[keep], minlength=G).astype(float)
 
     def _glm(self, formula: str, family: str) -> GLMResult:
         """Refit the GLM with each replicate's weights (R ``svyglm`` on a replicate design)."""
@@ -282,10 +303,7 @@ class ReplicateDesign(DesignBase):
         reps = []
         for wr in self._replicate_row_weights(w):
             reps.append(fit_irls(X, y, wr / wr.sum(), fam, start=beta)[0])
-        reps = np.array(reps)
-        center = beta[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
-        dev = reps - center
-        V = self.scale * (dev * self.rscales[:, None]).T @ dev
+        V = self.covariance(np.array(reps), beta)
         names = list(Xk.columns)
         return GLMResult(
             formula,
@@ -303,10 +321,7 @@ class ReplicateDesign(DesignBase):
         T = T.toarray() if hasattr(T, "toarray") else np.asarray(T)
         counts = self.factors @ T
         reps = counts / counts.sum(axis=1, keepdims=True)
-        p = T.sum(axis=0) / T.sum()
-        center = p[None, :] if self.mse else reps.mean(axis=0, keepdims=True)
-        d = reps - center
-        return self.scale * (d * self.rscales[:, None]).T @ d
+        return self.covariance(reps, T.sum(axis=0) / T.sum())
 
     def crosstab(self, row: str, col: str):
         """Weighted two-way table with Rao–Scott tests on the replicate covariance of the cell

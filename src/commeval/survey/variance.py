@@ -185,8 +185,12 @@ def _within_parent_sparse(T: sp.spmatrix, stage: Stage, scale: np.ndarray, lonel
     return np.maximum(V, 0.0)
 
 
-def _within_parent(T, stage: Stage, scale: np.ndarray, full: bool, lonely: str):
-    """sum over parents of scale * n/(n-1) * sum of squared deviations from the parent mean."""
+def _within_parent(T, stage: Stage, scale: np.ndarray, full: bool, lonely: str, present=None):
+    """sum over parents of scale * n/(n-1) * sum of squared deviations from the parent mean.
+
+    ``present`` (n_units x K, bool) marks the units holding rows of each estimate's design
+    (R's subset design); ``None``: the units with a nonzero total. Only ``"average"`` uses it.
+    """
     if sp.issparse(T):
         if not full and lonely != "average":
             return _within_parent_sparse(T, stage, scale, lonely)
@@ -211,28 +215,59 @@ def _within_parent(T, stage: Stage, scale: np.ndarray, full: bool, lonely: str):
     if lonely == "average" and single.any():
         # variance scaled by strata / strata with >1 PSU, counting only strata that the
         # estimate's domain reaches (R drops strata without rows when subsetting)
-        nz = T != 0
+        nz = T != 0 if present is None else present
         if full:
             nz = nz.any(axis=1, keepdims=True)
-        present = (np.asarray(stage.parent_indicator @ nz.astype(float)) > 0).astype(float)
+        present_par = (np.asarray(stage.parent_indicator @ nz.astype(float)) > 0).astype(float)
         lonely_strata = ((stage.n_in_parent == 1) & (stage.frac < 1)).astype(float)
-        n_present = present.sum(axis=0)
-        n_ok = n_present - lonely_strata @ present
+        n_present = present_par.sum(axis=0)
+        n_ok = n_present - lonely_strata @ present_par
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_ok > 0, n_present / n_ok, np.nan)
         V = V * (factor[0] if full else factor)
     return V
 
 
-def design_variance(design, scores: Scores, full: bool = False) -> np.ndarray:
+def _presence(design, scores: Scores, members: Scores | None, stage: Stage) -> np.ndarray:
+    """(n_units, K) bool: the units of ``stage`` holding rows of each estimate's design.
+
+    ``members`` is nonzero on those rows (``None``: the rows with a nonzero score). On
+    calibrated designs every unit counts, as R keeps all rows of a calibrated design when it
+    subsets (weights set to zero)."""
+    if isinstance(scores, DomainScores):
+        K = scores.K
+    else:
+        K = 1 if scores.ndim == 1 else scores.shape[1]
+    if design._calibration:
+        return np.ones((stage.n_units, K), dtype=bool)
+    if members is None:
+        if isinstance(scores, DomainScores):
+            members = DomainScores((scores.z != 0).astype(float), scores.col, K)
+        else:
+            members = (scores != 0).astype(float)
+    M = unit_totals(members, stage.codes, stage.n_units, stage.indicator)
+    M = M.toarray() if sp.issparse(M) else np.asarray(M)
+    return M.reshape(stage.n_units, K) != 0
+
+
+def design_variance(
+    design, scores: Scores, full: bool = False, members: Scores | None = None
+) -> np.ndarray:
     """Design variance of the estimated totals of ``scores``.
 
-    Returns variances (K,) or, with ``full=True``, the (K, K) covariance matrix.
+    Returns variances (K,) or, with ``full=True``, the (K, K) covariance matrix. ``members``
+    (same form as ``scores``, nonzero on the rows in each estimate's domain) tells which
+    strata and PSUs an estimate reaches under ``lonely_psu="average"``; without it, the rows
+    with a nonzero score. Under ``"average"`` a PSU with one sampled SSU makes the variance of
+    every estimate reaching it NaN (the whole matrix with ``full=True``), as R's
+    ``svyrecvar``, whose stage-2 average over no stratum with several units is 0/0.
     """
     coefs = _calibration_coefs(design._calibration, scores) if design._calibration else []
     s1: Stage = design._stage1
+    average = design.lonely_psu == "average"
     T1 = stage_totals(design, scores, s1, coefs)
-    V = _within_parent(T1, s1, 1.0 - s1.frac, full, design.lonely_psu)
+    P1 = _presence(design, scores, members, s1) if average else None
+    V = _within_parent(T1, s1, 1.0 - s1.frac, full, design.lonely_psu, P1)
     s2: Stage | None = design._stage2
     if s2 is not None and s1.has_fpc:
         T2 = stage_totals(design, scores, s2, coefs)
@@ -242,6 +277,12 @@ def design_variance(design, scores: Scores, full: bool = False) -> np.ndarray:
         # "adjust", as R applies survey.lonely.psu at stage 2 ("fail" stops at construction)
         lonely2 = "adjust" if design.lonely_psu == "adjust" else "certainty"
         V = V + _within_parent(T2, s2, scale2, full, lonely2)
+        single = (s2.n_in_parent == 1) & (s2.frac < 1)
+        if average and single.any():
+            # R: the PSU's stage-2 variance averages over its strata with several units —
+            # none — 0 * 1/0 = NaN, which reaches every estimate whose rows touch the PSU
+            reach = P1[single].any(axis=0)
+            V = np.where(reach.any(), np.nan, V) if full else np.where(reach, np.nan, V)
     return V
 
 
@@ -258,5 +299,7 @@ def ratio_scores(we, y, x, est, col, G) -> DomainScores:
 
 
 def ratio_variance(design, we, y, x, est, col, G, full: bool = False) -> np.ndarray:
-    """Taylor variance (G,) — with ``full=True`` covariance (G, G) — of domain ratios."""
-    return design_variance(design, ratio_scores(we, y, x, est, col, G), full=full)
+    """Taylor variance (G,) — with ``full=True`` covariance (G, G) — of domain ratios; the
+    rows counted (``we != 0``) are each domain's rows for ``lonely_psu="average"``."""
+    members = DomainScores((we != 0).astype(float), col, G)
+    return design_variance(design, ratio_scores(we, y, x, est, col, G), full=full, members=members)
