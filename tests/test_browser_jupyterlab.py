@@ -168,7 +168,11 @@ def _stop_lab(proc: subprocess.Popen) -> None:
 
 def _open(tab, path: str) -> None:
     """Open (or bring forward) a notebook in the lab and wait until its kernel is idle."""
-    tab.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', {path: p})", path)
+    # The command resolves to the widget, which Playwright cannot serialise: return nothing.
+    tab.evaluate(
+        "async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }",
+        path,
+    )
     tab.wait_for_function(
         """p => { const w = window.jupyterapp.shell.currentWidget;
                   const s = w && w.sessionContext;
