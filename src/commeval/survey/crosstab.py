@@ -1,8 +1,15 @@
-"""Two-way tables with Rao–Scott corrected Pearson tests (R ``svychisq``)."""
+"""Two-way tables with design-based tests of independence (R ``svychisq``).
+
+``design.crosstab(row, col)`` returns a :class:`CrosstabResult`; its ``test`` holds the
+Rao–Scott F and first-order chi-square, and ``test_for(statistic)`` any of R's statistics
+``"F"``, ``"Chisq"``, ``"Wald"``, ``"adjWald"``, ``"lincom"``, ``"saddlepoint"`` as a
+:class:`ChisqTest` (``tests()``: all of them in one frame).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -10,6 +17,7 @@ import pandas as pd
 from commeval.data.contract import contract as _contract
 from commeval.display import fmt, fmt_p, frame_html
 
+from .chisqsum import pfsum
 from .distributions import chi2_sf, f_sf
 from .proportion import categories
 from .variance import design_variance
@@ -62,15 +70,131 @@ class RaoScottTest:
         )
 
 
+#: R's ``svychisq(statistic=)`` choices that :meth:`CrosstabResult.test_for` accepts
+STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
+
+_METHODS = {
+    "F": "Rao-Scott F",
+    "Chisq": "Rao-Scott chi-square",
+    "Wald": "Wald F",
+    "adjWald": "adjusted Wald F",
+    "lincom": "Pearson X², exact distribution",
+    "saddlepoint": "Pearson X², saddlepoint approximation",
+}
+
+
+@dataclass(frozen=True)
+class ChisqTest:
+    """One design-based test of independence, as R ``svychisq(statistic=kind)``.
+
+    ``kind``: R's statistic name; ``method``: what was computed. ``statistic`` is referred to
+    the distribution of ``p_value``:
+
+    * ``F``: X²/tr(Δ) on ``ndf`` = tr(Δ)²/tr(Δ²) and ``ddf`` = ndf·degf (Rao–Scott 2nd order);
+    * ``Chisq``: X²/mean(δ) on ``ndf`` = (r-1)(c-1), ``ddf`` = inf (R prints the raw X²);
+    * ``Wald``/``adjWald``: the Wald statistic W of no interaction, ``N_ij - N_i. N_.j / N``
+      over the cells with both levels past the first, W/ndf on (ndf, degf) or
+      W·(degf-ndf+1)/(ndf·degf) on (ndf, degf-ndf+1), ndf = (r-1)(c-1);
+    * ``lincom``/``saddlepoint``: the Pearson X² against ``sum_j weights_j chi2(1)``, divided by
+      ``chi2(ddf)/ddf`` with ``ddf`` = tr(Δ)²/tr(Δ²)·degf on Taylor designs (R's ``pFsum``; inf
+      on replicate designs, R's ``pchisqsum``), exactly (Imhof inversion) or by Kuonen's
+      saddlepoint; ``ndf`` is NaN and ``weights`` are the eigenvalues δ of Δ.
+    """
+
+    kind: str
+    method: str
+    statistic: float
+    ndf: float
+    ddf: float
+    p_value: float
+    weights: tuple[float, ...] = ()
+
+    def __repr__(self) -> str:
+        if self.kind in ("lincom", "saddlepoint"):
+            ref = "sum of " + ", ".join(fmt(w) for w in self.weights) + " x chi2(1)"
+            if np.isfinite(self.ddf):
+                ref += f" / (chi2({fmt(self.ddf)})/df)"
+            df = f"vs {ref}"
+        elif np.isfinite(self.ddf):
+            df = f"on {fmt(self.ndf)} and {fmt(self.ddf)} df"
+        else:
+            df = f"on {fmt(self.ndf)} df"
+        return f"{self.method} = {fmt(self.statistic)} {df}, p = {fmt_p(self.p_value)}"
+
+    def _repr_html_(self) -> str:
+        return frame_html(
+            self.to_frame(),
+            f"Test of independence (R svychisq, statistic={self.kind!r})",
+            {"p_value": fmt_p},
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "svychisq": [self.kind],
+                "test": [self.method],
+                "statistic": [self.statistic],
+                "df1": [self.ndf],
+                "df2": [self.ddf],
+                "p_value": [self.p_value],
+            }
+        )
+
+
+@dataclass(frozen=True)
+class _TableStats:
+    """What the tests of one table need: X², the eigenvalues of Δ, df and the Wald form."""
+
+    pearson: float
+    delta: np.ndarray
+    d0: float
+    degf: float
+    k: int
+    replicate: bool
+    wald: float
+
+
 @dataclass
 class CrosstabResult:
-    """``table``: weighted counts; ``proportions``: cell shares with ``se``; ``test``."""
+    """``table``: weighted counts; ``proportions``: cell shares with ``se``; ``test``: the
+    Rao–Scott tests; :meth:`test_for` / :meth:`tests`: every ``svychisq`` statistic."""
 
     row: str
     col: str
     table: pd.DataFrame
     proportions: pd.DataFrame
     test: RaoScottTest
+    _stats: _TableStats | None = field(default=None, repr=False, compare=False)
+
+    def test_for(self, statistic: str = "F") -> ChisqTest:
+        """The test of independence R's ``svychisq(statistic=statistic)`` gives, one of
+        :data:`STATISTICS`."""
+        if statistic not in STATISTICS:
+            raise ValueError(f"statistic must be one of {STATISTICS}, not {statistic!r}")
+        st = self._stats
+        if st is None:
+            raise ValueError("this CrosstabResult carries no test ingredients")
+        k, nu, x2 = st.k, st.degf, st.pearson
+        name = _METHODS[statistic]
+        if statistic == "F":
+            t = self.test
+            return ChisqTest(statistic, name, t.statistic, t.ndf, t.ddf, t.p_value)
+        if statistic == "Chisq":
+            t = self.test
+            return ChisqTest(statistic, name, t.chisq, float(t.chisq_df), np.inf, t.chisq_p_value)
+        if statistic in ("Wald", "adjWald"):
+            w = st.wald
+            ddf = nu if statistic == "Wald" else nu - k + 1
+            f = w / k if statistic == "Wald" else w * ddf / (k * nu)
+            return ChisqTest(statistic, name, f, float(k), float(ddf), f_sf(f, k, ddf))
+        ddf = np.inf if st.replicate else st.d0 * nu
+        method = "integration" if statistic == "lincom" else "saddlepoint"
+        p = pfsum(x2, st.delta, ddf, method)
+        return ChisqTest(statistic, name, x2, np.nan, ddf, p, tuple(st.delta.tolist()))
+
+    def tests(self, statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
+        """One row per ``svychisq`` statistic (:meth:`ChisqTest.to_frame`)."""
+        return pd.concat([self.test_for(s).to_frame() for s in statistics], ignore_index=True)
 
     def __repr__(self) -> str:
         return (
@@ -153,6 +277,17 @@ def crosstab(design, row: str, col: str) -> CrosstabResult:
         chisq_p_value=chi2_sf(chisq, k),
         pearson=pearson,
     )
+    # Δ is similar to a symmetric matrix: real eigenvalues (R's eigen(Delta)$values)
+    delta = np.sort(np.linalg.eigvals(delta).real)[::-1]
+    stats = _TableStats(
+        pearson,
+        delta,
+        d0,
+        float(df_design),
+        k,
+        hasattr(design, "cell_covariance"),
+        _wald_form(design, we, cell, counts, r, c),
+    )
     table = pd.DataFrame(counts.reshape(r, c), index=pd.Index(ra, name=row), columns=cb)
     table.columns.name = col
     se = np.sqrt(np.maximum(np.diag(V), 0))
@@ -166,7 +301,34 @@ def crosstab(design, row: str, col: str) -> CrosstabResult:
         }
     )
     props["small_cell"] = props["n"] < design.min_n
-    return CrosstabResult(row, col, table, props, test)
+    return CrosstabResult(row, col, table, props, test, stats)
+
+
+def _wald_form(design, we, cell, counts, r: int, c: int) -> float:
+    """R's Wald form of no interaction: ``Y = N_ij - N_i. N_.j / N`` over the cells past the
+    first row and column, ``Y' V_Y^-1 Y`` with ``V_Y`` by the delta method from the design
+    covariance of the cell totals (R takes it from the totals of cells, rows, columns and 1,
+    all linear in the cell totals)."""
+    K = r * c
+    V = design._ratio_covariance(we, np.ones(len(we)), None, counts, cell, K)
+    T = counts.reshape(r, c)
+    R, C, N = T.sum(axis=1), T.sum(axis=0), T.sum()
+    Y = (T - np.outer(R, C) / N).ravel()
+    ri, ci = np.divmod(np.arange(K), c)
+    same_r = ri[:, None] == ri[None, :]
+    same_c = ci[:, None] == ci[None, :]
+    J = (
+        np.eye(K)
+        - (same_r * C[ci][:, None] + same_c * R[ri][:, None]) / N
+        + (R[ri] * C[ci] / N**2)[:, None]
+    )
+    use = (ri > 0) & (ci > 0)
+    Ju = J[use]
+    Vy = Ju @ V @ Ju.T
+    try:
+        return float(Y[use] @ np.linalg.solve(Vy, Y[use]))
+    except np.linalg.LinAlgError:  # R's solve() stops; the Wald tests are NaN here
+        return float("nan")
 
 
 def label(column: str) -> str:
