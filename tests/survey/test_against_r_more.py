@@ -84,7 +84,7 @@ def test_election_unequal_weights(el, ref_more, v):
 
 
 # ------------------------------------------------------------------ proportions
-METHODS = ["logit", "asin", "beta", "mean", "xlogit"]  # not R's spline-profiled "likelihood"
+METHODS = ["logit", "likelihood", "asin", "beta", "mean", "xlogit"]
 CI = ("estimate", "se", "ci_low", "ci_high")
 
 

@@ -44,7 +44,7 @@ class DesignBase:
 
     A subclass provides :meth:`_ratio_variance`, :meth:`_ratio_covariance`, :meth:`_domain_df`, :meth:`_domain_nrows`,
     :meth:`degf`, :meth:`_with_domain`, :meth:`_with_data` and :meth:`_glm`; it may refine
-    :meth:`_ratio_logit_se`.
+    :meth:`_ratio_logit_se` and :meth:`_quasibinomial_dispersion`.
     """
 
     data: pd.DataFrame
@@ -81,9 +81,20 @@ class DesignBase:
         """Degrees of freedom (G,) of each domain's t quantiles (proportions, quantiles)."""
         raise NotImplementedError
 
-    def _domain_nrows(self, codes: np.ndarray, G: int) -> np.ndarray:
-        """Rows of each domain's design (the Korn–Graubard effective sample size)."""
+    def _domain_nrows(
+        self, codes: np.ndarray, G: int, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rows (among ``rows``, default all) of each domain's design (the Korn–Graubard
+        effective sample size, the profile likelihood's model frame)."""
         raise NotImplementedError
+
+    def _quasibinomial_dispersion(self, n, w_answered, kept, w_rows, rows) -> np.ndarray:
+        """Dispersion R's ``summary(svyglm(y ~ 1, family=quasibinomial))`` reports for a 0/1
+        ``y`` per domain: ``svyvar`` of the Pearson residuals (``n`` answered rows with weight),
+        which R scales by the mean weight of the design without unanswered rows (``kept``
+        rows, weight ``w_answered``) over that of the domain's design (``rows``, ``w_rows``)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return n / (n - 1) * (w_answered / kept) / (w_rows / rows)
 
     def degf(self, mask: np.ndarray | None = None) -> int:
         raise NotImplementedError

@@ -266,11 +266,15 @@ class SurveyDesign(DesignBase):
         n_str = np.bincount(ustr // s1.n_parent, minlength=G)
         return (n_psu - n_str).astype(float)
 
-    def _domain_nrows(self, codes: np.ndarray, G: int) -> np.ndarray:
-        """Rows of each domain's design, as R's ``nrow(subset(design))`` counts them."""
+    def _domain_nrows(
+        self, codes: np.ndarray, G: int, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rows (among ``rows``) of each domain's design, as R's ``nrow(subset(design))``
+        counts them."""
         if self._calibration:  # R keeps all rows of calibrated designs when subsetting
-            return np.full(G, float(len(self.data)))
-        return np.bincount(codes[codes >= 0], minlength=G).astype(float)
+            return np.full(G, float(len(self.data) if rows is None else rows.sum()))
+        keep = codes >= 0 if rows is None else (codes >= 0) & rows
+        return np.bincount(codes[keep], minlength=G).astype(float)
 
     def _glm(self, formula: str, family: str) -> GLMResult:
         from .glm import svyglm

@@ -9,9 +9,10 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from .distributions import beta_ppf, t_ppf
+from .profile import likelihood_ci
 from .results import build_frame, concat, domains, t_quantiles
 
-METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin", "wilson")
+METHODS = ("logit", "beta", "wald", "mean", "xlogit", "asin", "wilson", "likelihood")
 
 
 def categories(design, variable: str) -> list:
@@ -59,6 +60,8 @@ def prop_ci(
             a = np.arcsin(np.sqrt(p))
             sa = se / (2 * np.sqrt(p * (1 - p)))
             lo, hi = np.sin(a - tq * sa) ** 2, np.sin(a + tq * sa) ** 2
+        elif method == "likelihood":
+            raise ValueError("the likelihood interval needs the design: use proportion()")
         else:  # Korn & Graubard (1998) beta interval with effective sample size
             n_eff = p * (1 - p) / se**2
             rat = (
@@ -105,11 +108,38 @@ def proportion(
             p = np.bincount(col, weights=we * y, minlength=G) / W
         var = design._ratio_variance(we, y, ones, p, col, G)
         se = np.sqrt(np.maximum(var, 0.0))
-        sl = design._ratio_logit_se(we, y, ones, p, col, G) if method == "logit" else None
-        lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
+        logit_se = method in ("logit", "likelihood")
+        sl = design._ratio_logit_se(we, y, ones, p, col, G) if logit_se else None
+        if method == "likelihood":
+            lo, hi = _likelihood(design, y, p, se, sl, df, level, codes, inside, notna, G)
+        else:
+            lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
         frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
     out = concat(frames)
     by_cols = [c for c in keys.columns]
     if by_cols and len(out):
         out = out.sort_values(by_cols, kind="stable").reset_index(drop=True)
     return out
+
+
+def _likelihood(design, y, p, se, sl, df, level, codes, inside, notna, G):
+    """Profile-likelihood ends per domain (R ``svyciprop(method="likelihood")``): the model
+    frame, weight scaling and dispersion of R's ``svyglm`` on each domain's design."""
+    if sl is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl = se / (p * (1 - p))
+    valid = inside & notna
+    w_rows = np.bincount(codes[inside], weights=design.weights[inside], minlength=G)
+    W = np.bincount(codes[valid], weights=design.weights[valid], minlength=G)
+    n = np.bincount(codes[valid & (design.weights != 0)], minlength=G).astype(float)
+    rows = design._domain_nrows(codes, G)
+    n_frame = design._domain_nrows(codes, G, rows=notna)
+    kept = design._domain_nrows(np.where(notna, codes, -1), G)  # nrow(design[answered, ])
+    dispersion = design._quasibinomial_dispersion(n, W, kept, w_rows, rows)
+    lo, hi = np.full(G, np.nan), np.full(G, np.nan)
+    for g in range(G):
+        m = valid & (codes == g)
+        prior = design.weights[m] / (w_rows[g] / rows[g])  # R: scaled to mean 1
+        lo[g], hi[g] = likelihood_ci(y[m], prior, sl[g], n_frame[g], dispersion[g], df[g], level)
+    degenerate = (np.asarray(se) <= 1e-12 * np.abs(p)) & np.isfinite(p)
+    return np.where(degenerate, p, lo), np.where(degenerate, p, hi)

@@ -283,6 +283,12 @@ class ReplicateDesign(DesignBase):
         keep = codes >= 0 if rows is None else (codes >= 0) & rows
         return np.bincount(codes[keep], minlength=G).astype(float)
 
+    def _quasibinomial_dispersion(self, n, w_answered, kept, w_rows, rows) -> np.ndarray:
+        """R's ``summary.svrepglm``: the weighted mean of the squared Pearson residuals over
+        the answered rows, divided by the weight of all the domain's rows."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return w_answered / w_rows
+
     def _glm(self, formula: str, family: str) -> GLMResult:
         """Refit the GLM with each replicate's weights (R ``svyglm`` on a replicate design)."""
         d = self.design
