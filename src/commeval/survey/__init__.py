@@ -17,7 +17,7 @@ from .analysis import (
 from .base import DesignBase
 from .comparisons import compare_pairs, compare_to_rest
 from .contrasts import WaldTest, domain_vcov, joint_test, regTermTest, svycontrast
-from .crosstab import CrosstabResult, RaoScottTest
+from .crosstab import ChisqTest, CrosstabResult, RaoScottTest
 from .design import SurveyDesign
 from .estimators import compare_domains
 from .glm import GLMResult
@@ -32,6 +32,7 @@ from .suppression import suppression
 
 __all__ = [
     "AlphaResult",
+    "ChisqTest",
     "CrosstabResult",
     "DesignBase",
     "GLMResult",
