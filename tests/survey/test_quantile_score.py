@@ -1,8 +1,9 @@
 """svyquantile's other intervals against R survey 4.1.1
 (tests/reference/survey/make_fixtures_quantile.R): interval.type="score" on Taylor designs
 (the ends are roots R's uniroot finds on a step function, mapped back through an unweighted
-share) and interval.type="quantile" on replicate qdesigns (the quantile under each replicate).
-Relative tolerance 1e-6; an interval R stops on with an error is NaN here."""
+share), interval.type="quantile" on replicate designs (the quantile under each replicate), the
+Woodruff interval in domains for every qrule, and uniroot's iterates. Relative tolerance 1e-6;
+an interval R stops on with an error is NaN here."""
 
 from pathlib import Path
 
