@@ -80,6 +80,7 @@ CASES = [
     "strat_jkn:quantile_school",
     "strat_jk1:quantile_math",
     "strat_jk1:quantile_school",
+    "strat_jkn:mean_math",
     "clus1_jk1:quantile_math",
     "scd_brr:quantile_math",
     "scd_jkn:quantile_math",

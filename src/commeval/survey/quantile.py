@@ -338,14 +338,13 @@ def quantile(
     qs = [float(quantiles)] if np.isscalar(quantiles) else [float(q) for q in quantiles]
     min_n = design.min_n if min_n is None else min_n
     codes, keys, G, inside, col = domains(design, by)
-    woodruff = interval not in TAYLOR_ONLY + REPLICATE_ONLY
     frames = []
     for v in as_list(variables):
         y = design.variable(v)
         valid = inside & ~np.isnan(y)
         we = np.where(valid, design.weights, 0.0)
-        # R's degf of the domain after na.rm (replicate designs: of the answered rows)
-        df = design._domain_df(codes if woodruff else np.where(valid, codes, -1), valid, G)
+        # R's degf of the domain after na.rm (replicate designs: rank of the answered rows)
+        df = design._domain_df(np.where(valid, codes, -1), valid, G)
         n = np.bincount(col[valid], minlength=G)
         est = np.full((G, len(qs)), np.nan)
         lo = np.full_like(est, np.nan)

@@ -124,6 +124,8 @@ for (qr in c("math", "school")) {
   }
 }
 add_by("strat_jkn:quantile_math", sjkn, apistrat, "acs.k3", interval.type = "quantile")
+# Woodruff on a replicate design, na.rm: t on degf of the answered rows (96, not 197)
+add_by("strat_jkn:mean_math", sjkn, apistrat, "acs.k3")
 add_by("clus1_jk1:quantile_math", cjk1, apiclus1, "api00", "stype", interval.type = "quantile")
 
 # supplied replicate weights (scd.csv holds the matrices of make_fixtures_more.R)
