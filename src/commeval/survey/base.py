@@ -232,9 +232,9 @@ class DesignBase:
         qrule: str = "math",
         interval: str = "mean",
     ) -> pd.DataFrame:
-        """Quantiles (R ``svyquantile``: ``qrule`` "math", "school", "hf1"–"hf9"; Woodruff
-        interval with ``interval`` = R's interval.type "mean", "beta", "xlogit", "asin"; t with
-        the design df)."""
+        """Quantiles (R ``svyquantile``: ``qrule`` "math", "school", "hf1"–"hf9"; ``interval``
+        = R's interval.type: Woodruff "mean", "beta", "xlogit", "asin", "score" on Taylor
+        designs, "quantile" on replicate designs; t with the design df)."""
         from .quantile import quantile
 
         return _with_cv(quantile(self, variable, quantiles, by, level, min_n, qrule, interval), cv)
