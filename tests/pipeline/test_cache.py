@@ -167,3 +167,23 @@ def test_the_project_parameter_goes_to_notebooks_that_declare_it(run_reports, tm
     assert run_reports(run_name="a", jobs=1, project=p, township_notebook=path) == 0
     page = (tmp_path / "out" / "latest" / "townships" / f"{TOWNSHIPS[0]}.html").read_text("utf-8")
     assert f"项目 {p.root}" in page
+
+
+def test_edited_project_diagnosis_rules_rerender_every_page(run_reports, tmp_path):
+    from commeval.project import load_project, packaged_config
+
+    def project(advice_suffix: str):
+        p = _project(tmp_path)
+        rules = packaged_config("diagnosis").read_text(encoding="utf-8")
+        rules = rules.replace("。}", f"{advice_suffix}。}}")  # every piece of advice edited
+        (p.root / "config" / "diagnosis.yaml").write_text(rules, encoding="utf-8")
+        return load_project(p.root)
+
+    assert run_reports(run_name="a", jobs=1, project=project("")) == 0
+    assert run_reports(run_name="b", jobs=1, project=project("")) == 0
+    m = manifest(tmp_path / "out")
+    assert {e["status"] for e in m["townships"].values()} == {"reused"}
+    assert run_reports(run_name="c", jobs=1, project=project("（第二版）")) == 0
+    m = manifest(tmp_path / "out")
+    assert {t: e["status"] for t, e in m["townships"].items()} == {t: "ok" for t in TOWNSHIPS}
+    assert m["index"]["status"] == "ok"
