@@ -16,7 +16,7 @@ from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
 from commeval.data.contract import Contract
 from commeval.data.safe_cells import escape_cells
-from commeval.files import atomic_path, write_atomic
+from commeval.files import atomic_path, csp_meta, write_atomic
 from commeval.paths import DEFAULT_VALIDATION_DIR
 
 DEFAULT_REPORT_DIR = DEFAULT_VALIDATION_DIR
@@ -101,7 +101,7 @@ def write_report_html(
     more = len(problems) - HTML_ROWS
     note = f"<p>仅显示前 {HTML_ROWS} 条，另有 {more} 条见 CSV。</p>" if more > 0 else ""
     doc = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<html lang="zh-CN"><head><meta charset="utf-8">{csp_meta()}<title>{esc(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:14px}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}
 tr.error td:first-child{{color:#b00020;font-weight:bold}}tr.warning td:first-child{{color:#a06000}}

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import nbformat
 
+from commeval.files import HTML_CSP
 from commeval.paths import templates_dir
 
 TEMPLATE_FILE = "commeval_report.html.j2"
@@ -122,6 +123,8 @@ class ReportExporter:
         from commeval.fonts import embed_cjk_font
 
         clean, stderr = clean_notebook(nb)
-        html, _ = self._exporter.from_notebook_node(clean, resources={"metadata": {"name": title}})
+        html, _ = self._exporter.from_notebook_node(
+            clean, resources={"metadata": {"name": title}, "csp": HTML_CSP}
+        )
         # The page's own glyphs of the bundled CJK font, inline: Chinese renders on any machine.
         return Exported(html=embed_cjk_font(html), stderr=stderr, errors=notebook_errors(nb))

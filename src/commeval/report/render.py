@@ -11,6 +11,7 @@ import pandas as pd
 
 from commeval import __version__
 from commeval.district import District
+from commeval.files import csp_meta
 from commeval.report import charts, methods
 from commeval.report import township as T
 from commeval.report.diagnosis import diagnose
@@ -365,7 +366,7 @@ def render_township_html(d: District, township: str) -> str:
     """A whole township report as one HTML page without notebooks (the benchmark floor)."""
     body = "".join(township_sections(d, township))
     return (
-        f'<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"/>'
+        f'<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"/>{csp_meta()}'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
         f"<title>{esc(township)}农村社区建设评估</title>{stylesheet()}</head>"
         f'<body class="commeval-report"><main>{body}</main></body></html>'
