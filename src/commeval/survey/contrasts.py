@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .distributions import f_sf
+from commeval.display import fmt, fmt_p, frame_html
+
+from .distributions import chi2_sf, f_sf
+
+if TYPE_CHECKING:
+    from .base import DesignBase
+    from .glm import GLMResult
+    from .olr import OLRResult
 
 
 def domain_vcov(design, variable: str, by: str | Sequence[str]) -> tuple[pd.DataFrame, pd.Series]:
@@ -74,7 +82,8 @@ def svycontrast(
 
 @dataclass(frozen=True)
 class WaldTest:
-    """Joint Wald test: ``statistic`` = W / ndf, F on (``ndf``, ``ddf``) (R ``regTermTest``)."""
+    """Joint Wald test of the coefficients ``terms``: ``statistic`` = W / ndf, F on (``ndf``,
+    ``ddf``) (R ``regTermTest``); with ``ddf`` = inf, W (``chisq``) against chi2(``ndf``)."""
 
     terms: tuple[str, ...]
     statistic: float
@@ -83,6 +92,106 @@ class WaldTest:
     p_value: float
     chisq: float
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row: terms, test, statistic, chisq, df1, df2, p_value."""
+        return pd.DataFrame(
+            {
+                "terms": [" + ".join(self.terms)],
+                "test": ["Wald"],
+                "statistic": [self.statistic],
+                "chisq": [self.chisq],
+                "df1": [self.ndf],
+                "df2": [self.ddf],
+                "p_value": [self.p_value],
+            }
+        )
+
+    def __repr__(self) -> str:
+        head = f"Wald test for {' + '.join(self.terms)}: "
+        if np.isinf(self.ddf):
+            return head + f"Chisq = {fmt(self.chisq)} on {self.ndf} df, p = {fmt_p(self.p_value)}"
+        return head + (
+            f"F = {fmt(self.statistic)} on {self.ndf} and {fmt(self.ddf)} df, "
+            f"p = {fmt_p(self.p_value)}"
+        )
+
+
+@dataclass(frozen=True)
+class WorkingModelTest:
+    """Rao–Scott test of model terms in the working model (R ``regTermTest(method="LRT")``,
+    class ``regTermTestLRT``, or ``method="WorkingWald"``, class ``regTermTestWW``).
+
+    ``terms`` are the tested coefficients (as :class:`WaldTest`'s). ``chisq`` is the working
+    statistic: for ``"LRT"`` the deviance difference between the model
+    without the terms (refitted on the same rows and weights) and the model, for
+    ``"WorkingWald"`` ``b' V0^-1 b``; both on the scale of the weights scaled to mean 1.
+    ``lambdas`` are the eigenvalues of ``V0^-1 V`` for the tested coefficients (``V0`` the
+    model-based covariance of the working model, ``V`` the design-based one), in decreasing
+    order. ``p_value`` is ``P(sum_j lambdas_j chi2(1) / (chi2(ddf) / ddf) > chisq)`` (R's
+    ``pFsum``; ``pchisqsum`` when ``ddf`` is inf) by ``approximation``. ``statistic`` is what R
+    prints: ``chisq / mean(lambdas)`` (the design-effect-corrected working 2 log LR).
+    """
+
+    terms: tuple[str, ...]
+    method: str
+    statistic: float
+    chisq: float
+    lambdas: tuple[float, ...]
+    df: int
+    ddf: float
+    p_value: float
+    approximation: str
+
+    @property
+    def deff(self) -> float:
+        """Mean of the eigenvalues (R's ``anova.svyglm`` column ``DEff``)."""
+        return float(np.mean(self.lambdas))
+
+    @property
+    def scale_factors(self) -> tuple[float, ...]:
+        """``lambdas / mean(lambdas)``, as R prints them."""
+        return tuple(float(v) for v in np.asarray(self.lambdas) / self.deff)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: terms, test, statistic, chisq, deff, df1, df2, p_value, approximation."""
+        return pd.DataFrame(
+            {
+                "terms": [" + ".join(self.terms)],
+                "test": [self.method],
+                "statistic": [self.statistic],
+                "chisq": [self.chisq],
+                "deff": [self.deff],
+                "df1": [self.df],
+                "df2": [self.ddf],
+                "p_value": [self.p_value],
+                "approximation": [self.approximation],
+            }
+        )
+
+    def __repr__(self) -> str:
+        name = "LRT" if self.method == "LRT" else "Wald test"
+        kind = "Rao-Scott" if np.isinf(self.ddf) else "Rao-Scott+F"
+        stat = "2logLR" if self.method == "LRT" else "Wald statistic"
+        tail = (
+            f"scale factors {', '.join(fmt(v, 2) for v in self.scale_factors)}"
+            if self.df > 1
+            else "df = 1"
+        )
+        if np.isfinite(self.ddf):
+            tail += f"; denominator df = {fmt(self.ddf)}"
+        return (
+            f"Working ({kind}) {name} for {' + '.join(self.terms)}: working {stat} = "
+            f"{fmt(self.statistic)}, p = {fmt_p(self.p_value)} ({self.approximation}; {tail})"
+        )
+
+    def _repr_html_(self) -> str:
+        return frame_html(
+            self.to_frame(),
+            f"Working ({'Rao-Scott' if np.isinf(self.ddf) else 'Rao-Scott+F'}) {self.method} "
+            "(R regTermTest)",
+            {"p_value": fmt_p},
+        )
+
 
 def wald_test(params: pd.Series, cov: pd.DataFrame, columns: Sequence[str], ddf: float):
     b = params[list(columns)].to_numpy(float)
@@ -90,7 +199,8 @@ def wald_test(params: pd.Series, cov: pd.DataFrame, columns: Sequence[str], ddf:
     chisq = float(b @ np.linalg.solve(V, b))
     k = len(b)
     F = chisq / k
-    return WaldTest(tuple(columns), F, k, float(ddf), float(f_sf(F, k, ddf)), chisq)
+    p = chi2_sf(chisq, k) if np.isinf(ddf) else f_sf(F, k, ddf)
+    return WaldTest(tuple(columns), F, k, float(ddf), float(p), chisq)
 
 
 def term_columns(names: Sequence[str], term: str) -> list[str]:
@@ -101,12 +211,158 @@ def term_columns(names: Sequence[str], term: str) -> list[str]:
     return cols
 
 
-def regTermTest(model, terms: str | Sequence[str]) -> WaldTest:
-    """Joint Wald F test that all coefficients of ``terms`` are zero, on the model's residual
-    df (R ``regTermTest(model, ~terms)``, method="Wald")."""
+METHODS = ("Wald", "WorkingWald", "LRT")
+LRT_APPROXIMATIONS = ("saddlepoint", "integration", "satterthwaite")
+
+
+def regTermTest(
+    model: GLMResult | OLRResult,
+    terms: str | Sequence[str],
+    method: str = "Wald",
+    lrt_approximation: str = "saddlepoint",
+    df: float | None = None,
+    design: DesignBase | None = None,
+) -> WaldTest | WorkingModelTest:
+    """Test that all coefficients of ``terms`` are zero (R ``regTermTest(model, ~terms)``).
+
+    ``method="Wald"`` (default): the joint Wald F test on the model's residual df.
+    ``method="LRT"``: the Rao–Scott working likelihood-ratio test of a GLM (the deviance
+    difference to the model refitted without the terms on the same rows), ``"WorkingWald"``
+    the working-model Wald statistic, each against a linear combination of chi-squares by
+    ``lrt_approximation`` (R's ``lrt.approximation``: ``"saddlepoint"``, ``"integration"`` —
+    exact, svychisq's ``"lincom"`` — or ``"satterthwaite"``); see :class:`WorkingModelTest`.
+    ``df``: denominator df (default the model's residual df; ``np.inf`` for chi-square tests).
+    ``design``: the design the GLM was fitted on, needed only for the working-model tests of a
+    model that does not carry it (GLMs of replicate designs).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     terms = [terms] if isinstance(terms, str) else list(terms)
     cols = [c for t in terms for c in term_columns(list(model.params.index), t)]
-    return wald_test(model.params, model.cov, cols, model.df_resid)
+    ddf = float(model.df_resid if df is None else df)
+    if method == "Wald":
+        return wald_test(model.params, model.cov, cols, ddf)
+    if lrt_approximation not in LRT_APPROXIMATIONS:
+        raise ValueError(
+            f"lrt_approximation must be one of {LRT_APPROXIMATIONS}, got {lrt_approximation!r}"
+        )
+    return working_model_test(model, cols, method, lrt_approximation, ddf, design)
+
+
+def _glm_inputs(model: GLMResult, design: DesignBase):
+    """Model matrix, response and weights of the rows ``model`` was fitted on, as ``svyglm``
+    builds them (weights scaled to mean 1 over the design's rows)."""
+    from .glm import _model_matrices
+
+    replicate = hasattr(design, "factors")
+    d = design.design if replicate else design
+    yk, Xk, rows = _model_matrices(d, model.formula)
+    n = len(d.data)
+    keep = np.zeros(n, dtype=bool)
+    keep[rows] = True
+    keep &= d.domain
+    X = np.zeros((n, Xk.shape[1]))
+    X[rows] = Xk.to_numpy(float)
+    y = np.zeros(n)
+    y[rows] = yk
+    w = np.where(keep, d.weights, 0.0)
+    if not replicate and d._calibration:
+        scale = d.analysis_weights().mean()
+    else:
+        scale = d.weights[d.domain].mean()
+    return X, y, w / scale, Xk.design_info
+
+
+def _deviance(family: str, y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
+    from .glm import _binomial_deviance, _poisson_deviance
+
+    good = w > 0
+    y, mu, w = y[good], mu[good], w[good]
+    if family == "gaussian":
+        return float(np.sum(w * (y - mu) ** 2))
+    if family == "poisson":
+        return _poisson_deviance(y, mu, w)
+    return _binomial_deviance(y, mu, w)
+
+
+def working_model_test(
+    model: GLMResult,
+    cols: Sequence[str],
+    method: str,
+    approximation: str,
+    ddf: float,
+    design: DesignBase | None = None,
+) -> WorkingModelTest:
+    """The Rao–Scott working LRT / working Wald test of the coefficients ``cols`` of a GLM
+    (R ``regTermTest(method="LRT"|"WorkingWald")``)."""
+    from scipy.linalg import eigh
+
+    from .chisqsum import pfsum
+    from .glm import GLMResult, base_family, fit_irls
+
+    if not isinstance(model, GLMResult):
+        raise TypeError(f"method={method!r} needs a GLM (svyglm); got {type(model).__name__}")
+    design = getattr(model, "design", None) if design is None else design
+    if design is None:
+        raise ValueError(
+            f"method={method!r} refits the model: pass the design it was fitted on (design=)"
+        )
+    fam = base_family(model.family)
+    X, y, w, info = _glm_inputs(model, design)
+    names = list(model.params.index)
+    if list(info.column_names) != names:
+        raise ValueError("the model's coefficients are not those of its formula on `design`")
+    beta, mu1, ww = fit_irls(X, y, w, fam)
+    if not np.allclose(beta, model.params.to_numpy(float), rtol=1e-8, atol=1e-10):
+        raise ValueError("the model was not fitted on `design` (its refit differs)")
+    idx = [names.index(c) for c in cols]
+    V0 = np.linalg.inv(X.T @ (X * ww[:, None]))[np.ix_(idx, idx)]
+    V = model.cov.to_numpy(float)[np.ix_(idx, idx)]
+    lambdas = np.sort(eigh(V, V0, eigvals_only=True))[::-1]
+    if method == "LRT":
+        _check_droppable(info, set(idx))
+        rest = [j for j in range(len(names)) if j not in set(idx)]
+        if rest:
+            mu0 = fit_irls(X[:, rest], y, w, fam)[1]
+        else:  # nothing left: the fitted values at eta = 0
+            mu0 = np.full(len(y), {"gaussian": 0.0, "binomial": 0.5, "poisson": 1.0}[fam])
+        chisq = _deviance(fam, y, mu0, w) - _deviance(fam, y, mu1, w)
+    else:
+        b = beta[idx]
+        chisq = float(b @ np.linalg.solve(V0, b))
+    p = pfsum(chisq, lambdas, ddf, method=approximation)
+    return WorkingModelTest(
+        terms=tuple(cols),
+        method=method,
+        statistic=float(chisq / lambdas.mean()),
+        chisq=float(chisq),
+        lambdas=tuple(float(v) for v in lambdas),
+        df=len(idx),
+        ddf=ddf,
+        p_value=float(p),
+        approximation=approximation,
+    )
+
+
+def _check_droppable(info, idx: set[int]) -> None:
+    """The smaller model is the model without the tested columns, which is R's
+    ``update(model, . ~ . - terms)`` unless a remaining term contains a tested one (R then
+    recodes the remaining interaction); refuse that case."""
+    tested, remaining = [], []
+    for term, sl in info.term_slices.items():
+        cols = set(range(sl.start, sl.stop))
+        if cols <= idx:
+            tested.append(set(term.factors))
+        elif cols & idx:
+            raise ValueError(f"the tested columns cover only part of term {term.name()!r}")
+        else:
+            remaining.append((term, set(term.factors)))
+    for term, factors in remaining:
+        if any(t and t <= factors for t in tested):
+            raise ValueError(
+                f"method='LRT': the remaining term {term.name()!r} contains a tested term "
+                "(R's update() would recode it); test it with its interactions"
+            )
 
 
 def joint_test(design, variable: str, by: str) -> WaldTest:

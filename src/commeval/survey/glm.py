@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -164,6 +164,9 @@ class GLMResult(CoefficientTable):
     cov: pd.DataFrame
     df_resid: float
     nobs: int
+    # the design the model was fitted on, for the refits of regTermTest(method="LRT"); not an
+    # init field, so the derived-result cache stores the fit without it
+    design: object = field(default=None, init=False, compare=False)
 
     @property
     def bse(self) -> pd.Series:
@@ -245,7 +248,7 @@ def svyglm(design, formula: str, family: str = "gaussian") -> GLMResult:
     beta, Z = influence(X, y, w, fam)
     V = design_variance(design, Z, full=True)
     names = list(Xk.columns)
-    return GLMResult(
+    result = GLMResult(
         formula=formula,
         family=family,
         params=pd.Series(beta, index=names),
@@ -253,3 +256,5 @@ def svyglm(design, formula: str, family: str = "gaussian") -> GLMResult:
         df_resid=float(design.degf(keep) + 1 - len(names)),
         nobs=int(keep.sum()),
     )
+    result.design = design
+    return result
