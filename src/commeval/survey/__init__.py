@@ -16,7 +16,14 @@ from .analysis import (
 )
 from .base import DesignBase
 from .comparisons import compare_pairs, compare_to_rest
-from .contrasts import WaldTest, domain_vcov, joint_test, regTermTest, svycontrast
+from .contrasts import (
+    WaldTest,
+    WorkingModelTest,
+    domain_vcov,
+    joint_test,
+    regTermTest,
+    svycontrast,
+)
 from .crosstab import ChisqTest, CrosstabResult, RaoScottTest
 from .design import SurveyDesign
 from .estimators import compare_domains
@@ -63,6 +70,7 @@ __all__ = [
     "joint_test",
     "domain_vcov",
     "WaldTest",
+    "WorkingModelTest",
     "svrepdesign",
     "suppression",
     "year_design",

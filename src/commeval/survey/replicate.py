@@ -311,7 +311,7 @@ class ReplicateDesign(DesignBase):
             reps.append(fit_irls(X, y, wr / wr.sum(), fam, start=beta)[0])
         V = self.covariance(np.array(reps), beta)
         names = list(Xk.columns)
-        return GLMResult(
+        result = GLMResult(
             formula,
             family,
             pd.Series(beta, index=names),
@@ -319,6 +319,8 @@ class ReplicateDesign(DesignBase):
             float(self._degf + 1 - len(names)),
             int(keep.sum()),
         )
+        result.design = self  # for regTermTest(method="LRT"), which refits without terms
+        return result
 
     def cell_covariance(self, we: np.ndarray, cell: np.ndarray, K: int) -> np.ndarray:
         """Replicate covariance (K, K) of the shares ``sum(we [cell == k]) / sum(we)``."""
