@@ -166,7 +166,7 @@ class GLMResult(CoefficientTable):
     nobs: int
     # the design the model was fitted on, for the refits of regTermTest(method="LRT"); not an
     # init field, so the derived-result cache stores the fit without it
-    design: object = field(default=None, init=False, compare=False)
+    design: object = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def bse(self) -> pd.Series:
