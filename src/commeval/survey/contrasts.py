@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,6 @@ from commeval.display import fmt, fmt_p, frame_html
 from .distributions import chi2_sf, f_sf
 
 if TYPE_CHECKING:
-    from .base import DesignBase
     from .glm import GLMResult
     from .olr import OLRResult
 
@@ -221,7 +220,7 @@ def regTermTest(
     method: str = "Wald",
     lrt_approximation: str = "saddlepoint",
     df: float | None = None,
-    design: DesignBase | None = None,
+    design: Any = None,
 ) -> WaldTest | WorkingModelTest:
     """Test that all coefficients of ``terms`` are zero (R ``regTermTest(model, ~terms)``).
 
@@ -249,7 +248,7 @@ def regTermTest(
     return working_model_test(model, cols, method, lrt_approximation, ddf, design)
 
 
-def _glm_inputs(model: GLMResult, design: DesignBase):
+def _glm_inputs(model: GLMResult, design: Any):
     """Model matrix, response and weights of the rows ``model`` was fitted on, as ``svyglm``
     builds them (weights scaled to mean 1 over the design's rows)."""
     from .glm import _model_matrices
@@ -291,7 +290,7 @@ def working_model_test(
     method: str,
     approximation: str,
     ddf: float,
-    design: DesignBase | None = None,
+    design: Any = None,
 ) -> WorkingModelTest:
     """The Rao–Scott working LRT / working Wald test of the coefficients ``cols`` of a GLM
     (R ``regTermTest(method="LRT"|"WorkingWald")``)."""
