@@ -313,11 +313,21 @@ class SurveyDesign(DesignBase):
         bounds: tuple[float, float] = (-np.inf, np.inf),
         epsilon: float = 1e-7,
         max_iter: int = 50,
+        *,
+        trim: tuple[float, float] | None = None,
+        aggregate_stage: int | None = None,
+        variance: str | Sequence[float] | np.ndarray | None = None,
+        bounds_const: bool = False,
     ) -> SurveyDesign:
-        """Calibration (R ``calibrate(calfun="linear"|"raking"|"logit", bounds=)``)."""
+        """Calibration (R ``calibrate(calfun="linear"|"raking"|"logit", bounds=, trim=,
+        aggregate.stage=, variance=, bounds.const=)``)."""
         from .calibration import calibrate
 
-        return calibrate(self, variables, totals, calfun, bounds, epsilon, max_iter)
+        return calibrate(
+            self, variables, totals, calfun, bounds, epsilon, max_iter,
+            trim=trim, aggregate_stage=aggregate_stage, variance=variance,
+            bounds_const=bounds_const,
+        )  # fmt: skip
 
     def trim_weights(
         self, lower: float | None = None, upper: float | None = None, strict: bool = False
