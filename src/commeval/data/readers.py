@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import os
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ def read_source(
     if fmt != "sav":
         fmt = sniff(data, fmt, name)
     if fmt in ("xls", "ods"):
-        return read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score)
+        return read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score, fmt)
     if fmt == "csv":
         return read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
     if fmt == "xlsx":
@@ -167,12 +168,15 @@ def sniff(data: bytes, fmt: str, name: str) -> str:
 
 def read_calamine(
     data: bytes, name: str, sheet: Any = None, header_row: Any = None,
-    score: HeaderScore | None = None,
+    score: HeaderScore | None = None, fmt: str = "xls",
 ) -> RawFrame:  # fmt: skip
-    """Legacy Excel ``.xls``, WPS ``.et`` and OpenDocument ``.ods`` (python-calamine; cached
-    values, formulas never evaluated)."""
+    """Legacy Excel ``.xls``, WPS ``.et`` (BIFF8, the same bytes as ``.xls``) and OpenDocument
+    ``.ods`` (python-calamine; cached values, formulas never evaluated). Merged cells are filled
+    with their top-left value, as in ``.xlsx``."""
     import python_calamine as pc
 
+    if not data:
+        raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as e:  # PasswordError, CalamineError, ZipError…
@@ -180,10 +184,7 @@ def read_calamine(
             raise ReadError(
                 P.one(P.ERROR, "encrypted", "文件设有密码，请取消密码后重新导出", file=name)
             ) from None
-        raise ReadError(
-            P.one(P.ERROR, "corrupt_file", "表格文件已损坏或不完整，无法打开；请重新导出"
-                  f"（{type(e).__name__}）", file=name)
-        ) from None  # fmt: skip
+        raise ReadError(_not_a_workbook(data, name, e)) from None
     names = list(wb.sheet_names)
     try:
         if sheet is None:
@@ -198,12 +199,153 @@ def read_calamine(
                   file=name, sheet=str(sheet))
         ) from None  # fmt: skip
     title = ws.name
-    grid = ws.to_python(skip_empty_area=False)
+    grid = ws.to_python(skip_empty_area=False)  # from A1: row i of the grid is Excel row i + 1
     width = max((len(r) for r in grid), default=0)
     text = [[_cell_text(v) for v in list(r) + [None] * (width - len(r))] for r in grid]
     text = [[None if c == "" else c for c in r] for r in text]
+    # Merged cells: every cell of the range takes the top-left value (calamine leaves them empty).
+    for (r0, c0), (r1, c1) in _calamine_merges(ws, data, fmt, title):
+        if r0 >= len(text) or c0 >= width:
+            continue
+        v = text[r0][c0]
+        for i in range(r0, min(r1, len(text) - 1) + 1):
+            for j in range(c0, min(c1, width - 1) + 1):
+                text[i][j] = v
     frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
-    return _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", [])
+    return _finish(frame, headers, rows, name, title, hi + 1, None, fmt, [])
+
+
+def _not_a_workbook(data: bytes, name: str, e: Exception) -> dict[str, Any]:
+    """The problem for a file python-calamine cannot open, saying what the bytes are when that
+    is known: a web page, an Excel 2003 XML file or a text file saved as .xls (the "Excel export"
+    of many web systems; Excel's "Unicode 文本" is UTF-16), an Office/WPS compound file without a
+    workbook inside (a Word file, an old WPS-only format); else a damaged or incomplete file."""
+    text = _text_sample(data[:65536])
+    if text is not None and text.lstrip("\ufeff \t\r\n").startswith("<"):
+        what = "网页（HTML）或 XML 文本"
+        if "urn:schemas-microsoft-com:office:spreadsheet" in text:
+            what = " Excel 2003 XML 表格（XML 电子表格）"
+        return P.one(
+            P.ERROR, "unsupported_format", f"文件实际是{what}，不是真正的 Excel 文件（常见于网页系统"
+            "导出的“Excel”）：请用 Excel 或 WPS 打开后另存为 .xlsx 再导入", file=name,
+        )  # fmt: skip
+    if text is not None:
+        return P.one(
+            P.ERROR, "unsupported_format", "文件实际是纯文本（如制表符或逗号分隔的文本），不是真正的 "
+            "Excel 文件：请用 Excel 或 WPS 打开后另存为 .xlsx 再导入（逗号分隔的也可把扩展名改为 "
+            ".csv）", file=name,
+        )  # fmt: skip
+    streams = _ole2_streams(data) if data.startswith(OLE2) else None
+    if streams is not None and not streams & {"workbook", "book"}:
+        what = "Word 文档" if "worddocument" in streams else "其他文档或 WPS 表格的旧版专有格式"
+        return P.one(
+            P.ERROR, "unsupported_format", f"文件是 Office/WPS 复合文档，但其中没有 Excel 工作簿"
+            f"数据（可能是{what}）：请用 WPS 或 Excel 打开后另存为 .xlsx 再导入", file=name,
+        )  # fmt: skip
+    return P.one(
+        P.ERROR, "corrupt_file", "表格文件已损坏或不完整，无法打开；请重新导出"
+        f"（{type(e).__name__}）", file=name,
+    )  # fmt: skip
+
+
+def _text_sample(sample: bytes) -> str | None:
+    """The start of a file as text when it is text (UTF-16 with BOM, UTF-8, GB18030; no control
+    characters but tab and line ends), else None."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        n = len(sample) // 2 * 2
+        text = sample[:n].decode("utf-16", errors="replace")
+    elif _decodes(sample, "utf-8"):
+        text = sample.decode("utf-8", errors="ignore")
+    elif _decodes(sample, "gb18030"):
+        text = sample.decode("gb18030", errors="ignore")
+    else:
+        return None
+    if not text or any(ch < "\t" or "\r" < ch < " " or ch == "\ufffd" for ch in text):
+        return None
+    return text
+
+
+def _ole2_streams(data: bytes) -> set[str] | None:
+    """Lower-cased names of the entries of an OLE2 compound file's directory (each a 128-byte
+    slot: UTF-16 name, its byte length, entry type); None when the header is invalid or the
+    first directory sector lies past the end of the file (a cut-off file)."""
+    if len(data) < 512:
+        return None
+    shift = int.from_bytes(data[30:32], "little")
+    if shift not in (9, 12):
+        return None
+    size = 1 << shift
+    if (int.from_bytes(data[48:52], "little") + 2) * size > len(data):
+        return None
+    names: set[str] = set()
+    for p in range(size, len(data) - 127, 128):
+        n = int.from_bytes(data[p + 64 : p + 66], "little")
+        if 4 <= n <= 64 and n % 2 == 0 and data[p + 66] in (1, 2, 5):
+            try:
+                names.add(data[p : p + n - 2].decode("utf-16-le").lower())
+            except UnicodeDecodeError:
+                pass
+    return names
+
+
+def _calamine_merges(ws: Any, data: bytes, fmt: str, title: str) -> list[tuple[Any, Any]]:
+    """Merged ranges ``((first row, first col), (last row, last col))``, 0-based from A1:
+    python-calamine's (``.xls``; python-calamine >= 0.4), else read from the ``.ods``
+    content.xml (python-calamine gives none for OpenDocument)."""
+    ranges = getattr(ws, "merged_cell_ranges", None)
+    if ranges is None and fmt == "ods":
+        return _ods_merges(data, title)
+    return [((int(a), int(b)), (int(c), int(d))) for (a, b), (c, d) in ranges or []]
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merges(data: bytes, title: str) -> list[tuple[Any, Any]]:
+    """Spanned cells (``table:number-rows-spanned`` / ``number-columns-spanned``) of the sheet
+    ``title`` of an OpenDocument spreadsheet, in grid positions (repeated rows and columns
+    counted, tables nested in a cell skipped)."""
+    t = _ODS_TABLE
+    table, row, cell, covered = (t + n for n in ("table", "table-row", "table-cell",
+                                                 "covered-table-cell"))  # fmt: skip
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            content = z.read("content.xml")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return []
+    if b"-spanned" not in content:
+        return []
+    out: list[tuple[Any, Any]] = []
+    depth, inside, r, c = 0, False, 0, 0
+    try:
+        for event, el in ET.iterparse(io.BytesIO(content), events=("start", "end")):
+            tag = el.tag
+            if tag == table:
+                if event == "start":
+                    depth += 1
+                    inside = inside or (depth == 1 and el.get(t + "name") == title)
+                else:
+                    if depth == 1 and inside:
+                        break
+                    depth -= 1
+                continue
+            if not inside or depth != 1:
+                continue
+            if tag == row:
+                if event == "start":
+                    c = 0
+                else:
+                    r += int(el.get(t + "number-rows-repeated", "1"))
+                    el.clear()
+            elif tag in (cell, covered) and event == "start":
+                rs = int(el.get(t + "number-rows-spanned", "1"))
+                cs = int(el.get(t + "number-columns-spanned", "1"))
+                if tag == cell and (rs > 1 or cs > 1):
+                    out.append(((r, c), (r + rs - 1, c + cs - 1)))
+                c += int(el.get(t + "number-columns-repeated", "1"))
+    except (ET.ParseError, ValueError):
+        return []  # calamine read the sheet; its merges are then left unfilled
+    return out
 
 
 def _sheet_frame(
@@ -257,6 +399,17 @@ def _is_utf8(data: bytes) -> bool:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return False
+    return True
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` (maybe cut inside a last character) decodes as ``encoding``."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as e:
+        return e.reason in ("incomplete multibyte sequence", "unexpected end of data") and (
+            e.start >= len(data) - 4
+        )
     return True
 
 
