@@ -275,15 +275,18 @@ class DesignBase:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
         return self._glm(formula, family)
 
-    def olr(self, formula: str, levels: Sequence | None = None) -> OLRResult:
-        """Proportional-odds ordinal logistic regression (R ``svyolr``), e.g.
+    def olr(
+        self, formula: str, levels: Sequence | None = None, method: str = "logistic"
+    ) -> OLRResult:
+        """Cumulative-link ordinal regression (R ``svyolr``; ``method`` "logistic" — proportional
+        odds —, "probit", "cloglog", "loglog", "cauchit"), e.g.
         ``d.olr("q1 ~ C(township) + age")``. The response's order is ``levels``, else the
         categories of an (ordered) categorical column, else its sorted values (1..5)."""
         from .olr import svyolr, svyolr_replicate
 
         if hasattr(self, "factors"):
-            return svyolr_replicate(self, formula, levels)
-        return svyolr(self, formula, levels)
+            return svyolr_replicate(self, formula, levels, method)
+        return svyolr(self, formula, levels, method)
 
     svyolr = olr
 
