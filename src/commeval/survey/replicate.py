@@ -32,42 +32,125 @@ def sylvester(n_strata: int) -> np.ndarray:
     return (H == 1).astype(int)
 
 
-def brr_factors(design, rho: float = 0.0, hadamard: np.ndarray | None = None) -> np.ndarray:
-    """Half-sample factors (replicates x PSUs) as R's ``brrweights``: strata in the order of
-    their labels as text, PSUs in a stratum in the order they first appear; replicate ``i``
-    takes from stratum ``k`` its first PSU where row ``k + 1`` of the Hadamard matrix is 1, else
-    its second (factor ``2 - rho``; the other PSU ``rho``). ``hadamard`` as R's ``hadamard.matrix=`` (its first
-    value counts as 0), else :func:`sylvester`."""
+BRR_SMALL = ("fail", "split", "merge")
+BRR_LARGE = ("split", "merge", "fail")
+
+
+def _brr_pseudo_strata(design, small: str, large: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """R ``brrweights``' pseudo-strata: for each PSU its two 0/1 half-sample columns (P, 2)
+    and its pseudo-stratum (1-based, the row of the Hadamard matrix), and their number."""
     s1 = design._stage1
     n_h = s1.n_in_parent
-    if (n_h != 2).any():
-        bad = [design.strata_labels[h] for h in np.flatnonzero(n_h != 2)[:5]]
+    labels = design.strata_labels
+
+    def show(hs):
+        return [labels[h] for h in hs[:5]]
+
+    few = [h for h in range(s1.n_parent) if n_h[h] < 2]
+    many = [h for h in range(s1.n_parent) if n_h[h] > 2]
+    if few and small == "fail":
         raise ValueError(
-            f"BRR/Fay replicates need exactly 2 PSUs in every stratum; strata {bad} have "
-            f"{sorted(set(n_h[n_h != 2].tolist()))} PSUs (use 'jkn' or 'bootstrap')"
+            f"BRR/Fay need exactly 2 PSUs per stratum: strata {show(few)} have fewer than 2 "
+            "PSUs (R: 'Some strata have fewer than 2 PSUs'); pass small='merge' or 'split'"
         )
-    H_strata = s1.n_parent
+    if many and large == "fail":
+        raise ValueError(
+            f"BRR/Fay need exactly 2 PSUs per stratum: strata {show(many)} have more than 2 "
+            "PSUs (R: 'Some strata have more than 2 PSUs'); pass large='split' or 'merge'"
+        )
+    # strata in the order of their labels as text, PSUs by first appearance
+    order = sorted(range(s1.n_parent), key=lambda h: str(labels[h]))
+    first_row = np.full(s1.n_units, len(s1.codes))
+    np.minimum.at(first_row, s1.codes, np.arange(len(s1.codes)))
+    by_first = np.argsort(first_row, kind="stable")
+    units: dict[int, list[int]] = {h: [] for h in range(s1.n_parent)}
+    for j in by_first:
+        units[int(s1.parent[j])].append(int(j))
+    half = np.zeros(s1.n_units)  # column 1 of R's weights; column 2 is 1 - column 1
+    pstrat = np.zeros(s1.n_units, dtype=np.int64)
+    upto = 0
+    lone = np.zeros(s1.n_units, dtype=bool)  # small="split": 0.5 in both columns (factor 1)
+    small_h = [h for h in order if n_h[h] == 1]
+    if small_h and small == "split":
+        psus = [int(j) for j in by_first if n_h[s1.parent[j]] == 1]
+        lone[psus] = True
+        pstrat[psus] = np.arange(1, len(psus) + 1)
+        upto = len(psus)
+    elif small_h:  # merge: halves alternate; pseudo-strata 1..k//2 twice (odd k: 1 first)
+        if len(small_h) == 1:
+            raise ValueError("Can't merge with a single small stratum (as R); use small='split'")
+        psus = [units[h][0] for h in small_h]
+        k, m = len(psus), len(psus) // 2
+        half[psus] = np.arange(k) % 2
+        seq = np.tile(np.arange(1, m + 1), 2)
+        pstrat[psus] = seq if k % 2 == 0 else np.concatenate([[1], seq])
+        upto = m
+    large_h = [h for h in order if n_h[h] > 2]
+    if large_h and large == "split":
+        odd = [h for h in large_h if n_h[h] % 2 == 1]
+        if odd:
+            raise ValueError(
+                "BRR/Fay need exactly 2 PSUs per (pseudo-)stratum: large='split' cannot split "
+                f"strata {show(odd)} with an odd number of PSUs (R: 'Can't split with odd "
+                "numbers of PSUs in a stratum'); pass large='merge'"
+            )
+        for h in large_h:  # consecutive pairs of PSUs
+            psus = units[h]
+            half[psus] = np.arange(len(psus)) % 2
+            pstrat[psus] = upto + 1 + np.arange(len(psus)) // 2
+            upto += len(psus) // 2
+    elif large_h:  # merge: one pseudo-stratum per stratum, its first n//2 PSUs vs the rest
+        for h in large_h:
+            psus = units[h]
+            half[psus] = np.arange(len(psus)) >= len(psus) // 2
+            upto += 1
+            pstrat[psus] = upto
+    for h in order:
+        if n_h[h] == 2:
+            upto += 1
+            half[units[h]] = [0.0, 1.0]
+            pstrat[units[h]] = upto
+    halves = np.column_stack([half, 1 - half])
+    halves[lone] = 0.5
+    return halves, pstrat, upto
+
+
+def brr_factors(
+    design,
+    rho: float = 0.0,
+    hadamard: np.ndarray | None = None,
+    small: str = "fail",
+    large: str = "split",
+) -> np.ndarray:
+    """Half-sample factors (replicates x PSUs) as R's ``brrweights``: strata in the order of
+    their labels as text, PSUs in a stratum in the order they first appear; replicate ``i``
+    takes from (pseudo-)stratum ``k`` its first half where row ``k + 1`` of the Hadamard
+    matrix is 1, else its second (factor ``2 - rho``; the other half ``rho``).
+
+    Strata with other than 2 PSUs as R's ``small=`` / ``large=``: ``small="merge"`` pairs the
+    single-PSU strata (as R: the j-th with the (k/2 + j)-th; an odd count puts 3 in the first
+    pair), ``"split"`` keeps each at factor 1; ``large="split"`` cuts a stratum with an even
+    number of PSUs into consecutive pairs, ``"merge"`` halves it (first n//2 PSUs vs the
+    rest); ``"fail"`` raises. ``hadamard`` as R's ``hadamard.matrix=`` (its first value
+    counts as 0), else :func:`sylvester`."""
+    if small not in BRR_SMALL:
+        raise ValueError(f"small must be one of {BRR_SMALL}, got {small!r}")
+    if large not in BRR_LARGE:
+        raise ValueError(f"large must be one of {BRR_LARGE}, got {large!r}")
+    halves, pstrat, upto = _brr_pseudo_strata(design, small, large)
     if hadamard is None:
-        Hm = sylvester(H_strata)
+        Hm = sylvester(upto)
     else:
         M = np.asarray(hadamard)
         first = M.ravel(order="F")[0]
         Hm = np.where(M == first, 0, 1)
-        if Hm.shape[0] < H_strata + 1:
-            raise ValueError(f"hadamard must have at least {H_strata + 1} rows (strata + 1)")
-    order = sorted(range(H_strata), key=lambda h: str(design.strata_labels[h]))
-    rank = np.empty(H_strata, dtype=np.int64)
-    rank[order] = np.arange(H_strata)
-    first_row = np.full(s1.n_units, len(s1.codes))
-    np.minimum.at(first_row, s1.codes, np.arange(len(s1.codes)))
-    A = np.empty((Hm.shape[1], s1.n_units))
-    for h in range(H_strata):
-        units = np.flatnonzero(s1.parent == h)
-        units = units[np.argsort(first_row[units])]
-        pick_first = Hm[1 + rank[h], :] == 1  # R: a 1 takes the stratum's first PSU
-        A[:, units[0]] = np.where(pick_first, 2 - rho, rho)
-        A[:, units[1]] = np.where(pick_first, rho, 2 - rho)
-    return A
+        if Hm.shape[0] < upto + 1:
+            raise ValueError(f"hadamard must have at least {upto + 1} rows (strata + 1)")
+    pick = Hm[pstrat, :].T  # (replicates, P): R's column index - 1 into the halves
+    P = halves.shape[0]
+    wa = halves[np.arange(P)[None, :], pick]
+    wb = halves[np.arange(P)[None, :], 1 - pick]
+    return wa * (2 - rho) + wb * rho
 
 
 def as_replicate(
@@ -77,7 +160,11 @@ def as_replicate(
     seed: int | None = 12345,
     rho: float | None = None,
     hadamard: np.ndarray | None = None,
-):
+    small: str = "fail",
+    large: str = "split",
+) -> ReplicateDesign:
+    """Replicate-weight version of ``design`` (R ``as.svrepdesign``); ``small``/``large``
+    (BRR/Fay only) as R's ``brrweights`` for strata with fewer/more than 2 PSUs."""
     t = type.lower()
     if t not in TYPES:
         raise ValueError(f"replicate type must be one of {TYPES}, got {type!r}")
@@ -87,7 +174,7 @@ def as_replicate(
         r = 0.0 if t == "brr" else float(rho)
         if not 0 <= r < 1:
             raise ValueError(f"rho must lie in [0, 1), got {r}")
-        A = brr_factors(design, r, hadamard)
+        A = brr_factors(design, r, hadamard, small, large)
         R = A.shape[0]
         degf = int(np.linalg.matrix_rank(A)) - 1
         return ReplicateDesign(design, A, 1.0 / (R * (1 - r) ** 2), np.ones(R), t, degf)
