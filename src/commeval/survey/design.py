@@ -344,13 +344,15 @@ class SurveyDesign(DesignBase):
         seed: int | None = 12345,
         rho: float | None = None,
         hadamard: np.ndarray | None = None,
+        small: str = "fail",
+        large: str = "split",
     ) -> ReplicateDesign:
         """Replicate-weight version of the design (R ``as.svrepdesign``): "jk1", "jkn",
-        "bootstrap", or "brr"/"fay" (``rho``) half-samples from a Hadamard matrix for designs
-        with 2 PSUs per stratum (``hadamard`` as R's ``hadamard.matrix``)."""
+        "bootstrap", or "brr"/"fay" (``rho``) half-samples from a Hadamard matrix (``hadamard``
+        as R's ``hadamard.matrix``); strata without 2 PSUs as R's ``small=``/``large=``."""
         from .replicate import as_replicate
 
-        return as_replicate(self, type, replicates, seed, rho, hadamard)
+        return as_replicate(self, type, replicates, seed, rho, hadamard, small, large)
 
     # ------------------------------------------------------------------ display
     def _summary_items(self) -> list[tuple[str, str]]:
