@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -199,3 +200,29 @@ class TextSummary(str):
 
     def _repr_html_(self) -> str:
         return self.html
+
+
+#: Marks the declarations a report section inlines for JupyterLab's sanitiser (an untrusted
+#: notebook's HTML outputs lose their ``<style>`` and ``<svg>``, keep ``style`` attributes and
+#: ``<img src="data:…">``): ``style="/*ce*/…/*ce*/…"``, before any
+#: declaration of the element's own. :func:`strip_untrusted_fallbacks` removes them.
+INLINE_MARK = "/*ce*/"
+#: The box an inline chart sits in in a notebook, hidden unless the stylesheet is there (it
+#: shows it ``!important``); the ``<img>`` after it is the chart for an untrusted notebook.
+CHART_BOX = '<div class="chart-box" style="display:none">'
+CHART_FALLBACK_CLASS = "chart-fallback"
+_INLINE_ONLY = re.compile(r'\sstyle="/\*ce\*/[^"]*?/\*ce\*/"')
+_INLINE = re.compile(r'(\sstyle=")/\*ce\*/[^"]*?/\*ce\*/')
+_CHART = re.compile(
+    re.escape(CHART_BOX) + r'(<svg\b.*?</svg>)</div><img class="chart-fallback"[^>]*>', re.S
+)
+
+
+def strip_untrusted_fallbacks(html_text: str) -> str:
+    """A report section's HTML as on the exported page: without what it carries for an
+    untrusted notebook (the inlined declarations, the chart images) — the page has the
+    stylesheet and the inline ``<svg>`` charts."""
+    if INLINE_MARK not in html_text and CHART_BOX not in html_text:
+        return html_text
+    out = _INLINE.sub(r"\1", _INLINE_ONLY.sub("", html_text))
+    return _CHART.sub(r"\1", out)

@@ -120,11 +120,14 @@ class ReportExporter:
 
     def export(self, nb: nbformat.NotebookNode, title: str) -> Exported:
         """Render ``nb`` to HTML; stderr streams are dropped from the page and returned."""
+        from commeval.display import strip_untrusted_fallbacks
         from commeval.fonts import embed_cjk_font
 
         clean, stderr = clean_notebook(nb)
         html, _ = self._exporter.from_notebook_node(
             clean, resources={"metadata": {"name": title}, "csp": HTML_CSP}
         )
+        # what the sections carry for an untrusted notebook: the page has the stylesheet
+        html = strip_untrusted_fallbacks(html)
         # The page's own glyphs of the bundled CJK font, inline: Chinese renders on any machine.
         return Exported(html=embed_cjk_font(html), stderr=stderr, errors=notebook_errors(nb))

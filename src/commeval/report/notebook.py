@@ -37,12 +37,19 @@ class Section(HTML):
     ``.data`` is the HTML, with the glyphs of its text outside the report's fixed wording as an
     inline font (:func:`commeval.fonts.notebook_cell_font`; the exported page drops it for its
     own); with ``stylesheet=True`` a notebook shows the stylesheet, with the fixed wording's
-    font, first."""
+    font, first. The section also carries what keeps it the report in a notebook JupyterLab
+    does not trust (whose sanitiser drops ``<style>`` and ``<svg>``): the stylesheet's
+    declarations inlined and its charts doubled as images
+    (:func:`commeval.report.untrusted.untrusted_section`; the exported page drops them)."""
 
     def __init__(self, html: str, stylesheet: bool = False):
         from commeval.fonts import notebook_cell_font
+        from commeval.report.untrusted import untrusted_section
 
-        super().__init__(f'<div class="commeval-report">{notebook_cell_font(html)}{html}</div>')
+        super().__init__(
+            f'<div class="commeval-report">{notebook_cell_font(html)}'
+            f"{untrusted_section(html)}</div>"
+        )
         self.stylesheet = stylesheet
 
     def _ipython_display_(self) -> None:
