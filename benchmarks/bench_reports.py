@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -133,6 +134,10 @@ from commeval.pipeline.run import township_href
 from commeval.district import load_district
 from commeval.fonts import embed_cjk_font
 from commeval.report.notebook import district_summary, township_report
+try:  # what the exporter does to every section before embedding the font
+    from commeval.display import strip_untrusted_fallbacks as page_html
+except ImportError:  # commits before the untrusted-notebook fallbacks (A/B runs)
+    page_html = str
 raw, processed, dump = sys.argv[1:4]
 d = load_district(raw, processed)  # cold: its own processed copy, no cached evaluation
 kept, size = {}, 0
@@ -140,7 +145,7 @@ for tw in d.townships:  # what each township page shows: the notebook's calls, t
     r = township_report(raw, tw, year=d.year, processed_dir=processed)
     parts = [r.header(), r.overview(), r.indicators(), r.villages(), r.communities(),
              r.satisfaction(), r.problems(), r.provenance()]
-    frags = [p.data for p in parts]
+    frags = [page_html(p.data) for p in parts]
     page = embed_cjk_font("<html><head></head><body>" + "".join(frags) + "</body></html>")
     size += len(page)
     plt.close("all")
@@ -148,7 +153,7 @@ for tw in d.townships:  # what each township page shows: the notebook's calls, t
         kept[tw] = frags
 reports = [{"township": tw, "status": "ok", "href": township_href(tw), "error": None}
            for tw in d.townships]
-frags = [h.data for h in district_summary(raw, d.year, processed, reports)]
+frags = [page_html(h.data) for h in district_summary(raw, d.year, processed, reports)]
 size += len(embed_cjk_font("<html><head></head><body>" + "".join(frags) + "</body></html>"))
 kept["__index__"] = frags
 plt.close("all")
@@ -163,8 +168,12 @@ RUN_TIME = re.compile(r"生成时间[:：][^<\n]*")
 XLSX = re.compile(r"(data:application/vnd\.openxmlformats[^;]*;base64,)[A-Za-z0-9+/=]+")
 
 
+#: A notebook output's own glyphs for JupyterLab; the exported page embeds one font instead.
+CELL_FONT = re.compile(r"<style>/\* commeval-cjk-cell-font \*/.*?</style>", re.S)
+
+
 def masked(html: str) -> str:
-    return XLSX.sub(r"\1…", RUN_TIME.sub("", html))
+    return XLSX.sub(r"\1…", RUN_TIME.sub("", CELL_FONT.sub("", html)))
 
 
 def same_content(kept: dict[str, list[str]], run: Path) -> bool:
@@ -234,6 +243,7 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "-c", FLOOR, str(raw), str(floor_processed), str(dump)],
             cwd=REPO, check=True, capture_output=True, text=True,
+            env={**os.environ, "COMMEVAL_OUTPUT": "pages"},  # as a batch run's kernels
         )  # fmt: skip
         results["floor_s"] = round(time.perf_counter() - t0, 2)  # wall, including imports
         results["floor_same_content"] = same_content(json.loads(dump.read_text()), out / "first")

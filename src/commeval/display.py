@@ -218,6 +218,12 @@ _CHART = re.compile(
 )
 
 
+#: Set (to "pages") in the environment of the kernels a batch run executes the report notebooks
+#: in: sections then leave out what only a notebook needs — the per-cell CJK font and the
+#: fallbacks for an untrusted notebook — which the exporter would drop from the page anyway.
+PAGES_ONLY_ENV = "COMMEVAL_OUTPUT"
+
+
 def strip_untrusted_fallbacks(html_text: str) -> str:
     """A report section's HTML as on the exported page: without what it carries for an
     untrusted notebook (the inlined declarations, the chart images) — the page has the

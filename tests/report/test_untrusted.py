@@ -58,3 +58,25 @@ def test_a_report_section_strips_back_to_the_page_html(small_district, tmp_path)
     inner = section[len('<div class="commeval-report">') : -len("</div>")]
     inner = re.sub(r"<style>/\* commeval-cjk-cell-font \*/.*?</style>", "", inner, flags=re.S)
     assert strip_untrusted_fallbacks(inner) == page
+
+
+def test_a_batch_kernel_builds_only_what_the_page_keeps(small_district, tmp_path, monkeypatch):
+    """Kernels of a batch run (PAGES_ONLY_ENV, set by pipeline.kernel) skip the notebook-only
+    extras; the exported page is the same, since the exporter drops them."""
+    from commeval.display import PAGES_ONLY_ENV
+    from commeval.fonts import embed_cjk_font
+
+    report = township_report(small_district, "甲镇", processed_dir=tmp_path / "processed")
+    full = report.overview().data
+    monkeypatch.setenv(PAGES_ONLY_ENV, "pages")
+    lean = report.overview().data
+    assert (
+        lean
+        == f'<div class="commeval-report">{render.overview_html(report.district, "甲镇")}</div>'
+    )
+    assert INLINE_MARK in full and INLINE_MARK not in lean and len(lean) < len(full) / 2
+
+    def page(section: str) -> str:
+        return embed_cjk_font(f"<html><body>{strip_untrusted_fallbacks(section)}</body></html>")
+
+    assert page(full) == page(lean)

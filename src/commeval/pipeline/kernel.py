@@ -38,6 +38,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from commeval.display import PAGES_ONLY_ENV
 from commeval.errors import CommevalError
 
 #: Run once in a new kernel: remember the state a fresh kernel has.
@@ -188,6 +189,8 @@ class WarmKernel:
         self._log = open(self.log_path or kernel_log_path(), "ab")  # noqa: SIM115 - kept open
         run_sync(km.start_kernel)(
             cwd=self.cwd,
+            # the pages are what a batch run keeps: sections skip notebook-only extras
+            env={**os.environ, PAGES_ONLY_ENV: "pages"},
             extra_arguments=["--HistoryManager.enabled=False"],
             stdout=self._log,
             stderr=self._log,

@@ -6,12 +6,14 @@ that tests call directly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from IPython.display import HTML, display
 
+from commeval.display import PAGES_ONLY_ENV
 from commeval.district import District, load_district
 from commeval.project import find_project
 from commeval.report import render
@@ -46,10 +48,13 @@ class Section(HTML):
         from commeval.fonts import notebook_cell_font
         from commeval.report.untrusted import untrusted_section
 
-        super().__init__(
-            f'<div class="commeval-report">{notebook_cell_font(html)}'
-            f"{untrusted_section(html)}</div>"
-        )
+        if os.environ.get(PAGES_ONLY_ENV) == "pages":  # a batch run: only the page is kept
+            super().__init__(f'<div class="commeval-report">{html}</div>')
+        else:
+            super().__init__(
+                f'<div class="commeval-report">{notebook_cell_font(html)}'
+                f"{untrusted_section(html)}</div>"
+            )
         self.stylesheet = stylesheet
 
     def _ipython_display_(self) -> None:
