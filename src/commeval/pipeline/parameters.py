@@ -7,9 +7,10 @@ import copy
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+if TYPE_CHECKING:  # nbformat imports jsonschema's format checkers (~1.7 s with rfc3987-syntax)
+    import nbformat
 
 # papermill is imported where it is used: the parent of a batch run plans with the parameter
 # helpers below and never needs papermill (~0.6 s of imports); workers load it while their
