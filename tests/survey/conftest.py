@@ -1,11 +1,8 @@
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from references import REF, reference
 
 from commeval.survey import SurveyDesign
-
-REF = Path(__file__).resolve().parents[1] / "reference" / "survey"
 
 
 @pytest.fixture(scope="session")
@@ -68,19 +65,7 @@ def ref(fixtures):
 @pytest.fixture(scope="session")
 def ref_more():
     """Reference values of make_fixtures_more.R (nhanes, mu284, election, scd)."""
-    fx = pd.read_csv(
-        REF / "fixtures_more.csv",
-        keep_default_na=False,
-        na_values=["NA"],
-        dtype={"domain": str, "level": str, "variable": str, "case": str, "quantity": str},
-    )
-    idx = fx.set_index(["case", "quantity", "variable", "domain", "level"])["value"].sort_index()
-
-    def get(case, quantity, variable="", domain="", level=""):
-        return float(idx.loc[(case, quantity, variable, str(domain), str(level))])
-
-    get.frame = fx
-    return get
+    return reference("more")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference
 
 from commeval.survey import SurveyDesign
 from commeval.survey.replicate import as_replicate, brr_factors
@@ -22,19 +23,7 @@ def close(got, exp, rtol=RTOL, atol=1e-12):
 
 @pytest.fixture(scope="module")
 def ref_brr():
-    fx = pd.read_csv(
-        REF / "fixtures_brr.csv",
-        keep_default_na=False,
-        na_values=["NA"],
-        dtype={"domain": str, "level": str, "variable": str, "case": str, "quantity": str},
-    )
-    idx = fx.set_index(["case", "quantity", "variable", "domain", "level"])["value"].sort_index()
-
-    def get(case, quantity, variable="", domain="", level=""):
-        return float(idx.loc[(case, quantity, variable, str(domain), str(level))])
-
-    get.frame = fx
-    return get
+    return reference("brr")
 
 
 @pytest.fixture(scope="module")

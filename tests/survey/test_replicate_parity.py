@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference
 
 from commeval.survey import SurveyDesign, svrepdesign
 
@@ -17,18 +18,7 @@ RTOL = 1e-6
 
 @pytest.fixture(scope="module")
 def ref():
-    fx = pd.read_csv(
-        REF / "fixtures_replicate.csv",
-        keep_default_na=False,
-        na_values=["NA"],
-        dtype={"domain": str, "level": str, "variable": str, "case": str, "quantity": str},
-    )
-    idx = fx.set_index(["case", "quantity", "variable", "domain", "level"])["value"].sort_index()
-
-    def get(case, quantity, variable="", domain="", level=""):
-        return float(idx.loc[(case, quantity, variable, str(domain), str(level))])
-
-    return get
+    return reference("replicate")
 
 
 def close(got, exp):
