@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import solve_banded
-from scipy.special import expit, logit, ndtr
+from scipy.special import expit, ndtr
 
 from .distributions import norm_ppf, t_ppf
+from .glm import fit_irls
 
 MAX_STEPS = 10  # MASS profile.glm: at most MAX_STEPS - 1 steps each side
 
@@ -75,31 +76,6 @@ def _approx(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
     return np.where((xout < ux[0]) | (xout > ux[-1]), np.nan, out)
 
 
-def irls_intercept(y: np.ndarray, w: np.ndarray, epsilon: float = 1e-8, maxit: int = 25):
-    """R's ``glm.fit`` of ``y ~ 1`` (logit link, prior weights ``w`` > 0), iterate by iterate:
-    starts at ``(w y + 0.5) / (w + 1)``, stops when the deviance changes by less than
-    ``epsilon`` relative. Returns the intercept and ``(X'WX)^-1`` as ``summary.glm`` reports
-    it, with the working weights of the last iteration (those before its update)."""
-
-    def deviance(mu):
-        return -2 * np.sum(w * (y * np.log(mu) + (1 - y) * np.log1p(-mu)))
-
-    mu = (w * y + 0.5) / (w + 1)
-    eta = logit(mu)
-    dev_old = deviance(mu)
-    for _ in range(maxit):
-        ww = w * mu * (1 - mu)
-        z = eta + (y - mu) / (mu * (1 - mu))
-        b = np.sum(ww * z) / np.sum(ww)
-        eta = np.full_like(y, b)
-        mu = expit(eta)
-        dev = deviance(mu)
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
-            break
-        dev_old = dev
-    return float(b), float(1 / np.sum(ww))
-
-
 def likelihood_ci(
     y: np.ndarray,
     w: np.ndarray,
@@ -123,7 +99,10 @@ def likelihood_ci(
     p = np.sum(w * y) / W if W > 0 else np.nan
     if not (0 < p < 1) or not np.isfinite(se_logit) or se_logit <= 0 or not df > 0:
         return np.nan, np.nan
-    b0, naive = irls_intercept(y, w)
+    # R's glm.fit iterate by iterate; the model covariance R uses comes from the working
+    # weights of the last iteration (those before its update)
+    beta, _, working = fit_irls(np.ones((len(y), 1)), y, w, "binomial")
+    b0, naive = float(beta[0]), float(1 / working.sum())
     lam = se_logit**2 / naive
     q = t_ppf((1 - level) / 2, df)  # df = inf: the normal quantile
     alpha = ndtr(q * np.sqrt(lam)) / 2
