@@ -101,6 +101,11 @@ def proportion(
     df = design._domain_df(codes, inside, G)
     nrows = design._domain_nrows(codes, G)
     ones = np.ones(len(we))
+    glm_frame = (
+        _svyglm_frame(design, codes, inside, notna, W, nrows, G)
+        if (method == "likelihood")
+        else None
+    )
     frames = []
     for cat in categories(design, variable):
         y = (s == cat).fillna(False).to_numpy(dtype=float)
@@ -111,7 +116,7 @@ def proportion(
         logit_se = method in ("logit", "likelihood")
         sl = design._ratio_logit_se(we, y, ones, p, col, G) if logit_se else None
         if method == "likelihood":
-            lo, hi = _likelihood(design, y, p, se, sl, df, level, codes, inside, notna, G)
+            lo, hi = _likelihood(design, y, p, se, sl, df, level, glm_frame, valid, codes)
         else:
             lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
         frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
@@ -122,24 +127,29 @@ def proportion(
     return out
 
 
-def _likelihood(design, y, p, se, sl, df, level, codes, inside, notna, G):
-    """Profile-likelihood ends per domain (R ``svyciprop(method="likelihood")``): the model
-    frame, weight scaling and dispersion of R's ``svyglm`` on each domain's design."""
-    if sl is None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sl = se / (p * (1 - p))
-    valid = inside & notna
+def _svyglm_frame(design, codes, inside, notna, W, rows, G):
+    """What R's ``svyglm(y ~ 1, family=quasibinomial)`` sees of each domain, the same for every
+    category: the weights' scale (their mean over the domain's design rows), the model frame's
+    rows and the quasibinomial dispersion."""
     w_rows = np.bincount(codes[inside], weights=design.weights[inside], minlength=G)
-    W = np.bincount(codes[valid], weights=design.weights[valid], minlength=G)
-    n = np.bincount(codes[valid & (design.weights != 0)], minlength=G).astype(float)
-    rows = design._domain_nrows(codes, G)
+    n = np.bincount(codes[inside & notna & (design.weights != 0)], minlength=G).astype(float)
     n_frame = design._domain_nrows(codes, G, rows=notna)
     kept = design._domain_nrows(np.where(notna, codes, -1), G)  # nrow(design[answered, ])
     dispersion = design._quasibinomial_dispersion(n, W, kept, w_rows, rows)
+    return w_rows / rows, n_frame, dispersion
+
+
+def _likelihood(design, y, p, se, sl, df, level, glm_frame, valid, codes):
+    """Profile-likelihood ends per domain (R ``svyciprop(method="likelihood")``)."""
+    if sl is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl = se / (p * (1 - p))
+    scale, n_frame, dispersion = glm_frame
+    G = len(p)
     lo, hi = np.full(G, np.nan), np.full(G, np.nan)
     for g in range(G):
         m = valid & (codes == g)
-        prior = design.weights[m] / (w_rows[g] / rows[g])  # R: scaled to mean 1
+        prior = design.weights[m] / scale[g]  # R: scaled to mean 1
         lo[g], hi[g] = likelihood_ci(y[m], prior, sl[g], n_frame[g], dispersion[g], df[g], level)
     degenerate = (np.asarray(se) <= 1e-12 * np.abs(p)) & np.isfinite(p)
     return np.where(degenerate, p, lo), np.where(degenerate, p, hi)
