@@ -34,6 +34,7 @@ import struct
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from docx import Document as _new_docx
@@ -265,9 +266,23 @@ class _Writer:
         fonts.setdefault("title", fonts["heading1"])
         self.fonts = fonts
         self.latin = fonts["latin"]
-        self.d = _new_docx()
         self._ordered_abstract: str | None = None
-        self._setup_styles()
+        self._ids: dict[str, str] = {}
+        self._table_style = ""
+        # the styled empty document is built once per set of fonts and re-read for each report
+        self.d = _new_docx(io.BytesIO(_template(tuple(sorted(fonts.items())))))
+        self._table_style = self.d.styles["Commeval Table"].style_id
+
+    @classmethod
+    def template(cls, fonts: dict[str, str]) -> bytes:
+        """An empty document with the renderer's styles, page fonts and settings."""
+        w = cls.__new__(cls)
+        w.fonts, w.latin = fonts, fonts["latin"]
+        w.d = _new_docx()
+        w._setup_styles()
+        buf = io.BytesIO()
+        w.d.save(buf)
+        return buf.getvalue()
 
     # --- styles ----------------------------------------------------------------------------------
 
@@ -452,10 +467,10 @@ class _Writer:
         section.header.is_linked_to_previous = False
         section.footer.is_linked_to_previous = False
         hp = section.header.paragraphs[0]
-        hp.style = self.d.styles[f"{RENDERER_STYLE} Header"]
+        self._style(hp, f"{RENDERER_STYLE} Header")
         self._run(hp, Run(self._header_text()), "body")
         fp = section.footer.paragraphs[0]
-        fp.style = self.d.styles[f"{RENDERER_STYLE} Footer"]
+        self._style(fp, f"{RENDERER_STYLE} Footer")
         fp.add_run("— ")
         _field(fp, "PAGE", "1")
         fp.add_run(" —")
@@ -519,15 +534,28 @@ class _Writer:
 
     def _toc(self) -> None:
         self._p("目　录", f"{RENDERER_STYLE} Contents", "heading1")
-        p = self.d.add_paragraph(style=f"{RENDERER_STYLE}")
+        p = self._par(self.d, f"{RENDERER_STYLE}")
         _field(p, 'TOC \\o "1-3" \\h \\z \\u', "（目录：在 Word 中右键“更新域”或按 F9 生成）")
         p.add_run().add_break(WD_BREAK.PAGE)
         settings = self.d.settings.element
         if settings.find(qn("w:updateFields")) is None:
             settings.append(_el("w:updateFields", val="true"))
 
+    def _style(self, p: Any, name: str) -> None:
+        """Set a paragraph's style by id (python-docx's by-name setter scans every style)."""
+        sid = self._ids.get(name)
+        if sid is None:
+            sid = self._ids[name] = self.d.styles[name].style_id
+        if name != "Normal":
+            p._p.style = sid
+
+    def _par(self, container: Any, style: str) -> Any:
+        p = container.add_paragraph()
+        self._style(p, style)
+        return p
+
     def _p(self, text: str, style: str, key: str, container: Any = None) -> Any:
-        p = (container or self.d).add_paragraph(style=style)
+        p = self._par((container or self.d), style)
         self._run(p, Run(text), key)
         return p
 
@@ -571,7 +599,7 @@ class _Writer:
                 "ok": "Commeval OK",
                 "kicker": "Commeval Kicker",
             }.get(b.style, "Normal")
-            p = c.add_paragraph(style=style)
+            p = self._par(c, style)
             self._runs(p, b.runs)
         elif isinstance(b, Table):
             self._table(b, c)
@@ -599,7 +627,7 @@ class _Writer:
 
     def _new_table(self, container: Any, rows: int, cols: int, widths: list[int]) -> Any:
         t = container.add_table(rows=rows, cols=cols)
-        t.style = self.d.styles["Commeval Table"]
+        t._tbl.tblStyle_val = self._table_style
         t.autofit = False
         tbl_pr = t._tbl.tblPr
         _borders(tbl_pr, "w:tblBorders")
@@ -642,7 +670,7 @@ class _Writer:
         for i, text in enumerate(header):
             cell = hdr.cells[i]
             p = cell.paragraphs[0]
-            p.style = self.d.styles[style]
+            self._style(p, style)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             self._run(p, Run(text), "body", bold=True)
             _shade(cell._tc.get_or_add_tcPr(), "E7E6E6")
@@ -653,7 +681,7 @@ class _Writer:
             for ci, c in enumerate(row):
                 cell = tr.cells[ci]
                 p = cell.paragraphs[0]
-                p.style = self.d.styles[style]
+                self._style(p, style)
                 if right[ci] if ci < len(right) else False:
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                 elif ci < len(centre) and centre[ci]:
@@ -687,7 +715,7 @@ class _Writer:
             ):
                 cell = t.rows[ri].cells[i]
                 p = cell.paragraphs[0]
-                p.style = self.d.styles[style]
+                self._style(p, style)
                 if text:
                     self._run(p, Run(text), "body")
                 _shade(cell._tc.get_or_add_tcPr(), "F5F7FA")
@@ -699,24 +727,24 @@ class _Writer:
         cell = t.rows[0].cells[0]
         _shade(cell._tc.get_or_add_tcPr(), _TONE_FILLS.get(tone, _TONE_FILLS["info"]))
         fill_cell(cell)
-        self.d.add_paragraph(style="Commeval Note") if container is self.d else None
+        self._par(self.d, "Commeval Note") if container is self.d else None
 
     def _callout(self, b: Callout, cell: Any) -> None:
         p = cell.paragraphs[0]
-        p.style = self.d.styles["Commeval Callout"]
+        self._style(p, "Commeval Callout")
         self._runs(p, b.runs)
         if b.items:
             self._list(b.items, False, cell, "Commeval Callout")
 
     def _banner(self, b: Banner, cell: Any) -> None:
         p = cell.paragraphs[0]
-        p.style = self.d.styles["Commeval Banner"]
+        self._style(p, "Commeval Banner")
         self._run(p, Run(b.message), "body")
 
     def _list(self, items: Iterable[tuple[Run, ...]], ordered: bool, container: Any, style: str) -> None:  # fmt: skip
         num_id = self._num_id(ordered)
         for item in items:
-            p = container.add_paragraph(style=style)
+            p = self._par(container, style)
             ppr = p._p.get_or_add_pPr()
             num = OxmlElement("w:numPr")
             num.append(_el("w:ilvl", val="0"))
@@ -746,7 +774,7 @@ class _Writer:
         if b.png:
             px, _ = _png_size(b.png)
             width = min(int(TEXT_W * max(min(b.width, 1.0), 0.2)), int(Emu(px * 914400 // MIN_DPI)))
-            p = container.add_paragraph(style="Commeval Figure")
+            p = self._par(container, "Commeval Figure")
             shape = p.add_run().add_picture(io.BytesIO(b.png), width=Emu(width))
             doc_pr = shape._inline.docPr
             doc_pr.set("descr", b.alt or b.caption)
@@ -761,6 +789,11 @@ class _Writer:
         if b.caption:
             cap = self._p(b.caption, "Commeval Caption", "body", container)
             cap.paragraph_format.keep_with_next = False
+
+
+@lru_cache(maxsize=8)
+def _template(fonts: tuple[tuple[str, str], ...]) -> bytes:
+    return _Writer.template(dict(fonts))
 
 
 def _xml_attr(s: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import html as _html
 import os
+import re
 import shutil
 from types import TracebackType
 from typing import Any
@@ -105,11 +106,23 @@ def _font_face(chars: str) -> str:
     )
 
 
-def _templates(header: str, footer: bool) -> tuple[str, str]:
-    chars = header + "— 0123456789"
-    face = _font_face(chars)
-    font = "font-family:'commeval header','Noto Sans CJK SC','Microsoft YaHei',sans-serif;"
-    base = f"<style>{face}</style>" if face else ""
+_FACE = re.compile(r"@font-face\s*\{[^{}]*\}")
+_FAMILY = re.compile(r"font-family:\s*'([^']+)'")
+
+
+def _templates(html: str, header: str, footer: bool) -> tuple[str, str]:
+    """Chromium's header and footer templates. They are drawn apart from the page, so the
+    page's fonts do not reach them: they reuse the page's own embedded ``@font-face`` rules
+    (which cover the page's words, the township's name among them), or, for a page without
+    any, a subset of the bundled font with just their characters."""
+    faces = _FACE.findall(html)
+    if not faces:
+        faces = [_font_face(header + "— 0123456789")] if (header or footer) else []
+        faces = [f for f in faces if f]
+    families = list(dict.fromkeys(_FAMILY.findall("".join(faces))))
+    stack = ",".join([*(f"'{f}'" for f in families), "'Noto Sans CJK SC'", "'Microsoft YaHei'", "sans-serif"])  # fmt: skip
+    font = f"font-family:{stack};"
+    base = f"<style>{''.join(faces)}</style>" if faces else ""
     head = (
         f'{base}<div style="{font}font-size:8.5pt;color:#555;width:100%;text-align:center;'
         f'margin:0 16mm;padding-top:8mm;">{_html.escape(header)}</div>'
@@ -187,7 +200,7 @@ class PdfPrinter:
             page.set_default_timeout(_TIMEOUT_MS)
             page.set_content(html, wait_until="load")
             page.evaluate("() => document.fonts.ready.then(() => document.fonts.size)")
-            head, foot = _templates(header, footer)
+            head, foot = _templates(html, header, footer)
             return page.pdf(
                 format="A4",
                 print_background=True,
