@@ -330,3 +330,23 @@ def test_empty_document_renders():
     doc = Document(kind="township", meta=Meta(title="空报告"), sections=[], cover=False)
     w = docx.Document(io.BytesIO(render_docx(doc)))
     assert [p.text for p in w.paragraphs if p.text] == ["空报告"]
+
+
+def test_blocks_another_renderer_adds_are_left_out():
+    doc = township_document(cover=False)
+    links = Paragraph(["下载：乡镇排名.xlsx"], origin="renderer")
+    doc.sections[0].blocks.append(links)
+    w = docx.Document(io.BytesIO(render_docx(doc)))
+    assert not [p for p in w.paragraphs if "乡镇排名.xlsx" in p.text]
+
+
+def test_compact_and_wide_tables_use_the_small_table_text():
+    cols = [f"列{i}" for i in range(8)]
+    wide = Table(columns=cols, rows=[[str(i) for i in range(8)]])
+    compact = Table(columns=["甲", "乙"], rows=[["1", "2"]], style="compact")
+    plain = Table(columns=["甲", "乙"], rows=[["1", "2"]])
+    doc = Document(kind="township", meta=Meta(title="t"), cover=False,
+                   sections=[Section(blocks=[wide, compact, plain])])  # fmt: skip
+    w = docx.Document(io.BytesIO(render_docx(doc)))
+    styles = [t.rows[1].cells[0].paragraphs[0].style.name for t in w.tables]
+    assert styles == ["Commeval Table Small", "Commeval Table Small", "Commeval Table Text"]

@@ -582,6 +582,8 @@ class _Writer:
 
     def _block(self, b: Block, container: Any = None) -> None:
         c = container or self.d
+        if b.origin == "renderer":
+            return  # another renderer's own text (the page's download links): not for Word
         if isinstance(b, Section):
             if b.heading is not None:
                 self._block(b.heading, c)
@@ -645,7 +647,7 @@ class _Writer:
         if b.caption:
             self._p(b.caption, "Commeval Caption", "body", container)
         ncol = max(len(b.columns), 1)
-        small = ncol > 6
+        small = ncol > 6 or b.style == "compact"
         style = "Commeval Table Small" if small else "Commeval Table Text"
         header = b.header() if b.columns else [""]
         lengths = [_display_width(h) for h in header]
