@@ -176,3 +176,25 @@ def test_print_outside_with_is_a_clear_error():
 
 def test_docx_sections_of_sample_are_sections():
     assert all(isinstance(s, Section) for s in township_document().sections)
+
+
+def test_libreoffice_fallback_converts_word_files_in_one_process(tmp_path):
+    from commeval.renderers.docx import render_docx
+    from commeval.renderers.pdf import docx_to_pdf, office_path
+
+    if office_path() is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer)")
+    if not all(shutil.which(t) for t in ("pdfinfo", "pdftotext", "pdffonts")):
+        pytest.skip("poppler-utils is not installed")
+    files = {"城关镇.docx": render_docx(township_document()), "东镇.docx": render_docx(township_document("东镇", villages=2))}  # fmt: skip
+    pdfs = docx_to_pdf(files)
+    assert list(pdfs) == list(files)
+    for name, data in pdfs.items():
+        path = tmp_path / (name + ".pdf")
+        path.write_bytes(data)
+        text = _run("pdftotext", str(path), "-")
+        assert "综合评价" in text and name.removesuffix(".docx") in text
+        info = _run("pdfinfo", str(path))
+        w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+        assert abs(w - 595.28) < 1 and abs(h - 841.89) < 1
+        assert all(row.split()[-5] == "yes" for row in _run("pdffonts", str(path)).splitlines()[2:])

@@ -13,6 +13,10 @@ glyphs used), and embeds every font it prints with.
 Waiting is on conditions — the page's ``load`` event and ``document.fonts.ready`` — never on a
 timer. Where no PDF can be made, :func:`pdf_unavailable` says in one Chinese line what to
 install, and the caller still writes the other formats.
+
+Fallback where Chromium is missing but LibreOffice is installed: :func:`docx_to_pdf` converts
+the run's Word files in ONE ``soffice`` process (no running header from the page: the Word
+file's own header and PAGE footer print).
 """
 
 from __future__ import annotations
@@ -22,10 +26,21 @@ import html as _html
 import os
 import re
 import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["CHROMIUM_ARGS", "PdfPrinter", "chromium_path", "pdf_unavailable"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "PdfPrinter",
+    "chromium_path",
+    "docx_to_pdf",
+    "office_path",
+    "pdf_unavailable",
+]
 
 #: Flags for a headless browser on a build machine or an intranet PC: no sandbox (containers run
 #: as root), no GPU, nothing fetched in the background.
@@ -220,3 +235,46 @@ def _missing_playwright() -> str | None:
     except ImportError:
         return pdf_unavailable()
     return None
+
+
+def office_path() -> str | None:
+    """The LibreOffice executable (``soffice``/``libreoffice``), or ``None``."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def docx_to_pdf(files: Mapping[str, bytes], timeout: float = 600) -> dict[str, bytes]:
+    """Word files (name → .docx bytes) as PDFs (name → .pdf bytes), converted by ONE headless
+    LibreOffice process with a private profile (so an open LibreOffice window neither blocks
+    nor swallows the conversion). Raises ``RuntimeError`` with a Chinese message when
+    LibreOffice is missing or a file was not converted."""
+    soffice = office_path()
+    if soffice is None:
+        raise RuntimeError("无法用 LibreOffice 生成 PDF：未找到 soffice（Debian: apt-get install libreoffice-writer）")  # fmt: skip
+    if not files:
+        return {}
+    names = list(files)
+    with tempfile.TemporaryDirectory(prefix="commeval-office-") as tmp:
+        root = Path(tmp)
+        sources = []
+        for i, name in enumerate(names):
+            src = root / f"{i}.docx"
+            src.write_bytes(files[name])
+            sources.append(str(src))
+        profile = (root / "profile").as_uri()
+        proc = subprocess.run(
+            [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+             "--convert-to", "pdf", "--outdir", str(root / "out"), *sources],
+            capture_output=True, timeout=timeout, env={**os.environ, "HOME": tmp},
+        )  # fmt: skip
+        out = {}
+        for i, name in enumerate(names):
+            pdf = root / "out" / f"{i}.pdf"
+            if not pdf.is_file():
+                detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+                raise RuntimeError(f"LibreOffice 未能把 {name} 转成 PDF：{detail[0]}")
+            out[name] = pdf.read_bytes()
+    return out
