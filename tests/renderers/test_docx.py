@@ -350,3 +350,54 @@ def test_compact_and_wide_tables_use_the_small_table_text():
     w = docx.Document(io.BytesIO(render_docx(doc)))
     styles = [t.rows[1].cells[0].paragraphs[0].style.name for t in w.tables]
     assert styles == ["Commeval Table Small", "Commeval Table Small", "Commeval Table Text"]
+
+
+# Child order of WordprocessingML containers (ECMA-376 Part 1, §17), written out here from the
+# standard: Word refuses a file ("unreadable content") whose children are out of order, while
+# python-docx and LibreOffice read it anyway — so this is checked on the XML itself.
+SCHEMA_ORDER = {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+    "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
+    "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
+    "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+    "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
+    "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
+    "effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW "
+    "jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
+    "tblDescription",
+    "trPr": "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader "
+    "tblCellSpacing jc hidden ins del trPrChange",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+    "tcFitText vAlign hideMark",
+    "sectPr": "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc "
+    "pgBorders lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi "
+    "rtlGutter docGrid printerSettings sectPrChange",
+    "settings": "zoom proofState defaultTabStop characterSpacingControl savePreviewPicture "
+    "updateFields compat rsids mathPr themeFontLang clrSchemeMapping doNotAutoCompressPictures "
+    "shapeDefaults decimalSymbol listSeparator docId defaultImageDpi",
+    "font": "altName panose1 charset family notTrueType pitch sig",
+}
+
+
+@pytest.mark.parametrize("which", ["township", "summary"])
+def test_xml_children_in_schema_order(which):
+    from lxml import etree
+
+    data = render_docx(township_document() if which == "township" else summary_document())
+    z = zipfile.ZipFile(io.BytesIO(data))
+    parts = [n for n in z.namelist() if n.startswith("word/") and n.endswith(".xml")]
+    checked = 0
+    for name in parts:
+        root = etree.fromstring(z.read(name))
+        for el in root.iter():
+            local = etree.QName(el).localname if isinstance(el.tag, str) else None
+            if local not in SCHEMA_ORDER:
+                continue
+            order = SCHEMA_ORDER[local].split()
+            kids = [etree.QName(k).localname for k in el if isinstance(k.tag, str)]
+            known = [k for k in kids if k in order]
+            assert known == sorted(known, key=order.index), (name, local, kids)
+            checked += 1
+    assert checked > 100

@@ -169,6 +169,71 @@ def _el(tag: str, **attrs: str) -> Any:
     return e
 
 
+#: Child order of the containers this renderer adds to (ECMA-376 Part 1, §17): Word rejects a
+#: file whose children are out of order.
+ORDER = {
+    "w:tblPr": (
+        "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+        "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd",
+        "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+        "w:tblDescription",
+    ),
+    "w:trPr": (
+        "w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter",
+        "w:cantSplit", "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden",
+    ),
+    "w:tcPr": (
+        "w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",
+        "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
+    ),
+    "w:sectPr": (
+        "w:headerReference", "w:footerReference", "w:footnotePr", "w:endnotePr", "w:type",
+        "w:pgSz", "w:pgMar", "w:paperSrc", "w:pgBorders", "w:lnNumType", "w:pgNumType",
+        "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection",
+        "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings",
+    ),
+    # the part of w:settings around the one element added (updateFields)
+    "w:settings": (
+        "w:alwaysMergeEmptyNamespace", "w:updateFields", "w:hdrShapeDefaults", "w:footnotePr",
+        "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema",
+        "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
+        "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions", "w:readModeInkLockDown",
+        "w:smartTagType", "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags",
+        "w:decimalSymbol", "w:listSeparator",
+    ),
+}  # fmt: skip
+
+
+def _insert(parent: Any, child: Any) -> Any:
+    """Insert ``child`` into ``parent`` at its place in the schema's order (:data:`ORDER`),
+    replacing an element of the same tag."""
+    order = ORDER[_prefixed(parent.tag)]
+    tag = _prefixed(child.tag)
+    for old in parent.findall(child.tag):
+        parent.remove(old)
+    later = set(order[order.index(tag) + 1 :])
+    for i, sibling in enumerate(parent):
+        if _prefixed(sibling.tag) in later:
+            parent.insert(i, child)
+            return child
+    parent.append(child)
+    return child
+
+
+_PREFIXES = {
+    "http://schemas.openxmlformats.org/wordprocessingml/2006/main": "w",
+    "http://schemas.openxmlformats.org/officeDocument/2006/math": "m",
+    "http://schemas.openxmlformats.org/schemaLibrary/2006/main": "sl",
+}
+
+
+def _prefixed(clark: Any) -> str:
+    if not isinstance(clark, str) or not clark.startswith("{"):
+        return str(clark)
+    ns, _, local = clark[1:].partition("}")
+    return f"{_PREFIXES.get(ns, ns)}:{local}"
+
+
 def _child(parent: Any, tag: str) -> Any:
     """The first child ``tag`` of ``parent``, appended when missing."""
     found = parent.find(qn(tag))
@@ -202,7 +267,7 @@ def _clear(rpr: Any, *tags: str) -> None:
 def _shade(tc_pr: Any, fill: str) -> None:
     for e in tc_pr.findall(qn("w:shd")):
         tc_pr.remove(e)
-    tc_pr.append(_el("w:shd", val="clear", color="auto", fill=fill))
+    _insert(tc_pr, _el("w:shd", val="clear", color="auto", fill=fill))
 
 
 def _borders(parent: Any, tag: str, colour: str = "000000", size: int = 4) -> None:
@@ -212,9 +277,7 @@ def _borders(parent: Any, tag: str, colour: str = "000000", size: int = 4) -> No
         sides += ("insideH", "insideV")
     for side in sides:
         box.append(_el(f"w:{side}", val="single", sz=str(size), space="0", color=colour))
-    for e in parent.findall(qn(tag)):
-        parent.remove(e)
-    parent.append(box)
+    _insert(parent, box)
 
 
 def _field(paragraph: Any, instr: str, placeholder: str) -> None:
@@ -419,9 +482,13 @@ class _Writer:
         for e in ppr.findall(qn("w:ind")):
             ppr.remove(e)
         if chars:
-            ppr.append(_el("w:ind", firstLineChars=str(chars * 100), firstLine=str(chars * 320)))
+            ind = ppr.get_or_add_ind()
+            ind.set(qn("w:firstLineChars"), str(chars * 100))
+            ind.set(qn("w:firstLine"), str(chars * 320))
         else:
-            ppr.append(_el("w:ind", firstLineChars="0", firstLine="0"))
+            ind = ppr.get_or_add_ind()
+            ind.set(qn("w:firstLineChars"), "0")
+            ind.set(qn("w:firstLine"), "0")
 
     def _font_table(self) -> None:
         """Declare the Chinese fonts in word/fontTable.xml with their GBK-wide alternative
@@ -493,7 +560,7 @@ class _Writer:
         pg = body._sectPr.find(qn("w:pgNumType"))
         if pg is None:
             pg = OxmlElement("w:pgNumType")
-            body._sectPr.append(pg)
+            _insert(body._sectPr, pg)
         pg.set(qn("w:start"), "1")
         self._header_footer(body)
         if cover:
@@ -539,7 +606,7 @@ class _Writer:
         p.add_run().add_break(WD_BREAK.PAGE)
         settings = self.d.settings.element
         if settings.find(qn("w:updateFields")) is None:
-            settings.append(_el("w:updateFields", val="true"))
+            _insert(settings, _el("w:updateFields", val="true"))
 
     def _style(self, p: Any, name: str) -> None:
         """Set a paragraph's style by id (python-docx's by-name setter scans every style)."""
@@ -633,7 +700,7 @@ class _Writer:
         t.autofit = False
         tbl_pr = t._tbl.tblPr
         _borders(tbl_pr, "w:tblBorders")
-        layout = _child(tbl_pr, "w:tblLayout")
+        layout = tbl_pr.get_or_add_tblLayout()
         layout.set(qn("w:type"), "fixed")
         grid = t._tbl.tblGrid
         for gc, w in zip(grid.findall(qn("w:gridCol")), widths):
@@ -667,8 +734,8 @@ class _Writer:
         centre = [col.align == "center" for col in b.columns]
         hdr = t.rows[0]
         trpr = hdr._tr.get_or_add_trPr()
-        trpr.append(_el("w:cantSplit"))
-        trpr.append(_el("w:tblHeader"))
+        _insert(trpr, _el("w:cantSplit"))
+        _insert(trpr, _el("w:tblHeader"))
         for i, text in enumerate(header):
             cell = hdr.cells[i]
             p = cell.paragraphs[0]
@@ -678,7 +745,7 @@ class _Writer:
             _shade(cell._tc.get_or_add_tcPr(), "E7E6E6")
         for ri, row in enumerate(b.rows):
             tr = t.rows[ri + 1]
-            tr._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+            _insert(tr._tr.get_or_add_trPr(), _el("w:cantSplit"))
             fill = _TONE_FILLS.get(b.row_tones[ri]) if ri < len(b.row_tones) else None
             for ci, c in enumerate(row):
                 cell = tr.cells[ci]
@@ -709,7 +776,7 @@ class _Writer:
         has_note = any(k.note for k in cards)
         t = self._new_table(container, 3 if has_note else 2, n, [int(TEXT_W / n)] * n)
         for r in t.rows:
-            r._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+            _insert(r._tr.get_or_add_trPr(), _el("w:cantSplit"))
         for i, k in enumerate(cards):
             for ri, (text, style) in enumerate(
                 ((k.label, "Commeval KPI Label"), (k.value, "Commeval KPI Value"))
@@ -748,11 +815,12 @@ class _Writer:
         for item in items:
             p = self._par(container, style)
             ppr = p._p.get_or_add_pPr()
-            num = OxmlElement("w:numPr")
-            num.append(_el("w:ilvl", val="0"))
-            num.append(_el("w:numId", val=str(num_id)))
-            ppr.insert(1 if ppr.find(qn("w:pStyle")) is not None else 0, num)
-            ppr.append(_el("w:ind", left="640", hanging="320", firstLineChars="0"))
+            num = ppr.get_or_add_numPr()
+            num.get_or_add_ilvl().val = 0
+            num.get_or_add_numId().val = num_id
+            ind = ppr.get_or_add_ind()
+            for k, v in (("left", "640"), ("hanging", "320"), ("firstLineChars", "0")):
+                ind.set(qn(f"w:{k}"), v)
             self._runs(p, item)
 
     def _num_id(self, ordered: bool) -> int:
