@@ -401,3 +401,10 @@ def test_xml_children_in_schema_order(which):
             assert known == sorted(known, key=order.index), (name, local, kids)
             checked += 1
     assert checked > 100
+
+
+def test_text_xml_cannot_hold_is_dropped_not_fatal():
+    doc = Document(kind="township", meta=Meta(title="t"), cover=False,
+                   sections=[Section(blocks=[Paragraph(["村\x0b名\x01"])])])  # fmt: skip
+    w = docx.Document(io.BytesIO(render_docx(doc)))
+    assert "村名" in [p.text for p in w.paragraphs]

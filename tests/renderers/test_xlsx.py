@@ -82,6 +82,7 @@ def test_formula_like_text_is_escaped():
     assert ws["A3"].value == '\'=HYPERLINK("http://x")' and ws["A3"].data_type == "s"
     assert ws["B3"].value == "'-" and ws["A4"].value == "'@SUM(A1)" and ws["B4"].value == "'+1"
     assert escape_text("村") == "村" and escape_text("\tx") == "'\tx"
+    assert escape_text("东\x0b村") == "东村"
 
 
 def test_missing_values_stay_text_and_formats():

@@ -112,6 +112,8 @@ _TONE_FILLS = {
     "info": "EAF1F8",
 }
 _NUMERIC_KINDS = {"number", "estimate", "progress"}
+#: Characters XML 1.0 cannot hold (a stray vertical tab from a spreadsheet cell …)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
@@ -502,6 +504,8 @@ class _Writer:
             entries += [name] + ([wide] if wide != name else [])
         decl = []
         for name in dict.fromkeys(entries):
+            if f'w:name="{_xml_attr(name)}"' in xml:
+                continue  # the template declares it already
             alt = wide_font(name)
             alt_xml = f'<w:altName w:val="{_xml_attr(alt)}"/>' if alt != name else ""
             decl.append(
@@ -627,7 +631,7 @@ class _Writer:
         return p
 
     def _run(self, p: Any, run: Run, key: str, *, bold: bool = False) -> Any:
-        r = p.add_run(run.text)
+        r = p.add_run(_CONTROL.sub("", run.text))
         if run.emphasis == "strong" or run.role == "badge" or bold:
             r.bold = True
         east = None

@@ -24,8 +24,13 @@ _NUMBER = re.compile(r"[-+−]?\d[\d,]*(?:\.(\d+))?")
 _NUMERIC_KINDS = {"number", "estimate", "progress"}
 
 
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def escape_text(text: str) -> str:
-    """``text`` prefixed with ``'`` when a spreadsheet would read it as a formula."""
+    """``text`` prefixed with ``'`` when a spreadsheet would read it as a formula (control
+    characters that a workbook cannot hold are dropped first)."""
+    text = _ILLEGAL.sub("", text)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
