@@ -408,3 +408,19 @@ def test_text_xml_cannot_hold_is_dropped_not_fatal():
                    sections=[Section(blocks=[Paragraph(["村\x0b名\x01"])])])  # fmt: skip
     w = docx.Document(io.BytesIO(render_docx(doc)))
     assert "村名" in [p.text for p in w.paragraphs]
+
+
+def test_adjacent_tables_stay_apart():
+    """Word merges two tables with nothing between them: a spacer paragraph keeps them two."""
+    from commeval.document import KPI, Banner
+
+    doc = Document(kind="township", meta=Meta(title="t"), cover=False, sections=[Section(blocks=[
+        Banner(message="示例数据"), KPIs(cards=(KPI("得分", "1"),)),
+        Table(columns=["甲"], rows=[["1"]]), Table(columns=["乙"], rows=[["2"]]),
+    ])])  # fmt: skip
+    data = render_docx(doc)
+    body = docx.Document(io.BytesIO(data)).element.body
+    tags = [el.tag.rsplit("}", 1)[1] for el in body]
+    assert tags.count("tbl") == 4
+    assert all(a != "tbl" or b != "tbl" for a, b in zip(tags, tags[1:])), tags
+    assert content_texts(data) == ["示例数据", "得分", "1", "甲", "1", "乙", "2"]

@@ -438,6 +438,7 @@ class _Writer:
         para("Commeval Callout", 14, line=Pt(24), align=WD_ALIGN_PARAGRAPH.JUSTIFY)
         para("Commeval Banner", 14, bold=True, align=center, line=Pt(24), colour="9C2A00")
         para("Commeval List", BODY_PT, line=LINE)
+        para("Commeval Spacer", 6, line=Pt(8))
         # text the renderer adds
         para(f"{RENDERER_STYLE} Title", 22, align=center, line=Pt(36), east=self.fonts["title"])
         para(f"{RENDERER_STYLE} Subtitle", BODY_PT, align=center, line=LINE, east=self.fonts["heading2"])  # fmt: skip
@@ -699,6 +700,11 @@ class _Writer:
     # --- tables ----------------------------------------------------------------------------------
 
     def _new_table(self, container: Any, rows: int, cols: int, widths: list[int]) -> Any:
+        # Word joins two tables with nothing between them into one: keep them apart
+        parent = self.d.element.body if container is self.d else container._element
+        last = [e for e in parent if e.tag != qn("w:sectPr")][-1:]
+        if last and last[0].tag == qn("w:tbl"):
+            self._par(container, "Commeval Spacer")
         t = container.add_table(rows=rows, cols=cols)
         t._tbl.tblStyle_val = self._table_style
         t.autofit = False
@@ -800,7 +806,6 @@ class _Writer:
         cell = t.rows[0].cells[0]
         _shade(cell._tc.get_or_add_tcPr(), _TONE_FILLS.get(tone, _TONE_FILLS["info"]))
         fill_cell(cell)
-        self._par(self.d, "Commeval Note") if container is self.d else None
 
     def _callout(self, b: Callout, cell: Any) -> None:
         p = cell.paragraphs[0]
