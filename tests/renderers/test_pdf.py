@@ -159,6 +159,16 @@ def test_rows_of_a_long_table_are_not_cut(printed):
     assert header_pages >= 2  # the table runs over a page and repeats its header row
 
 
+def test_one_browser_survives_its_crash():
+    """A browser that died is started again for the next page, in the same printer."""
+    _require()
+    with PdfPrinter() as printer:
+        assert printer.print_html("<p>甲</p>").startswith(b"%PDF")
+        printer._browser.close()  # as if chromium died
+        assert not printer._browser.is_connected()
+        assert printer.print_html("<p>乙</p>", header="x").startswith(b"%PDF")
+
+
 def test_unavailable_message(monkeypatch):
     monkeypatch.setenv("COMMEVAL_CHROMIUM", "/nonexistent/chromium")
     assert chromium_path() is None

@@ -153,7 +153,8 @@ def progress_text(p: Progress) -> str:
     if p.done is None:
         figures = "暂无数据"
     elif p.target:
-        figures = f"已完成 {num(p.done)} / {num(p.target)}{p.unit}（{p.fraction * 100:.0f}%）"
+        share = float(p.done) / float(p.target) * 100  # over 100 % when the target is passed
+        figures = f"已完成 {num(p.done)} / {num(p.target)}{p.unit}（{share:.0f}%）"
     else:
         figures = f"已完成 {num(p.done)}{p.unit}"
     return f"{p.label}：{figures}" if p.label else figures

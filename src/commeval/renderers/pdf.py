@@ -207,9 +207,26 @@ class PdfPrinter:
 
     def print_html(self, html: str, header: str = "", footer: bool = True) -> bytes:
         """``html`` printed to PDF: A4, the page's print CSS, ``header`` as the running header
-        of every page, "— N —" page numbers in the footer when ``footer``."""
+        of every page, "— N —" page numbers in the footer when ``footer``. A browser that died
+        is started again once; a failure raises ``RuntimeError`` with a Chinese message."""
         if self._context is None:
             raise RuntimeError("PdfPrinter 未启动：请在 with PdfPrinter() as printer: 中使用")
+        if not self._browser.is_connected():
+            self._restart()
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            return self._print(html, header, footer)
+        except PlaywrightError as e:
+            if self._browser.is_connected():
+                raise RuntimeError(f"PDF 打印失败：{_first_line(e)}") from e
+        self._restart()
+        try:
+            return self._print(html, header, footer)
+        except PlaywrightError as e:
+            raise RuntimeError(f"PDF 打印失败（浏览器已重启一次）：{_first_line(e)}") from e
+
+    def _print(self, html: str, header: str, footer: bool) -> bytes:
         page = self._context.new_page()
         try:
             page.set_default_timeout(_TIMEOUT_MS)
@@ -226,7 +243,25 @@ class PdfPrinter:
                 prefer_css_page_size=True,
             )
         finally:
-            page.close()
+            try:
+                page.close()
+            except Exception:  # noqa: BLE001 - the browser may be gone already
+                pass
+
+    def _restart(self) -> None:
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        except Exception:  # noqa: BLE001 - a dead browser cannot close cleanly
+            pass
+        self._browser = self._pw.chromium.launch(
+            executable_path=self.executable, args=CHROMIUM_ARGS
+        )
+        self._context = self._browser.new_context(offline=True)
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _missing_playwright() -> str | None:
