@@ -554,25 +554,19 @@ class _Writer:
         m = self.doc.meta
         d = self.d
         cover = self.options.cover and self.doc.cover
-        first = d.sections[0]
-        self._page(first)
+        self._page(d.sections[0])
         if cover:
             self._cover()
+            # the cover's section (now closed by a paragraph) has no header or footer reference,
+            # so its page shows neither; the body's section starts a new page numbered 1
             body = d.add_section(WD_SECTION.NEW_PAGE)
-            self._page(body)
-            body.header.is_linked_to_previous = False
         else:
-            body = first
+            body = d.sections[0]
         pg = body._sectPr.find(qn("w:pgNumType"))
         if pg is None:
-            pg = OxmlElement("w:pgNumType")
-            _insert(body._sectPr, pg)
+            pg = _insert(body._sectPr, OxmlElement("w:pgNumType"))
         pg.set(qn("w:start"), "1")
         self._header_footer(body)
-        if cover:
-            # the cover page keeps an empty header and footer of its own
-            first.header.is_linked_to_previous = False
-            first.footer.is_linked_to_previous = False
         if self.doc.toc:
             self._toc()
         self._p(m.title, f"{RENDERER_STYLE} Title", "title")
