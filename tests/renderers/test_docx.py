@@ -426,3 +426,15 @@ def test_adjacent_tables_stay_apart():
     assert tags.count("tbl") == 4
     assert all(a != "tbl" or b != "tbl" for a, b in zip(tags, tags[1:])), tags
     assert content_texts(data) == ["示例数据", "得分", "1", "甲", "1", "乙", "2"]
+
+
+def test_short_tables_keep_together_and_with_their_notes(sample, word):
+    def keeps(row):
+        return all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+
+    indicators = _word_table(word, _data_tables(sample)[0])  # 5 rows and a note
+    assert all(keeps(r) for r in indicators.rows)
+    long = township_document(villages=30)
+    w = docx.Document(io.BytesIO(render_docx(long)))
+    villages = _word_table(w, _data_tables(long)[1])  # 30 rows, no note: may break
+    assert keeps(villages.rows[0]) and not any(keeps(r) for r in villages.rows[1:])

@@ -95,6 +95,8 @@ BODY_PT = 16  # 三号
 TABLE_PT = 12  # 小四
 SMALL_TABLE_PT = 10.5  # 五号, for tables of more than six columns
 NOTE_PT = 12
+#: Tables of at most this many rows are kept on one page.
+KEEP_TOGETHER_ROWS = 12
 MIN_DPI = 200
 
 _TONE_COLOURS = {
@@ -394,6 +396,7 @@ class _Writer:
             pf.line_spacing = LINE
             pf.keep_with_next = True
             pf.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        styles["Heading 1"].paragraph_format.space_before = Pt(8)
         self._indent(styles["Heading 1"], 2)
         self._indent(styles["Heading 2"], 2)
         self._indent(styles["Heading 3"], 2)
@@ -764,8 +767,19 @@ class _Writer:
                 cell_fill = _TONE_FILLS.get(c.tone) if c.kind == "badge" else None
                 if cell_fill or fill:
                     _shade(cell._tc.get_or_add_tcPr(), cell_fill or fill)
-        for note in b.notes:
-            self._p(note, "Commeval Note", "body", container)
+        # keep a short table on one page, and a table's last row with the notes under it
+        # (Word keeps a row with the next paragraph when its paragraphs "keep with next")
+        rows = t.rows
+        keep = rows[:-1] if len(b.rows) <= KEEP_TOGETHER_ROWS else rows[:1]
+        if b.notes:
+            keep = [*keep, rows[-1]]
+        for row in keep:
+            for tc in row._tr.tc_lst:
+                for p in tc.p_lst:
+                    p.get_or_add_pPr().get_or_add_keepNext()
+        for i, note in enumerate(b.notes):
+            n = self._p(note, "Commeval Note", "body", container)
+            n.paragraph_format.keep_with_next = i < len(b.notes) - 1
 
     def _cell_runs(self, p: Any, c: Cell) -> None:
         for run in c.runs:
