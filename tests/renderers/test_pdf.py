@@ -25,7 +25,7 @@ from commeval.renderers.pdf import PdfPrinter, chromium_path, pdf_unavailable
 from .sample_doc import township_document
 
 pytestmark = pytest.mark.browser
-HEADER = "清河县城关镇　2024年度"
+HEADER = "清河县城关镇　2024年度"  # running_header(township_document().meta)
 
 
 def _require() -> None:
@@ -177,6 +177,17 @@ def test_unavailable_message(monkeypatch):
     assert "\n" not in msg
     with pytest.raises(RuntimeError, match="未找到 Chromium"):
         PdfPrinter().__enter__()
+
+
+def test_running_header():
+    from commeval.document import Meta
+    from commeval.renderers.pdf import running_header
+
+    assert running_header(Meta(title="t", district="清河县", township="城关镇", year=2024)) == (
+        "清河县城关镇　2024年度"
+    )
+    assert running_header(Meta(title="t", district="清河县", year=2024)) == "清河县汇总　2024年度"
+    assert running_header(Meta(title="报告")) == "报告"
 
 
 def test_print_outside_with_is_a_clear_error():

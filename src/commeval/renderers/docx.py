@@ -65,6 +65,7 @@ from commeval.document import (
     Section,
     Table,
 )
+from commeval.renderers.pdf import running_header
 
 __all__ = [
     "DEFAULT_FONTS",
@@ -530,14 +531,7 @@ class _Writer:
         section.footer_distance = Mm(22)
 
     def _header_text(self) -> str:
-        m = self.doc.meta
-        place = (
-            m.township
-            and f"{m.district}{m.township}"
-            or f"{m.district}{'汇总' if m.district else ''}"
-        )
-        year = f"{m.year}年度" if m.year else ""
-        return "　".join(t for t in (place, year) if t) or m.title
+        return running_header(self.doc.meta)
 
     def _header_footer(self, section: Any) -> None:
         section.header.is_linked_to_previous = False

@@ -33,6 +33,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from commeval.document import Meta
+
 __all__ = [
     "CHROMIUM_ARGS",
     "PdfPrinter",
@@ -40,6 +42,7 @@ __all__ = [
     "docx_to_pdf",
     "office_path",
     "pdf_unavailable",
+    "running_header",
 ]
 
 #: Flags for a headless browser on a build machine or an intranet PC: no sandbox (containers run
@@ -69,6 +72,16 @@ _WINDOWS = (
 #: Page margins of the printed PDF (the CSS ``@page`` rule in report.css sets the same).
 MARGIN = {"top": "22mm", "bottom": "20mm", "left": "16mm", "right": "16mm"}
 _TIMEOUT_MS = 120_000
+
+
+def running_header(meta: Meta) -> str:
+    """The running header of a document's pages (Word and PDF): township (or the district's
+    summary) and year — "清河县城关镇　2024年度", "清河县汇总　2024年度"."""
+    place = f"{meta.district}{meta.township}" if meta.township else ""
+    if not place and meta.district:
+        place = f"{meta.district}汇总"
+    year = f"{meta.year}年度" if meta.year else ""
+    return "　".join(t for t in (place, year) if t) or meta.title
 
 
 def chromium_path() -> str | None:
