@@ -328,6 +328,13 @@ def test_no_text_boxes_and_unchanged_bytes(sample, data):
     assert render_docx(sample) == data
 
 
+def test_core_properties(word):
+    cp = word.core_properties
+    assert cp.title == "清河县城关镇2024年度农村社区建设评估报告" and cp.author == "清河县民政局"
+    assert cp.language == "zh-CN"
+    assert (cp.created.year, cp.created.month, cp.created.day) == (2025, 3, 1)
+
+
 def test_empty_document_renders():
     doc = Document(kind="township", meta=Meta(title="空报告"), sections=[], cover=False)
     w = docx.Document(io.BytesIO(render_docx(doc)))

@@ -34,6 +34,7 @@ import struct
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -577,6 +578,11 @@ class _Writer:
         cp.author = self.options.organisation or m.organisation or "commeval"
         cp.language = "zh-CN"
         cp.keywords = "　".join(t for t in (m.district, m.township, str(m.year or "")) if t)
+        cp.comments = "由 commeval 生成"
+        cp.last_modified_by = cp.author
+        generated = _timestamp(m.generated)
+        if generated is not None:  # else the template's fixed date: no clock read here
+            cp.created = cp.modified = generated
         buf = io.BytesIO()
         d.save(buf)
         return _stable_zip(buf.getvalue())
@@ -876,6 +882,14 @@ class _Writer:
 @lru_cache(maxsize=8)
 def _template(fonts: tuple[tuple[str, str], ...]) -> bytes:
     return _Writer.template(dict(fonts))
+
+
+def _timestamp(text: str) -> datetime | None:
+    """The generation time a document carries ("2025-03-01 09:30"), if it reads as one."""
+    try:
+        return datetime.fromisoformat(text.strip()[:19]) if text.strip() else None
+    except ValueError:
+        return None
 
 
 def _xml_attr(s: str) -> str:
