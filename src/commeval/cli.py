@@ -151,6 +151,8 @@ def _framework(args: argparse.Namespace) -> int:
         sx.write_import(res, args.output)
         n = sum(len(d["indicators"]) for d in res.doc["dimensions"].values())
         print(f"已写出 {args.output}：{len(res.doc['dimensions'])} 个一级指标，{n} 项")
+        for row, msg in res.notes:
+            print(f"  说明 第{row}行：{msg}")
         if res.todos:
             print(f"有 {len(res.todos)} 处待补写（见文件开头的 TODO 注释）：")
             for row, msg in res.todos:

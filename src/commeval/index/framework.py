@@ -351,6 +351,16 @@ def parse_framework(  # noqa: C901
     mins = [m for _, m in grades]
     if len(set(mins)) != len(mins):
         raise FrameworkError(source, "grades", grades_doc, "cut-offs must be distinct")
+    if mins[-1] > 0:
+        low, cut = grades[-1]
+        raise FrameworkError(
+            source,
+            "grades",
+            grades_doc,
+            f"等级划分有空档：低于{cut:g}分的得分没有等级（最低一档“{low}”从{cut:g}分起）。"
+            f"提示：最低一档覆盖下一档分数线以下的全部得分（含负分），请加上它，如 不合格: 0 "
+            f"(the grades leave a gap below {cut:g}: add a lowest grade with cut-off 0)",
+        )
     scoring = doc.get("scoring", "composite")
     if scoring not in SCORINGS:
         raise FrameworkError(source, "scoring", scoring, f"must be one of {list(SCORINGS)}")

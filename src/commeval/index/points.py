@@ -153,6 +153,8 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
     refs = {c: nom.raw[c].to_numpy(dtype=float) for c in nom.columns}
     order = [n for n, _ in fw.grades]
     vetoes = [[] for _ in towns]
+    items: list[list[str]] = [[] for _ in towns]
+    values: list[list[str]] = [[] for _ in towns]
     final = g.to_numpy(dtype=object).copy()
     for v in fw.veto:
         hit = _when(v.when, nom.scope, refs)
@@ -162,6 +164,8 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
                 for r in sorted(v.when.refs)
             )
             vetoes[i].append(f"{v.label}（{v.when.text}；{vals}）" if vals else v.label)
+            items[i] += [r for r in sorted(v.when.refs) if r not in items[i]]
+            values[i].append(f"{v.label}：{vals or v.when.text}")
             if order.index(v.grade) > order.index(final[i]):
                 final[i] = v.grade
     P = nom.points.to_numpy()
@@ -182,6 +186,9 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
             "bonus_points": t["bonus"],
             "grade_before_veto": g.to_numpy(dtype=object),
             "veto": ["；".join(v) for v in vetoes],
+            # which items and values triggered the veto (for the page: 一票否决：…)
+            "veto_items": ["、".join(v) for v in items],
+            "veto_values": ["；".join(v) for v in values],
         }
     )
 

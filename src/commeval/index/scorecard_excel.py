@@ -361,16 +361,19 @@ def export_scorecard(framework: str | Path | dict[str, Any], path: str | Path) -
 
 @dataclass
 class ImportResult:
-    """A scorecard read from Excel: the framework document, its YAML text (TODOs as comments)
-    and the rows it could not parse (Excel row, what is missing)."""
+    """A scorecard read from Excel: the framework document, its YAML text (TODOs as comments),
+    the rows it could not parse (Excel row, what is missing) and what it read in a way the sheet
+    does not spell out (``notes``: Excel row, what was assumed — e.g. the implicit lowest grade)."""
 
     doc: dict[str, Any]
     todos: list[tuple[int, str]] = field(default_factory=list)
     source: str = ""
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def yaml(self) -> str:
         head = [f"# 由 {Path(self.source).name} 导入（commeval framework import）。"]
+        head += [f"# 说明 第{r}行：{msg}" for r, msg in self.notes]
         if self.todos:
             head.append("# 以下各行未能自动解析，请补写后再使用（否则框架无法加载）：")
             head += [f"# TODO 第{r}行：{msg}" for r, msg in self.todos]
@@ -394,6 +397,70 @@ def _dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
 
 _Dumper.add_representer(list, _list)
 _Dumper.add_representer(dict, _dict)
+
+
+_GRADE_NOTE = re.compile(r"(?:等级|等次)(?:划分|评定)?[:：]\s*([^；;。]+)")
+_IS = r"(?:的?为|的?评为|的?定为|:)"
+
+
+def parse_grades_note(text: str) -> tuple[dict[str, float], str] | None:
+    """The grade table of a note such as "等级：优秀≥90，良好≥80，合格≥60" (wherever it stands in
+    the text, e.g. "说明：…；等级：…"), and a remark when the sheet leaves the lowest grade
+    implicit: the lowest grade covers every score below the lowest cut-off written, named as
+    the sheet names it ("60分以下为不合格", "不合格<60") or else 不合格. None: no grade note."""
+    m = _GRADE_NOTE.search(str(text))
+    if not m:
+        return None
+    body = _normalise(m.group(1)).replace(">=", "≥").replace("＞", ">")
+    grades: dict[str, float] = {}
+    lowest = None
+    for piece in re.split(r"[,、]", body):
+        piece = piece.strip()
+        if not piece:
+            continue
+        g = re.fullmatch(r"(.+?)(?:≥|不低于|>)" + _NUM + r"分?", piece) or re.fullmatch(
+            r"(.+?)\(" + _NUM + r"分?(?:\(含\))?(?:及以上|以上)(?:\(含[\d.]+分?\))?\)", piece
+        )
+        if g:
+            grades[g.group(1).strip()] = float(g.group(2))
+            continue
+        g = re.fullmatch(
+            _NUM + r"分?(?:\(含[\d.]+分?\))?(?:及以上|以上)(?:\(含[\d.]+分?\))?" + _IS + r"(.+)",
+            piece,
+        )
+        if g:
+            grades[g.group(2).strip()] = float(g.group(1))
+            continue
+        g = re.fullmatch(
+            _NUM + r"分?[-~至]" + _NUM + r"分?(?:\(含[\d.]+分?\))?" + _IS + r"(.+)", piece
+        )
+        if g:
+            grades[g.group(3).strip()] = float(g.group(1))
+            continue
+        g = re.fullmatch(r"(.+?)<" + _NUM + r"分?", piece) or re.fullmatch(
+            r"(.+?)\((?:低于|不足)?" + _NUM + r"分?(?:以下)?\)", piece
+        )
+        if g:
+            lowest = g.group(1).strip()
+            continue
+        g = re.fullmatch(r"(?:低于|不足)?" + _NUM + r"分?(?:以下)?" + _IS + r"(.+)", piece)
+        if g:
+            lowest = g.group(2).strip()
+            continue
+    if not grades:
+        return None
+    note = ""
+    if lowest is None:
+        lowest = "不合格"
+        low_name, low_cut = min(grades.items(), key=lambda kv: kv[1])
+        if low_cut <= 0:
+            return {k: _plain(v) for k, v in grades.items()}, ""
+        note = (
+            f"评分表的等级只写到“{low_name}≥{_n(low_cut)}”，{_n(low_cut)}分以下按“{lowest}”评定"
+            f"（已补上 {lowest}: 0——最低一档覆盖其余全部得分，请核对名称）"
+        )
+    grades[lowest] = 0
+    return {k: _plain(v) for k, v in grades.items()}, note
 
 
 def _clean_dimension(s: str) -> str:
@@ -451,27 +518,22 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
             m = re.search(r"版本[:：]\s*([^；;，,]+)", v)
             if m:
                 version = m.group(1).strip()
-            m = re.search(r"等级[:：]\s*([^；;]+)", v)
-            if m:
-                grades = {}
-                for g, lim in re.findall(r"([^，,≥<]+)[≥]\s*([\d.]+)", m.group(1)):
-                    grades[g.strip()] = _plain(float(lim))
-                low = re.search(r"([^，,≥<]+)<\s*[\d.]+\s*$", m.group(1))
-                if low:
-                    grades[low.group(1).strip()] = 0
+            parsed = parse_grades_note(v)
+            if parsed:
+                grades, note = parsed
+                if note:
+                    res.notes.append((r, note))
             m = re.search(r"加分[^；;\d]*?最多加\s*([\d.]+)\s*分", v)
             if m:
                 cap = _plain(float(m.group(1)))
-            if not name and not re.search(r"版本|等级[:：]", v):
+            if not name and not re.search(r"版本|等级|等次|说明[:：]", v):
                 name = v.strip()
     doc: dict[str, Any] = {"version": version or "TODO", "name": name, "scoring": "points"}
     if not version:
         res.todos.append((1, "评分表没有写版本号（version）"))
     if cap is not None:
         doc["bonus_cap"] = cap
-    doc["grades"] = grades or {"优秀": 90, "良好": 75, "合格": 60, "不合格": 0}
-    if not grades:
-        res.todos.append((1, "评分表没有写等级划分，暂用 优秀 90 / 良好 75 / 合格 60，请核对"))
+    doc["grades"] = None  # filled below: the note may stand under the table
     dims: dict[str, dict[str, Any]] = {}
     vetoes: list[dict[str, Any]] = []
     no_source: list[int] = []
@@ -487,13 +549,23 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
             continue
         if str(dim_label).startswith("考核领导小组") or str(dim_label).startswith("日期"):
             continue
+        note_text = " ".join(
+            str(ws.cell(r, c).value) for c in range(1, ws.max_column + 1) if ws.cell(r, c).value
+        )
+        if pts_cell in (None, "") and _GRADE_NOTE.search(note_text):
+            parsed = parse_grades_note(note_text)  # a note below the table: 说明：…等级：…
+            if parsed and not grades:
+                grades, note = parsed
+                if note:
+                    res.notes.append((r, note))
+            continue
         if not label and pts_cell in (None, "") and not text:
             continue
         if "否决" in dim_label:
             when = cell(r, "when")
             v: dict[str, Any] = {"label": str(label or text or "")}
             m = re.search(r"评为[“\"]?([^”\"]+)[”\"]?", str(text or ""))
-            if m:
+            if m and "最低" not in m.group(1):  # 评为最低等级: the lowest grade (the default)
                 v["grade"] = m.group(1)
             if when:
                 v["when"] = str(when)
@@ -546,6 +618,9 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
                     ispec["direction"] = "cost"
                 ispec["scoring"] = sc
         dspec["indicators"][ikey] = ispec
+    doc["grades"] = grades or {"优秀": 90, "良好": 75, "合格": 60, "不合格": 0}
+    if not grades:
+        res.todos.append((1, "评分表没有写等级划分，暂用 优秀 90 / 良好 75 / 合格 60，请核对"))
     if vetoes:
         doc["veto"] = vetoes
     doc["dimensions"] = dims
