@@ -791,6 +791,7 @@ def _evaluate_points(tables, fw, year, years, est_nom, survey_source, s) -> Eval
         "year": year,
         "scoring": "points",
         "bonus_cap": fw.bonus_cap,
+        "base_score": fw.base_score,
         "veto": [{"when": v.when.text, "label": v.label, "grade": v.grade} for v in fw.veto],
         "uncertainty": {
             "draws": unc["draws"],

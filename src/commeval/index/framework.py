@@ -62,6 +62,7 @@ _TOP = {
     "scoring",
     "bonus_cap",
     "veto",
+    "base_score",
 }
 _VETO = {"when", "label", "grade"}
 _DIM = {"label", "weight", "weighting", "indicators", "description"}
@@ -149,6 +150,8 @@ class Framework:
     scoring: str = "composite"
     bonus_cap: float | None = None
     veto: tuple[Veto, ...] = ()
+    #: 以100分为基础分: the total is base_score minus the points lost, plus the bonus
+    base_score: float | None = None
 
     @property
     def points(self) -> bool:
@@ -317,14 +320,18 @@ def _columns_known(source: str, key: str, text: str, f: Formula, c: Contract) ->
                 f"（表 {table}；新字段请在项目的 config/fields.yaml 中声明）",
             )  # fmt: skip
     likert = set(c["survey"].group("likert"))
+    yesno = set(c["survey"].group("participation"))
     for item in sorted(f.survey_items):
         base = item.removesuffix("_top2")
+        if item in yesno:
+            continue  # a yes/no item: the share answering 是 (0–1)
         if base not in likert:
             raise FrameworkError(
                 source, key, text,
-                f"unknown survey item {item!r}: 数据约定{declared}中没有这道李克特量表题"
-                "（survey() 只接受 likert 题及其 _top2；新题请在 config/fields.yaml 的 survey: 下"
-                "以 kind: likert 声明）",
+                f"问卷中没有题目 {item!r}：数据约定{declared}中没有这道李克特量表题或是否题。"
+                "提示：survey() 接受李克特题（均值 1–5）及其 _top2（满意率），和是否题（答“是”的"
+                "比例 0–1）；新题请在 config/fields.yaml 的 survey: 下以 kind: likert 或 "
+                f"kind: yesno 声明 (unknown survey item {item!r})",
             )  # fmt: skip
 
 
@@ -365,7 +372,7 @@ def parse_framework(  # noqa: C901
     if scoring not in SCORINGS:
         raise FrameworkError(source, "scoring", scoring, f"must be one of {list(SCORINGS)}")
     points = scoring == "points"
-    for k in ("bonus_cap", "veto"):
+    for k in ("bonus_cap", "veto", "base_score"):
         if k in doc and not points:
             raise FrameworkError(source, k, doc[k], "only for scoring: points (scorecards)")
     bonus_cap = None
@@ -373,6 +380,12 @@ def parse_framework(  # noqa: C901
         bonus_cap = _num(source, "bonus_cap", doc["bonus_cap"])
         if bonus_cap < 0:
             raise FrameworkError(source, "bonus_cap", bonus_cap, "must be ≥ 0")
+
+    base_score = None
+    if doc.get("base_score") is not None:
+        base_score = _num(source, "base_score", doc["base_score"])
+        if base_score <= 0:
+            raise FrameworkError(source, "base_score", base_score, "must be > 0")
 
     steps = {k: dict(v) for k, v in DEFAULT_STEPS.items()}
     sdoc = doc.get("steps") or {}
@@ -599,6 +612,7 @@ def parse_framework(  # noqa: C901
         scoring=scoring,
         bonus_cap=bonus_cap,
         veto=tuple(vetoes),
+        base_score=base_score,
     )
 
 
@@ -610,7 +624,7 @@ def _rule_target(rule: Rule, direction: str) -> float:
         return float(min(th) if direction == "benefit" else max(th))
     if rule.rule == "linear":
         return float(rule.full_at)
-    if rule.rule == "deduct":
+    if rule.rule in ("deduct", "units"):
         return float(rule.start)
     return 1.0
 

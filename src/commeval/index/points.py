@@ -146,7 +146,7 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
     inds = fw.indicators
     mx = np.array([inds[c].scoring.points for c in nom.columns])
     bonus = np.array([inds[c].bonus for c in nom.columns])
-    t = total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap)
+    t = total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap, fw.base_score)
     towns = nom.towns.astype(str)
     score = pd.Series(t["total"], index=towns)
     g = grade(score, fw.grades)
@@ -323,7 +323,7 @@ def monte_carlo_points(
         P = item_points(fw, cols, X, nom.scope, nom.villages, shifts)
         mx = np.array([inds[k].scoring.points for k in cols])
         bonus = np.array([inds[k].bonus for k in cols])
-        return total_points(P, mx, bonus, fw.bonus_cap)["total"]
+        return total_points(P, mx, bonus, fw.bonus_cap, fw.base_score)["total"]
 
     def chunked(f: Mapping[str, np.ndarray]) -> np.ndarray:
         if not f:
@@ -357,7 +357,7 @@ def nominal_total(fw: Framework, nom: PointsNominal) -> np.ndarray:
     inds = fw.indicators
     mx = np.array([inds[c].scoring.points for c in nom.columns])
     bonus = np.array([inds[c].bonus for c in nom.columns])
-    return total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap)["total"]
+    return total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap, fw.base_score)["total"]
 
 
 def survey_nominal(nom: PointsNominal) -> Any:
