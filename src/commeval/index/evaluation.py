@@ -33,6 +33,7 @@ from commeval.index.indicators import (
     survey_arrays,
     survey_dependent,
     townships_of,
+    with_denominators,
 )
 from commeval.index.normalise import METHODS as NORMALISATIONS
 from commeval.index.normalise import normalise_array
@@ -535,6 +536,7 @@ def evaluate(
         ev.survey, ev.sensitivity_run = survey, sensitivity
         if mc_draws > 0:
             _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
+        ev.indicators = with_denominators(ev.indicators, tables, fw, year)
         ev.framework, ev.tables = fw, tables
         return ev
     nom = _nominal(tables, fw, year, est_nom, s)
@@ -652,6 +654,7 @@ def evaluate(
         survey=survey,
         sensitivity_run=sensitivity,
     )
+    ev.indicators = with_denominators(ev.indicators, tables, fw, year)
     ev.framework, ev.tables = fw, tables
     return ev
 
