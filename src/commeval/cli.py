@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--out", type=Path, default=None,
                    help="--per-township 的输出目录（默认：<项目>/returns）")  # fmt: skip
 
+    dc = sub.add_parser(
+        "docs", help="文档在哪里（公式语言、评分表写法等）(where the docs are)",
+        description="列出随 commeval 安装的文档及其位置；给出文档名则只打印该文件的路径。",
+    )  # fmt: skip
+    dc.add_argument("name", nargs="?", default=None,
+                    help="文档名，如 framework（公式语言、考核评分表）、data、projects")  # fmt: skip
+    dc.add_argument("--open", action="store_true", help="用浏览器打开（默认打开 framework）")
+
     fw = sub.add_parser("framework", help="考核评分表与框架 YAML 互转 (scorecard ↔ Excel)")
     fsub = fw.add_subparsers(dest="framework_command", required=True, parser_class=_Parser)
     fi = fsub.add_parser("import", help="评分表.xlsx → config/framework.yaml")
@@ -270,6 +278,8 @@ def _main(args: argparse.Namespace) -> int:
             return _init(args)
         if args.command == "framework":
             return _framework(args)
+        if args.command == "docs":
+            return _docs(args)
         project = project_of(args)
         if args.command == "sample-data":
             return _sample_data(args, project)
@@ -362,6 +372,37 @@ def _sample_data(args: argparse.Namespace, project: Project) -> int:
         f"{len(tables['survey'])} 份问卷（合成数据 synthetic）"
     )
     return EXIT_OK
+
+
+def _docs(args: argparse.Namespace) -> int:
+    """``commeval docs [NAME] [--open]``: where the docs are."""
+    from commeval.paths import DOCS, docs_dir
+
+    folder = docs_dir()
+    if folder is None:
+        print("本安装没有附带文档 (no docs in this installation)", file=sys.stderr)
+        return EXIT_INVALID
+    if args.name is not None:
+        path = folder / f"{args.name.removesuffix('.md')}.md"
+        if not path.is_file():
+            have = "、".join(sorted(p.stem for p in folder.glob("*.md")))
+            print(f"没有文档 {args.name}（有 {have}）(no such doc)", file=sys.stderr)
+            return EXIT_INVALID
+    else:
+        path = folder / "framework.md"
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+    if args.name is not None:
+        print(path)
+        return 0
+    print(f"文档目录 (docs)：{folder}")
+    for name, what in DOCS.items():
+        if (folder / f"{name}.md").is_file():
+            print(f"  {name}.md  {what}")
+    print("查看某一篇：commeval docs framework（打印路径），加 --open 用浏览器打开")
+    return 0
 
 
 def _templates(args: argparse.Namespace, project: Project) -> int:

@@ -493,9 +493,16 @@ def readme(name: str, data: str, sample: bool) -> str:
 
 ## 按本地情况调整（可选）
 
-- `config/framework.yaml` 考核评价指标体系：维度、指标、目标值、权重、等级划分。
+- `config/framework.yaml` 考核评价指标体系：维度、指标、目标值、权重、等级划分。指标的计算公式
+  （如 `100 * share(has_library)`、`survey(sat_overall)`）的写法见文档 framework.md 的
+  “Formula language”一节；按本县考核评分表逐项计分（`scoring: points`：分值、评分标准、加分项、
+  一票否决）见同一文档的 “Scorecards” 一节。`commeval docs` 打印文档所在的目录。
+- **本县的考核评分表（Excel）**：`commeval framework import 评分表.xlsx -o config/framework.yaml`
+  读入评分表（未能自动解析的评分标准列在文件开头的 TODO 中，补写后才能使用）；
+  `commeval framework export config/framework.yaml -o 评分表.xlsx` 导出可打印签发的评分表。
 - `config/fields.yaml` 本地增加的村级字段和问卷题目（模板里有示例，去掉 `#` 即启用）；
-  声明后可在指标公式中使用，报告会列出新增的满意度题目。
+  声明后可在指标公式中使用，报告会列出新增的满意度题目。改动后运行 `commeval templates`，
+  按新字段重写空白的数据模板（已填写的文件不会改动）。
 - `config/codebook.yaml` 原始表头、答案文字与标准字段的对应关系。
 - `config/diagnosis.yaml` 问题诊断和建议规则。
 
@@ -505,6 +512,8 @@ def readme(name: str, data: str, sample: bool) -> str:
 ## 其他
 
 - `commeval dictionary -o 数据字典.md`：本项目的数据字典（全部字段、中文名、类型、取值）。
+- `commeval docs`：文档目录（数据约定、公式语言、考核评分表写法、项目设置）；`commeval docs framework`
+  打印公式语言和评分表文档的路径，加 `--open` 用浏览器打开。
 - `notebooks/`：报告和研究用的 Jupyter 笔记本（问卷分析、指数权重敏感性分析）。
 - 姓名、电话、身份证号、住址等个人信息在导入时删除，不会进入处理后数据和报告。
 """

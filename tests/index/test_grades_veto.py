@@ -110,4 +110,4 @@ def test_grades_with_a_gap_are_an_error_naming_it(tmp_path):
     doc["grades"] = {"优秀": 90, "良好": 80, "合格": 60}
     with pytest.raises(FrameworkError, match="低于60分的得分没有等级") as exc:
         parse_framework(doc)
-    assert "key grades" in str(exc.value) and "不合格: 0" in str(exc.value)
+    assert "键 grades" in str(exc.value) and "不合格: 0" in str(exc.value)

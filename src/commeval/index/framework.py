@@ -497,13 +497,11 @@ def parse_framework(  # noqa: C901
     for iname, f in formulas.items():
         for ref in sorted(f.refs):
             if ref not in formulas:
-                raise FrameworkError(
-                    source, keys[iname], f.text, f"unknown indicator or function {ref!r}"
-                )
+                raise FrameworkError(source, keys[iname], f.text, _unknown_ref(ref, formulas, c))
     try:
         order = unit_dependencies(formulas)
     except FormulaError as exc:
-        first = str(exc).split(": ", 1)[1].split(" → ")[0]
+        first = exc.why.split(": ", 1)[1].split(" → ")[0]
         raise FrameworkError(source, keys[first], formulas[first].text, str(exc)) from None
 
     dims = []
@@ -614,6 +612,29 @@ def parse_framework(  # noqa: C901
         veto=tuple(vetoes),
         base_score=base_score,
     )
+
+
+def _unknown_ref(ref: str, formulas: dict[str, Formula], c: Contract) -> str:
+    """Why a bare name outside an aggregation is unknown, with a hint of what was meant."""
+    import difflib
+
+    from commeval.index.errors import AGG_HINT
+
+    en = f"unknown indicator or function {ref!r}"
+    for table in ("villages", "communities"):
+        if ref in c[table].fields:
+            col = ref if table == "villages" else f"communities.{ref}"
+            return (
+                f"{ref} 是{c[table].label}的字段（每{'村' if table == 'villages' else '个社区'}一个值），"
+                f"不能直接用在乡镇一级：{AGG_HINT.replace('(x)', f'({col})')} ({en})"
+            )
+    if ref in c["townships"].fields:
+        return f"{ref} 是乡镇表的字段：请写 townships.{ref} ({en})"
+    if ref in c["survey"].fields:
+        return f"{ref} 是问卷题：请写 survey({ref}) ({en})"
+    close = difflib.get_close_matches(ref, list(formulas), n=2)
+    hint = f"；是不是 {'、'.join(close)}？" if close else ""
+    return f"{ref} 不是本框架的指标名，也不是字段或函数{hint} ({en})"
 
 
 def _rule_target(rule: Rule, direction: str) -> float:
