@@ -158,3 +158,22 @@ def test_unknown_survey_item_message_is_chinese_with_a_hint():
     with pytest.raises(FrameworkError, match="问卷中没有题目 'no_such_item'") as exc:
         parse_framework(doc)
     assert "kind: yesno" in str(exc.value)
+
+
+def test_yes_no_share_draws_stay_shares(district):
+    """The Monte Carlo draws a yes/no share around its estimate on [0, 1] (not clipped to the
+    Likert range 1–5, which would give every township full points in every draw)."""
+    doc = {
+        "version": "t-yesno-mc",
+        "scoring": "points",
+        "grades": {"好": 8, "差": 0},
+        "dimensions": {"a": {"label": "知晓", "indicators": {"knows": {
+            "source": "100 * survey(knows_programme)",
+            "scoring": {"points": 10, "rule": "linear", "full_at": 100, "zero_at": 0},
+        }}}},
+    }  # fmt: skip
+    ev = evaluate(district, parse_framework(doc), 2012, mc_draws=200, seed=4)
+    sc = ev.scores.set_index("township")
+    assert sc["points"].max() < 8  # shares around 55–62 % → 5.5–6.2 points
+    assert sc["rank_high"].max() > 1  # the draws move the ranks
+    assert (sc["rank_low"] <= sc["rank"]).all() and (sc["rank"] <= sc["rank_high"]).all()

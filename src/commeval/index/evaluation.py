@@ -412,8 +412,11 @@ def _survey_draws(
     nominal_raw = evaluate_indicators(fw, scope)
     cols = np.array([nom.columns.index(c) for c in dep])
     X_nom = nom.treated[dep].to_numpy(dtype=float)
-    lo = np.array([0.0 if i.endswith("_top2") else 1.0 for i in items])
-    hi = np.array([1.0 if i.endswith("_top2") else 5.0 for i in items])
+    # shares (top-2 boxes, yes/no items: the share answering 是) on [0, 1], Likert means on 1–5
+    yesno = set(fw.contract["survey"].group("participation")) if fw.contract is not None else set()
+    share = [i.endswith("_top2") or i in yesno for i in items]
+    lo = np.array([0.0 if sh else 1.0 for sh in share])
+    hi = np.array([1.0 if sh else 5.0 for sh in share])
     T = len(towns)
     est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
     if "replicate" in sv.columns:
