@@ -485,7 +485,9 @@ def _survey_estimates(
     sdf = tables.get("survey")
     if sdf is None or sdf.empty:
         return None, "none"
-    return survey_indicators(sdf, sorted(fw.survey_items)), "survey engine (design-weighted)"
+    yesno = fw.contract["survey"].group("participation") if fw.contract is not None else ()
+    est = survey_indicators(sdf, sorted(fw.survey_items), yesno=yesno)
+    return est, "survey engine (design-weighted)"
 
 
 def _nominal_estimates(survey: pd.DataFrame | None) -> pd.DataFrame | None:
