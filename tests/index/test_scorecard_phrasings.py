@@ -203,7 +203,7 @@ def office_sheet(path):
         ("三、建设任务（40分）", "投入资金", 5, CORPUS[3][1]),
         (None, "社工配备", 5, "每少配备一名扣1分，扣完为止"),
         (None, "项目完成率", 30, "按完成比例计分"),
-        ("加分项", "入住率", "+2", "入住率达到80%加2分"),
+        ("加分项（累计加分不超过4分）", "入住率", "+2", "入住率达到80%加2分"),
         (None, "示范点", "+3", "每个加1分，最多加3分"),
     ]
     for r in rows:
@@ -217,6 +217,7 @@ def test_office_sheet_imports_and_round_trips(tmp_path):
     res = import_scorecard(tmp_path / "评分表.xlsx")
     doc = res.doc
     assert doc["base_score"] == 100 and doc["version"] == "2024.1"
+    assert doc["bonus_cap"] == 4  # from the 加分项 heading
     assert doc["grades"] == {"优秀": 90, "良好": 80, "合格": 60, "不合格": 0}
     items = {s["label"]: s for d in doc["dimensions"].values() for s in d["indicators"].values()}
     assert items["私搭乱建"]["scoring"] == {"points": 25, "rule": "units", "deduct": 5}

@@ -640,6 +640,12 @@ def parse_grades_note(text: str) -> tuple[dict[str, float], str] | None:
     return {k: _plain(v) for k, v in grades.items()}, note
 
 
+def _bonus_cap(text: str) -> float | int | None:
+    """加分项最多加5分 / 累计加分不超过5分 / 加分项（最高加5分） → 5."""
+    m = re.search(r"加分[^；;。\d]*?(?:最多加|最高加|不超过|最高|封顶)\s*([\d.]+)\s*分", str(text))
+    return _plain(float(m.group(1))) if m else None
+
+
 def _base_score(text: str) -> float | int | None:
     """以100分为基础分 / 基础分为100分 / 基础分100分 → 100."""
     m = re.search(r"以\s*([\d.]+)\s*分(?:为|作为)基础分|基础分(?:为)?\s*([\d.]+)\s*分", str(text))
@@ -706,17 +712,14 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
                 grades, note = parsed
                 if note:
                     res.notes.append((r, note))
-            m = re.search(r"加分[^；;\d]*?最多加\s*([\d.]+)\s*分", v)
-            if m:
-                cap = _plain(float(m.group(1)))
+            cap = _bonus_cap(v) if cap is None else cap
             base = _base_score(v) if base is None else base
             if not name and not re.search(r"版本|等级|等次|基础分|说明[:：]", v):
                 name = v.strip()
     doc: dict[str, Any] = {"version": version or "TODO", "name": name, "scoring": "points"}
     if not version:
         res.todos.append((1, "评分表没有写版本号（version）"))
-    if cap is not None:
-        doc["bonus_cap"] = cap
+    doc["bonus_cap"] = None  # filled below (the 加分项 heading or a note may give it)
     doc["base_score"] = None  # filled below (以100分为基础分, above or below the table)
     doc["grades"] = None  # filled below: the note may stand under the table
     dims: dict[str, dict[str, Any]] = {}
@@ -729,6 +732,8 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
         d = cell(r, "dimension")
         if d not in (None, ""):
             dim_label = _clean_dimension(str(d))
+            if "加分" in str(d) and cap is None:
+                cap = _bonus_cap(str(d))  # 加分项（最多加5分）
         label, pts_cell, text = cell(r, "label"), cell(r, "points"), cell(r, "standard")
         if dim_label in ("合计", "总分", "总计") or str(label or "") in ("合计", "总分"):
             continue
@@ -737,13 +742,16 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
         note_text = " ".join(
             str(ws.cell(r, c).value) for c in range(1, ws.max_column + 1) if ws.cell(r, c).value
         )
-        if pts_cell in (None, "") and (_GRADE_NOTE.search(note_text) or _base_score(note_text)):
+        if pts_cell in (None, "") and (
+            _GRADE_NOTE.search(note_text) or _base_score(note_text) or _bonus_cap(note_text)
+        ):
             parsed = parse_grades_note(note_text)  # a note below the table: 说明：…等级：…
             if parsed and not grades:
                 grades, note = parsed
                 if note:
                     res.notes.append((r, note))
             base = _base_score(note_text) if base is None else base
+            cap = _bonus_cap(note_text) if cap is None else cap
             continue
         if not label and pts_cell in (None, "") and not text:
             continue
@@ -804,10 +812,11 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
                     ispec["direction"] = "cost"
                 ispec["scoring"] = sc
         dspec["indicators"][ikey] = ispec
-    if base is not None:
-        doc["base_score"] = base
-    else:
-        del doc["base_score"]
+    for key, val in (("bonus_cap", cap), ("base_score", base)):
+        if val is not None:
+            doc[key] = val
+        else:
+            del doc[key]
     doc["grades"] = grades or {"优秀": 90, "良好": 75, "合格": 60, "不合格": 0}
     if not grades:
         res.todos.append((1, "评分表没有写等级划分，暂用 优秀 90 / 良好 75 / 合格 60，请核对"))
