@@ -417,7 +417,11 @@ def _templates(args: argparse.Namespace, project: Project) -> int:
         years = sorted(int(y) for y in villages["year"].unique())
         latest = villages[villages["year"] == years[-1]]
         year = args.year or project.year or years[-1]
-        table = (args.table or ["villages"])[0]
+        if args.table and args.table != ["villages"]:
+            print("--per-township 只用于村级表（villages）(only for the villages table)",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_INVALID
+        table = "villages"
         out = args.out or project.root / "returns"
         files = scaffold.township_returns(out, latest, year, c, table)
         print(f"已写出 {len(files)} 个乡镇的{c[table].label}（{year}年，村名已填好）到 {out}：")
