@@ -28,7 +28,10 @@ def _column(frame: pd.DataFrame, table: str, cache: dict[str, np.ndarray]):
     def get(name: str) -> np.ndarray:
         if name not in cache:
             if name not in frame.columns:
-                raise IndexDataError(f"table {table!r} has no column {name!r}")
+                raise IndexDataError(
+                    f"数据表 {table} 中没有列 {name!r}：公式用到的字段不在数据里（检查 fields.yaml "
+                    f"和原始表头）(table {table!r} has no column {name!r})"
+                )
             s = frame[name]
             if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
                 cache[name] = s.to_numpy(dtype=float, na_value=np.nan)
@@ -43,12 +46,15 @@ def _column(frame: pd.DataFrame, table: str, cache: dict[str, np.ndarray]):
 def townships_of(tables: Mapping[str, pd.DataFrame]) -> pd.Index:
     """Townships to evaluate: the townships table's rows (in table order)."""
     if "townships" not in tables or "villages" not in tables:
-        raise IndexDataError("tables need at least 'townships' and 'villages'")
+        raise IndexDataError(
+            "至少需要乡镇表和行政村表 (tables need at least 'townships' and 'villages')"
+        )
     towns = pd.Index(tables["townships"]["township"].astype(str), name="township")
     if towns.empty:
-        raise IndexDataError("the townships table is empty")
+        raise IndexDataError("乡镇表没有数据行 (the townships table is empty)")
     if towns.has_duplicates:
-        raise IndexDataError(f"duplicate townships: {sorted(set(towns[towns.duplicated()]))}")
+        dup = sorted(set(towns[towns.duplicated()]))
+        raise IndexDataError(f"乡镇重复：{dup} (duplicate townships: {dup})")
     return towns
 
 
@@ -74,7 +80,9 @@ def make_scope(
     def unit_col(name: str) -> np.ndarray:
         if name not in tcache:
             if name not in tframe.columns:
-                raise IndexDataError(f"table 'townships' has no column {name!r}")
+                raise IndexDataError(
+                    f"乡镇表中没有列 {name!r} (table 'townships' has no column {name!r})"
+                )
             tcache[name] = tframe[name].reindex(towns).to_numpy(dtype=float, na_value=np.nan)
         return tcache[name]
 
@@ -136,7 +144,7 @@ def compute_indicators(
     towns = townships_of(tables)
     vil = tables["villages"]
     if "year" in vil.columns and not (vil["year"] == year).any():
-        raise IndexDataError(f"no village rows for year {year}")
+        raise IndexDataError(f"行政村表没有 {year} 年的数据 (no village rows for year {year})")
     scope = make_scope(tables, year, towns, survey_arrays(survey, year, towns))
     vals = evaluate_indicators(fw, scope)
     cols = [i.name for d in fw.dimensions for i in d.indicators]
