@@ -177,3 +177,20 @@ def test_yes_no_share_draws_stay_shares(district):
     assert sc["points"].max() < 8  # shares around 55–62 % → 5.5–6.2 points
     assert sc["rank_high"].max() > 1  # the draws move the ranks
     assert (sc["rank_low"] <= sc["rank"]).all() and (sc["rank"] <= sc["rank_high"]).all()
+
+
+def test_yes_no_share_and_se_match_r_survey():
+    """The share answering 是 per township and its design-based SE, as R survey's
+    svyby(~knows_programme, ~township, svymean) on the year design (lonely PSU "adjust");
+    fixtures/make_yesno_share.py writes the data, fixtures/make_yesno_share.R the reference."""
+    import pandas as pd
+
+    from commeval.index.satisfaction import survey_indicators
+
+    here = __import__("pathlib").Path(__file__).parent / "fixtures"
+    d = pd.read_csv(here / "yesno_share.csv")
+    d["knows_programme"] = d["knows_programme"].astype(bool)
+    ref = pd.read_csv(here / "yesno_share_r.csv").set_index("township")
+    est = survey_indicators(d, ["knows_programme"]).set_index("township")
+    assert est.loc[ref.index, "estimate"].to_numpy() == pytest.approx(ref["estimate"], rel=1e-9)
+    assert est.loc[ref.index, "se"].to_numpy() == pytest.approx(ref["se"], rel=1e-7, abs=1e-12)
