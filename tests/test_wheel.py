@@ -37,8 +37,9 @@ def test_installed_wheel_renders_reports(tmp_path):
         src / "src",
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"),
     )
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "setup.py"):
         shutil.copy2(REPO / name, src / name)
+    shutil.copytree(REPO / "docs", src / "docs")  # copied into the package at build
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     wheels = tmp_path / "wheels"
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(src)]
@@ -91,6 +92,10 @@ def test_installed_wheel_renders_reports(tmp_path):
     assert Path(spec.stdout.strip()) == py, spec.stdout + spec.stderr
 
     commeval = str(venv / "bin" / "commeval")
+    res = _run([commeval, "docs", "framework"], tmp_path, env)  # the docs ship in the wheel
+    assert res.returncode == 0, res.stderr
+    doc = Path(res.stdout.strip())
+    assert doc.is_file() and "site-packages" in str(doc) and "公式" in doc.read_text("utf-8")
     res = _run([commeval, "sample-data", "--out", "data/raw/sample_district", "--townships", "2",
                 "--villages-per-township", "4", "--respondents-per-village", "8"], work, env)  # fmt: skip
     assert res.returncode == 0, res.stderr

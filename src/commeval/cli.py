@@ -128,6 +128,31 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--executor", choices=["local", "dask"], default="local")
     r.add_argument("--scheduler", default=None, help="Dask 调度器地址")
     r.add_argument("--run-name", default=None, help="输出子目录名（默认按时间）")
+    t = sub.add_parser(
+        "templates",
+        parents=[proj],
+        help="按项目当前字段重写空白数据模板 (rewrite the blank data templates)",
+        description="按 config/fields.yaml 等当前字段重写数据目录中空白的模板（xlsx 带下拉列表，"
+        "和 CSV）；已填写的文件不动，只提示表头缺少的新字段。--per-township：每个乡镇一份已填好"
+        "村名的村级表，用于下发填报。",
+    )
+    t.add_argument("--table", nargs="+", default=None, metavar="TABLE",
+                   help="只处理这些表（默认全部：townships villages communities survey population）")  # fmt: skip
+    t.add_argument("--per-township", action="store_true",
+                   help="每个乡镇一份预填村名的村级表（下发填报用）")  # fmt: skip
+    t.add_argument("--year", type=int, default=None,
+                   help="--per-township 预填的年度（默认：项目的 year，或数据中最近一年）")  # fmt: skip
+    t.add_argument("-o", "--out", type=Path, default=None,
+                   help="--per-township 的输出目录（默认：<项目>/returns）")  # fmt: skip
+
+    dc = sub.add_parser(
+        "docs", help="文档在哪里（公式语言、评分表写法等）(where the docs are)",
+        description="列出随 commeval 安装的文档及其位置；给出文档名则只打印该文件的路径。",
+    )  # fmt: skip
+    dc.add_argument("name", nargs="?", default=None,
+                    help="文档名，如 framework（公式语言、考核评分表）、data、projects")  # fmt: skip
+    dc.add_argument("--open", action="store_true", help="用浏览器打开（默认打开 framework）")
+
     fw = sub.add_parser("framework", help="考核评分表与框架 YAML 互转 (scorecard ↔ Excel)")
     fsub = fw.add_subparsers(dest="framework_command", required=True, parser_class=_Parser)
     fi = fsub.add_parser("import", help="评分表.xlsx → config/framework.yaml")
@@ -151,6 +176,8 @@ def _framework(args: argparse.Namespace) -> int:
         sx.write_import(res, args.output)
         n = sum(len(d["indicators"]) for d in res.doc["dimensions"].values())
         print(f"已写出 {args.output}：{len(res.doc['dimensions'])} 个一级指标，{n} 项")
+        for row, msg in res.notes:
+            print(f"  说明 第{row}行：{msg}")
         if res.todos:
             print(f"有 {len(res.todos)} 处待补写（见文件开头的 TODO 注释）：")
             for row, msg in res.todos:
@@ -251,6 +278,8 @@ def _main(args: argparse.Namespace) -> int:
             return _init(args)
         if args.command == "framework":
             return _framework(args)
+        if args.command == "docs":
+            return _docs(args)
         project = project_of(args)
         if args.command == "sample-data":
             return _sample_data(args, project)
@@ -262,6 +291,8 @@ def _main(args: argparse.Namespace) -> int:
             return run_validate(data, report_dir, **project.data_options())
         if args.command == "process":
             return _process(args, project)
+        if args.command == "templates":
+            return _templates(args, project)
         if args.command == "dictionary":
             return _dictionary(args, project)
         if args.command == "reports":
@@ -341,6 +372,65 @@ def _sample_data(args: argparse.Namespace, project: Project) -> int:
         f"{len(tables['survey'])} 份问卷（合成数据 synthetic）"
     )
     return EXIT_OK
+
+
+def _docs(args: argparse.Namespace) -> int:
+    """``commeval docs [NAME] [--open]``: where the docs are."""
+    from commeval.paths import DOCS, docs_dir
+
+    folder = docs_dir()
+    if folder is None:
+        print("本安装没有附带文档 (no docs in this installation)", file=sys.stderr)
+        return EXIT_INVALID
+    if args.name is not None:
+        path = folder / f"{args.name.removesuffix('.md')}.md"
+        if not path.is_file():
+            have = "、".join(sorted(p.stem for p in folder.glob("*.md")))
+            print(f"没有文档 {args.name}（有 {have}）(no such doc)", file=sys.stderr)
+            return EXIT_INVALID
+    else:
+        path = folder / "framework.md"
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+    if args.name is not None:
+        print(path)
+        return 0
+    print(f"文档目录 (docs)：{folder}")
+    for name, what in DOCS.items():
+        if (folder / f"{name}.md").is_file():
+            print(f"  {name}.md  {what}")
+    print("查看某一篇：commeval docs framework（打印路径），加 --open 用浏览器打开")
+    return 0
+
+
+def _templates(args: argparse.Namespace, project: Project) -> int:
+    """``commeval templates``: the blank templates from the project's current fields."""
+    from commeval import scaffold
+
+    c = project.contract()
+    if args.per_township:
+        from commeval.tables import load_tables
+
+        villages = load_tables(project)["villages"]
+        years = sorted(int(y) for y in villages["year"].unique())
+        latest = villages[villages["year"] == years[-1]]
+        year = args.year or project.year or years[-1]
+        if args.table and args.table != ["villages"]:
+            print("--per-township 只用于村级表（villages）(only for the villages table)",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_INVALID
+        table = "villages"
+        out = args.out or project.root / "returns"
+        files = scaffold.township_returns(out, latest, year, c, table)
+        print(f"已写出 {len(files)} 个乡镇的{c[table].label}（{year}年，村名已填好）到 {out}：")
+        for f in files:
+            print(f"  {f.name}")
+        return 0
+    for name, what in scaffold.refresh_templates(project.dataset, c, args.table):
+        print(f"  {name}：{what}")
+    return 0
 
 
 def _process(args: argparse.Namespace, project: Project) -> int:

@@ -56,3 +56,28 @@ def research_notebook(name: str) -> Path:
     ``index_analysis``; with or without ``.ipynb``)."""
     stem = name.removesuffix(".ipynb")
     return package_dir() / "notebooks" / "research" / f"{stem}.ipynb"
+
+
+#: The docs, one Markdown file each (``commeval docs`` lists them): what each covers.
+DOCS = {
+    "projects": "项目目录、commeval.yaml、commeval init / templates",
+    "data": "数据约定、代码本、fields.yaml（新增字段和问卷题）、数据校验",
+    "framework": "指标体系与公式语言、考核评分表（scoring: points）、commeval framework import/export",
+    "survey": "问卷统计（与 R survey 一致）",
+    "reports": "报告内容",
+    "pipeline": "批量生成报告",
+    "ingestion": "导入流程",
+    "architecture": "代码分层",
+}
+
+
+def docs_dir() -> Path | None:
+    """Where the docs are: ``commeval/docs/`` of an installed wheel (copied there at build),
+    else the ``docs/`` of a source checkout; None when neither is there."""
+    packaged = package_dir() / "docs"
+    if (packaged / "framework.md").is_file():
+        return packaged
+    checkout = package_dir().parents[1] / "docs"
+    if (checkout / "framework.md").is_file():
+        return checkout
+    return None

@@ -25,13 +25,13 @@ import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from commeval.data.contract import Contract, Field, contract
 from commeval.errors import InputError
-from commeval.files import write_atomic
+from commeval.files import atomic_path, write_atomic
 from commeval.paths import (
     REPORT_NOTEBOOKS,
     RESEARCH_NOTEBOOKS,
@@ -39,6 +39,9 @@ from commeval.paths import (
     research_notebook,
 )
 from commeval.paths import package_dir as _package_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Rows of the xlsx templates that carry the drop-down lists (the header is row 1).
 TEMPLATE_ROWS = 2000
@@ -131,10 +134,16 @@ def _column(i: int) -> str:
     return get_column_letter(i)
 
 
-def write_xlsx_template(path: Path, table: str, c: Contract | None = None) -> Path:
+def write_xlsx_template(
+    path: Path,
+    table: str,
+    c: Contract | None = None,
+    rows: Sequence[dict[str, Any]] = (),
+) -> Path:
     """An empty workbook for ``table``: one sheet with the contract's Chinese headers, a note
     per header (field, type, unit, range), drop-down lists for coded fields (the lists on a
-    hidden sheet) and number checks for numeric fields with a range."""
+    hidden sheet) and number checks for numeric fields with a range; ``rows`` (field → value)
+    pre-fill data rows (a township's returns: year, township, village)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -162,6 +171,8 @@ def write_xlsx_template(path: Path, table: str, c: Contract | None = None) -> Pa
                 f"范围 {'' if f.min is None else f'{f.min:g}'}–{'' if f.max is None else f'{f.max:g}'}"
             )
         note.append("必填" if f.required else "可空")
+        if getattr(f, "blank", None) is not None:
+            note.append(f"空白按 {f.blank} 处理")
         cell.comment = Comment("；".join(note), "commeval")
         ws.column_dimensions[col].width = max(10, min(40, 2 * len(f.label) + 2))
         options = choices(f)
@@ -198,10 +209,14 @@ def write_xlsx_template(path: Path, table: str, c: Contract | None = None) -> Pa
             continue
         ws.add_data_validation(dv)
         dv.add(f"{col}2:{col}{last}")
+    for r, values in enumerate(rows, start=2):
+        for i, f in enumerate(fields, start=1):
+            if f.name in values:
+                ws.cell(row=r, column=i, value=values[f.name])
     ws.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        wb.save(fh)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
     return path
 
 
@@ -244,6 +259,101 @@ def write_templates(raw_dir: str | Path, name: str, district: str | None = None)
     return raw
 
 
+# --- keeping a project's templates current (commeval templates) -------------------------------
+
+
+def is_blank_template(path: Path) -> bool:
+    """Whether a table file holds no data: nothing below its header row (xlsx: the first sheet;
+    CSV: no second non-empty line). A filled file is never rewritten."""
+    if path.suffix.lower() == ".csv":
+        lines = [x for x in path.read_text(encoding="utf-8-sig").splitlines() if x.strip(", ")]
+        return len(lines) <= 1
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        ws = wb.worksheets[0]
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            if any(v not in (None, "") for v in row):
+                return False
+        return True
+    finally:
+        wb.close()
+
+
+def _header(path: Path) -> list[str]:
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        first = path.read_text(encoding="utf-8-sig").splitlines()[:1]
+        return [h.strip() for h in next(csv.reader(first), [])] if first else []
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        row = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+        return [str(v).strip() for v in row if v not in (None, "")]
+    finally:
+        wb.close()
+
+
+def refresh_templates(
+    raw_dir: str | Path, c: Contract, tables: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """Rewrite the blank templates of ``tables`` (default: every table) in ``raw_dir`` from the
+    contract ``c`` (a project's, with its fields.yaml): ``<table>.xlsx`` and ``<table>.csv``
+    are written when missing or blank; a filled file is left untouched and the fields its header
+    lacks are named. Returns (file, what happened) in Chinese."""
+    raw = Path(raw_dir)
+    raw.mkdir(parents=True, exist_ok=True)
+    names = tables or [t for t in TABLE_ORDER if t in c.tables] + [
+        t for t in c.tables if t not in TABLE_ORDER
+    ]
+    out = []
+    for t in names:
+        if t not in c.tables:
+            raise ScaffoldError(f"没有表 {t!r}（有 {'、'.join(c.tables)}）(unknown table)")
+        labels = [f.label for f in template_fields(t, c)]
+        for ext, write in (("xlsx", write_xlsx_template), ("csv", write_csv_template)):
+            path = raw / f"{t}.{ext}"
+            if path.exists() and not is_blank_template(path):
+                have = set(_header(path))
+                lack = [x for x in labels if x not in have]
+                why = (
+                    f"已填写，未改动；表头缺少新字段：{'、'.join(lack)}（请在文件中补列）"
+                    if lack
+                    else "已填写，未改动"
+                )
+                out.append((path.name, why))
+                continue
+            existed = path.exists()
+            write(path, t, c)
+            out.append((path.name, "已按当前字段重写" if existed else "已新建"))
+    return out
+
+
+def township_returns(
+    out_dir: str | Path,
+    villages: pd.DataFrame,
+    year: int,
+    c: Contract,
+    table: str = "villages",
+) -> list[Path]:
+    """One pre-filled ``table`` template per township, listing its villages (year, township,
+    village filled in), ready to send out as returns: ``<out_dir>/<township>_<表名>.xlsx``."""
+    out = Path(out_dir)
+    written = []
+    label = re.sub(r"（[^）]*）|\([^)]*\)", "", c[table].label).strip() or table
+    for town, g in villages.groupby("township", sort=False):
+        rows = [
+            {"year": int(year), "township": str(town), "village": str(v)}
+            for v in g["village"].astype(str).drop_duplicates()
+        ]
+        safe = re.sub(r"[\\/:*?\"<>|\s]+", "_", f"{town}_{label}")
+        written.append(write_xlsx_template(out / f"{safe}.xlsx", table, c, rows))
+    return written
+
+
 def _yaml_scalar(value: Any) -> str:
     return (
         yaml.safe_dump(value, allow_unicode=True, default_flow_style=True)
@@ -267,13 +377,16 @@ def fields_template(c: Contract | None = None) -> str:
 # 每个表一节（{names}），每个字段一行：英文字段名（小写字母、数字、下划线），
 # label 中文名（原始数据的表头与 label 相同即可识别，不必写代码本）。字段名不能与内置字段重复。
 # 村、乡镇、社区表字段的 dtype：bool（是/否）、int、float、category（values 取值）、text；
-# 可选 unit 单位、min/max 范围、required: true 必填。
+# 可选 unit 单位、min/max 范围、required: true 必填。空白单元格按“未填”处理（不计入比例的分母，
+# commeval validate 会提示）；若本地约定空白即“否”或 0，写 blank: 否（或 blank: 0）。
+# 改了本文件后运行 commeval templates，按新字段重写空白的数据模板（已填写的文件不会改动）。
 # 问卷题目的 kind：likert（1–5 分，9 = 说不清）、yesno（是/否）、multi（多选，options）、numeric。
 # 声明后即可在 config/framework.yaml 的公式中使用，如 100 * share(has_clinic)、survey(sat_clinic)。
 # 去掉行首的 # 即可启用示例。
 
 # villages:
 #   has_clinic: {{label: 标准化村卫生室, dtype: bool}}
+#   has_elder_canteen: {{label: 老年食堂, dtype: bool, blank: 否}}
 #   safe_water_share: {{label: 安全饮水覆盖率, dtype: float, unit: "%", min: 0, max: 100}}
 #   road_quality: {{label: 道路状况, dtype: category, values: {{1: 好, 2: 一般, 3: 差}}}}
 
@@ -380,9 +493,16 @@ def readme(name: str, data: str, sample: bool) -> str:
 
 ## 按本地情况调整（可选）
 
-- `config/framework.yaml` 考核评价指标体系：维度、指标、目标值、权重、等级划分。
+- `config/framework.yaml` 考核评价指标体系：维度、指标、目标值、权重、等级划分。指标的计算公式
+  （如 `100 * share(has_library)`、`survey(sat_overall)`）的写法见文档 framework.md 的
+  “Formula language”一节；按本县考核评分表逐项计分（`scoring: points`：分值、评分标准、加分项、
+  一票否决）见同一文档的 “Scorecards” 一节。`commeval docs` 打印文档所在的目录。
+- **本县的考核评分表（Excel）**：`commeval framework import 评分表.xlsx -o config/framework.yaml`
+  读入评分表（未能自动解析的评分标准列在文件开头的 TODO 中，补写后才能使用）；
+  `commeval framework export config/framework.yaml -o 评分表.xlsx` 导出可打印签发的评分表。
 - `config/fields.yaml` 本地增加的村级字段和问卷题目（模板里有示例，去掉 `#` 即启用）；
-  声明后可在指标公式中使用，报告会列出新增的满意度题目。
+  声明后可在指标公式中使用，报告会列出新增的满意度题目。改动后运行 `commeval templates`，
+  按新字段重写空白的数据模板（已填写的文件不会改动）。
 - `config/codebook.yaml` 原始表头、答案文字与标准字段的对应关系。
 - `config/diagnosis.yaml` 问题诊断和建议规则。
 
@@ -392,6 +512,8 @@ def readme(name: str, data: str, sample: bool) -> str:
 ## 其他
 
 - `commeval dictionary -o 数据字典.md`：本项目的数据字典（全部字段、中文名、类型、取值）。
+- `commeval docs`：文档目录（数据约定、公式语言、考核评分表写法、项目设置）；`commeval docs framework`
+  打印公式语言和评分表文档的路径，加 `--open` 用浏览器打开。
 - `notebooks/`：报告和研究用的 Jupyter 笔记本（问卷分析、指数权重敏感性分析）。
 - 姓名、电话、身份证号、住址等个人信息在导入时删除，不会进入处理后数据和报告。
 """

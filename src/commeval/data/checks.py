@@ -19,6 +19,7 @@ import pandas as pd
 
 from commeval.data import problems as P
 from commeval.data import values as V
+from commeval.data.blanks import blank_warnings, fill_blanks
 from commeval.data.codebook import Codebook, MultiChoice, norm_value, resolve_codebook
 from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
@@ -135,6 +136,8 @@ def check_dataset(
         located[table] = loc
     probs.append(references(located))
     probs.append(design(located))  # sampling-design rules (PSU/strata, weights, names)
+    probs.append(blank_warnings(located, c))  # blank is missing, not zero (data/blanks.py)
+    fill_blanks(located, c)  # blank: 否 / 0 declared in fields.yaml
     problems = _redact_values(P.sort(P.concat(probs)))
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)

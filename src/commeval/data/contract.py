@@ -53,6 +53,9 @@ class Field:
     question: str | None = None
     question_label: str | None = None
     option: str | None = None
+    #: what a blank cell means, when a fields file says so (``blank: 0`` / ``blank: 否``): the
+    #: value it stands for (0.0 — 否 for yes/no fields); None: a blank is missing (not counted)
+    blank: float | None = None
 
     @property
     def allowed_values(self) -> tuple[Any, ...] | None:
@@ -267,7 +270,7 @@ SURVEY_KINDS = {
 }
 LIKERT_CODES = {1: "很不满意", 2: "不太满意", 3: "一般", 4: "比较满意", 5: "非常满意", 9: "说不清"}
 _FIELD_KEYS = {"label", "dtype", "kind", "unit", "min", "max", "values", "options", "required",
-               "description"}  # fmt: skip
+               "description", "blank"}  # fmt: skip
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _OPTION_KEY = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _RESERVED_SUFFIXES = ("_dk", "_top2")
@@ -461,7 +464,23 @@ def _extra_fields(  # noqa: C901
     if options is not None and declared != "multi":
         raise _fail(source, f"{key}.options", options, "options 只用于 kind: multi")
 
-    common = dict(required=required, unit=unit, source=source, kind=declared)
+    blank = None
+    if "blank" in spec:
+        b = spec["blank"]
+        if tname == "survey":
+            raise _fail(
+                source, f"{key}.blank", b, "blank 只用于乡镇、村、社区表的字段（问卷空白即未答）"
+            )
+        if dtype == "bool" and b in (0, False, "否", "0"):
+            blank = 0.0
+        elif dtype in ("int", "float") and isinstance(b, int | float) and not isinstance(b, bool):
+            blank = float(b)
+        else:
+            raise _fail(
+                source, f"{key}.blank", b,
+                "blank 写空白代表的值：是否字段写 否（或 0），数值字段写一个数（如 0）",
+            )  # fmt: skip
+    common = dict(required=required, unit=unit, source=source, kind=declared, blank=blank)
     if declared == "category":
         codes, allowed, labels = _values(source, f"{key}.values", values)
         if codes is not None:

@@ -33,6 +33,7 @@ from commeval.index.indicators import (
     survey_arrays,
     survey_dependent,
     townships_of,
+    with_denominators,
 )
 from commeval.index.normalise import METHODS as NORMALISATIONS
 from commeval.index.normalise import normalise_array
@@ -411,8 +412,11 @@ def _survey_draws(
     nominal_raw = evaluate_indicators(fw, scope)
     cols = np.array([nom.columns.index(c) for c in dep])
     X_nom = nom.treated[dep].to_numpy(dtype=float)
-    lo = np.array([0.0 if i.endswith("_top2") else 1.0 for i in items])
-    hi = np.array([1.0 if i.endswith("_top2") else 5.0 for i in items])
+    # shares (top-2 boxes, yes/no items: the share answering 是) on [0, 1], Likert means on 1–5
+    yesno = set(fw.contract["survey"].group("participation")) if fw.contract is not None else set()
+    share = [i.endswith("_top2") or i in yesno for i in items]
+    lo = np.array([0.0 if sh else 1.0 for sh in share])
+    hi = np.array([1.0 if sh else 5.0 for sh in share])
     T = len(towns)
     est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
     if "replicate" in sv.columns:
@@ -481,7 +485,9 @@ def _survey_estimates(
     sdf = tables.get("survey")
     if sdf is None or sdf.empty:
         return None, "none"
-    return survey_indicators(sdf, sorted(fw.survey_items)), "survey engine (design-weighted)"
+    yesno = fw.contract["survey"].group("participation") if fw.contract is not None else ()
+    est = survey_indicators(sdf, sorted(fw.survey_items), yesno=yesno)
+    return est, "survey engine (design-weighted)"
 
 
 def _nominal_estimates(survey: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -535,6 +541,7 @@ def evaluate(
         ev.survey, ev.sensitivity_run = survey, sensitivity
         if mc_draws > 0:
             _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
+        ev.indicators = with_denominators(ev.indicators, tables, fw, year)
         ev.framework, ev.tables = fw, tables
         return ev
     nom = _nominal(tables, fw, year, est_nom, s)
@@ -652,6 +659,7 @@ def evaluate(
         survey=survey,
         sensitivity_run=sensitivity,
     )
+    ev.indicators = with_denominators(ev.indicators, tables, fw, year)
     ev.framework, ev.tables = fw, tables
     return ev
 
@@ -791,6 +799,7 @@ def _evaluate_points(tables, fw, year, years, est_nom, survey_source, s) -> Eval
         "year": year,
         "scoring": "points",
         "bonus_cap": fw.bonus_cap,
+        "base_score": fw.base_score,
         "veto": [{"when": v.when.text, "label": v.label, "grade": v.grade} for v in fw.veto],
         "uncertainty": {
             "draws": unc["draws"],

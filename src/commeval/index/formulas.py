@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.errors import InputError
+from commeval.index.errors import zh
 
 REDUCTIONS = ("share", "mean", "sum", "min", "max", "median", "count")
 ELEMENTWISE = {"clip": 3, "minimum": 2, "maximum": 2, "present": 1}
@@ -47,7 +48,12 @@ _CMPOPS = {
 
 
 class FormulaError(InputError, ValueError):
-    """A formula uses syntax or names outside the language."""
+    """A formula uses syntax or names outside the language (the message in Chinese with a
+    hint, the English reason after it; ``why``: the English reason)."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(zh(why))
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ _TOP = {
     "scoring",
     "bonus_cap",
     "veto",
+    "base_score",
 }
 _VETO = {"when", "label", "grade"}
 _DIM = {"label", "weight", "weighting", "indicators", "description"}
@@ -149,6 +150,8 @@ class Framework:
     scoring: str = "composite"
     bonus_cap: float | None = None
     veto: tuple[Veto, ...] = ()
+    #: 以100分为基础分: the total is base_score minus the points lost, plus the bonus
+    base_score: float | None = None
 
     @property
     def points(self) -> bool:
@@ -317,14 +320,18 @@ def _columns_known(source: str, key: str, text: str, f: Formula, c: Contract) ->
                 f"（表 {table}；新字段请在项目的 config/fields.yaml 中声明）",
             )  # fmt: skip
     likert = set(c["survey"].group("likert"))
+    yesno = set(c["survey"].group("participation"))
     for item in sorted(f.survey_items):
         base = item.removesuffix("_top2")
+        if item in yesno:
+            continue  # a yes/no item: the share answering 是 (0–1)
         if base not in likert:
             raise FrameworkError(
                 source, key, text,
-                f"unknown survey item {item!r}: 数据约定{declared}中没有这道李克特量表题"
-                "（survey() 只接受 likert 题及其 _top2；新题请在 config/fields.yaml 的 survey: 下"
-                "以 kind: likert 声明）",
+                f"问卷中没有题目 {item!r}：数据约定{declared}中没有这道李克特量表题或是否题。"
+                "提示：survey() 接受李克特题（均值 1–5）及其 _top2（满意率），和是否题（答“是”的"
+                "比例 0–1）；新题请在 config/fields.yaml 的 survey: 下以 kind: likert 或 "
+                f"kind: yesno 声明 (unknown survey item {item!r})",
             )  # fmt: skip
 
 
@@ -351,11 +358,21 @@ def parse_framework(  # noqa: C901
     mins = [m for _, m in grades]
     if len(set(mins)) != len(mins):
         raise FrameworkError(source, "grades", grades_doc, "cut-offs must be distinct")
+    if mins[-1] > 0:
+        low, cut = grades[-1]
+        raise FrameworkError(
+            source,
+            "grades",
+            grades_doc,
+            f"等级划分有空档：低于{cut:g}分的得分没有等级（最低一档“{low}”从{cut:g}分起）。"
+            f"提示：最低一档覆盖下一档分数线以下的全部得分（含负分），请加上它，如 不合格: 0 "
+            f"(the grades leave a gap below {cut:g}: add a lowest grade with cut-off 0)",
+        )
     scoring = doc.get("scoring", "composite")
     if scoring not in SCORINGS:
         raise FrameworkError(source, "scoring", scoring, f"must be one of {list(SCORINGS)}")
     points = scoring == "points"
-    for k in ("bonus_cap", "veto"):
+    for k in ("bonus_cap", "veto", "base_score"):
         if k in doc and not points:
             raise FrameworkError(source, k, doc[k], "only for scoring: points (scorecards)")
     bonus_cap = None
@@ -363,6 +380,12 @@ def parse_framework(  # noqa: C901
         bonus_cap = _num(source, "bonus_cap", doc["bonus_cap"])
         if bonus_cap < 0:
             raise FrameworkError(source, "bonus_cap", bonus_cap, "must be ≥ 0")
+
+    base_score = None
+    if doc.get("base_score") is not None:
+        base_score = _num(source, "base_score", doc["base_score"])
+        if base_score <= 0:
+            raise FrameworkError(source, "base_score", base_score, "must be > 0")
 
     steps = {k: dict(v) for k, v in DEFAULT_STEPS.items()}
     sdoc = doc.get("steps") or {}
@@ -474,13 +497,11 @@ def parse_framework(  # noqa: C901
     for iname, f in formulas.items():
         for ref in sorted(f.refs):
             if ref not in formulas:
-                raise FrameworkError(
-                    source, keys[iname], f.text, f"unknown indicator or function {ref!r}"
-                )
+                raise FrameworkError(source, keys[iname], f.text, _unknown_ref(ref, formulas, c))
     try:
         order = unit_dependencies(formulas)
     except FormulaError as exc:
-        first = str(exc).split(": ", 1)[1].split(" → ")[0]
+        first = exc.why.split(": ", 1)[1].split(" → ")[0]
         raise FrameworkError(source, keys[first], formulas[first].text, str(exc)) from None
 
     dims = []
@@ -589,7 +610,31 @@ def parse_framework(  # noqa: C901
         scoring=scoring,
         bonus_cap=bonus_cap,
         veto=tuple(vetoes),
+        base_score=base_score,
     )
+
+
+def _unknown_ref(ref: str, formulas: dict[str, Formula], c: Contract) -> str:
+    """Why a bare name outside an aggregation is unknown, with a hint of what was meant."""
+    import difflib
+
+    from commeval.index.errors import AGG_HINT
+
+    en = f"unknown indicator or function {ref!r}"
+    for table in ("villages", "communities"):
+        if ref in c[table].fields:
+            col = ref if table == "villages" else f"communities.{ref}"
+            return (
+                f"{ref} 是{c[table].label}的字段（每{'村' if table == 'villages' else '个社区'}一个值），"
+                f"不能直接用在乡镇一级：{AGG_HINT.replace('(x)', f'({col})')} ({en})"
+            )
+    if ref in c["townships"].fields:
+        return f"{ref} 是乡镇表的字段：请写 townships.{ref} ({en})"
+    if ref in c["survey"].fields:
+        return f"{ref} 是问卷题：请写 survey({ref}) ({en})"
+    close = difflib.get_close_matches(ref, list(formulas), n=2)
+    hint = f"；是不是 {'、'.join(close)}？" if close else ""
+    return f"{ref} 不是本框架的指标名，也不是字段或函数{hint} ({en})"
 
 
 def _rule_target(rule: Rule, direction: str) -> float:
@@ -600,7 +645,7 @@ def _rule_target(rule: Rule, direction: str) -> float:
         return float(min(th) if direction == "benefit" else max(th))
     if rule.rule == "linear":
         return float(rule.full_at)
-    if rule.rule == "deduct":
+    if rule.rule in ("deduct", "units"):
         return float(rule.start)
     return 1.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from commeval.index.errors import IndexDataError
-from commeval.index.formulas import Scope, evaluate_formula
+from commeval.index.formulas import REDUCTIONS, Scope, aggregation_table, evaluate_formula
+from commeval.index.formulas import _row as row_values
 from commeval.index.framework import Framework
 
 
@@ -26,7 +28,10 @@ def _column(frame: pd.DataFrame, table: str, cache: dict[str, np.ndarray]):
     def get(name: str) -> np.ndarray:
         if name not in cache:
             if name not in frame.columns:
-                raise IndexDataError(f"table {table!r} has no column {name!r}")
+                raise IndexDataError(
+                    f"数据表 {table} 中没有列 {name!r}：公式用到的字段不在数据里（检查 fields.yaml "
+                    f"和原始表头）(table {table!r} has no column {name!r})"
+                )
             s = frame[name]
             if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
                 cache[name] = s.to_numpy(dtype=float, na_value=np.nan)
@@ -41,12 +46,15 @@ def _column(frame: pd.DataFrame, table: str, cache: dict[str, np.ndarray]):
 def townships_of(tables: Mapping[str, pd.DataFrame]) -> pd.Index:
     """Townships to evaluate: the townships table's rows (in table order)."""
     if "townships" not in tables or "villages" not in tables:
-        raise IndexDataError("tables need at least 'townships' and 'villages'")
+        raise IndexDataError(
+            "至少需要乡镇表和行政村表 (tables need at least 'townships' and 'villages')"
+        )
     towns = pd.Index(tables["townships"]["township"].astype(str), name="township")
     if towns.empty:
-        raise IndexDataError("the townships table is empty")
+        raise IndexDataError("乡镇表没有数据行 (the townships table is empty)")
     if towns.has_duplicates:
-        raise IndexDataError(f"duplicate townships: {sorted(set(towns[towns.duplicated()]))}")
+        dup = sorted(set(towns[towns.duplicated()]))
+        raise IndexDataError(f"乡镇重复：{dup} (duplicate townships: {dup})")
     return towns
 
 
@@ -72,7 +80,9 @@ def make_scope(
     def unit_col(name: str) -> np.ndarray:
         if name not in tcache:
             if name not in tframe.columns:
-                raise IndexDataError(f"table 'townships' has no column {name!r}")
+                raise IndexDataError(
+                    f"乡镇表中没有列 {name!r} (table 'townships' has no column {name!r})"
+                )
             tcache[name] = tframe[name].reindex(towns).to_numpy(dtype=float, na_value=np.nan)
         return tcache[name]
 
@@ -134,9 +144,69 @@ def compute_indicators(
     towns = townships_of(tables)
     vil = tables["villages"]
     if "year" in vil.columns and not (vil["year"] == year).any():
-        raise IndexDataError(f"no village rows for year {year}")
+        raise IndexDataError(f"行政村表没有 {year} 年的数据 (no village rows for year {year})")
     scope = make_scope(tables, year, towns, survey_arrays(survey, year, towns))
     vals = evaluate_indicators(fw, scope)
     cols = [i.name for d in fw.dimensions for i in d.indicators]
     frame = pd.DataFrame({c: vals[c] for c in cols}, index=towns)
     return IndicatorValues(year, frame, survey_dependent(fw))
+
+
+#: the columns :func:`denominators` adds to an evaluation's indicator frame
+DENOMINATOR_COLUMNS = ("numerator", "answered", "blank")
+
+
+def _single_share(formula) -> ast.Call | None:
+    """The one ``share(e)`` / ``mean(e)`` of a formula that has exactly one aggregation."""
+    calls = [
+        n for n in ast.walk(formula.tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in REDUCTIONS
+    ]  # fmt: skip
+    if len(calls) == 1 and calls[0].func.id in ("share", "mean") and calls[0].args:
+        return calls[0]
+    return None
+
+
+def denominators(
+    tables: Mapping[str, pd.DataFrame], fw: Framework, year: int, towns: pd.Index
+) -> pd.DataFrame:
+    """What each share stands on, per township: for an indicator whose formula has one
+    ``share(e)`` or ``mean(e)`` (e.g. ``100 * share(has_clinic)``), ``numerator`` (the sum of
+    e over the rows with a value: the villages counted yes for a share), ``answered`` (rows
+    with a value: the denominator) and ``blank`` (rows without: left out), so a page can print
+    2/5（1村未填）. Other indicators: NaN. Columns township, indicator, numerator, answered,
+    blank."""
+    scope = make_scope(tables, year, towns, {})
+    rows = []
+    for name, ind in fw.indicators.items():
+        call = _single_share(ind.formula)
+        if call is None:
+            continue
+        table = aggregation_table(call)
+        codes = scope.codes[table]
+        try:
+            vals = np.asarray(row_values(call.args[0], scope, table), dtype=float)
+        except (IndexDataError, TypeError, ValueError, KeyError):
+            continue
+        vals = np.broadcast_to(vals, codes.shape)
+        ok = codes >= 0
+        has = ok & ~np.isnan(vals)
+        n = len(towns)
+        num = np.bincount(codes[has], weights=vals[has], minlength=n)
+        ans = np.bincount(codes[has], minlength=n)
+        blank = np.bincount(codes[ok & np.isnan(vals)], minlength=n)
+        for i, t in enumerate(towns.astype(str)):
+            rows.append((t, name, float(num[i]), int(ans[i]), int(blank[i])))
+    return pd.DataFrame(rows, columns=["township", "indicator", *DENOMINATOR_COLUMNS])
+
+
+def with_denominators(
+    frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame], fw: Framework, year: int
+) -> pd.DataFrame:
+    """An indicator frame (township, indicator, …) with :func:`denominators`' columns."""
+    towns = townships_of(tables)
+    d = denominators(tables, fw, year, towns)
+    out = frame.merge(d, on=["township", "indicator"], how="left")
+    for c in ("answered", "blank"):
+        out[c] = out[c].astype("Int64")
+    return out

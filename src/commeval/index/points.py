@@ -146,13 +146,15 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
     inds = fw.indicators
     mx = np.array([inds[c].scoring.points for c in nom.columns])
     bonus = np.array([inds[c].bonus for c in nom.columns])
-    t = total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap)
+    t = total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap, fw.base_score)
     towns = nom.towns.astype(str)
     score = pd.Series(t["total"], index=towns)
     g = grade(score, fw.grades)
     refs = {c: nom.raw[c].to_numpy(dtype=float) for c in nom.columns}
     order = [n for n, _ in fw.grades]
     vetoes = [[] for _ in towns]
+    items: list[list[str]] = [[] for _ in towns]
+    values: list[list[str]] = [[] for _ in towns]
     final = g.to_numpy(dtype=object).copy()
     for v in fw.veto:
         hit = _when(v.when, nom.scope, refs)
@@ -162,6 +164,8 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
                 for r in sorted(v.when.refs)
             )
             vetoes[i].append(f"{v.label}（{v.when.text}；{vals}）" if vals else v.label)
+            items[i] += [r for r in sorted(v.when.refs) if r not in items[i]]
+            values[i].append(f"{v.label}：{vals or v.when.text}")
             if order.index(v.grade) > order.index(final[i]):
                 final[i] = v.grade
     P = nom.points.to_numpy()
@@ -182,6 +186,9 @@ def totals(fw: Framework, nom: PointsNominal) -> pd.DataFrame:
             "bonus_points": t["bonus"],
             "grade_before_veto": g.to_numpy(dtype=object),
             "veto": ["；".join(v) for v in vetoes],
+            # which items and values triggered the veto (for the page: 一票否决：…)
+            "veto_items": ["、".join(v) for v in items],
+            "veto_values": ["；".join(v) for v in values],
         }
     )
 
@@ -316,7 +323,7 @@ def monte_carlo_points(
         P = item_points(fw, cols, X, nom.scope, nom.villages, shifts)
         mx = np.array([inds[k].scoring.points for k in cols])
         bonus = np.array([inds[k].bonus for k in cols])
-        return total_points(P, mx, bonus, fw.bonus_cap)["total"]
+        return total_points(P, mx, bonus, fw.bonus_cap, fw.base_score)["total"]
 
     def chunked(f: Mapping[str, np.ndarray]) -> np.ndarray:
         if not f:
@@ -350,7 +357,7 @@ def nominal_total(fw: Framework, nom: PointsNominal) -> np.ndarray:
     inds = fw.indicators
     mx = np.array([inds[c].scoring.points for c in nom.columns])
     bonus = np.array([inds[c].bonus for c in nom.columns])
-    return total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap)["total"]
+    return total_points(nom.points.to_numpy(), mx, bonus, fw.bonus_cap, fw.base_score)["total"]
 
 
 def survey_nominal(nom: PointsNominal) -> Any:

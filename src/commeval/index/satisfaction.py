@@ -19,11 +19,16 @@ COLUMNS = ["township", "year", "indicator", "estimate", "se", "n"]
 
 
 def survey_indicators(
-    survey_df: pd.DataFrame, items: Iterable[str], year: int | None = None
+    survey_df: pd.DataFrame,
+    items: Iterable[str],
+    year: int | None = None,
+    yesno: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """Per-township estimates of Likert items from the survey table (one design per year):
-    columns township, year, indicator, estimate, se, n. ``items`` are Likert items or their
-    ``<item>_top2`` shares; ``year`` keeps one survey year (None: every year)."""
+    """Per-township estimates of survey items from the survey table (one design per year):
+    columns township, year, indicator, estimate, se, n. ``items`` are Likert items (mean 1–5),
+    their ``<item>_top2`` shares, or yes/no items (the share answering 是, 0–1); ``year`` keeps
+    one survey year (None: every year); ``yesno``: a project's yes/no items (fields.yaml
+    ``kind: yesno``) beside the packaged ones and any bool column."""
     names = sorted({str(i) for i in items})
     base = sorted({i.removesuffix(questionnaire.TOP2_SUFFIX) for i in names})
     missing = [c for c in base + ["township", "weight", "year"] if c not in survey_df.columns]
@@ -33,7 +38,12 @@ def survey_indicators(
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
     # the items asked for are prepared whether built-in or a project's (fields.yaml) Likert items
-    designs = questionnaire.year_designs(
-        df, items=sorted(set(questionnaire.likert_items()) | set(base))
-    )
+    yesno = set(questionnaire.yesno_items()) | set(yesno) | {b for b in base if _yesno(df[b])}
+    likert = sorted((set(questionnaire.likert_items()) | set(base)) - yesno)
+    designs = questionnaire.year_designs(df, items=likert)
     return questionnaire.township_estimates(designs, names)
+
+
+def _yesno(col: pd.Series) -> bool:
+    """A yes/no column (bool dtype): its estimate is the share answering 是."""
+    return pd.api.types.is_bool_dtype(col)

@@ -10,6 +10,13 @@ An item (indicator) carries ``scoring: {points: 分值, rule: ...}``:
 * ``deduct`` — points − deduct × max(0, from − v) / per, clipped to [0, points] (cost
   indicators: max(0, v − from)); ``whole_units: true`` deducts per whole unit only.
 
+* ``units`` — counting rules (每户扣1分, 每少1个扣5分、每增1个加2分, 每个加1分、最多加3分):
+  base + add × (units above ``from``) − deduct × (units below ``from``), a unit being ``per``
+  (cost indicators: deduct above, add below); ``base`` defaults to the points when the rule
+  deducts, else 0; the result is at least 0 (扣完为止) unless ``floor: false``, and at most the
+  points — or base + ``max_add`` (最多加M分 / 累计加分不超过M分), or unbounded with
+  ``uncapped: true`` (上不封顶).
+
 ``per: village`` scores each village by the rule (the source is then evaluated per village)
 and gives the township the mean of its villages' points (``combine: mean``, the default) or
 the points × the share of villages at full points (``combine: full_share``). A missing value
@@ -30,7 +37,7 @@ import numpy as np
 from commeval.index.errors import FrameworkError
 from commeval.index.formulas import Formula, FormulaError, parse_formula
 
-RULES = ("tiers", "linear", "yesno", "deduct")
+RULES = ("tiers", "linear", "yesno", "deduct", "units")
 COMBINE = ("mean", "full_share")
 _KEYS = {
     "points",
@@ -45,18 +52,25 @@ _KEYS = {
     "whole_units",
     "combine",
     "step",
+    "add",
+    "base",
+    "max_add",
+    "uncapped",
+    "floor",
 }
 _NEEDS = {
     "tiers": {"tiers"},
     "linear": {"full_at", "zero_at"},
     "yesno": set(),
     "deduct": {"from", "deduct"},
+    "units": set(),
 }
 _ALLOWED = {
     "tiers": {"tiers"},
     "linear": {"full_at", "zero_at"},
     "yesno": {"when"},
     "deduct": {"from", "per", "deduct", "whole_units"},
+    "units": {"from", "per", "deduct", "add", "base", "max_add", "uncapped", "floor"},
 }
 TOL = 1e-9
 
@@ -78,6 +92,27 @@ class Rule:
     village: bool = False  # per: village
     combine: str = "mean"
     step: float | None = None  # threshold perturbation step for the uncertainty analysis
+    add: float = 0.0  # units: points added per unit beyond ``from``
+    base: float | None = None  # units: the points at ``from``
+    max_add: float | None = None  # units: at most this many points added (beyond base)
+    uncapped: bool = False  # units: no upper bound (上不封顶)
+    floor: bool = True  # units: never below 0 (扣完为止); false: deductions may exceed the points
+
+    @property
+    def base_points(self) -> float:
+        """units: the points at ``from`` (``base``, default the points when the rule deducts)."""
+        if self.base is not None:
+            return float(self.base)
+        return float(self.points) if self.deduct > 0 else 0.0
+
+    @property
+    def upper(self) -> float:
+        """units: the most the item can score (inf when uncapped)."""
+        if self.uncapped:
+            return float("inf")
+        if self.max_add is not None:
+            return self.base_points + float(self.max_add)
+        return max(float(self.points), self.base_points)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``scoring:`` mapping (YAML keys), canonical: only the keys that matter."""
@@ -89,6 +124,23 @@ class Rule:
         elif self.rule == "yesno":
             if self.when is not None:
                 d["when"] = self.when.text
+        elif self.rule == "units":
+            if self.start:
+                d["from"] = _plain(self.start)
+            if self.per != 1:
+                d["per"] = _plain(self.per)
+            if self.deduct:
+                d["deduct"] = _plain(self.deduct)
+            if self.add:
+                d["add"] = _plain(self.add)
+            if self.base is not None:
+                d["base"] = _plain(self.base)
+            if self.max_add is not None:
+                d["max_add"] = _plain(self.max_add)
+            if self.uncapped:
+                d["uncapped"] = True
+            if not self.floor:
+                d["floor"] = False
         else:
             d["from"] = _plain(self.start)
             if self.village:
@@ -115,6 +167,8 @@ class Rule:
             return float(self.step)
         if self.rule == "deduct":
             return float(self.per)
+        if self.rule == "units":
+            return float(self.per) if self.start else 0.0  # counts from 0: nothing to shift
         if self.rule == "tiers":
             th = sorted({t for t, _ in self.tiers})
             if len(th) > 1:
@@ -192,6 +246,8 @@ def parse_rule(source: str, key: str, spec: Any) -> Rule:  # noqa: C901
             raise FrameworkError(
                 source, f"{key}.zero_at", spec["zero_at"], "must differ from full_at"
             )
+    elif rule == "units":
+        kw.update(_units(source, key, spec, per, village))
     elif rule == "yesno":
         if "when" in spec:
             try:
@@ -213,7 +269,7 @@ def parse_rule(source: str, key: str, spec: Any) -> Rule:  # noqa: C901
         kw["whole_units"] = wu
     if not village and (isinstance(per, bool) or not isinstance(per, int | float)):
         raise FrameworkError(source, f"{key}.per", per, "must be a number (deduct) or village")
-    if not village and rule != "deduct" and "per" in spec:
+    if not village and rule not in ("deduct", "units") and "per" in spec:
         raise FrameworkError(source, f"{key}.per", per, "only village (or a number for deduct)")
     if village:
         comb = spec.get("combine", "mean")
@@ -225,6 +281,37 @@ def parse_rule(source: str, key: str, spec: Any) -> Rule:  # noqa: C901
         if kw["step"] < 0:
             raise FrameworkError(source, f"{key}.step", spec["step"], "must be ≥ 0")
     return Rule(**kw)
+
+
+def _units(source: str, key: str, spec: dict[str, Any], per: Any, village: bool) -> dict:
+    kw: dict[str, Any] = {"start": _num(source, f"{key}.from", spec.get("from", 0))}
+    if not village:
+        kw["per"] = _num(source, f"{key}.per", per)
+        if kw["per"] <= 0:
+            raise FrameworkError(source, f"{key}.per", per, "must be > 0 (or village)")
+    for k in ("deduct", "add"):
+        kw[k] = _num(source, f"{key}.{k}", spec.get(k, 0))
+        if kw[k] < 0:
+            raise FrameworkError(source, f"{key}.{k}", spec[k], "must be ≥ 0")
+    if not kw["deduct"] and not kw["add"]:
+        raise FrameworkError(
+            source, f"{key}.deduct", None,
+            "rule units needs deduct (每…扣N分) or add (每…加N分), or both",
+        )  # fmt: skip
+    if "base" in spec:
+        kw["base"] = _num(source, f"{key}.base", spec["base"])
+    if "max_add" in spec:
+        kw["max_add"] = _num(source, f"{key}.max_add", spec["max_add"])
+        if kw["max_add"] < 0:
+            raise FrameworkError(source, f"{key}.max_add", spec["max_add"], "must be ≥ 0")
+    for k, default in (("uncapped", False), ("floor", True)):
+        v = spec.get(k, default)
+        if not isinstance(v, bool):
+            raise FrameworkError(source, f"{key}.{k}", v, "must be true or false")
+        kw[k] = v
+    if kw["uncapped"] and "max_add" in kw:
+        raise FrameworkError(source, f"{key}.uncapped", True, "conflicts with max_add")
+    return kw
 
 
 def rule_points(
@@ -255,6 +342,15 @@ def rule_points(
         z, f = rule.zero_at + shift, rule.full_at + shift
         with np.errstate(invalid="ignore"):
             out = P * np.clip((vv - z) / (f - z), 0.0, 1.0)
+    elif rule.rule == "units":
+        start = rule.start + shift
+        above, below = np.maximum(0.0, vv - start), np.maximum(0.0, start - vv)
+        if cost:
+            above, below = below, above
+        out = rule.base_points + (rule.add * above - rule.deduct * below) / rule.per
+        out = np.minimum(out, rule.upper)
+        if rule.floor:
+            out = np.maximum(out, 0.0)
     else:
         start = rule.start + shift
         gap = np.maximum(0.0, vv - start) if cost else np.maximum(0.0, start - vv)
@@ -293,15 +389,21 @@ def total_points(
     max_points: np.ndarray,
     bonus: np.ndarray,
     bonus_cap: float | None,
+    base_score: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Totals from item points (…, T, K) — NaN where the item is not applicable — their 分值
     (K,) and the bonus flags (K,): base points, base maximum, bonus points (capped at
-    ``bonus_cap``), total = base + bonus."""
+    ``bonus_cap``), total = base + bonus. With ``base_score`` (以100分为基础分) the base is
+    base_score minus the points each applicable item lost (分值 − points; more when an item
+    deducts without a floor) and the maximum is base_score."""
     p = np.asarray(points, dtype=float)
     applicable = ~np.isnan(p)
     pz = np.nan_to_num(p)
     base = (pz * ~bonus).sum(axis=-1)
     mx = (np.where(applicable, max_points, 0.0) * ~bonus).sum(axis=-1)
+    if base_score is not None:
+        base = base_score - (mx - base)
+        mx = np.full(np.shape(base), float(base_score))
     b = (pz * bonus).sum(axis=-1)
     if bonus_cap is not None:
         b = np.minimum(b, bonus_cap)
@@ -336,6 +438,13 @@ def lost_reason(rule: Rule, value: float, points: float, unit: str = "", cost: b
         )
     if rule.rule == "yesno":
         return "条件未满足，不得分" if rule.when is not None else "未达到（无），不得分"
+    if rule.rule == "units":
+        gap = (value - rule.start) if cost else (rule.start - value)
+        n = _fmt(abs(gap) / rule.per)
+        if gap > 0 and rule.deduct:
+            what = f"{n}个单位" if rule.start else f"{v}"
+            return f"{what}，每{_fmt(rule.per, unit) or '个'}扣{_fmt(rule.deduct)}分，得{got}分"
+        return f"{v}，得{got}分"
     gap = (value - rule.start) if cost else (rule.start - value)
     word = "高" if cost else "低"
     return (

@@ -88,6 +88,8 @@ def rule_text(rule: Rule, unit: str = "", cost: bool = False) -> str:
         lin_cost = rule.full_at < rule.zero_at
         a, b = ("及以下", "及以上") if lin_cost else ("及以上", "及以下")
         body = f"{_n(rule.full_at)}{u}{a}得满分，{_n(rule.zero_at)}{u}{b}不得分，其间按比例计分"
+    elif rule.rule == "units":
+        body = _units_text(rule, unit, cost)
     else:
         a, verb = ("及以下", "高") if cost else ("及以上", "低")
         sw = _step_word(unit) if not rule.village else (_step_word(unit) or "")
@@ -99,6 +101,36 @@ def rule_text(rule: Rule, unit: str = "", cost: bool = False) -> str:
         suffix = "（按满分村比例计分）" if rule.combine == "full_share" else "（取各村平均）"
         body = f"按村评分：{body}{suffix}"
     return body
+
+
+def _units_text(rule: Rule, unit: str, cost: bool) -> str:
+    """The wording of a counting rule: 每1处扣1分，扣完为止 · 每1个加1分，最多加3分 ·
+    以8个为准得30分，每少1个扣5分，每多1个加2分，累计加分不超过20分."""
+    w = _step_word(unit) or "个"
+    per, d, a = _n(rule.per), _n(rule.deduct), _n(rule.add)
+    default_base = rule.base is None
+    tail = []
+    if rule.max_add is not None:
+        tail.append(f"累计加分不超过{_n(rule.max_add)}分")
+    if rule.uncapped:
+        tail.append("上不封顶")
+    if rule.deduct:
+        tail.append("扣完为止" if rule.floor else "不设下限")
+    natural = default_base and not rule.start
+    if natural and cost and rule.deduct and not rule.add:
+        parts = [f"每{per}{w}扣{d}分"]
+    elif natural and not cost and rule.add and not rule.deduct:
+        parts = [f"每{per}{w}加{a}分"]
+    elif natural and not cost and rule.add and rule.deduct:
+        parts = [f"每少{per}{w}扣{d}分", f"每多{per}{w}加{a}分"]
+    else:
+        parts = [f"以{_n(rule.start)}{_unit_re(unit) or w}为准得{_n(rule.base_points)}分"]
+        lo, hi = ("多", "少") if cost else ("少", "多")
+        if rule.deduct:
+            parts.append(f"每{lo}{per}{w}扣{d}分")
+        if rule.add:
+            parts.append(f"每{hi}{per}{w}加{a}分")
+    return "，".join(parts + tail)
 
 
 def _cn_numbers(text: str) -> str:
@@ -115,7 +147,8 @@ def _cn_numbers(text: str) -> str:
         return str(_plain(_CN[s])) if s in _CN else s
 
     return re.sub(
-        r"[一二两三四五六七八九半]?十[一二三四五六七八九]?|[一二两三四五六七八九半](?=个|分|项|次|人|户|村)",
+        r"[一二两三四五六七八九半]?十[一二三四五六七八九]?"
+        r"|[一二两三四五六七八九半](?=个|分|项|次|人|户|村|处|名|座|起|件|篇|组|本|家|条|所)",
         conv,
         text,
     )
@@ -151,13 +184,129 @@ def parse_rule_text(text: str, points: float, unit: str = "") -> tuple[dict[str,
     if out is None:
         return None
     body, direction = out
-    if "per" in spec and body["rule"] == "deduct":
+    if "per" in spec and body["rule"] in ("deduct", "units"):
         body.pop("per", None)
     rest = {k: v for k, v in spec.items()}
     return {"points": _plain(points), **body, **rest}, direction
 
 
+_PRE = r"[^\d,]*?"  # what offices write before the level: 结对帮扶村比例达到, 覆盖率, X为
+_NEG = r"(?:没有|无|未|否则|达不到|不)[^,]*?(?:的)?(?:不得分|不计分|得0分)"
+_BELOW = ("少", "减少", "降低", "低", "下降", "低于", "缺", "缺少", "欠")
+_UNIT_CLAUSE = re.compile(
+    r"每(少|减少|降低|低|下降|低于|缺少|缺|欠|多|增加|增|超过|超出|高|发现|有|出现)?[^\d,扣加]*?"
+    + _NUM
+    + r"?([^\d,扣加]*?)(扣|加)"
+    + _NUM
+    + r"分"
+)
+
+
+def _clean(t: str) -> str:
+    """Punctuation and synonyms offices vary: ；→，, "…站，得10分" → "…站得10分", 记/计5分 →
+    得5分, 基本分/基础分 → 满分."""
+    t = t.replace(";", ",").replace(":", "").strip(",")
+    t = re.sub(r",(?=(?:得|记|计)(?:满分|基本分|基础分|[\d.]+分))", "", t)
+    t = re.sub(r"(?:记|计)(?=满分|基本分|基础分|[\d.]+分)", "得", t)
+    return re.sub(r"得(?:基本分|基础分)", "得满分", t)
+
+
+def _units_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:  # noqa: C901
+    """Counting rules, clause by clause; None when any clause is not understood."""
+    spec: dict[str, Any] = {"rule": "units"}
+    below_deduct = above_deduct = above_add = below_add = False
+    level = False
+    seen_unit = False
+    pieces = [p for p in t.split(",") if p]
+    for i, p in enumerate(pieces):
+        p = re.sub(r"^(?:大于|小于|超过|低于|高于|少于|多于)目标值?的|^超额完成的|^未完成的", "", p)
+        if not p:
+            continue
+        m = re.fullmatch(r"以" + _NUM + r"[^\d,]*?为(?:准|基准|标准)得" + _NUM + r"分", p)
+        if m:
+            spec["from"], spec["base"], level = _plain(float(m.group(1))), float(m.group(2)), True
+            continue
+        m = re.fullmatch(
+            r"(?:累计加分不超过|加分不超过|最多加|最高加|最多可加|累计最多加)"
+            + _NUM
+            + r"分(?:为止)?",
+            p,
+        )
+        if m:
+            spec["max_add"] = _plain(float(m.group(1)))
+            continue
+        if re.fullmatch(r"加分至基本分值?(?:封顶|为止)|加分以基本分值?为限", p):
+            spec["max_add"] = _plain(points)
+            continue
+        if re.fullmatch(r"上不封顶|加分不设上限|不设上限", p):
+            spec["uncapped"] = True
+            continue
+        if re.fullmatch(
+            r"(?:此项)?(?:[\d.]+分)?扣完(?:[\d.]+分)?为止|扣分至基本分值?扣完为止|扣至0分为止", p
+        ):
+            continue
+        if re.fullmatch(r"不设下限|可扣至负分|扣分不设上限|扣分不封顶", p):
+            spec["floor"] = False
+            continue
+        if re.fullmatch(r"(?:共计|共|满分|此项满分|此项共)[\d.]+分|完成(?:目标|任务)?得满分", p):
+            continue
+        m = re.fullmatch(r"[^\d,]*?得(满分|" + _NUM + r"分)", p)  # 无暴露垃圾得10分: none found
+        if m and (m.group(1) == "满分" or float(m.group(2)) == points):
+            continue
+        m = _UNIT_CLAUSE.search(p)
+        if m and m.end() == len(p):
+            verb, per, sign, amount = m.group(1), m.group(2), m.group(4), float(m.group(5))
+            below = verb in _BELOW
+            key = "deduct" if sign == "扣" else "add"
+            if key in spec:
+                return None
+            spec[key] = _plain(amount)
+            if per is not None:
+                if spec.get("per", float(per)) != float(per):
+                    return None
+                spec["per"] = float(per)
+            if sign == "扣":
+                below_deduct, above_deduct = below, not below
+            else:
+                below_add, above_add = below, not below
+            seen_unit = True
+            continue
+        # a description of what is counted (no points in it): 存在私搭乱建行为的, 每季度召开…
+        if not re.search(r"得|扣|加|分|\d", p) and i < len(pieces) - 1:
+            continue
+        return None
+    if not seen_unit:
+        return None
+    if (below_deduct or above_add) and (above_deduct or below_add):
+        return None
+    cost = above_deduct or below_add
+    if below_deduct and not above_add and not level:
+        cost = True  # 每少配备一名扣1分: the value is the shortfall (a count)
+    out: dict[str, Any] = {"rule": "units"}
+    if level and spec["from"]:
+        out["from"] = spec["from"]
+    if spec.get("per", 1) != 1:
+        out["per"] = _plain(spec["per"])
+    for k in ("deduct", "add"):
+        if k in spec:
+            out[k] = spec[k]
+    if level:
+        default = float(points) if "deduct" in spec else 0.0
+        if spec["base"] != default:
+            out["base"] = _plain(spec["base"])
+    for k in ("max_add", "uncapped"):
+        if k in spec:
+            out[k] = spec[k]
+    if spec.get("floor") is False:
+        out["floor"] = False
+    return out, "cost" if cost else "benefit"
+
+
 def _parse_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:  # noqa: C901
+    t = _clean(t).replace(f"({_n(points)}分)", "")  # the 分值 restated: 报告工作(6分)
+    t = re.sub(r"(?<!每)发现(?=[\d.]+(?:处|个|项|次|起))", "每发现", t)  # 发现1处扣2分
+    if re.search(r"酌情|视情况|综合评定|综合评价|适当|按实际情况", t):
+        return None  # judgment: never guessed
     # yes / no
     if re.fullmatch(r"符合条件得" + _NUM + r"分,否则不得分", t):
         return {"rule": "yesno"}, "benefit"
@@ -171,7 +320,7 @@ def _parse_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:  # 
         return {"rule": "yesno"}, "benefit"
     # linear
     m = re.fullmatch(
-        r"(?:达到)?"
+        _PRE
         + _NUM
         + r"[^,;]*?(及以上|以上|及以下|以下)?得满分,"
         + _NUM
@@ -183,16 +332,23 @@ def _parse_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:  # 
         return {"rule": "linear", "full_at": _plain(full), "zero_at": _plain(zero)}, (
             "cost" if full < zero else "benefit"
         )
+    # 按完成比例计分 (the value is the completion rate in %)
+    if re.fullmatch(
+        r"(?:完成(?:目标|任务)?(?:的)?得满分,)?(?:未完成的?,?)?按(?:照)?(?:实际)?(?:完成)?(?:比例|率|进度)"
+        r"(?:计分|得分|折算|计算得分)",
+        t,
+    ):
+        return {"rule": "linear", "full_at": 100, "zero_at": 0}, "benefit"
     # deduct
     m = re.fullmatch(
-        r"(?:达到)?"
+        _PRE
         + _NUM
         + r"[^,;]*?(?:及以上|以上|及以下|以下)?得满分,每(低|少|下降|减少|降低|高|多|超过|增加)"
         + _NUM
         + r"([^,;扣]*?)扣"
         + _NUM
         + r"分"
-        r"(\(不足[\d.]+[^)]*不扣\))?(?:,扣完为止)?",
+        r"(\(不足[\d.]+[^)]*不扣\))?(?:,(?:此项)?扣完(?:[\d.]+分)?为止)?",
         t,
     )
     if m:
@@ -202,32 +358,51 @@ def _parse_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:  # 
         if m.group(6):
             spec["whole_units"] = True
         return spec, "cost" if cost else "benefit"
-    # tiers
-    pieces = [p for p in re.split(r"[,;]", t) if p]
+    # counting rules: 每发现一处扣1分，扣完为止 · 每个加1分，最多加3分 · 每少1个扣5分，每增1个加2分
+    if "每" in t:
+        out = _units_body(t, points)
+        if out is not None:
+            return out
+    tiers = _tiers_body(t, points)
+    if tiers is not None:
+        return tiers
+    # yes / no as offices write it: 成立领导小组并明确分工的得4分，未成立的不得分 ·
+    # 完成得基本分，未完成的不得分 · 设意见箱记5分，无意见箱不得分 · …，未落实的不得分
+    m = re.fullmatch(r"([^\d,]+?)(?:的)?得(满分|" + _NUM + r"分)(?:," + _NEG + r")?", t)
+    if m and (m.group(2) == "满分" or float(m.group(3)) == points) and m.group(1):
+        return {"rule": "yesno"}, "benefit"
+    if re.fullmatch(r"[^\d]+," + _NEG, t):
+        return {"rule": "yesno"}, "benefit"
+    return None
+
+
+def _tiers_body(t: str, points: float) -> tuple[dict[str, Any], str] | None:
+    """Tiers: 达到100%得6分，80%以上得4分 · 80%—90%得8分 · 0.5%及以下得4分 · 入住率达到80%加2分."""
+    pieces = [p for p in t.split(",") if p]
     tiers: list[list[float]] = []
-    cost = any(re.search(r"\d[^,;]*?(及以下|以下)得", p) for p in pieces)
+    cost = any(re.search(r"\d[^,]*?(及以下|以下)(?:的)?(?:得|加)", p) for p in pieces)
+    got = r"(?:得|加)(满分|" + _NUM + r"分)"
     for p in pieces:
         if re.fullmatch(
-            r"(低于|高于|不足|超过)?[\d.]+[^,;]*?(以下|以上)?(的)?不得分|其余不得分|否则不得分", p
+            r"(低于|高于|不足|超过)?[\d.]+[^,]*?(以下|以上)?(的)?不得分|其余不得分|否则不得分|"
+            + _NEG,
+            p,
         ):
             continue
-        m = re.fullmatch(_NUM + r"[^\d,;]*?[-~至]" + _NUM + r"[^,;]*?得(满分|" + _NUM + r"分)", p)
+        if re.search(r"(?:小于|大于|超过|低于|高于|不足)(?:等于)?[\d.]+[^,]*?(?:得|加)", p):
+            return None  # a strict bound (小于3%得20分): not a tier, never guessed
+        m = re.fullmatch(_PRE + _NUM + r"[^\d,]*?[-~至]" + _NUM + r"[^,]*?" + got, p)
         if m:
             th = float(m.group(2) if cost else m.group(1))
         else:
-            m2 = re.fullmatch(
-                r"(?:达到)?(?:每村)?"
-                + _NUM
-                + r"[^\d,;]*?(?:及以上|以上|及以下|以下)?(?:的)?得(满分|"
-                + _NUM
-                + r"分)",
+            m = re.fullmatch(
+                _PRE + _NUM + r"[^\d,]*?(?:及以上|以上|及以下|以下)?(?:的)?" + got,
                 p,
             )
-            if not m2:
+            if not m:
                 return None
-            m, th = m2, float(m2.group(1))
-        got = m.groups()[-2]
-        pts = points if got == "满分" else float(m.groups()[-1])
+            th = float(m.group(1))
+        pts = points if m.groups()[-2] == "满分" else float(m.groups()[-1])
         tiers.append([_plain(th), _plain(pts)])
     if not tiers:
         return None
@@ -273,6 +448,8 @@ def export_scorecard(framework: str | Path | dict[str, Any], path: str | Path) -
         note += f"；等级：{_grades_text(doc['grades'])}"
     if doc.get("bonus_cap") is not None:
         note += f"；加分项最多加{_n(float(doc['bonus_cap']))}分"
+    if doc.get("base_score") is not None:
+        note += f"；以{_n(float(doc['base_score']))}分为基础分"
     ws.cell(2, 1, note)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=PRINTED)
     for j, (_, head, width) in enumerate(EXPORT_COLUMNS, 1):
@@ -361,16 +538,19 @@ def export_scorecard(framework: str | Path | dict[str, Any], path: str | Path) -
 
 @dataclass
 class ImportResult:
-    """A scorecard read from Excel: the framework document, its YAML text (TODOs as comments)
-    and the rows it could not parse (Excel row, what is missing)."""
+    """A scorecard read from Excel: the framework document, its YAML text (TODOs as comments),
+    the rows it could not parse (Excel row, what is missing) and what it read in a way the sheet
+    does not spell out (``notes``: Excel row, what was assumed — e.g. the implicit lowest grade)."""
 
     doc: dict[str, Any]
     todos: list[tuple[int, str]] = field(default_factory=list)
     source: str = ""
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def yaml(self) -> str:
         head = [f"# 由 {Path(self.source).name} 导入（commeval framework import）。"]
+        head += [f"# 说明 第{r}行：{msg}" for r, msg in self.notes]
         if self.todos:
             head.append("# 以下各行未能自动解析，请补写后再使用（否则框架无法加载）：")
             head += [f"# TODO 第{r}行：{msg}" for r, msg in self.todos]
@@ -394,6 +574,82 @@ def _dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
 
 _Dumper.add_representer(list, _list)
 _Dumper.add_representer(dict, _dict)
+
+
+_GRADE_NOTE = re.compile(r"(?:等级|等次)(?:划分|评定)?[:：]\s*([^；;。]+)")
+_IS = r"(?:的?为|的?评为|的?定为|:)"
+
+
+def parse_grades_note(text: str) -> tuple[dict[str, float], str] | None:
+    """The grade table of a note such as "等级：优秀≥90，良好≥80，合格≥60" (wherever it stands in
+    the text, e.g. "说明：…；等级：…"), and a remark when the sheet leaves the lowest grade
+    implicit: the lowest grade covers every score below the lowest cut-off written, named as
+    the sheet names it ("60分以下为不合格", "不合格<60") or else 不合格. None: no grade note."""
+    m = _GRADE_NOTE.search(str(text))
+    if not m:
+        return None
+    body = _normalise(m.group(1)).replace(">=", "≥").replace("＞", ">")
+    grades: dict[str, float] = {}
+    lowest = None
+    for piece in re.split(r"[,、]", body):
+        piece = piece.strip()
+        if not piece:
+            continue
+        g = re.fullmatch(r"(.+?)(?:≥|不低于|>)" + _NUM + r"分?", piece) or re.fullmatch(
+            r"(.+?)\(" + _NUM + r"分?(?:\(含\))?(?:及以上|以上)(?:\(含[\d.]+分?\))?\)", piece
+        )
+        if g:
+            grades[g.group(1).strip()] = float(g.group(2))
+            continue
+        g = re.fullmatch(
+            _NUM + r"分?(?:\(含[\d.]+分?\))?(?:及以上|以上)(?:\(含[\d.]+分?\))?" + _IS + r"(.+)",
+            piece,
+        )
+        if g:
+            grades[g.group(2).strip()] = float(g.group(1))
+            continue
+        g = re.fullmatch(
+            _NUM + r"分?[-~至]" + _NUM + r"分?(?:\(含[\d.]+分?\))?" + _IS + r"(.+)", piece
+        )
+        if g:
+            grades[g.group(3).strip()] = float(g.group(1))
+            continue
+        g = re.fullmatch(r"(.+?)<" + _NUM + r"分?", piece) or re.fullmatch(
+            r"(.+?)\((?:低于|不足)?" + _NUM + r"分?(?:以下)?\)", piece
+        )
+        if g:
+            lowest = g.group(1).strip()
+            continue
+        g = re.fullmatch(r"(?:低于|不足)?" + _NUM + r"分?(?:以下)?" + _IS + r"(.+)", piece)
+        if g:
+            lowest = g.group(2).strip()
+            continue
+    if not grades:
+        return None
+    note = ""
+    if lowest is None:
+        lowest = "不合格"
+        low_name, low_cut = min(grades.items(), key=lambda kv: kv[1])
+        if low_cut <= 0:
+            return {k: _plain(v) for k, v in grades.items()}, ""
+        note = (
+            f"评分表的等级只写到“{low_name}≥{_n(low_cut)}”，{_n(low_cut)}分以下按“{lowest}”评定"
+            f"（已补上 {lowest}: 0——最低一档覆盖其余全部得分，请核对名称）"
+        )
+    grades[lowest] = 0
+    return {k: _plain(v) for k, v in grades.items()}, note
+
+
+def _bonus_cap(text: str) -> float | int | None:
+    """加分项最多加5分 / 累计加分不超过5分 / 加分项（最高加5分） → 5."""
+    m = re.search(r"加分[^；;。\d]*?(?:最多加|最高加|不超过|最高|封顶)\s*([\d.]+)\s*分", str(text))
+    return _plain(float(m.group(1))) if m else None
+
+
+def _base_score(text: str) -> float | int | None:
+    """以100分为基础分 / 基础分为100分 / 基础分100分 → 100."""
+    m = re.search(r"以\s*([\d.]+)\s*分(?:为|作为)基础分|基础分(?:为)?\s*([\d.]+)\s*分", str(text))
+    return _plain(float(m.group(1) or m.group(2))) if m else None
 
 
 def _clean_dimension(s: str) -> str:
@@ -442,7 +698,7 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
         v = ws.cell(r, c).value if c else None
         return v.strip() if isinstance(v, str) else v
 
-    name, version, grades, cap = "", "", None, None
+    name, version, grades, cap, base = "", "", None, None, None
     for r in range(1, hrow):
         for c in range(1, ws.max_column + 1):
             v = ws.cell(r, c).value
@@ -451,27 +707,21 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
             m = re.search(r"版本[:：]\s*([^；;，,]+)", v)
             if m:
                 version = m.group(1).strip()
-            m = re.search(r"等级[:：]\s*([^；;]+)", v)
-            if m:
-                grades = {}
-                for g, lim in re.findall(r"([^，,≥<]+)[≥]\s*([\d.]+)", m.group(1)):
-                    grades[g.strip()] = _plain(float(lim))
-                low = re.search(r"([^，,≥<]+)<\s*[\d.]+\s*$", m.group(1))
-                if low:
-                    grades[low.group(1).strip()] = 0
-            m = re.search(r"加分[^；;\d]*?最多加\s*([\d.]+)\s*分", v)
-            if m:
-                cap = _plain(float(m.group(1)))
-            if not name and not re.search(r"版本|等级[:：]", v):
+            parsed = parse_grades_note(v)
+            if parsed:
+                grades, note = parsed
+                if note:
+                    res.notes.append((r, note))
+            cap = _bonus_cap(v) if cap is None else cap
+            base = _base_score(v) if base is None else base
+            if not name and not re.search(r"版本|等级|等次|基础分|说明[:：]", v):
                 name = v.strip()
     doc: dict[str, Any] = {"version": version or "TODO", "name": name, "scoring": "points"}
     if not version:
         res.todos.append((1, "评分表没有写版本号（version）"))
-    if cap is not None:
-        doc["bonus_cap"] = cap
-    doc["grades"] = grades or {"优秀": 90, "良好": 75, "合格": 60, "不合格": 0}
-    if not grades:
-        res.todos.append((1, "评分表没有写等级划分，暂用 优秀 90 / 良好 75 / 合格 60，请核对"))
+    doc["bonus_cap"] = None  # filled below (the 加分项 heading or a note may give it)
+    doc["base_score"] = None  # filled below (以100分为基础分, above or below the table)
+    doc["grades"] = None  # filled below: the note may stand under the table
     dims: dict[str, dict[str, Any]] = {}
     vetoes: list[dict[str, Any]] = []
     no_source: list[int] = []
@@ -482,10 +732,26 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
         d = cell(r, "dimension")
         if d not in (None, ""):
             dim_label = _clean_dimension(str(d))
+            if "加分" in str(d) and cap is None:
+                cap = _bonus_cap(str(d))  # 加分项（最多加5分）
         label, pts_cell, text = cell(r, "label"), cell(r, "points"), cell(r, "standard")
         if dim_label in ("合计", "总分", "总计") or str(label or "") in ("合计", "总分"):
             continue
         if str(dim_label).startswith("考核领导小组") or str(dim_label).startswith("日期"):
+            continue
+        note_text = " ".join(
+            str(ws.cell(r, c).value) for c in range(1, ws.max_column + 1) if ws.cell(r, c).value
+        )
+        if pts_cell in (None, "") and (
+            _GRADE_NOTE.search(note_text) or _base_score(note_text) or _bonus_cap(note_text)
+        ):
+            parsed = parse_grades_note(note_text)  # a note below the table: 说明：…等级：…
+            if parsed and not grades:
+                grades, note = parsed
+                if note:
+                    res.notes.append((r, note))
+            base = _base_score(note_text) if base is None else base
+            cap = _bonus_cap(note_text) if cap is None else cap
             continue
         if not label and pts_cell in (None, "") and not text:
             continue
@@ -493,7 +759,7 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
             when = cell(r, "when")
             v: dict[str, Any] = {"label": str(label or text or "")}
             m = re.search(r"评为[“\"]?([^”\"]+)[”\"]?", str(text or ""))
-            if m:
+            if m and "最低" not in m.group(1):  # 评为最低等级: the lowest grade (the default)
                 v["grade"] = m.group(1)
             if when:
                 v["when"] = str(when)
@@ -546,6 +812,14 @@ def import_scorecard(path: str | Path) -> ImportResult:  # noqa: C901
                     ispec["direction"] = "cost"
                 ispec["scoring"] = sc
         dspec["indicators"][ikey] = ispec
+    for key, val in (("bonus_cap", cap), ("base_score", base)):
+        if val is not None:
+            doc[key] = val
+        else:
+            del doc[key]
+    doc["grades"] = grades or {"优秀": 90, "良好": 75, "合格": 60, "不合格": 0}
+    if not grades:
+        res.todos.append((1, "评分表没有写等级划分，暂用 优秀 90 / 良好 75 / 合格 60，请核对"))
     if vetoes:
         doc["veto"] = vetoes
     doc["dimensions"] = dims

@@ -238,14 +238,14 @@ def year_designs(
 def township_estimates(
     designs: dict[int, DesignBase] | DesignBase, items: Sequence[str]
 ) -> pd.DataFrame:
-    """Per-township means of Likert items (1–5) and their top-2-box shares (``<item>_top2``),
-    from the year designs: columns township, year, indicator, estimate, se, n — the survey
+    """Per-township means of Likert items (1–5), their top-2-box shares (``<item>_top2``) and
+    yes/no items (the share answering 是), from the year designs: columns township, year, indicator, estimate, se, n — the survey
     estimates the index takes (``commeval.index.evaluate(survey=...)``)."""
     if isinstance(designs, DesignBase):
         designs = {int(designs.data["year"].iloc[0]): designs}
     names = sorted({str(i) for i in items})
     parts = []
-    for y, design in sorted(designs.items()):
+    for y, design in sorted(designs.items()) if names else ():  # no item asked: no estimate
         est = design.mean(names, by=["township"]).rename(columns={"variable": "indicator"})
         est["year"] = y
         parts.append(est)
