@@ -46,7 +46,10 @@ class Run:
     can ask for the number itself; ``emphasis`` is ``"strong"``, ``"em"`` or empty; ``tone``
     colours a run (``"good"``, ``"bad"`` …) where a renderer can; ``role`` names what the run is
     ("badge", "category", "advice", "trace", "sig-up", "sig-down", "ns", "tick-yes", "tick-no" …),
-    which the HTML renderer maps to its classes and the Word renderer to its character styles."""
+    which the HTML renderer maps to its classes and the Word renderer to its character styles;
+    ``"break"`` is a line break and ``"code"`` a checksum or identifier. ``href`` makes the run a
+    link (the HTML page's; other renderers print the text), ``download`` the file name a link
+    saves as."""
 
     text: str
     value: float | None = None
@@ -54,6 +57,8 @@ class Run:
     emphasis: str = ""
     tone: str = ""
     role: str = ""
+    href: str = ""
+    download: str = ""
 
 
 def runs_text(runs: Iterable[Run]) -> str:
@@ -90,7 +95,9 @@ class Block:
 @dataclass
 class Heading(Block):
     """A heading. ``level`` 1 is the 一级标题 (section: 一、), 2 the 二级 (（一）), 3 the 三级
-    (1.); ``number`` holds the numbering as printed ("一、", "（一）", "1."), ``title`` the words."""
+    (1.); ``number`` holds the numbering as printed ("一、", "（一）", "1."), ``title`` the words.
+    Level 0 is the document's title as the page header shows it (the page's ``<h1>``, Word's
+    Title style), in the header section (the first, without heading)."""
 
     type: ClassVar[str] = "heading"
     level: int
