@@ -532,3 +532,31 @@ def _decode(d: dict[str, Any]) -> Any:
         png = kw.get("png")
         kw["png"] = base64.b64decode(png["$b64"]) if isinstance(png, dict) else b""
     return kind(**kw)
+
+
+# --- from the report kernel to the worker ------------------------------------------------------
+
+#: The MIME type of a document a report notebook displays (beside its ``text/html``): each
+#: displayed section carries a *fragment* — a document with the report's kind and metadata and
+#: that section — and a batch worker assembles the fragments of the executed notebook, in
+#: output order, into the document it renders into every format (:func:`assemble`).
+MIME = "application/vnd.commeval.document+json"
+
+
+def fragment(doc: Document, sections: Iterable[Section]) -> dict[str, Any]:
+    """The JSON (as a dict, as a notebook output holds it) of ``doc`` with only ``sections``."""
+    part = Document(doc.kind, doc.meta, list(sections), cover=doc.cover, toc=doc.toc)
+    return part.to_dict()
+
+
+def assemble(fragments: Iterable[dict[str, Any] | str]) -> Document | None:
+    """One document from fragments in order (kind, metadata and options of the first; the
+    sections of all); None without any."""
+    docs = [
+        Document.from_json(f) if isinstance(f, str) else Document.from_dict(f) for f in fragments
+    ]
+    if not docs:
+        return None
+    first = docs[0]
+    sections = [s for d in docs for s in d.sections]
+    return Document(first.kind, first.meta, sections, cover=first.cover, toc=first.toc)
