@@ -44,6 +44,7 @@ __all__ = [
     "section_html",
     "sections_html",
     "notebook_section",
+    "notebook_fragment",
     "stylesheet_css",
     "esc",
 ]
@@ -265,13 +266,12 @@ def render_html(doc: Document, *, embed_font: bool = True) -> str:
     return embed_cjk_font(page)
 
 
-def notebook_section(s: Section, *, pages_only: bool = False) -> str:
-    """A section as a notebook displays it: inside ``<div class="commeval-report">`` (the
+def notebook_fragment(markup: str, *, pages_only: bool = False) -> str:
+    """Section markup as a notebook displays it: inside ``<div class="commeval-report">`` (the
     stylesheet's scope), with the glyphs of its text outside the report's fixed wording as an
     inline font and the fallbacks for a notebook JupyterLab does not trust
     (:mod:`commeval.renderers.untrusted`); ``pages_only`` (a batch run, whose pages are
     rendered from the document) leaves both out."""
-    markup = section_html(s)
     if pages_only:
         return f'<div class="commeval-report">{markup}</div>'
     from commeval.fonts import notebook_cell_font
@@ -281,3 +281,8 @@ def notebook_section(s: Section, *, pages_only: bool = False) -> str:
         f'<div class="commeval-report">{notebook_cell_font(markup)}'
         f"{untrusted_section(markup)}</div>"
     )
+
+
+def notebook_section(s: Section, *, pages_only: bool = False) -> str:
+    """A document section as a notebook displays it (:func:`notebook_fragment`)."""
+    return notebook_fragment(section_html(s), pages_only=pages_only)

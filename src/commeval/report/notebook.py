@@ -63,16 +63,9 @@ class Section(HTML):
     ``document``: the section's document fragment, displayed beside the HTML."""
 
     def __init__(self, html: str, stylesheet: bool = False, document: dict[str, Any] | None = None):
-        from commeval.fonts import notebook_cell_font
-        from commeval.renderers.untrusted import untrusted_section
-
-        if os.environ.get(PAGES_ONLY_ENV) == "pages":  # a batch run: only the page is kept
-            super().__init__(f'<div class="commeval-report">{html}</div>')
-        else:
-            super().__init__(
-                f'<div class="commeval-report">{notebook_cell_font(html)}'
-                f"{untrusted_section(html)}</div>"
-            )
+        # a batch run (PAGES_ONLY_ENV) keeps only the page, rendered from the document
+        pages_only = os.environ.get(PAGES_ONLY_ENV) == "pages"
+        super().__init__(H.notebook_fragment(html, pages_only=pages_only))
         self.stylesheet = stylesheet
         self.document = document
 
