@@ -549,6 +549,15 @@ TOWNSHIP_SECTIONS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+def _date(generated: str) -> str:
+    """The cover's date: the day of the generation time ("2013-06-01 10:00（…）" → 2013年6月1日)."""
+    day = generated.split(" ")[0] if generated else ""
+    parts = day.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0])}年{int(parts[1])}月{int(parts[2])}日"
+    return day
+
+
 def township_meta(d: District, township: str, generated: str = "") -> Meta:
     return Meta(
         title=township_title(township, d.year),
@@ -556,6 +565,7 @@ def township_meta(d: District, township: str, generated: str = "") -> Meta:
         township=township,
         year=d.year,
         organisation=getattr(d.options, "organisation", "") or "",
+        date=_date(generated),
         generated=generated,
         synthetic=bool(d.synthetic),
         subtitle=d.options.title_for(d.name, d.year),
@@ -710,6 +720,7 @@ def summary_meta(d: District, generated: str = "") -> Meta:
         district=d.name,
         year=d.year,
         organisation=getattr(d.options, "organisation", "") or "",
+        date=_date(generated),
         generated=generated,
         synthetic=bool(d.synthetic),
         subtitle=f"{d.name} · 农村社区建设评估",
