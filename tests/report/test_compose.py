@@ -128,3 +128,29 @@ def test_summary_document(district):
     assert f"生成时间：{NOW}" in doc.section("methods").text()
     plain = C.compose_summary(district, generated=NOW)
     assert not [b for b in plain.blocks() if b.origin == "renderer"]
+
+
+def test_notebook_displays_carry_the_document(district):
+    """What a report notebook displays: each section's HTML beside its fragment; the fragments
+    assembled in output order are the composed document (what a batch worker renders)."""
+    from IPython.core.formatters import DisplayFormatter
+
+    from commeval.document import MIME, assemble
+    from commeval.report import notebook
+
+    report = notebook.TownshipReport(district, "甲镇", generated=NOW)
+    shown = []
+    orig = notebook.display
+    notebook.display = shown.append
+    try:
+        for sid in C.TOWNSHIP_SECTIONS:  # the notebook's cells, in order
+            getattr(report, sid)()._ipython_display_()
+    finally:
+        notebook.display = orig
+    bundles = [DisplayFormatter().format(o)[0] for o in shown]
+    frags = [b[MIME] for b in bundles if MIME in b]
+    assert len(frags) == len(C.TOWNSHIP_SECTIONS)
+    assert all("text/html" in b for b in bundles)
+    doc = assemble(frags)
+    assert doc.to_dict() == report.document.to_dict()
+    assert render_html(doc, embed_font=False) == render_html(report.document, embed_font=False)
