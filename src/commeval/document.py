@@ -22,7 +22,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal
 
 #: The document schema: bump when a block changes shape (a cached document of another version is
@@ -410,6 +410,23 @@ class Document:
 
     def text(self) -> str:
         return "\n".join(s.text() for s in self.sections)
+
+    def content(self) -> Document:
+        """A copy without the blocks a renderer added (``origin="renderer"``: the page's
+        download links and links to other files), for renderers that have no use for them
+        (Word)."""
+
+        def keep(blocks: Iterable[Block]) -> list[Block]:
+            out: list[Block] = []
+            for b in blocks:
+                if b.origin == "renderer":
+                    continue
+                if isinstance(b, Section | Group):
+                    b = replace(b, blocks=keep(b.blocks))
+                out.append(b)
+            return out
+
+        return Document(self.kind, self.meta, keep(self.sections), cover=self.cover, toc=self.toc)
 
     # --- JSON ------------------------------------------------------------------------------------
 

@@ -177,11 +177,14 @@ def test_render_document_calls_each_renderer(monkeypatch):
             seen["pdf"] = (html, header, footer)
             return b"%PDF-"
 
+    links = Paragraph("下载", origin="renderer")
     doc = Document("township", Meta("甲镇 2012年度农村社区建设评估", township="甲镇"),
-                   [Section(None, [Paragraph("正文")], id="header")])  # fmt: skip
+                   [Section(None, [Paragraph("正文"), links], id="header")])  # fmt: skip
     opts = {"docx": {"fonts": {"body": "仿宋"}, "cover": False, "organisation": "某县"}}
     html, files = render_document(doc, ("html", "docx", "pdf"), opts, Printer())
     assert files == {"docx": b"PK-docx", "pdf": b"%PDF-"}
-    assert seen["options"] == ({"body": "仿宋"}, False, "某县") and seen["doc"] is doc
+    assert seen["options"] == ({"body": "仿宋"}, False, "某县")
+    assert seen["doc"].to_dict() == doc.content().to_dict()
     assert seen["pdf"] == (html, "甲镇 2012年度农村社区建设评估", True)
     assert "<title>甲镇 2012年度农村社区建设评估</title>" in html and "正文" in html
+    assert "下载" in html and "下载" not in seen["doc"].text()  # the page's links: not Word's

@@ -170,7 +170,8 @@ def render_document(
     if "docx" in formats:
         from commeval.renderers.docx import DocxOptions, render_docx
 
-        files["docx"] = render_docx(doc, DocxOptions(**(options.get("docx") or {})))
+        # the page's own links (downloads, other files) are not the Word file's
+        files["docx"] = render_docx(doc.content(), DocxOptions(**(options.get("docx") or {})))
     if "pdf" in formats:
         if printer is None:
             raise RuntimeError("PDF requested without a printer")
