@@ -188,3 +188,12 @@ def test_render_document_calls_each_renderer(monkeypatch):
     assert seen["pdf"] == (html, "甲镇 2012年度农村社区建设评估", True)
     assert "<title>甲镇 2012年度农村社区建设评估</title>" in html and "正文" in html
     assert "下载" in html and "下载" not in seen["doc"].text()  # the page's links: not Word's
+
+
+def test_unknown_format_on_the_command_line_exits_2(tmp_path, capsys):
+    rc = main(["reports", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--format",
+               "html,odt"])  # fmt: skip
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "'odt'" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # nothing written
