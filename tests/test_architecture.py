@@ -50,6 +50,8 @@ def test_the_contracts_hold():
         ("data/contract.py", "from commeval.survey import SurveyDesign", "Layers"),
         ("survey/likert.py", "import matplotlib", "Engines"),
         ("pipeline/plan.py", "import commeval.report.render", "The pipeline orchestrates"),
+        ("renderers/html.py", "import commeval.report.compose", "Renderers read documents"),
+        ("report/compose.py", "import commeval.renderers.html", "Composition is content"),
     ],
 )
 def test_a_forbidden_import_breaks_the_contract(tmp_path, module, line, broken):

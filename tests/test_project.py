@@ -129,6 +129,20 @@ def test_every_key(tmp_path):
         formats=("html",),
     )
     assert p.report.title_for("某县", 2013) == "某县评估"
+    docx = make_project(
+        tmp_path / "q",
+        "report: {formats: [html, docx, pdf], docx: {cover: false, organisation: 某县民政局, "
+        "fonts: {body: 仿宋_GB2312, heading1: 黑体, heading2: 楷体_GB2312, latin: Times New Roman}}}\n",
+    )
+    r = load_project(docx).report
+    assert r.formats == ("html", "docx", "pdf") and r.docx_cover is False
+    assert r.organisation == "某县民政局"
+    assert dict(r.docx_fonts) == {
+        "body": "仿宋_GB2312",
+        "heading1": "黑体",
+        "heading2": "楷体_GB2312",
+        "latin": "Times New Roman",
+    }
     assert ReportOptions().title_for("某县", 2013) == "某县 2013 年农村社区建设评估报告"
 
 
@@ -145,7 +159,13 @@ BAD = [
     ("report: {small_cell: 0}\n", "report.small_cell", "0"),
     ("report: {mc_draws: many}\n", "report.mc_draws", "'many'"),
     ("report: {timezone: Mars/Olympus}\n", "report.timezone", "'Mars/Olympus'"),
-    ("report: {formats: [pdf]}\n", "report.formats", "'pdf'"),
+    ("report: {formats: [odt]}\n", "report.formats", "'odt'"),
+    ("report: {formats: []}\n", "report.formats", "[]"),
+    ("report: {docx: {colour: red}}\n", "report.docx.colour", "'red'"),
+    ("report: {docx: {fonts: {title: 黑体}}}\n", "report.docx.fonts.title", "'黑体'"),
+    ("report: {docx: {fonts: {body: ''}}}\n", "report.docx.fonts.body", "''"),
+    ("report: {docx: {cover: maybe}}\n", "report.docx.cover", "'maybe'"),
+    ("report: {docx: [a]}\n", "report.docx", "['a']"),
     ("report: {colour: red}\n", "report.colour", "'red'"),
     ("report: [a]\n", "report", "['a']"),
     ("dataset: [unclosed\n", "<yaml>", ""),

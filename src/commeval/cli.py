@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--executor", choices=["local", "dask"], default="local")
     r.add_argument("--scheduler", default=None, help="Dask 调度器地址")
     r.add_argument("--run-name", default=None, help="输出子目录名（默认按时间）")
+    r.add_argument(
+        "--format",
+        type=_csv_list,
+        default=None,
+        help="报告格式，逗号分隔：html,docx,pdf（默认：commeval.yaml 的 report.formats，即 html）",
+    )
     t = sub.add_parser(
         "templates",
         parents=[proj],
@@ -313,6 +319,7 @@ def _main(args: argparse.Namespace) -> int:
                     scheduler=args.scheduler,
                     run_name=args.run_name,
                     project=project,
+                    formats=tuple(args.format) if args.format else None,
                 )
             )
     except InputError as exc:

@@ -22,7 +22,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal
 
 #: The document schema: bump when a block changes shape (a cached document of another version is
@@ -46,7 +46,10 @@ class Run:
     can ask for the number itself; ``emphasis`` is ``"strong"``, ``"em"`` or empty; ``tone``
     colours a run (``"good"``, ``"bad"`` …) where a renderer can; ``role`` names what the run is
     ("badge", "category", "advice", "trace", "sig-up", "sig-down", "ns", "tick-yes", "tick-no" …),
-    which the HTML renderer maps to its classes and the Word renderer to its character styles."""
+    which the HTML renderer maps to its classes and the Word renderer to its character styles;
+    ``"break"`` is a line break and ``"code"`` a checksum or identifier. ``href`` makes the run a
+    link (the HTML page's; other renderers print the text), ``download`` the file name a link
+    saves as."""
 
     text: str
     value: float | None = None
@@ -54,6 +57,8 @@ class Run:
     emphasis: str = ""
     tone: str = ""
     role: str = ""
+    href: str = ""
+    download: str = ""
 
 
 def runs_text(runs: Iterable[Run]) -> str:
@@ -90,7 +95,9 @@ class Block:
 @dataclass
 class Heading(Block):
     """A heading. ``level`` 1 is the 一级标题 (section: 一、), 2 the 二级 (（一）), 3 the 三级
-    (1.); ``number`` holds the numbering as printed ("一、", "（一）", "1."), ``title`` the words."""
+    (1.); ``number`` holds the numbering as printed ("一、", "（一）", "1."), ``title`` the words.
+    Level 0 is the document's title as the page header shows it (the page's ``<h1>``, Word's
+    Title style), in the header section (the first, without heading)."""
 
     type: ClassVar[str] = "heading"
     level: int
@@ -404,6 +411,23 @@ class Document:
     def text(self) -> str:
         return "\n".join(s.text() for s in self.sections)
 
+    def content(self) -> Document:
+        """A copy without the blocks a renderer added (``origin="renderer"``: the page's
+        download links and links to other files), for renderers that have no use for them
+        (Word)."""
+
+        def keep(blocks: Iterable[Block]) -> list[Block]:
+            out: list[Block] = []
+            for b in blocks:
+                if b.origin == "renderer":
+                    continue
+                if isinstance(b, Section | Group):
+                    b = replace(b, blocks=keep(b.blocks))
+                out.append(b)
+            return out
+
+        return Document(self.kind, self.meta, keep(self.sections), cover=self.cover, toc=self.toc)
+
     # --- JSON ------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -525,3 +549,31 @@ def _decode(d: dict[str, Any]) -> Any:
         png = kw.get("png")
         kw["png"] = base64.b64decode(png["$b64"]) if isinstance(png, dict) else b""
     return kind(**kw)
+
+
+# --- from the report kernel to the worker ------------------------------------------------------
+
+#: The MIME type of a document a report notebook displays (beside its ``text/html``): each
+#: displayed section carries a *fragment* — a document with the report's kind and metadata and
+#: that section — and a batch worker assembles the fragments of the executed notebook, in
+#: output order, into the document it renders into every format (:func:`assemble`).
+MIME = "application/vnd.commeval.document+json"
+
+
+def fragment(doc: Document, sections: Iterable[Section]) -> dict[str, Any]:
+    """The JSON (as a dict, as a notebook output holds it) of ``doc`` with only ``sections``."""
+    part = Document(doc.kind, doc.meta, list(sections), cover=doc.cover, toc=doc.toc)
+    return part.to_dict()
+
+
+def assemble(fragments: Iterable[dict[str, Any] | str]) -> Document | None:
+    """One document from fragments in order (kind, metadata and options of the first; the
+    sections of all); None without any."""
+    docs = [
+        Document.from_json(f) if isinstance(f, str) else Document.from_dict(f) for f in fragments
+    ]
+    if not docs:
+        return None
+    first = docs[0]
+    sections = [s for d in docs for s in d.sections]
+    return Document(first.kind, first.meta, sections, cover=first.cover, toc=first.toc)

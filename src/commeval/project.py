@@ -31,8 +31,11 @@ CONFIG_NAMES = ("framework", "fields", "codebook", "diagnosis")
 #: Configuration files the package ships a default of (``fields`` and ``codebook`` extend the
 #: packaged contract and codebook instead of replacing them: no default file is used for them).
 PACKAGED_DEFAULTS = ("framework", "diagnosis")
-#: Report formats produced today.
-FORMATS = ("html",)
+#: Report formats: the HTML page, an editable Word file, a print-ready PDF (docs/reports.md).
+FORMATS = ("html", "docx", "pdf")
+#: Keys of ``report.docx`` and of ``report.docx.fonts``.
+DOCX_KEYS = {"fonts", "cover", "organisation"}
+DOCX_FONT_KEYS = {"body", "heading1", "heading2", "latin"}
 
 TOP_KEYS = {
     "name",
@@ -44,7 +47,9 @@ TOP_KEYS = {
     "config",
     "report",
 }
-REPORT_KEYS = {"title", "small_cell", "max_cv", "mc_draws", "seed", "timezone", "formats"}
+REPORT_KEYS = {
+    "title", "small_cell", "max_cv", "mc_draws", "seed", "timezone", "formats", "docx",
+}  # fmt: skip
 
 
 class ProjectError(InputError, ValueError):
@@ -63,7 +68,12 @@ class ReportOptions:
     mc_draws: int = 500  # Monte Carlo draws of the index uncertainty
     seed: int = 20121
     timezone: str = "Asia/Shanghai"  # of the 生成时间 line (zoneinfo name, validated)
-    formats: tuple[str, ...] = ("html",)  # only "html" is produced today
+    formats: tuple[str, ...] = ("html",)  # of FORMATS; html first when listed
+    #: ``report.docx``: fonts (body, heading1, heading2, latin → font name), cover block,
+    #: 编制单位 printed on the cover
+    docx_fonts: tuple[tuple[str, str], ...] = ()
+    docx_cover: bool = True
+    organisation: str = ""
 
     def title_for(self, district: str, year: int | None) -> str:
         """The report title: ``title`` if set, else "<district> <year> 年农村社区建设评估报告"."""
@@ -356,9 +366,18 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
                 file,
                 "report.formats",
                 f,
-                f"目前只能生成 {', '.join(FORMATS)}",
-                f"only {', '.join(FORMATS)} is produced today",
+                f"可选格式为 {', '.join(FORMATS)}",
+                f"use some of {', '.join(FORMATS)}",
             )
+    docx = _mapping(file, "report.docx", spec.get("docx"), DOCX_KEYS)
+    fonts = _mapping(file, "report.docx.fonts", docx.get("fonts"), DOCX_FONT_KEYS)
+    font_names = tuple(
+        (k, str(_str(file, f"report.docx.fonts.{k}", v, optional=False))) for k, v in fonts.items()
+    )
+    cover = docx.get("cover", True)
+    if not isinstance(cover, bool):
+        raise _fail(file, "report.docx.cover", cover, "须为 true 或 false", "must be true or false")
+    organisation = _str(file, "report.docx.organisation", docx.get("organisation")) or ""
     return ReportOptions(
         title=title,
         small_cell=small_cell,
@@ -367,4 +386,7 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
         seed=seed,
         timezone=str(tz),
         formats=tuple(dict.fromkeys(formats)),
+        docx_fonts=font_names,
+        docx_cover=cover,
+        organisation=organisation,
     )

@@ -460,7 +460,7 @@ report:
   mc_draws: 500           # 指数不确定性的蒙特卡洛抽样次数
   seed: 20121             # 随机数种子（结果可重复）
   timezone: Asia/Shanghai # “生成时间”一行的时区
-  formats: [html]         # 目前只生成 html
+  formats: [html]         # 可加 docx（Word）、pdf：[html, docx, pdf]
 """
 
 

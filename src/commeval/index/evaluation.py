@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commeval.index import points
+from commeval.index import points, result
 from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
 from commeval.index.coherence import corr_flags, cronbach_by_group
@@ -38,6 +38,7 @@ from commeval.index.indicators import (
 from commeval.index.normalise import METHODS as NORMALISATIONS
 from commeval.index.normalise import normalise_array
 from commeval.index.outliers import treat
+from commeval.index.result import Scheme, scheme_of
 from commeval.index.satisfaction import survey_indicators
 from commeval.index.uncertainty import MCInputs, SurveyDraws, monte_carlo, rank_summary
 from commeval.index.weights import dimension_weights, indicator_weights
@@ -109,6 +110,34 @@ class Evaluation:
         new = {**self.requested, **dict(settings or {}), **changes}
         return evaluate(tables, framework, self.year, self.survey, settings=new, **run)
 
+    # --- the result protocol (commeval.index.result.EvaluationResult) ------------------------
+
+    @property
+    def scheme(self) -> Scheme:
+        """The scoring scheme (composite index or points scorecard) and its report wording."""
+        return scheme_of(self.settings)
+
+    def totals(self) -> pd.DataFrame:
+        """Each township's score, full marks, base and bonus, grade (before and after a
+        veto, with the veto's reason), rank with its interval and attainment — the same
+        columns for every scheme (:data:`commeval.index.result.TOTALS_COLUMNS`)."""
+        return result.totals(self.scores)
+
+    def items(self, township: str | None = None) -> pd.DataFrame:
+        """Each item's value, target, attainment, contribution (``earned`` of ``max``) and
+        reason, with its change on last year (:data:`commeval.index.result.ITEM_COLUMNS`)."""
+        out = result.items(self.indicators, self.change)
+        return out if township is None else out[out["township"] == township].reset_index(drop=True)
+
+    def dimension_scores(self, township: str | None = None) -> pd.DataFrame:
+        """Each dimension's score, full marks and district mean."""
+        out = result.dimension_scores(self.dimensions)
+        return out if township is None else out[out["township"] == township].reset_index(drop=True)
+
+    def previous(self, township: str) -> tuple[float | None, int | None]:
+        """Last year's score and rank of ``township`` (None where there is none)."""
+        return result.previous(self.change, township)
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["tables"] = None
@@ -118,7 +147,7 @@ class Evaluation:
 
     def __repr__(self) -> str:
         s = self.settings
-        if s.get("scoring") == "points":
+        if self.scheme.itemised:
             sc, unc, fw = self.scores, s.get("uncertainty", {}), s.get("framework", {})
             vetoed = int((sc["veto"] != "").sum()) if "veto" in sc else 0
             return (
@@ -535,15 +564,32 @@ def evaluate(
     towns = townships_of(tables)
     est, survey_source = _survey_estimates(tables, fw, survey)
     est_nom = _nominal_estimates(est)
-    if fw.points:
-        ev = _evaluate_points(tables, fw, year, years, est_nom, survey_source, s)
-        ev.requested = copy.deepcopy(dict(settings or {}))
-        ev.survey, ev.sensitivity_run = survey, sensitivity
-        if mc_draws > 0:
-            _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
-        ev.indicators = with_denominators(ev.indicators, tables, fw, year)
-        ev.framework, ev.tables = fw, tables
-        return ev
+    run = _SCHEMES[fw.scoring]
+    return run(tables, fw, year, years, towns, est, est_nom, survey_source, s, settings, survey,
+               mc_draws, seed, sensitivity)  # fmt: skip
+
+
+def _evaluate_scorecard(
+    tables, fw, year, years, towns, est, est_nom, survey_source, s, settings, survey, mc_draws,
+    seed, sensitivity,
+) -> Evaluation:  # fmt: skip
+    """A points scorecard: item points, totals, grades, vetoes, ranks with intervals."""
+    ev = _evaluate_points(tables, fw, year, years, est_nom, survey_source, s)
+    ev.requested = copy.deepcopy(dict(settings or {}))
+    ev.survey, ev.sensitivity_run = survey, sensitivity
+    if mc_draws > 0:
+        _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
+    ev.indicators = with_denominators(ev.indicators, tables, fw, year)
+    ev.framework, ev.tables = fw, tables
+    return ev
+
+
+def _evaluate_composite(
+    tables, fw, year, years, towns, est, est_nom, survey_source, s, settings, survey, mc_draws,
+    seed, sensitivity,
+) -> Evaluation:  # fmt: skip
+    """A composite index: the steps, scores, grades, ranks with Monte Carlo intervals."""
+    unc = s["uncertainty"]
     nom = _nominal(tables, fw, year, est_nom, s)
 
     score = pd.Series(nom.score, index=towns, name="score")
@@ -770,6 +816,10 @@ def _change_frame(fw: Framework, cur: _Nominal, prev: _Nominal) -> pd.DataFrame:
     out.insert(2, "previous_year", prev.year)
     out["change"] = out["current"] - out["previous"]
     return out
+
+
+#: how each scoring scheme (``Framework.scoring``) evaluates
+_SCHEMES = {"composite": _evaluate_composite, "points": _evaluate_scorecard}
 
 
 # --- scorecards (scoring: points) ----------------------------------------------------------------

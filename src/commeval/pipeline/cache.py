@@ -53,6 +53,16 @@ def project_hash(project: Project | None) -> str | None:
     return _sha("project", [(p.name, sha256_file(p)) for p in project.config_files()])
 
 
+def with_outputs(
+    config_hash: str | None, formats: tuple[str, ...], options: dict[str, Any]
+) -> str | None:
+    """``config_hash`` covering the run's formats and renderer options too (unchanged for a
+    run that writes only the page; the renderers' code is in :func:`code_hash`)."""
+    if tuple(formats) == ("html",) and not options:
+        return config_hash
+    return _sha("outputs", config_hash, list(formats), options)
+
+
 def township_key(input_hash: str, notebook_hash: str, config_hash: str | None = None) -> str:
     parts: list[Any] = ["township", input_hash, notebook_hash, code_hash()]
     return _sha(*parts, config_hash) if config_hash is not None else _sha(*parts)

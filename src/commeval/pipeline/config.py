@@ -18,6 +18,8 @@ from commeval.paths import (
 from commeval.project import Project
 
 EXECUTORS = ("local", "dask")
+#: What a run can write of each report (docs/reports.md): the page, Word, PDF.
+FORMATS = ("html", "docx", "pdf")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class RunConfig:
     # keys), its report options and configuration reach the district and the notebooks. None:
     # the packaged configuration (a run configured field by field, as the tests do)
     project: Project | None = None
+    # formats of every report (``--format``); None: the project's ``report.formats``, else
+    # html. The page is always written (it is the run's index and links the other files)
+    formats: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:  # accept str paths and lists, store Paths and tuples
         for name in ("data_dir", "out_dir", "processed_dir"):
@@ -58,6 +63,8 @@ class RunConfig:
                 object.__setattr__(self, name, Path(value))
         if self.townships is not None and not isinstance(self.townships, tuple):
             object.__setattr__(self, "townships", tuple(self.townships))
+        if self.formats is not None and not isinstance(self.formats, tuple):
+            object.__setattr__(self, "formats", tuple(self.formats))
 
     def resolved(self) -> RunConfig:
         """This configuration checked (:class:`UsageError`, :class:`InputError` for a missing
@@ -71,6 +78,16 @@ class RunConfig:
             raise UsageError(f"--jobs 须为正整数 (must be ≥ 1): {self.jobs}")
         if self.timeout is not None and self.timeout <= 0:
             raise UsageError(f"--timeout 须为正数 (must be > 0): {self.timeout}")
+        formats = self.formats
+        if formats is None:
+            formats = self.project.report.formats if self.project is not None else ("html",)
+        bad = [f for f in formats if f not in FORMATS]
+        if bad or not formats:
+            raise UsageError(
+                f"--format 的值 {bad[0] if bad else ''!r} 无效，可选 {','.join(FORMATS)} "
+                f"(unknown format; use some of {', '.join(FORMATS)})"
+            )
+        formats = tuple(f for f in FORMATS if f == "html" or f in formats)
         nbs = Notebooks(self.notebooks.township.resolve(), self.notebooks.summary.resolve())
         for nb in (nbs.township, nbs.summary):
             if not nb.is_file():
@@ -83,4 +100,5 @@ class RunConfig:
             run_name=run_name,
             townships=self.townships or None,
             notebooks=nbs,
+            formats=formats,
         )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import nbformat
 
+from commeval.document import MIME, Document, assemble
 from commeval.files import HTML_CSP
 from commeval.paths import templates_dir
 
@@ -131,3 +132,49 @@ class ReportExporter:
         html = strip_untrusted_fallbacks(html)
         # The page's own glyphs of the bundled CJK font, inline: Chinese renders on any machine.
         return Exported(html=embed_cjk_font(html), stderr=stderr, errors=notebook_errors(nb))
+
+
+# --- the composed document: from the executed notebook to every format -------------------------
+
+
+def notebook_document(nb: nbformat.NotebookNode) -> Document | None:
+    """The document a report notebook displayed: its fragments (outputs of MIME type
+    :data:`commeval.document.MIME`, one per section) assembled in output order; None when the
+    notebook displays none (a notebook of the user's own, exported as before)."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if MIME in data:
+                parts.append(data[MIME])
+    return assemble(parts)
+
+
+def render_document(
+    doc: Document,
+    formats: tuple[str, ...] = ("html",),
+    options: dict | None = None,
+    printer: object | None = None,
+) -> tuple[str, dict[str, bytes]]:
+    """The page of ``doc`` (:func:`commeval.renderers.html.render_html`: CSP, stylesheet,
+    embedded font) and its other ``formats``: "docx" through
+    :func:`commeval.renderers.docx.render_docx` with ``options["docx"]``, "pdf" by ``printer``
+    (a :class:`commeval.renderers.pdf.PdfPrinter` open for the worker's whole life) printing
+    the page with the document's title as running header. Renderers are imported here, when
+    a format needs them."""
+    from commeval.renderers.html import render_html
+
+    options = options or {}
+    html = render_html(doc)
+    files: dict[str, bytes] = {}
+    if "docx" in formats:
+        from commeval.renderers.docx import DocxOptions, render_docx
+
+        # the page's own links (downloads, other files) are not the Word file's
+        files["docx"] = render_docx(doc.content(), DocxOptions(**(options.get("docx") or {})))
+    if "pdf" in formats:
+        if printer is None:
+            raise RuntimeError("PDF requested without a printer")
+        header = options.get("pdf_header") or doc.meta.title
+        files["pdf"] = printer.print_html(html, header=header, footer=True)  # type: ignore[attr-defined]
+    return html, files

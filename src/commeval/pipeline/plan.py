@@ -29,6 +29,22 @@ def township_href(township: str) -> str:
     return f"townships/{safe_filename(township)}.html"
 
 
+def township_files(township: str, formats: Iterable[str]) -> dict[str, str]:
+    """A township's files besides its page (format → path relative to the run folder), beside
+    the page under the same safe name: ``townships/<乡镇>.docx``, ``.pdf``."""
+    return {f: f"townships/{safe_filename(township)}.{f}" for f in formats if f != "html"}
+
+
+def summary_files(district: str, formats: Iterable[str]) -> dict[str, str]:
+    """The district summary's files besides ``index.html``: ``<区县名>汇总.docx``, ``.pdf``."""
+    return {f: f"{safe_filename(district)}汇总.{f}" for f in formats if f != "html"}
+
+
+def entry_files(entry: Mapping[str, Any]) -> list[str]:
+    """Every file of a manifest entry: its page and its other formats (relative paths)."""
+    return [p for p in [entry.get("html"), *(entry.get("files") or {}).values()] if p]
+
+
 @dataclass(frozen=True)
 class Previous:
     """The last complete run as planning needs it: its manifest and which of its pages exist
@@ -64,8 +80,11 @@ def whole_run_reusable(previous: Previous | None, run_key: str | None) -> bool:
     entries = previous.townships
     if any(e.get("status") == "failed" for e in entries.values()):
         return False
-    needed = {e.get("html") for e in entries.values()} | {INDEX_HTML}
-    return None not in needed and needed <= previous.files
+    if any(e.get("html") is None for e in entries.values()):
+        return False
+    needed = {f for e in entries.values() for f in entry_files(e)}
+    needed |= {INDEX_HTML, *entry_files(previous.index)}
+    return needed <= previous.files
 
 
 def reuse_whole_run(
@@ -91,7 +110,9 @@ def reusable_page(previous: Previous | None, name: str, key: str) -> str | None:
     if not entry or entry.get("status") == "failed" or entry.get("key") != key:
         return None
     html = entry.get("html")
-    return html if html in previous.files else None
+    if html not in previous.files or not set(entry_files(entry)) <= previous.files:
+        return None
+    return html
 
 
 @dataclass
@@ -105,13 +126,21 @@ class TownshipPlan:
 
 
 def plan_townships(
-    selected: Iterable[str], keys: Mapping[str, tuple[str, str]], previous: Previous | None
+    selected: Iterable[str],
+    keys: Mapping[str, tuple[str, str]],
+    previous: Previous | None,
+    formats: Iterable[str] = ("html",),
 ) -> TownshipPlan:
-    """Plan the township pages; ``keys``: township → (input hash, cache key)."""
+    """Plan the township pages (and their files in the other ``formats``); ``keys``:
+    township → (input hash, cache key, which covers the formats)."""
     plan = TownshipPlan()
+    formats = tuple(formats)
     for tw in selected:
         ihash, key = keys[tw]
         entry = new_entry(township_href(tw), key, ihash)
+        files = township_files(tw, formats)
+        if files:
+            entry["files"] = files
         plan.entries[tw] = entry
         old = reusable_page(previous, tw, key)
         if old is not None:
@@ -126,9 +155,10 @@ def expected_reports(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str,
     """The index's ``reports`` parameter if every report to render succeeds (it is rendered
     alongside them with this list)."""
     return [
-        {"township": tw, "status": e["status"] or "ok", "href": e["html"], "error": None}
+        {"township": tw, "status": e["status"] or "ok", "href": e["html"], "error": None,
+         **({"files": dict(e["files"])} if e.get("files") else {})}
         for tw, e in entries.items()
-    ]
+    ]  # fmt: skip
 
 
 def final_reports(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -139,6 +169,7 @@ def final_reports(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, An
             "status": e["status"],
             "href": e["html"] if e["status"] != "failed" else None,
             "error": e["error"],
+            **({"files": dict(e["files"])} if e.get("files") and e["status"] != "failed" else {}),
         }
         for tw, e in entries.items()
     ]
@@ -147,7 +178,9 @@ def final_reports(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, An
 def index_reusable(previous: Previous | None, key: str) -> bool:
     """The previous run's index page was rendered from ``key`` and still exists."""
     return (
-        previous is not None and previous.index.get("key") == key and INDEX_HTML in previous.files
+        previous is not None
+        and previous.index.get("key") == key
+        and {INDEX_HTML, *entry_files(previous.index)} <= previous.files
     )
 
 
@@ -164,6 +197,8 @@ def record_result(entry: dict[str, Any], result: Any, *, keep_html: bool = False
     )
     if result.status != "ok" and not keep_html:
         entry["html"] = None
+    if result.status != "ok" and entry.get("files"):
+        entry["files"] = {}  # nothing half-done: no format of a failed report is published
 
 
 def summarise(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from commeval import __version__
 from commeval.display import html_table, kv_table
 from commeval.errors import EvaluationError, InputError, UsageError
+from commeval.files import sha256_file
 from commeval.pipeline import cache
 from commeval.pipeline import plan as P
 from commeval.pipeline.config import RunConfig
@@ -255,11 +256,18 @@ class _Run:
         self.pool: Executor | None = None
         self.processed_dir = config.processed_dir
         self.config_hash: str | None = None
+        self.formats: tuple[str, ...] = tuple(config.formats or ("html",))
+        self.options: dict[str, Any] = {}
+        self.notes: list[str] = []  # said once, on the terminal and in the log
         # the project folder for the notebooks that declare a ``project`` parameter
         project = config.project
         root = str(project.root) if project is not None and project.file is not None else None
         self.project_param = {
             nb: root if root and "project" in declared_parameters(nb) else None
+            for nb in (config.notebooks.township, config.notebooks.summary)
+        }
+        self.raster_param = {
+            nb: "raster" in declared_parameters(nb)
             for nb in (config.notebooks.township, config.notebooks.summary)
         }
 
@@ -298,7 +306,10 @@ class _Run:
             raise InputError(f"数据目录无法读取 (cannot read the data folder): {exc}") from exc
         self.nb_hash = cache.file_hash(c.notebooks.township)
         self.sum_hash = cache.file_hash(c.notebooks.summary)
-        self.config_hash = cache.project_hash(c.project)
+        self._formats()
+        self.config_hash = cache.with_outputs(
+            cache.project_hash(c.project), self.formats, self.options
+        )
         self.previous_dir, self.previous = self._previous()
         rkey = cache.run_key(
             self.processed_dir,
@@ -309,9 +320,9 @@ class _Run:
         )
         if P.whole_run_reusable(self.previous, rkey):
             self.entries, self.index_entry, self.meta = P.reuse_whole_run(self.previous)
-            for e in self.entries.values():
-                self._link(e["html"], e["html"])
-            self._link(P.INDEX_HTML, P.INDEX_HTML)
+            for e in [*self.entries.values(), self.index_entry]:
+                for f in P.entry_files(e):
+                    self._link(f, f)
             log.info("输入均未改变，全部 %d 份报告沿用上次结果 (all reused)", len(self.entries))
             return self._finish(rkey)
         if c.executor == "local":  # boot and warm the workers while the district loads
@@ -320,6 +331,37 @@ class _Run:
         if self.pool is not None:
             self.pool.stop()  # workers shut their kernels down while the run is published
         return self._finish(rkey)
+
+    def _formats(self) -> None:
+        """The run's formats and renderer options; PDF left out, with one line saying what to
+        install, where it cannot be made (the other formats are still written)."""
+        c = self.config
+        formats = list(self.formats)
+        if "docx" in formats:
+            try:
+                import commeval.renderers.docx  # noqa: F401
+            except ImportError as exc:
+                raise UsageError(
+                    f"无法生成 Word 文件：{exc} (the Word renderer cannot be imported)"
+                ) from exc
+            rep = c.project.report if c.project is not None else None
+            self.options["docx"] = {
+                "fonts": dict(rep.docx_fonts) if rep is not None and rep.docx_fonts else None,
+                "cover": rep.docx_cover if rep is not None else True,
+                "organisation": rep.organisation if rep is not None else "",
+            }
+        if "pdf" in formats:
+            try:
+                from commeval.renderers.pdf import pdf_unavailable
+
+                why = pdf_unavailable()
+            except ImportError as exc:
+                why = f"PDF 渲染器不可用 (the PDF renderer cannot be imported): {exc}"
+            if why:
+                formats.remove("pdf")
+                self.notes.append(f"未生成 PDF：{why}")
+                log.warning("未生成 PDF (no PDF): %s", why)
+        self.formats = tuple(formats)
 
     def _start_log(self) -> logging.Handler:
         handler = logging.FileHandler(self.staging / "run.log", encoding="utf-8")
@@ -338,7 +380,7 @@ class _Run:
         manifest = read_manifest(prev_dir)
         if manifest is None:
             return None, None
-        files = {P.INDEX_HTML} if (prev_dir / P.INDEX_HTML).is_file() else set()
+        files = {p.name for p in prev_dir.iterdir() if p.is_file()}  # index.html, <区县名>汇总.*
         pages = prev_dir / "townships"
         if pages.is_dir():
             files.update(f"townships/{p.name}" for p in pages.iterdir() if p.is_file())
@@ -388,10 +430,13 @@ class _Run:
             tw: (hashes[tw], cache.township_key(hashes[tw], self.nb_hash, self.config_hash))
             for tw in selected
         }
-        plan = P.plan_townships(selected, keys, self.previous)
+        plan = P.plan_townships(selected, keys, self.previous, self.formats)
         self.entries = plan.entries
         for tw, old in plan.reuse.items():
             self._link(old, self.entries[tw]["html"])
+            assert self.previous is not None
+            for f in (self.previous.townships[tw].get("files") or {}).values():
+                self._link(f, f)
         todo = []
         for tw in plan.render:
             params = township_parameters(
@@ -401,11 +446,15 @@ class _Run:
                 self.processed_dir,
                 project=self.project_param[c.notebooks.township],
             )
+            if "docx" in self.formats and self.raster_param[c.notebooks.township]:
+                params["raster"] = True
             title = self._title(district, tw)
-            todo.append(Task(tw, str(c.notebooks.township), params, title, c.timeout))
+            todo.append(self._task(tw, str(c.notebooks.township), params, title))
         n, reused = len(selected), len(plan.reuse)
         log.info("共 %d 个乡镇：%d 份需生成，%d 份沿用上次结果", n, len(todo), reused)
         progress = self.make_progress(len(todo) + 1)
+        for note in self.notes:
+            progress.note(note)
         progress.note(f"共 {n} 个乡镇：{len(todo)} 份需生成，{reused} 份沿用上次结果")
 
         def done(res: Result) -> None:
@@ -452,8 +501,12 @@ class _Run:
             district.district_key, district.year, self.sum_hash, reports, self.config_hash
         )
         self.index_entry = P.new_entry(P.INDEX_HTML, ikey)
+        files = P.summary_files(self._district_name(district), self.formats)
+        if files:
+            self.index_entry["files"] = files
         if P.index_reusable(self.previous, ikey):
-            self._link(P.INDEX_HTML, P.INDEX_HTML)
+            for f in P.entry_files(self.index_entry):
+                self._link(f, f)
             self.index_entry["status"] = "reused"
             progress.update("区汇总 index", "reused", 0.0)
             return None
@@ -464,8 +517,16 @@ class _Run:
             reports,
             project=self.project_param[c.notebooks.summary],
         )
+        if "docx" in self.formats and self.raster_param[c.notebooks.summary]:
+            params["raster"] = True
         title = self._title(district)
-        return Task(INDEX_KEY, str(c.notebooks.summary), params, title, c.timeout)
+        return self._task(INDEX_KEY, str(c.notebooks.summary), params, title)
+
+    def _task(self, key: str, notebook: str, params: dict[str, Any], title: str) -> Task:
+        return Task(
+            key, notebook, params, title, self.config.timeout,
+            formats=self.formats, options=self.options,
+        )  # fmt: skip
 
     def _district_name(self, district: DistrictView) -> str:
         """The district's name: the project's ``district`` if it sets one, else the data's."""
@@ -493,8 +554,25 @@ class _Run:
         is_index = res.key == INDEX_KEY
         entry = self.index_entry if is_index else self.entries[res.key]
         if res.status == "ok" and res.html is not None:
-            write_atomic(self.staging / entry["html"], res.html)
+            files = entry.get("files") or {}
+            missing = sorted(set(files) - set(res.files))
+            if missing:  # every format of a report, or none of it
+                res.status, res.error_kind = "failed", "error"
+                res.error = f"未生成 {'、'.join(missing)} (formats missing from the result)"
+            else:
+                write_atomic(self.staging / entry["html"], res.html)
+                for fmt, rel in files.items():
+                    write_atomic(self.staging / rel, res.files[fmt])
         P.record_result(entry, res, keep_html=is_index)
+
+    def _file_list(self) -> list[dict[str, Any]]:
+        """Every file the run publishes (its log aside) with its size and sha256."""
+        out = []
+        for p in sorted(self.staging.rglob("*")):
+            rel = p.relative_to(self.staging).as_posix()
+            if p.is_file() and rel not in ("run.log", "manifest.json"):
+                out.append({"path": rel, "bytes": p.stat().st_size, "sha256": sha256_file(p)})
+        return out
 
     def _finish(self, rkey: str | None) -> RunOutcome:
         c = self.config
@@ -520,8 +598,11 @@ class _Run:
             # a run with failures never lets the next run skip district evaluation wholesale
             "run_key": rkey if not failed and not index_failed else None,
             "summary": P.summarise(self.entries),
+            "formats": list(self.formats),
+            "notes": self.notes,
             "index": self.index_entry,
             "townships": self.entries,
+            "files": self._file_list(),
         }
         write_manifest(self.staging, manifest)
         log.info("用时 %.1f s；%s", seconds, manifest["summary"])

@@ -12,7 +12,10 @@ from typing import Any
 
 @dataclass
 class Task:
-    """Render ``notebook`` with ``parameters`` into one HTML page titled ``title``."""
+    """Render ``notebook`` with ``parameters`` into one HTML page titled ``title`` and, from
+    the document it displays, into the other ``formats`` ("docx", "pdf") with ``options``
+    (``docx``: the Word renderer's options as a dict; ``pdf_header``: the PDF's running
+    header)."""
 
     key: str  # township name, or "__index__" for the district summary
     notebook: str
@@ -20,6 +23,8 @@ class Task:
     title: str
     timeout: float | None = None
     attempt: int = 1
+    formats: tuple[str, ...] = ("html",)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Result:
     stderr: list[str] = field(default_factory=list)
     attempt: int = 1
     worker: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)  # format → bytes, besides the page
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

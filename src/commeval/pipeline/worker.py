@@ -25,6 +25,7 @@ class Renderer:
         self.kernel = WarmKernel(kernel_name=kernel_name, cwd=cwd)
         self._exporter: Any = None
         self._notebooks: dict[tuple[str, float], Any] = {}
+        self._printer: Any = None
         self.name = f"pid {os.getpid()}"
 
     @property
@@ -79,12 +80,7 @@ class Renderer:
 
             nb = inject(self.notebook(task.notebook), task.parameters, input_path=task.notebook)
             nb = self.kernel.run(nb, timeout=task.timeout)
-            exported = self.exporter.export(nb, task.title)
-            res.stderr = exported.stderr
-            if exported.errors:  # an error output that did not stop the run still fails it
-                res.error, res.error_kind = "; ".join(exported.errors), "error"
-            else:
-                res.status, res.html = "ok", exported.html
+            self._pages(nb, task, res)
         except ReportFailed as exc:
             res.error, res.error_kind = str(exc), exc.kind
         except Exception as exc:  # noqa: BLE001 - a report failure must not stop the others
@@ -92,5 +88,54 @@ class Renderer:
         res.seconds = round(time.perf_counter() - t0, 3)
         return res
 
+    def _pages(self, nb: Any, task: Task, res: Result) -> None:
+        """The executed notebook's page and other formats into ``res``: rendered from the
+        document it displayed (every format), else — a notebook that displays no document —
+        its outputs exported as the page (HTML only)."""
+        from commeval.pipeline.export import (
+            clean_notebook,
+            notebook_document,
+            notebook_errors,
+            render_document,
+        )
+
+        doc = notebook_document(nb)
+        if doc is None:
+            exported = self.exporter.export(nb, task.title)
+            res.stderr, errors = exported.stderr, exported.errors
+            others = [f for f in task.formats if f != "html"]
+            if not errors and others:
+                errors = [
+                    f"报告 notebook 没有输出文档，无法生成 {'、'.join(others)} "
+                    "(the notebook displays no commeval document)"
+                ]
+            if errors:  # an error output that did not stop the run still fails it
+                res.error, res.error_kind = "; ".join(errors), "error"
+            else:
+                res.status, res.html = "ok", exported.html
+            return
+        _, res.stderr = clean_notebook(nb)
+        errors = notebook_errors(nb)
+        if errors:
+            res.error, res.error_kind = "; ".join(errors), "error"
+            return
+        printer = self.printer() if "pdf" in task.formats else None
+        html, files = render_document(doc, task.formats, task.options, printer)
+        res.status, res.html, res.files = "ok", html, files
+
+    def printer(self) -> Any:
+        """The worker's PDF printer (one browser for all its pages), started on first use."""
+        if self._printer is None:
+            from commeval.renderers.pdf import PdfPrinter
+
+            printer = PdfPrinter()
+            self._printer = printer.__enter__()
+        return self._printer
+
     def close(self) -> None:
+        if self._printer is not None:
+            try:
+                self._printer.__exit__(None, None, None)
+            finally:
+                self._printer = None
         self.kernel.shutdown()

@@ -4,7 +4,10 @@
   notebooks display section by section);
 - :mod:`commeval.renderers.docx` — an editable Word file in 公文 layout (python-docx);
 - :mod:`commeval.renderers.pdf` — a print-ready PDF of each page, one browser or office process
-  for a whole run.
+  for a whole run;
+- :mod:`commeval.renderers.xlsx` — a document table as an Excel workbook (the ranking);
+- :mod:`commeval.renderers.untrusted` — what a notebook section carries for a notebook
+  JupyterLab does not trust (used by :func:`commeval.renderers.html.notebook_fragment`).
 
 Renderers read documents only: they import the document model and the ground floor (fonts,
 files), never the content that composed the document (``commeval.report``), the evaluated

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from commeval.index.result import scheme_of
+
 NORMALISATION = {
     "target": "按“距目标距离”标准化为0–100分（达到目标即满分）",
     "minmax": "按极差（最小值–最大值）标准化为0–100分",
@@ -147,7 +149,7 @@ def method_sentences(settings: Mapping[str, Any]) -> list[str]:
     """The method summary of an evaluation, from its recorded ``settings``: how indicators
     were built, normalised, weighted and aggregated, how survey figures were estimated, and
     where the rank intervals come from."""
-    if settings.get("scoring") == "points":
+    if scheme_of(settings).itemised:  # a scorecard (scoring: points)
         return [points_text(settings), _uncertainty(settings)]
     imp = _name(IMPUTATION, (settings.get("imputation") or {}).get("method", "none"))
     out = (settings.get("outliers") or {}).get("method", "none")

@@ -1,7 +1,11 @@
-"""What the report notebooks call: one object per report whose methods return displayable HTML.
+"""What the report notebooks call: the report composed once as a document
+(:mod:`commeval.report.compose`), displayed section by section.
 
-Notebooks stay thin (parameters → these calls → display); everything here is plain library code
-that tests call directly.
+Each displayed section carries its HTML (the HTML renderer's markup, with what a notebook needs)
+and the document fragment of that section (:data:`commeval.document.MIME`): JupyterLab shows the
+HTML; a batch run's worker assembles the fragments and renders the document into every format
+(page, Word, PDF). So JupyterLab, papermill and batch runs show the same content. Notebooks stay
+thin (parameters → compose → display); everything here is plain library code tests call.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ from IPython.display import HTML, display
 
 from commeval.display import PAGES_ONLY_ENV
 from commeval.district import District, load_district
+from commeval.document import MIME, Document, fragment
+from commeval.document import Section as DocSection
 from commeval.project import find_project
+from commeval.renderers import html as H
+from commeval.report import compose as C
 from commeval.report import render
 from commeval.report import township as T
-from commeval.report.summary import summary_html
+from commeval.report.summary import summary_document
 
 #: Output metadata that marks the stylesheet's display: the export template leaves that output
 #: out of the page, whose ``<head>`` carries the same stylesheet.
@@ -33,34 +41,46 @@ def stylesheet_output() -> HTML:
     return HTML(render.stylesheet() + notebook_template_font(), metadata=STYLESHEET_METADATA)
 
 
+class _Bundle:
+    """A section's display: its HTML and its document fragment."""
+
+    def __init__(self, html: str, document: dict[str, Any]) -> None:
+        self.html, self.document = html, document
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/html": self.html, MIME: self.document}
+
+
 class Section(HTML):
     """A report section for display: its HTML inside ``<div class="commeval-report">`` (the
     stylesheet's scope in JupyterLab; on the exported page the body has that class too).
     ``.data`` is the HTML, with the glyphs of its text outside the report's fixed wording as an
-    inline font (:func:`commeval.fonts.notebook_cell_font`; the exported page drops it for its
-    own); with ``stylesheet=True`` a notebook shows the stylesheet, with the fixed wording's
-    font, first. The section also carries what keeps it the report in a notebook JupyterLab
-    does not trust (whose sanitiser drops ``<style>`` and ``<svg>``): the stylesheet's
-    declarations inlined and its charts doubled as images
-    (:func:`commeval.report.untrusted.untrusted_section`; the exported page drops them)."""
+    inline font (:func:`commeval.fonts.notebook_cell_font`); with ``stylesheet=True`` a notebook
+    shows the stylesheet, with the fixed wording's font, first. The section also carries what
+    keeps it the report in a notebook JupyterLab does not trust (whose sanitiser drops
+    ``<style>`` and ``<svg>``): the stylesheet's declarations inlined and its charts doubled as
+    images (:func:`commeval.renderers.untrusted.untrusted_section`; the page has neither).
+    ``document``: the section's document fragment, displayed beside the HTML."""
 
-    def __init__(self, html: str, stylesheet: bool = False):
-        from commeval.fonts import notebook_cell_font
-        from commeval.report.untrusted import untrusted_section
-
-        if os.environ.get(PAGES_ONLY_ENV) == "pages":  # a batch run: only the page is kept
-            super().__init__(f'<div class="commeval-report">{html}</div>')
-        else:
-            super().__init__(
-                f'<div class="commeval-report">{notebook_cell_font(html)}'
-                f"{untrusted_section(html)}</div>"
-            )
+    def __init__(self, html: str, stylesheet: bool = False, document: dict[str, Any] | None = None):
+        # a batch run (PAGES_ONLY_ENV) keeps only the page, rendered from the document
+        pages_only = os.environ.get(PAGES_ONLY_ENV) == "pages"
+        super().__init__(H.notebook_fragment(html, pages_only=pages_only))
         self.stylesheet = stylesheet
+        self.document = document
+
+    @classmethod
+    def of(cls, doc: Document, section: DocSection, stylesheet: bool = False) -> Section:
+        """The display of one section of a composed document."""
+        return cls(H.section_html(section), stylesheet, fragment(doc, [section]))
 
     def _ipython_display_(self) -> None:
         if self.stylesheet:
             display(stylesheet_output())
-        display(HTML(self.data))
+        if self.document is None:
+            display(HTML(self.data))
+        else:
+            display(_Bundle(self.data, self.document))
 
 
 def resolve_data_dir(path: str | Path) -> Path:
@@ -88,46 +108,71 @@ def _resolve_optional(path: str | Path | None) -> Path | None:
 
 
 class TownshipReport:
-    """Sections of one township's report as displayable HTML."""
+    """One township's report, composed once (:attr:`document`), displayed section by section
+    in :data:`commeval.report.compose.TOWNSHIP_SECTIONS` order. ``generated``: the generation
+    time as printed (default: now, in the project's time zone); ``raster``: charts as PNG too
+    (a batch run writing Word files)."""
 
-    def __init__(self, district: District, township: str):
+    def __init__(
+        self,
+        district: District,
+        township: str,
+        generated: str | None = None,
+        raster: bool = False,
+    ):
         T.header(district, township)  # fails early, with a clear message, on an unknown name
         self.district = district
         self.township = township
-        self._sat: T.Satisfaction | None = None
+        self.generated = generated or render.generated_now(district)
+        self.raster = raster
+        self._doc: Document | None = None
+
+    @property
+    def document(self) -> Document:
+        """The report as a document (composed on first use)."""
+        if self._doc is None:
+            self._doc = C.compose_township(
+                self.district, self.township, generated=self.generated, raster=self.raster
+            )
+        return self._doc
 
     @property
     def satisfaction_data(self) -> T.Satisfaction:
-        if self._sat is None:
-            self._sat = T.satisfaction(self.district, self.township)
-        return self._sat
+        return T.satisfaction(self.district, self.township)
+
+    def section(self, sid: str) -> Section:
+        """The display of section ``sid`` (the header shows the stylesheet first)."""
+        doc = self.document
+        return Section.of(doc, doc.section(sid), stylesheet=sid == C.TOWNSHIP_SECTIONS[0])
+
+    def sections(self) -> list[Section]:
+        """Every section's display, in order."""
+        return [self.section(s.id) for s in self.document.sections]
 
     def header(self) -> Section:
         """The page header; shown in a notebook, the stylesheet first."""
-        return Section(render.header_html(self.district, self.township), stylesheet=True)
+        return self.section("header")
 
     def overview(self) -> Section:
-        return Section(render.overview_html(self.district, self.township))
+        return self.section("overview")
 
     def indicators(self) -> Section:
-        return Section(render.indicators_html(self.district, self.township))
+        return self.section("indicators")
 
     def villages(self) -> Section:
-        return Section(render.villages_html(self.district, self.township))
+        return self.section("villages")
 
     def communities(self) -> Section:
-        return Section(render.communities_html(self.district, self.township))
+        return self.section("communities")
 
     def satisfaction(self) -> Section:
-        return Section(
-            render.satisfaction_html(self.district, self.township, self.satisfaction_data)
-        )
+        return self.section("satisfaction")
 
     def problems(self) -> Section:
-        return Section(render.problems_html(self.district, self.township, self.satisfaction_data))
+        return self.section("problems")
 
     def provenance(self) -> Section:
-        return Section(render.provenance_html(self.district, self.township))
+        return self.section("provenance")
 
 
 def load(
@@ -155,9 +200,10 @@ def township_report(
     year: int | None = None,
     processed_dir: str | Path | None = None,
     project: str | Path | None = None,
+    raster: bool = False,
 ) -> TownshipReport:
     """Load the district (ingesting if needed) and prepare one township's report."""
-    return TownshipReport(load(data_dir, year, processed_dir, project), township)
+    return TownshipReport(load(data_dir, year, processed_dir, project), township, raster=raster)
 
 
 def district_summary(
@@ -166,7 +212,10 @@ def district_summary(
     processed_dir: str | Path | None = None,
     reports: Sequence[dict[str, Any]] | None = None,
     project: str | Path | None = None,
+    raster: bool = False,
 ) -> list[Section]:
-    """The index page's sections as displayable HTML (the first shows the stylesheet first)."""
+    """The index page's sections for display (the first shows the stylesheet first), each with
+    its fragment of the composed summary."""
     d = load(data_dir, year, processed_dir, project)
-    return [Section(h, stylesheet=i == 0) for i, h in enumerate(summary_html(d, reports))]
+    doc = summary_document(d, reports, generated=render.generated_now(d), raster=raster)
+    return [Section.of(doc, s, stylesheet=i == 0) for i, s in enumerate(doc.sections)]

@@ -1,0 +1,896 @@
+"""The reports composed once, as documents: each township's report and the district summary.
+
+Everything a reader reads is decided here and only here — the section order
+(:data:`TOWNSHIP_SECTIONS`, :data:`SUMMARY_SECTIONS`), every sentence, the 公文 numbering of the
+headings (一、（一）1.), the page title (:func:`township_title`, :func:`summary_title`) and the
+formatting rules of numbers (:func:`signed`, :func:`pts`, :func:`num`, :func:`pct`). The result
+is a :class:`commeval.document.Document` of plain blocks — no HTML, no Word, no clock: the
+generation time comes in as ``generated``. Renderers (:mod:`commeval.renderers`) turn it into
+the HTML page, the Word file and the PDF; the report notebooks display it section by section.
+
+The content comes from the section data of :mod:`commeval.report.township`, the diagnosis
+rules, the district's survey summaries and the evaluation's result protocol
+(:class:`commeval.index.result.EvaluationResult`): a composite index and a points scorecard are
+asked the same questions, and the words that differ come with the result's ``scheme``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from commeval import __version__
+from commeval.district import District
+from commeval.document import (
+    KPI,
+    Banner,
+    Callout,
+    Cell,
+    Column,
+    Document,
+    Figure,
+    Group,
+    Heading,
+    KPIs,
+    ListBlock,
+    Meta,
+    Paragraph,
+    Progress,
+    Run,
+    Section,
+    Table,
+    cell,
+)
+from commeval.report import charts, methods
+from commeval.report import township as T
+from commeval.report.diagnosis import diagnose
+
+SYNTHETIC_BANNER = "示例数据：本报告由合成数据生成，仅供演示，不反映任何真实乡镇村庄的情况。"
+SMALL_CELL = "样本不足"
+NUMERALS = "一二三四五六七八九十"
+
+# --- formatting rules (the one place) -------------------------------------------------------------
+
+
+def _missing(v: Any) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    try:
+        return isinstance(v, float) and math.isnan(v) or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def num(value: Any, digits: int = 1, unit: str = "") -> str:
+    """A number for display: thousands separators, fixed digits, "—" for missing."""
+    if _missing(value):
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{v:,.{digits}f}" if digits else f"{round(v):,}"
+    return f"{text}{unit}"
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """A share in [0, 1] as a percentage."""
+    if _missing(value):
+        return "—"
+    return f"{100 * float(value):.{digits}f}%"
+
+
+def signed(v: float | None, digits: int = 1) -> str:
+    """A change with its sign (+1.2, -0.5), "—" when missing."""
+    if _missing(v):
+        return "—"
+    return f"{v:+.{digits}f}"
+
+
+def pts(x: float | None) -> str:
+    """Points as a scorecard prints them: one decimal, none when whole (7.5, 20)."""
+    return "—" if _missing(x) else f"{x:.1f}".removesuffix(".0")
+
+
+def grade_rule(grades: Sequence[tuple[str, float]], grade: str) -> str:
+    """The framework's score range of a grade (``framework.grades``, best first), e.g.
+    "70–85分" or "85分及以上"; empty for a name the framework lacks."""
+    bounds = {g: (lo, hi) for (g, lo), hi in zip(grades, [None, *[m for _, m in grades]])}
+    if grade not in bounds:
+        return ""
+    lo, hi = bounds[grade]
+    if hi is None:
+        return f"{lo:g}分及以上"
+    return f"{lo:g}–{hi:g}分" if lo > 0 else f"{hi:g}分以下"
+
+
+def grade_kind(grades: Sequence[tuple[str, float]], grade: str) -> str:
+    """Badge tone of a grade (best first): the better half "good", the rest "bad", a name the
+    framework lacks "muted"."""
+    names = [g for g, _ in grades]
+    if grade not in names:
+        return "muted"
+    return "good" if names.index(grade) < len(names) // 2 else "bad"
+
+
+def heading(n: int, title: str) -> Heading:
+    """A 一级标题 numbered as 公文 number them (一、二、…)."""
+    return Heading(1, title, number=f"{_numeral(n)}、")
+
+
+def _numeral(n: int) -> str:
+    if n <= 10:
+        return NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return f"{NUMERALS[tens - 1] if tens > 1 else ''}十{NUMERALS[ones - 1] if ones else ''}"
+
+
+def badge(text: str, tone: str) -> Run:
+    return Run(text, role="badge", tone=tone)
+
+
+def estimate(est: float, low: float, high: float, small: bool, digits: int = 2) -> Cell:
+    """An estimate with its confidence interval, or 样本不足."""
+    if small:
+        return cell(Run(SMALL_CELL, role="small-cell"), kind="estimate")
+    return cell(
+        [num(est, digits), Run(f"（{num(low, digits)}–{num(high, digits)}）", role="ci")],
+        est, low=low, high=high, kind="estimate",
+    )  # fmt: skip
+
+
+def share(est: float, low: float, high: float, small: bool) -> Cell:
+    """A share with its confidence interval (percent), or 样本不足."""
+    if small:
+        return cell(Run(SMALL_CELL, role="small-cell"), kind="estimate")
+    return cell(
+        [pct(est), Run(f"（{pct(low)}–{pct(high)}）", role="ci")],
+        est, low=low, high=high, unit="%", kind="estimate",
+    )  # fmt: skip
+
+
+def chart(fig: Any, alt: str, *, tight: bool = False, raster: bool = False) -> Figure:
+    """A :class:`Figure` from a report chart: its SVG as the page inlines it
+    (:func:`commeval.report.style.figure_svg`) and, with ``raster``, a 200 dpi PNG for Word."""
+    from commeval.report.style import figure_svg
+
+    png = b""
+    if raster:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
+        png = buf.getvalue()
+    return Figure(svg=figure_svg(fig, alt, tight=tight), png=png, alt=alt)
+
+
+# --- titles ---------------------------------------------------------------------------------------
+
+
+def township_title(township: str, year: int) -> str:
+    """THE title of a township's report (page header, ``<title>``, Word title)."""
+    return f"{township} {year}年度农村社区建设评估"
+
+
+def summary_title(district: str, year: int) -> str:
+    """THE title of the district summary."""
+    return f"{district} {year}年度农村社区建设评估汇总"
+
+
+def summary_file_stem(district: str) -> str:
+    """The district summary's Word and PDF file name without suffix (``<区县名>汇总``)."""
+    return f"{district}汇总"
+
+
+# --- township report ------------------------------------------------------------------------------
+
+
+class _Township:
+    """One township's composition (the section data computed once, shared by sections)."""
+
+    def __init__(
+        self, d: District, township: str, raster: bool, sat: T.Satisfaction | None = None
+    ) -> None:
+        self.d, self.t, self.raster = d, township, raster
+        self.ev = d.evaluation
+        self._sat = sat
+
+    @property
+    def sat(self) -> T.Satisfaction:
+        if self._sat is None:
+            self._sat = T.satisfaction(self.d, self.t)
+        return self._sat
+
+    # 一、综合评价
+    def overview(self, n: int) -> Section:
+        d, t, ev = self.d, self.t, self.ev
+        sch = ev.scheme
+        row = ev.totals().set_index("township").loc[t]
+        score, rank = float(row["score"]), int(row["rank"])
+        lo, hi = int(row["rank_low"]), int(row["rank_high"])
+        n_towns = len(ev.scores)
+        prev_score, prev_rank = ev.previous(t)
+        change = ""
+        if prev_score is not None:
+            change = f"比上年{signed(score - prev_score)}分"
+            if prev_rank is not None:
+                change += f"，排名由第{prev_rank}名变为第{rank}名"
+        grade = str(row["grade"])
+        rank_card = KPI("排名", f"第{rank}名", rank, "", f"共{n_towns}个乡镇；90%区间 {lo}–{hi}")
+        attain = KPI(sch.attainment_label, pct(row["attainment"]), float(row["attainment"]), "%")
+        where = f"在全区{n_towns}个乡镇中排名 {rank}（区间 {lo}–{hi}）{'，' + change if change else ''}。"
+        interval = methods.interval_text(ev.settings)
+        dims = ev.dimension_scores(t)
+        blocks: list[Any]
+        if sch.itemised:
+            mx, base, bonus = float(row["max_score"]), float(row["base"]), float(row["bonus"])
+            veto = str(row["veto"])
+            bonus_note = f"含加分 {pts(bonus)} 分" if bonus else "无加分"
+            grade_note = (
+                f"一票否决（原为“{row['grade_before_veto']}”）"
+                if veto
+                else grade_rule(d.framework.grades, grade)
+            )
+            cards = [
+                KPI(sch.score_label, pts(score), score, "分", f"满分 {pts(mx)}；{bonus_note}"),
+                KPI("等级", grade, note=grade_note), rank_card, attain,
+            ]  # fmt: skip
+            blocks = [KPIs(cards)]
+            if veto:
+                blocks.append(Callout(f"一票否决：{veto}；等级评为“{grade}”。", tone="bad"))
+            blocks.append(
+                Paragraph(
+                    [f"{t}{d.year}年得分 ", Run(pts(score), score, "分"),
+                     f"（满分 {pts(mx)}），其中基本分 {pts(base)}、加分 {pts(bonus)}，"
+                     f"等级为“{grade}”，{where}{interval}"]
+                )
+            )  # fmt: skip
+            rows = [
+                [cell(r.label), cell(pts(r.score), r.score, unit="分", kind="number"),
+                 cell(pts(r.max_score) if r.max_score else "加分项", r.max_score or None),
+                 cell(pts(r.district_mean), r.district_mean, unit="分", kind="number")]
+                for r in dims.itertuples()
+            ]  # fmt: skip
+            cols = [Column(sch.dimension_label), Column("得分", align="right"),
+                    Column("分值", align="right"), Column("全区平均", align="right")]  # fmt: skip
+            blocks.append(Table(cols, rows))
+        else:
+            cards = [
+                KPI(sch.score_label, f"{score:.1f}", score, "分", "满分100"),
+                KPI("等级", grade, note=grade_rule(d.framework.grades, grade)), rank_card, attain,
+            ]  # fmt: skip
+            blocks = [
+                KPIs(cards),
+                Paragraph(
+                    [
+                        f"{t}{d.year}年综合得分",
+                        Run(f"{score:.1f}", score, "分"),
+                        f"分，等级为“{grade}”，{where}{interval}",
+                    ]
+                ),  # fmt: skip
+                chart(charts.dimension_bars(dims, t), "各维度得分与全区平均", raster=self.raster),
+            ]
+        return Section(heading(n, "综合评价"), blocks, id="overview")
+
+    # 二、指标达标情况 / 考核评分
+    def indicators(self, n: int) -> Section:
+        sch = self.ev.scheme
+        items = self.ev.items(self.t)
+        labels = {dim.name: dim.label for dim in self.d.framework.dimensions}
+        rows, tones = [], []
+        if sch.itemised:
+            items = items.sort_values("bonus", kind="stable")
+            for r in items.itertuples():
+                yes_no = r.unit == "是=1"
+                unit = "" if yes_no else r.unit
+                ok = bool(r.applicable)
+                label = [r.label, " ", badge("加分项", "good")] if r.bonus else [r.label]
+                rows.append([
+                    cell(labels.get(r.dimension, r.dimension)), cell(label),
+                    _value_cell(r.value, unit, yes_no) if ok else cell("—"),
+                    cell(f"{pts(r.earned)} / {pts(r.max)}", r.earned, unit="分", kind="number")
+                    if ok else cell(badge("不适用", "muted"), kind="badge"),
+                    cell(r.reason if ok else "不计分"),
+                ])  # fmt: skip
+                tones.append("bad" if ok and r.earned < r.max - 1e-9 else "")
+            cols = [Column(sch.dimension_label), Column(sch.item_label), Column("本乡镇"),
+                    Column("得分 / 分值（满分）"), Column("扣分原因")]  # fmt: skip
+        else:
+            for r in items.itertuples():
+                ok = bool(r.applicable) if pd.notna(r.applicable) else False
+                yes_no = r.unit == "是=1"
+                unit = "" if yes_no else r.unit
+                if not ok:
+                    state = badge("不适用", "muted")
+                elif bool(r.attained):
+                    state = badge("达标", "good")
+                else:
+                    state = badge("未达标", "bad")
+                mean = (
+                    cell(pct(r.district_mean), r.district_mean, kind="number")
+                    if yes_no
+                    else cell(num(r.district_mean, 1, unit), r.district_mean, unit=unit)
+                )
+                rows.append([
+                    cell(labels.get(r.dimension, r.dimension)), cell(r.label),
+                    _value_cell(r.value, unit, yes_no) if ok else cell("—"),
+                    _value_cell(r.target, unit, yes_no), cell(state, kind="badge"), mean,
+                    cell(signed(r.change), r.change, unit=unit, kind="number"),
+                ])  # fmt: skip
+                tones.append("bad" if ok and not bool(r.attained) else "")
+            cols = [Column("维度"), Column("指标"), Column("本乡镇"), Column("目标"),
+                    Column("达标"), Column("全区平均"), Column("比上年")]  # fmt: skip
+        return Section(
+            heading(n, sch.items_title), [Table(cols, rows, row_tones=tones)], id="indicators"
+        )
+
+    # 三、村级情况
+    def villages(self, n: int) -> Section:
+        d, t = self.d, self.t
+        v = T.villages(d, t)
+        spec = d.contract["villages"]
+        names = [c for c in v.table.columns if c not in ("village", "is_pilot")]
+        fields = [spec.fields[c] for c in names]
+        pilot = spec.fields["is_pilot"].label
+        rows = []
+        for r in v.table.to_dict("records"):
+            name = [r["village"], " ", badge(pilot, "info")] if r["is_pilot"] else [r["village"]]
+            rows.append([cell(name), *(_village_cell(f, r[f.name]) for f in fields)])
+        cols = [Column(spec.fields["village"].label)] + [
+            Column(f.label, f.unit or "") if f.unit and f.dtype == "float" else Column(f.label)
+            for f in fields
+        ]
+        blocks: list[Any] = [Table(cols, rows, style="compact")]
+        if len(v.missing):
+            by_item = v.missing.groupby("label", sort=False)["village"].apply(list)
+            items = [f"缺{lbl}（{len(vs)}个村）：{'、'.join(vs)}" for lbl, vs in by_item.items()]
+            blocks.append(Callout("尚未达到“村村有”要求的村：", items=items, tone="info"))
+        else:
+            req = "、".join(spec.fields[c].label for c in T.REQUIRED_ITEMS if c in spec.fields)
+            blocks.append(Paragraph(f"所有村均已建有{req}。", style="ok"))
+        return Section(heading(n, "村级情况"), blocks, id="villages")
+
+    # 四、新型农村社区建设
+    def communities(self, n: int) -> Section:
+        d = self.d
+        c = T.communities(d, self.t)
+        h = heading(n, "新型农村社区建设")
+        if c.empty:
+            return Section(
+                h, [Paragraph("本乡镇目前没有规划建设新型农村住宅社区。")], id="communities"
+            )
+        spec = d.contract["communities"]
+        status = spec.fields["status"]
+        groups = []
+        for r in c.to_dict("records"):
+            alias = f"（{r['alias']}）" if pd.notna(r.get("alias")) else ""
+            facts = (
+                f"规划占地{num(r['planned_area_mu'], 0)}亩，辐射{num(r['villages_covered'], 0)}个建制村，"
+                f"计划入住{num(r['target_households'], 0)}户、{num(r['target_population'], 0)}人；"
+                f"{status.label}：{status.level_label(r['status'])}"
+            )
+            bars = [
+                Progress(
+                    label=spec.fields[done].label,
+                    done=_float(r[done]),
+                    target=_float(r[target]),
+                    unit=spec.fields[done].unit or "",
+                )  # fmt: skip
+                for done, target in PROGRESS
+            ]
+            groups.append(
+                Group(
+                    [Paragraph(facts), *bars], title=f"{r['community']}{alias}", style="community"
+                )
+            )
+        return Section(h, groups, id="communities")
+
+    # 五、群众满意度
+    def satisfaction(self, n: int) -> Section:
+        d, t, s = self.d, self.t, self.sat
+        age = d.contract["survey"].fields["age"]
+        min_age = f"{age.min:g}" if age.min is not None else ""
+        max_cv = d.options.max_cv
+        cv_note = f"，变异系数超过{max_cv:.0%}的比例同样不予报告" if max_cv is not None else ""
+        intro = Paragraph(
+            f"本年度在{t}抽取{s.n_villages}个村、{s.n}位{min_age}岁以上居民进行入户问卷调查"
+            "（分层两阶段抽样：乡镇为层、村为初级抽样单元）。下列结果均按抽样权数加权，置信区间和显著性检验考虑了"
+            f"分层和整群抽样设计；有效回答少于{s.min_n}人的项目显示为“{SMALL_CELL}”"
+            f"{cv_note}。"
+        )
+        desc = Table(
+            [Column("特征"), Column("类别"), Column("样本数", align="right"),
+             Column("加权占比", align="right")],
+            [[cell(r.characteristic), cell(r.level), cell(num(r.n, 0), r.n, kind="number"),
+              cell(pct(r.share), r.share, unit="%", kind="number")]
+             for r in s.description.itertuples()],
+            style="compact",
+        )  # fmt: skip
+        rows = []
+        for r in s.items.itertuples():
+            rows.append([
+                cell(r.label), cell(num(r.n, 0), r.n, kind="number"),
+                estimate(r.mean, r.mean_low, r.mean_high, r.small_cell),
+                share(r.top2, r.top2_low, r.top2_high, r.small_cell or r.top2_suppressed),
+                cell("—") if r.small_cell else _marked(r.vs_district, r.vs_district_p),
+                cell("—") if r.small_cell else _marked(r.vs_previous, r.vs_previous_p),
+                cell(pct(r.dont_know), r.dont_know, unit="%", kind="number"),
+            ])  # fmt: skip
+        items = Table(
+            [Column("项目"), Column("有效样本"), Column("平均分（95%CI）"),
+             Column("满意率（95%CI）"), Column("与区内其他乡镇比"), Column("与上年比"),
+             Column("说不清")],
+            rows,
+        )  # fmt: skip
+        note = Paragraph(
+            "▲▼ 表示差异在5%水平上显著（设计校正的t检验）；其余差异在抽样误差范围内，不作比较。",
+            style="note",
+        )
+        fig = chart(
+            charts.satisfaction_errorbars(s.items, t), "群众满意度及95%置信区间", raster=self.raster
+        )
+        needs = Table(
+            [Column("最需要的服务（多选）"), Column("选择比例（95%CI）")],
+            [[cell(r.label), share(r.estimate, r.ci_low, r.ci_high, r.small_cell)]
+             for r in s.needs.itertuples()],
+            style="compact",
+        )  # fmt: skip
+        part = Table(
+            [Column("知晓与参与"), Column("比例（95%CI）")],
+            [[cell(r.label), share(r.estimate, r.ci_low, r.ci_high, r.small_cell)]
+             for r in s.participation.itertuples()],
+            style="compact",
+        )  # fmt: skip
+        blocks = [intro, desc, items, note, fig, Group([needs, part], style="two-col")]
+        return Section(heading(n, "群众满意度"), blocks, id="satisfaction")
+
+    # 六、存在问题与建议
+    def problems(self, n: int) -> Section:
+        f = diagnose(self.d, self.t, self.sat)
+        h = heading(n, "存在问题与建议")
+        if f.empty:
+            return Section(
+                h, [Paragraph("各项指标均已达到目标，群众评价无显著短板。")], id="problems"
+            )
+        items = [
+            [Run(r.category_label, role="category"), f" {r.sentence}", Run("\n", role="break"),
+             Run(f"建议：{r.advice}", role="advice"),
+             Run(f"依据：{r.source}:{r.key}", role="trace")]
+            for r in f.itertuples()
+        ]  # fmt: skip
+        intro = Paragraph(
+            "以下问题按与目标的差距排序，每条均注明触发它的数据；问题类别沿用区农村社区建设经验材料的归类。"
+        )
+        return Section(h, [intro, ListBlock(items, ordered=True, style="findings")], id="problems")
+
+    # 七、数据说明
+    def provenance(self, n: int, generated: str) -> Section:
+        d = self.d
+        settings = d.evaluation.settings
+        blocks: list[Any] = [
+            Paragraph(f"评价方法：{methods.method_text(settings)}"),
+            Paragraph(
+                f"指标体系：{methods.framework_text(settings)}；commeval {__version__}；"
+                f"数据处理批次 {d.provenance.run_id}。"
+            ),
+            _files_table(d),
+            Paragraph(f"生成时间：{generated}", style="run-time"),
+        ]
+        return Section(heading(n, "数据说明"), blocks, id="provenance")
+
+
+def _files_table(d: District) -> Table:
+    rows = [
+        [cell(r.get("table", "")), cell(r.get("file", "")),
+         cell(Run(str(r.get("sha256", ""))[:16], role="code"))]
+        for _, r in d.provenance.sources.iterrows()
+    ]  # fmt: skip
+    cols = [Column("表"), Column("文件"), Column("SHA-256（前16位）")]
+    return Table(cols, rows, style="compact")
+
+
+#: each community's progress bars: (done, target) fields of the contract's communities table
+PROGRESS = [
+    ("completed_units", "planned_units"),
+    ("phases_completed", "phases_planned"),
+    ("households_moved_in", "target_households"),
+    ("land_reclaimed_mu", "land_reclaim_target_mu"),
+]
+
+
+def _float(v: Any) -> float | None:
+    return None if _missing(v) else float(v)
+
+
+def _value_cell(v: float, unit: str, yes_no: bool) -> Cell:
+    if yes_no and not _missing(v):
+        return cell("是" if float(v) >= 0.5 else "否", v, kind="number")
+    return cell(num(v, 1, unit), v, unit=unit, kind="number")
+
+
+def _village_cell(field: Any, value: object) -> Cell:
+    if field.dtype == "bool":
+        yes = bool(value)
+        return cell(Run("✓" if yes else "×", role="tick-yes" if yes else "tick-no"), kind="tick")
+    if field.dtype == "level":
+        return cell(str(field.level_label(value)))
+    return cell(num(value, 0), _float(value), unit=field.unit or "", kind="number")
+
+
+def _marked(diff: float, p: float, alpha: float = 0.05) -> Cell:
+    """A change shown with an arrow only when the design-based test is significant."""
+    if _missing(diff):
+        return cell("—")
+    if not _missing(p) and p < alpha:
+        arrow, role = ("▲", "sig-up") if diff > 0 else ("▼", "sig-down")
+        return cell(Run(f"{arrow} {diff:+.2f}", diff, role=role), diff, kind="number")
+    return cell(Run(f"{diff:+.2f}（无显著差异）", diff, role="ns"), diff, kind="number")
+
+
+def township_header(d: District, township: str) -> Section:
+    """The page header: the synthetic-data banner, the series title, THE title, data sources."""
+    h = T.header(d, township)
+    blocks: list[Any] = [Banner(message=SYNTHETIC_BANNER)] if h.synthetic else []
+    blocks += [Paragraph(h.title, style="kicker"), Heading(0, township_title(township, h.year))]
+    if not h.sources.empty and "modified" in h.sources:
+        files = "；".join(f"{r.file}（{str(r.modified)[:10]}）" for r in h.sources.itertuples())
+        blocks.append(Paragraph(f"数据来源：{files}", style="meta"))
+    return Section(None, blocks, id="header")
+
+
+#: The township report's sections in order: (id, composer). THE order (notebook, pages, Word).
+TOWNSHIP_SECTIONS: tuple[str, ...] = (
+    "header", "overview", "indicators", "villages", "communities", "satisfaction", "problems",
+    "provenance",
+)  # fmt: skip
+
+
+def _date(generated: str) -> str:
+    """The cover's date: the day of the generation time ("2013-06-01 10:00（…）" → 2013年6月1日)."""
+    day = generated.split(" ")[0] if generated else ""
+    parts = day.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0])}年{int(parts[1])}月{int(parts[2])}日"
+    return day
+
+
+def township_meta(d: District, township: str, generated: str = "") -> Meta:
+    return Meta(
+        title=township_title(township, d.year),
+        district=d.name,
+        township=township,
+        year=d.year,
+        organisation=getattr(d.options, "organisation", "") or "",
+        date=_date(generated),
+        generated=generated,
+        synthetic=bool(d.synthetic),
+        subtitle=d.options.title_for(d.name, d.year),
+    )
+
+
+def compose_township(
+    d: District,
+    township: str,
+    *,
+    generated: str = "",
+    raster: bool = False,
+    sections: Sequence[str] | None = None,
+    sat: T.Satisfaction | None = None,
+) -> Document:
+    """One township's report as a document. ``generated``: the generation time as printed
+    (the caller reads the clock); ``raster``: give every chart a PNG too (Word needs one);
+    ``sections``: only these (ids of :data:`TOWNSHIP_SECTIONS`), in the report's order;
+    ``sat``: the township's survey section data when the caller has it already."""
+    T.header(d, township)  # an unknown township fails here, with the names there are
+    c = _Township(d, township, raster, sat)
+    make: dict[str, Callable[[int], Section]] = {
+        "header": lambda n: township_header(d, township),
+        "overview": c.overview,
+        "indicators": c.indicators,
+        "villages": c.villages,
+        "communities": c.communities,
+        "satisfaction": c.satisfaction,
+        "problems": c.problems,
+        "provenance": lambda n: c.provenance(n, generated),
+    }
+    wanted = set(TOWNSHIP_SECTIONS if sections is None else sections)
+    out = []
+    for n, sid in enumerate(TOWNSHIP_SECTIONS):  # the header is 0: sections count from 一
+        if sid in wanted:
+            out.append(make[sid](n))
+    return Document("township", township_meta(d, township, generated), out)
+
+
+# --- district summary ------------------------------------------------------------------------------
+
+RANKING_HEADERS = {
+    "rank": "排名",
+    "township": "乡镇",
+    "score": "综合得分",
+    "grade": "等级",
+    "rank_low": "排名区间下限",
+    "rank_high": "排名区间上限",
+    "attainment": "指标达标率",
+    "score_change": "得分比上年变化",
+    "satisfaction": "总体满意度（1–5分）",
+    "satisfaction_low": "满意度95%CI下限",
+    "satisfaction_high": "满意度95%CI上限",
+    "previous_rank": "上年排名",
+}
+OVERALL = "sat_overall"  # the contract's overall-satisfaction item
+
+
+def satisfaction_by_township(d: District) -> pd.DataFrame:
+    """Overall satisfaction (说不清 as no opinion) per township for the assessment year: the
+    mean rows of the district's survey summaries, the same numbers the township reports print."""
+    lik = d.summaries.likert
+    rows = lik[(lik["variable"] == OVERALL) & (lik["statistic"] == "mean")]
+    return rows.drop(columns=["statistic", "level"], errors="ignore").reset_index(drop=True)
+
+
+def ranking(d: District) -> pd.DataFrame:
+    """One row per township: rank, score, grade, rank interval, attainment, change,
+    satisfaction, last year's rank."""
+    ev = d.evaluation
+    r = ev.totals()
+    ch = ev.change
+    if ch is not None and len(ch):
+        sc = ch[ch["measure"] == "score"][["township", "change"]].rename(
+            columns={"change": "score_change"}
+        )
+        rk = ch[ch["measure"] == "rank"][["township", "previous"]].rename(
+            columns={"previous": "previous_rank"}
+        )
+        r = r.merge(sc, on="township", how="left").merge(rk, on="township", how="left")
+    else:
+        r["score_change"] = float("nan")
+        r["previous_rank"] = float("nan")
+    sat = satisfaction_by_township(d)[["township", "estimate", "ci_low", "ci_high"]]
+    sat.columns = ["township", "satisfaction", "satisfaction_low", "satisfaction_high"]
+    r = r.merge(sat, on="township", how="left")
+    r["previous_rank"] = r["previous_rank"].astype("Int64")
+    return r.sort_values("rank")[list(RANKING_HEADERS)].reset_index(drop=True)
+
+
+def attainment_matrix(d: District) -> pd.DataFrame:
+    """Township × indicator: normalised distance to target (100 = target met), NaN = n/a."""
+    ind = d.evaluation.indicators
+    ind = ind.assign(v=ind["normalised"].where(ind["applicable"].astype("boolean").fillna(False)))
+    m = ind.pivot_table(index="township", columns="label", values="v", sort=False, dropna=False)
+    order = list(dict.fromkeys(ind["label"]))
+    towns = d.evaluation.scores.sort_values("rank")["township"]
+    return m.reindex(index=towns, columns=order)
+
+
+def findings(d: District, rank: pd.DataFrame) -> list[str]:
+    """The summary's overall findings, in plain sentences: townships per grade; the items
+    most townships fall short on; the largest movers on last year."""
+    ev = d.evaluation
+    sch = ev.scheme
+    tot = ev.totals()
+    n = len(tot)
+    counts = tot["grade"].value_counts()
+    order = [g for g, _ in d.framework.grades] + sorted(
+        set(counts.index) - {g for g, _ in d.framework.grades}
+    )
+    per = "、".join(f"{g}{int(counts[g])}个" for g in order if g in counts)
+    vetoed = int((tot["veto"] != "").sum())
+    out = [f"全区{n}个乡镇中，{per}{f'（其中{vetoed}个因一票否决降等）' if vetoed else ''}。"]
+    it = ev.items()
+    it = it[it["applicable"].astype("boolean").fillna(False) & ~it["bonus"].astype(bool)]
+    short = it.assign(miss=~it["attained"].astype("boolean").fillna(False))
+    g = short.groupby(["indicator", "label"], sort=False)["miss"].agg(["sum", "count"])
+    most = g[g["sum"] > g["count"] / 2].sort_values("sum", ascending=False, kind="stable")
+    if len(most):
+        names = "、".join(
+            f"{lbl}（{int(r['sum'])}个乡镇）" for (_, lbl), r in most.head(5).iterrows()
+        )
+        out.append(f"多数乡镇{sch.shortfall}的{sch.item_label}：{names}。")
+    else:
+        out.append(f"没有多数乡镇{sch.shortfall}的{sch.item_label}。")
+    moves = rank.dropna(subset=["score_change"])
+    if len(moves):
+        up = moves.loc[moves["score_change"].idxmax()]
+        down = moves.loc[moves["score_change"].idxmin()]
+        text = f"与上年相比，{sch.score_label}提高最多的是{up['township']}（{signed(up['score_change'])}分）"
+        if down["township"] != up["township"] and down["score_change"] < 0:
+            text += f"，下降最多的是{down['township']}（{signed(down['score_change'])}分）"
+        rk = moves.dropna(subset=["previous_rank"])
+        if len(rk):
+            jump = rk["previous_rank"].astype(float) - rk["rank"].astype(float)
+            best = rk.loc[jump.idxmax()]
+            if jump.max() > 0:
+                text += (
+                    f"；排名上升最多的是{best['township']}"
+                    f"（由第{int(best['previous_rank'])}名升至第{int(best['rank'])}名）"
+                )
+        out.append(text + "。")
+    else:
+        out.append("没有上年的评价结果，本年不作比较。")
+    return out
+
+
+def summary_meta(d: District, generated: str = "") -> Meta:
+    return Meta(
+        title=summary_title(d.name, d.year),
+        district=d.name,
+        year=d.year,
+        organisation=getattr(d.options, "organisation", "") or "",
+        date=_date(generated),
+        generated=generated,
+        synthetic=bool(d.synthetic),
+        subtitle=f"{d.name} · 农村社区建设评估",
+    )
+
+
+def compose_summary(
+    d: District,
+    reports: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    generated: str = "",
+    raster: bool = False,
+) -> Document:
+    """The district summary as a document. ``reports``: township, status, href, error and
+    ``files`` (format → path: the township's other files) from the batch run."""
+    ev = d.evaluation
+    sch = ev.scheme
+    rank = ranking(d)
+    links = {r["township"]: r for r in (reports or [])}
+    head: list[Any] = [Banner(message=SYNTHETIC_BANNER)] if d.synthetic else []
+    head += [
+        Paragraph(f"{d.name} · 农村社区建设评估", style="kicker"),
+        Heading(0, summary_title(d.name, d.year)),
+        Paragraph(f"{len(rank)}个乡镇；{methods.interval_note(ev.settings)}", style="meta"),
+    ]
+    sections = [Section(None, head, id="header")]
+    sections.append(
+        Section(heading(1, "总体情况"), [Paragraph(s) for s in findings(d, rank)], id="findings")
+    )
+    # 二、乡镇排名
+    tot = ev.totals().set_index("township")
+    rows = []
+    for r in rank.itertuples():
+        info = links.get(r.township, {})
+        name: list[Any] = [Run(r.township)]
+        if info.get("status") == "failed":
+            name += [" ", Run(f"（报告生成失败：{info.get('error', '')}）", role="failed")]
+        elif info.get("href"):
+            name = [Run(r.township, href=str(info["href"]))]
+        score = f"{r.score:.1f}"
+        if sch.itemised:
+            score += f"（满分 {tot.loc[r.township, 'max_score']:g}）"
+        grade: list[Any] = [badge(str(r.grade), grade_kind(d.framework.grades, str(r.grade)))]
+        veto = tot.loc[r.township, "veto"]
+        if veto:
+            grade += [" ", Run(f"一票否决：{veto}", role="failed")]
+        prev = "—" if _missing(r.previous_rank) else f"{int(r.previous_rank)}"
+        rows.append([
+            cell(f"{r.rank}", r.rank, kind="number"), cell(name),
+            cell(score, r.score, unit="分", kind="number"), cell(grade, kind="badge"),
+            cell(f"{r.rank_low}–{r.rank_high}", low=r.rank_low, high=r.rank_high),
+            cell(pct(r.attainment), r.attainment, unit="%", kind="number"),
+            cell("—" if _missing(r.score_change) else f"{r.score_change:+.1f}", r.score_change,
+                 unit="分", kind="number"),
+            cell(prev, None if _missing(r.previous_rank) else float(r.previous_rank), kind="number"),
+            cell("—" if _missing(r.satisfaction) else f"{r.satisfaction:.2f}", r.satisfaction,
+                 low=r.satisfaction_low, high=r.satisfaction_high, kind="number"),
+        ])  # fmt: skip
+    cols = [Column("排名"), Column("乡镇"), Column(sch.score_label), Column("等级"),
+            Column("排名区间"), Column(sch.attainment_short), Column("比上年"), Column("上年排名"),
+            Column("满意度")]  # fmt: skip
+    blocks: list[Any] = []
+    failed = [t for t, r in links.items() if r.get("status") == "failed"]
+    if failed:
+        blocks.append(
+            Callout(
+                f"以下乡镇的报告生成失败：{'、'.join(failed)}（详见 manifest.json）", tone="bad"
+            )
+        )
+    blocks.append(Table(cols, rows, style="ranking", id="ranking-table"))
+    files = [(t, r.get("files") or {}) for t, r in links.items() if r.get("files")]
+    if files:  # the township's Word and PDF files beside its page: links only the page has
+        items = [
+            [f"{t}：", *_join([Run(FORMAT_NAMES.get(k, k), href=str(v)) for k, v in fs.items()])]
+            for t, fs in files
+        ]
+        blocks.append(Paragraph("各乡镇报告文件：", style="meta", origin="renderer"))
+        blocks.append(ListBlock(items, style="files", origin="renderer"))
+    sections.append(Section(heading(2, "乡镇排名"), blocks, id="ranking"))
+    # 三、各维度得分
+    dims = ev.dimension_scores()
+    order = list(rank["township"])
+    labels = list(dict.fromkeys(dims["label"]))
+    full = dims.drop_duplicates("label").set_index("label")["max_score"]
+    piv = dims.pivot_table(index="township", columns="label", values="score", sort=False)
+    piv = piv.reindex(index=order, columns=labels)
+    dcols = [Column("乡镇")] + [
+        Column(f"{lbl}（满分 {pts(full[lbl])}）" if sch.itemised and full[lbl] else lbl,
+               align="right")
+        for lbl in labels
+    ]  # fmt: skip
+    drows = [
+        [cell(t), *(cell(num(piv.loc[t, lbl], 1), piv.loc[t, lbl], unit="分", kind="number")
+                    for lbl in labels)]
+        for t in order
+    ]  # fmt: skip
+    sections.append(
+        Section(
+            heading(3, f"各{sch.dimension_label}得分"),
+            [Table(dcols, drows, style="compact")],
+            id="dimensions",
+        )
+    )
+    sections.append(
+        Section(
+            heading(4, "综合得分与排名区间"),
+            [
+                chart(
+                    charts.rank_intervals(rank),
+                    "各乡镇综合得分与排名区间",
+                    tight=True,
+                    raster=raster,
+                )
+            ],
+            id="scores",
+        )  # fmt: skip
+    )
+    sections.append(
+        Section(
+            heading(5, "指标达标热力图"),
+            [
+                chart(
+                    charts.attainment_heatmap(attainment_matrix(d)),
+                    "指标达标热力图",
+                    tight=True,
+                    raster=raster,
+                )
+            ],
+            id="heatmap",
+        )  # fmt: skip
+    )
+    sat = rank.rename(
+        columns={"satisfaction": "estimate", "satisfaction_low": "ci_low",
+                 "satisfaction_high": "ci_high"}
+    )  # fmt: skip
+    sections.append(
+        Section(
+            heading(6, "各乡镇群众满意度"),
+            [
+                chart(
+                    charts.satisfaction_ranking(sat.dropna(subset=["estimate"])),
+                    "各乡镇群众总体满意度",
+                    tight=True,
+                    raster=raster,
+                )
+            ],
+            id="satisfaction",
+        )  # fmt: skip
+    )
+    notes: list[Any] = [Paragraph(s) for s in methods.method_sentences(ev.settings)]
+    notes += [
+        Paragraph(
+            f"指标体系：{methods.framework_text(ev.settings)}；commeval {__version__}；"
+            f"数据处理批次 {d.provenance.run_id}。"
+        ),
+        _files_table(d),
+        Paragraph(f"生成时间：{generated}", style="run-time"),
+    ]
+    sections.append(Section(heading(7, "方法与数据说明"), notes, id="methods"))
+    return Document("summary", summary_meta(d, generated), sections, toc=True)
+
+
+#: how the summary names each format's file of a township
+FORMAT_NAMES = {"html": "网页", "docx": "Word", "pdf": "PDF"}
+
+
+def _join(runs: Sequence[Run], sep: str = " · ") -> list[Run | str]:
+    out: list[Run | str] = []
+    for i, r in enumerate(runs):
+        if i:
+            out.append(sep)
+        out.append(r)
+    return out
