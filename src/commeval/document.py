@@ -307,12 +307,27 @@ class Progress(Block):
 
     @property
     def fraction(self) -> float:
+        """How full the bar is drawn (0–1; a target passed fills it)."""
         if not self.target or self.done is None:
             return 0.0
         return max(0.0, min(float(self.done) / float(self.target), 1.0))
 
+    def figures(self) -> str:
+        """The figures every renderer prints beside the bar: "897 / 1,900套（47%）" — the share
+        unclamped (over 100 % when the target is passed), "暂无数据" without a value."""
+        if self.done is None:
+            return "暂无数据"
+
+        def num(x: float) -> str:
+            return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+        if self.target:
+            share = float(self.done) / float(self.target) * 100
+            return f"{num(self.done)} / {num(self.target)}{self.unit}（{share:.0f}%）"
+        return f"{num(self.done)}{self.unit}"
+
     def text(self) -> str:
-        return self.label
+        return f"{self.label}：{self.figures()}"
 
 
 @dataclass

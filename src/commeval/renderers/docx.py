@@ -149,19 +149,8 @@ def _outside_gb2312(text: str) -> bool:
 
 
 def progress_text(p: Progress) -> str:
-    """A progress bar as text: "label：已完成 120 / 300套（40%）"."""
-
-    def num(x: float) -> str:
-        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
-
-    if p.done is None:
-        figures = "暂无数据"
-    elif p.target:
-        share = float(p.done) / float(p.target) * 100  # over 100 % when the target is passed
-        figures = f"已完成 {num(p.done)} / {num(p.target)}{p.unit}（{share:.0f}%）"
-    else:
-        figures = f"已完成 {num(p.done)}{p.unit}"
-    return f"{p.label}：{figures}" if p.label else figures
+    """A progress bar as text: "label：120 / 300套（40%）" (:meth:`Progress.figures`)."""
+    return f"{p.label}：{p.figures()}" if p.label else p.figures()
 
 
 # --- XML helpers ---------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def _callout(c: Callout) -> str:
 
 def _progress(p: Progress) -> str:
     frac = p.fraction
-    text = f"{_num(p.done, 0)} / {_num(p.target, 0)}{esc(p.unit)}（{frac * 100:.0f}%）"
+    text = esc(p.figures())
     return (
         f'<div class="progress" role="progressbar" aria-valuenow="{frac * 100:.0f}" '
         f'aria-valuemin="0" aria-valuemax="100"><span class="label">{esc(p.label)}</span>'
