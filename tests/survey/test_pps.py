@@ -60,3 +60,18 @@ def test_pps_inputs_are_checked():
         SurveyDesign(el, fpc="p", pps=np.eye(3))
     with pytest.raises(ValueError, match="pps must be"):
         SurveyDesign(el, fpc="p", pps="sampford")
+
+
+def test_two_stage_brewer_equals_r():
+    """svydesign(id=~dnum+snum, fpc=~pi1+pi2, pps="brewer") on apiclus2 with unequal
+    first-stage probabilities: the second stage weighted by each PSU's pi_i, as R."""
+    df = pd.read_csv(REF / "apiclus2_pps.csv")
+    d = SurveyDesign(df, psu="dnum", ssu="snum", fpc="pi1", fpc2="pi2", pps="brewer")
+    t = d.total("enroll").iloc[0]
+    assert t["estimate"] == pytest.approx(ref("brewer2", "estimate", "total:enroll"), rel=1e-9)
+    assert t["se"] == pytest.approx(ref("brewer2", "se", "total:enroll"), rel=1e-7)
+    m = d.mean("api00").iloc[0]
+    assert m["se"] == pytest.approx(ref("brewer2", "se", "mean:api00"), rel=1e-7)
+    e = d.subset(d.data["stype"] == "E").mean("api00").iloc[0]
+    assert e["estimate"] == pytest.approx(ref("brewer2", "estimate", "mean:api00", "stype=E"))
+    assert e["se"] == pytest.approx(ref("brewer2", "se", "mean:api00", "stype=E"), rel=1e-7)

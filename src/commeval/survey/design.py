@@ -133,7 +133,8 @@ class SurveyDesign(DesignBase):
     of the joint probabilities) or ``pps=`` a PSU x PSU matrix of joint inclusion
     probabilities (R's ``ppsmat``; rows in the order of the sorted PSU ids — the data's rows
     when ``psu`` is None), with ``variance="HT"`` (Horvitz–Thompson) or ``"YG"``
-    (Yates–Grundy; not with Brewer's, as R). One stage only.
+    (Yates–Grundy; not with Brewer's, as R). Brewer's may have a second stage (``ssu``,
+    ``fpc2`` as sampling fractions), whose variance is weighted by each PSU's pi_i, as R.
     """
 
     def __init__(
@@ -183,10 +184,10 @@ class SurveyDesign(DesignBase):
             raise ValueError(
                 "variance='YG' needs pps='overton' or a joint-probability matrix (as R)"
             )
-        if pps_kind is not None and (fpc is None or ssu is not None):
-            raise ValueError(
-                "a PPS design needs fpc= (the inclusion probabilities) and one stage (no ssu)"
-            )
+        if pps_kind is not None and fpc is None:
+            raise ValueError("a PPS design needs fpc= (the inclusion probabilities)")
+        if pps_kind not in (None, "brewer") and ssu is not None:
+            raise ValueError("multistage PPS designs are supported with pps='brewer' only (as R)")
         n = len(data)
         if n == 0:
             raise ValueError("data has no rows")
@@ -204,6 +205,13 @@ class SurveyDesign(DesignBase):
         if weights is None and pps_kind is not None:
             assert fpc is not None
             w = 1.0 / numeric_column(data, fpc)
+            if fpc2 is not None:
+                f2_rows = numeric_column(data, fpc2)
+                if not ((f2_rows > 0) & (f2_rows <= 1)).all():
+                    raise ValueError(
+                        f"fpc2 column {fpc2!r}: a PPS design needs sampling fractions (<= 1)"
+                    )
+                w = w / f2_rows
         elif weights is None:
             w = np.ones(n)
         else:

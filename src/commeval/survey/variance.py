@@ -280,10 +280,12 @@ def design_variance(
     unit_scale = None if s1.unit_prob is None else 1.0 - s1.unit_prob
     V = _within_parent(T1, s1, 1.0 - s1.frac, full, design.lonely_psu, P1, unit_scale)
     s2: Stage | None = design._stage2
-    if s2 is not None and s1.has_fpc:
+    if s2 is not None and (s1.has_fpc or s1.unit_prob is not None):
         T2 = stage_totals(design, scores, s2, coefs)
-        # stage-2 parents are PSUs; each scaled by the first-stage sampling fraction
-        scale2 = (1.0 - s2.frac) * s1.frac[s1.parent]
+        # stage-2 parents are PSUs; each scaled by the first-stage sampling fraction (by the
+        # PSU's inclusion probability in a PPS design)
+        first = s1.frac[s1.parent] if s1.unit_prob is None else s1.unit_prob
+        scale2 = (1.0 - s2.frac) * first
         # a PSU with one sampled SSU: 0 (R's "remove"/"certainty"), or centred at 0 under
         # "adjust", as R applies survey.lonely.psu at stage 2 ("fail" stops at construction)
         lonely2 = "adjust" if design.lonely_psu == "adjust" else "certainty"

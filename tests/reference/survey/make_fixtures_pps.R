@@ -44,3 +44,18 @@ for (case in names(designs)) {
 }
 out <- do.call(rbind, rows)
 write.csv(out, file.path(outdir, "fixtures_pps.csv"), row.names = FALSE)
+
+# ---------------------------------------------------------------- two-stage Brewer (apiclus2)
+# Districts as PSUs with unequal (made-up, deterministic) first-stage probabilities and schools
+# as SSUs with their sampling fraction: svydesign(id=~dnum+snum, fpc=~pi1+pi2, pps="brewer").
+ac2 <- read.csv(file.path(outdir, "apiclus2.csv"))
+ac2$pi1 <- 40 / 757 * (0.5 + (ac2$dnum %% 7) / 6)
+ac2$pi2 <- ave(ac2$snum, ac2$dnum, FUN = length) / ac2$fpc2
+write.csv(ac2[, c("dnum", "snum", "pi1", "pi2", "api00", "enroll", "stype")],
+          file.path(outdir, "apiclus2_pps.csv"), row.names = FALSE)
+d2 <- svydesign(id = ~dnum + snum, fpc = ~pi1 + pi2, data = ac2, pps = "brewer")
+add_stat("brewer2", svytotal(~enroll, d2, na.rm = TRUE), "total:enroll")
+add_stat("brewer2", svymean(~api00, d2), "mean:api00")
+add_stat("brewer2", svymean(~api00, subset(d2, stype == "E")), "mean:api00", "stype=E")
+out <- do.call(rbind, rows)
+write.csv(out, file.path(outdir, "fixtures_pps.csv"), row.names = FALSE)
