@@ -56,7 +56,7 @@ def read_design_file(path: Path) -> pd.DataFrame:
     """A design file (CSV or Excel; English or Chinese headers) as a frame with the English
     column names; ``ValueError`` (Chinese) when a column is missing."""
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        df = pd.read_excel(path, dtype=str)
+        df = pd.read_excel(path, dtype=str, engine="openpyxl")
     else:
         df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     back = {zh: en for en, zh in DESIGN_FILE_COLUMNS.items()}
