@@ -26,12 +26,15 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
+from commeval.data.conventions import DESIGN, psu_id
 from commeval.data.dataset import contained
 
 DESIGN_TABLE = "design"
-#: The survey's design fields (contract ``survey`` table) and what fills each from the design
-#: file: stratum = township, PSU = township/village, weight, FPC = villages in the township.
-DESIGN_FIELDS = {"stratum": "stratum", "psu": "psu", "weight": "weight", "fpc": "fpc"}
+#: The survey's design fields (``conventions.DESIGN``: stratum = township, PSU =
+#: township/village, weight, FPC = villages in the township), each filled from the design file.
+DESIGN_FIELDS = {
+    col: col for col in (DESIGN["strata"], DESIGN["psu"], DESIGN["weights"], DESIGN["fpc"])
+}
 #: Columns of the design file (commeval.sampling writes them; Chinese headers accepted too).
 DESIGN_FILE_COLUMNS = {
     "township": "乡镇",
@@ -44,12 +47,6 @@ DESIGN_FILE_COLUMNS = {
     "fpc": "层内村总数",
     "fpc2": "村内户数",
 }
-PSU_SEPARATOR = "/"
-
-
-def psu_id(township: Any, village: Any) -> str:
-    """The PSU id of a village: ``township/village`` (village names repeat across townships)."""
-    return f"{township}{PSU_SEPARATOR}{village}"
 
 
 def read_design_file(path: Path) -> pd.DataFrame:
@@ -83,8 +80,8 @@ def village_design(design: pd.DataFrame) -> pd.DataFrame:
         weight=("weight", "mean"), fpc=("fpc", "first")
     )
     g = g.reset_index()
-    g["stratum"] = g["township"]
-    g["psu"] = [psu_id(t, v) for t, v in zip(g["township"], g["village"], strict=True)]
+    g[DESIGN["strata"]] = g["township"]
+    g[DESIGN["psu"]] = [psu_id(t, v) for t, v in zip(g["township"], g["village"], strict=True)]
     return g
 
 

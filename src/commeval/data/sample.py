@@ -21,6 +21,7 @@ import yaml
 
 from commeval.data.contract import Contract, contract
 from commeval.data.contract import contract as _packaged
+from commeval.data.conventions import AGE_BREAKS, DESIGN, DONT_KNOW, PSU_SEPARATOR
 from commeval.files import atomic_path
 
 DEFAULT_SEED = 20121
@@ -451,7 +452,8 @@ def _communities(
     return pd.DataFrame(rows, columns=cols)
 
 
-_AGE_BOUNDS = [(16, 29), (30, 44), (45, 59), (60, 85)]
+#: Age bounds of the generated respondents: the convention's age groups, the last up to 85.
+_AGE_BOUNDS = list(zip(AGE_BREAKS, [b - 1 for b in AGE_BREAKS[1:]] + [85], strict=True))
 _POP_AGE_SHARE = np.array([0.24, 0.27, 0.27, 0.22])  # rural adults (16+)
 _SAMPLE_AGE_SHARE = np.array([0.10, 0.22, 0.33, 0.35])  # who is at home when the interviewer calls
 LIKERT_ITEMS = [
@@ -531,12 +533,13 @@ def _survey(
             "year": year,
             "township": np.asarray(towns, dtype=object)[t],
             "village": np.asarray(names, dtype=object)[rv],
-            "stratum": np.asarray(towns, dtype=object)[t],
-            "psu": np.char.add(
-                np.asarray(towns, dtype=str)[t], np.char.add("/", np.asarray(names, dtype=str)[rv])
+            DESIGN["strata"]: np.asarray(towns, dtype=object)[t],
+            DESIGN["psu"]: np.char.add(
+                np.asarray(towns, dtype=str)[t],
+                np.char.add(PSU_SEPARATOR, np.asarray(names, dtype=str)[rv]),
             ),
-            "weight": np.round(weight, 6),
-            "fpc": counts[t],
+            DESIGN["weights"]: np.round(weight, 6),
+            DESIGN["fpc"]: counts[t],
             "fpc2": adults[rv],
             "gender": gender,
             "age": age,
@@ -552,7 +555,7 @@ def _survey(
                 z = z + (0.45 * (col >= 300) if driver == "service_center_m2" else 0.45 * col)
             score = 1 + np.searchsorted(cuts, z)
             dk = rng.random(n) < (0.03 + 0.03 * (age > 70))
-            data[item] = np.where(dk, 9, score)
+            data[item] = np.where(dk, DONT_KNOW, score)
         pr = 1 / (1 + np.exp(-(0.55 * q_vil[rv] + growth)))
         data["knows_programme"] = rng.random(n) < 0.35 + 0.5 * pr
         data["attended_meeting"] = rng.random(n) < 0.1 + 0.4 * pr

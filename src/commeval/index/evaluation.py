@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.data.conventions import indicator_range
 from commeval.index import points
 from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
@@ -411,8 +412,7 @@ def _survey_draws(
     nominal_raw = evaluate_indicators(fw, scope)
     cols = np.array([nom.columns.index(c) for c in dep])
     X_nom = nom.treated[dep].to_numpy(dtype=float)
-    lo = np.array([0.0 if i.endswith("_top2") else 1.0 for i in items])
-    hi = np.array([1.0 if i.endswith("_top2") else 5.0 for i in items])
+    lo, hi = (np.array(x) for x in zip(*(indicator_range(i) for i in items), strict=True))
     T = len(towns)
     est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
     if "replicate" in sv.columns:
