@@ -6,8 +6,8 @@ import numpy as np
 from commeval.data import conventions as cv
 from commeval.data import schema
 from commeval.data.contract import contract
-from commeval.data.sample import _AGE_BOUNDS
 from commeval.survey import questionnaire as q
+from commeval.synthetic import _AGE_BOUNDS
 
 
 def test_one_definition():

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commeval.data.sample import generate_district, to_raw_frame
 from commeval.sampling import draw
 from commeval.sampling.fieldwork import (
     adjust_nonresponse,
@@ -16,6 +15,7 @@ from commeval.sampling.fieldwork import (
     write_fieldwork_lists,
 )
 from commeval.survey.questionnaire import likert_items
+from commeval.synthetic import generate_district, to_raw_frame
 
 
 @pytest.fixture(scope="module")

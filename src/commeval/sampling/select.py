@@ -176,11 +176,14 @@ def pps_brewer(
 
 
 def srs(N: int, n: int, rng: Seed = None) -> np.ndarray:
-    """Simple random sampling without replacement of ``n`` of ``N`` units, as a 0/1 vector."""
+    """Simple random sampling without replacement of ``n`` of ``N`` units, as a 0/1 vector:
+    one uniform random key per unit (N draws from ``rng``, in the units' order), the ``n``
+    units with the smallest keys selected (every subset of size n equally likely)."""
     if not 0 <= n <= N:
         raise ValueError(f"n = {n}: 样本量须在 0 和 {N} 之间")
+    keys = rng_of(rng).random(N)
     s = np.zeros(N, dtype=np.int64)
-    s[rng_of(rng).choice(N, n, replace=False)] = 1
+    s[np.argsort(keys, kind="stable")[:n]] = 1
     return s
 
 

@@ -1,4 +1,6 @@
-"""The synthetic sample district (示例数据).
+"""The synthetic sample district (示例数据) — a module above the engines: its survey is drawn
+with the sampling engine's selection functions (townships as strata, villages by simple random
+sampling, :func:`commeval.sampling.select.srs`), its tables follow the data contract.
 
 Modelled on the district report behind commeval (郾城区-like: 8 乡镇, 163 行政村, 12 试点村, four new
 rural residential communities with their published figures) but every village-level number is
@@ -23,6 +25,7 @@ from commeval.data.contract import Contract, contract
 from commeval.data.contract import contract as _packaged
 from commeval.data.conventions import AGE_BREAKS, DESIGN, DONT_KNOW, PSU_SEPARATOR
 from commeval.files import atomic_path
+from commeval.sampling.select import srs
 
 DEFAULT_SEED = 20121
 DEFAULT_YEARS = (2011, 2012)
@@ -502,13 +505,11 @@ def _survey(
     serial = 0
     for yi, year in enumerate(years):
         vy = villages[villages["year"] == year].reset_index(drop=True)
-        # First stage: m of M villages in each township.
-        keys = rng.random(len(names)) + town_idx  # sort key: township, then random
-        order = np.argsort(keys, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order)) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)
+        # First stage: m of M villages in each township by simple random sampling
         m = counts if sampled is None else np.minimum(counts, sampled)
-        chosen = np.flatnonzero(rank < m[town_idx])
+        chosen = np.flatnonzero(
+            np.concatenate([srs(int(k), int(j), rng) for k, j in zip(counts, m, strict=True)])
+        )
         n_per = np.minimum(per_village, adults[chosen])
         rv = np.repeat(chosen, n_per)  # village index of each respondent
         n = len(rv)
