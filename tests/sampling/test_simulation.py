@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from commeval.sampling import (
     deff_cluster,
@@ -45,6 +46,7 @@ def icc(M, y):
     return (msb - msw) / (msb + (mbar - 1) * msw)
 
 
+@pytest.mark.slow  # about 15 s of CPU, 30 s on a busy machine: 2,000 designs built and analysed
 def test_township_share_is_unbiased_and_covered_at_the_planned_moe():
     M, y = township()
     truth = np.concatenate(y).mean()
