@@ -417,7 +417,9 @@ def _survey_parser(sub, proj: argparse.ArgumentParser) -> None:
     pl.add_argument(
         "--rho", type=float, default=None, help="村内相关系数（默认：由上一年调查估计）"
     )
-    pl.add_argument("--variable", default="sat_overall_top2", help="估计设计效应所用的指标")
+    pl.add_argument(
+        "--variable", default="sat_overall_top2", help="估计设计效应所用的指标（默认：总体满意率）"
+    )
     pl.add_argument(
         "--total", type=int, default=None, help="全区总样本量（按 --allocation 分配到乡镇）"
     )

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from commeval.data.conventions import DESIGN
+
 if TYPE_CHECKING:  # pragma: no cover
     from commeval.survey.base import DesignBase
 
@@ -164,7 +166,7 @@ def design_effects(
     est = design.mean(vars_, deff=True)
     w = design.analysis_weights()
     dk = deff_kish(w[w > 0])
-    col = psu or getattr(design, "spec", {}).get("psu")
+    col = psu or getattr(design, "spec", {}).get("psu") or DESIGN["psu"]
     if col is None:
         raise ValueError("design_effects: 设计中没有初级抽样单元（村）列 (no PSU column)")
     inset = w > 0
