@@ -89,3 +89,34 @@ def test_bad_input_exits_2_in_chinese(project, capsys):
     assert "第 3 行" in err and "户数" in err and "很多" in err
     assert main(["survey", "monitor", "--project", p, str(project / "none.xlsx"),
                  "--design", str(project / "none.csv")]) == 2  # fmt: skip
+
+
+def test_the_drawn_design_is_joined_at_ingestion(project, capsys, monkeypatch, tmp_path):
+    """The loop closed: the design file `survey draw` writes, named in dataset.yaml, fills the
+    returned questionnaires' design columns at `commeval process`; respondents of villages not
+    drawn are warned about (here the sample district's own survey, drawn differently)."""
+    import shutil
+
+    import yaml
+
+    monkeypatch.setenv("COMMEVAL_SALT_FILE", str(tmp_path / "salt"))
+    p = str(project)
+    assert main(["survey", "draw", "--project", p, "--villages", "5", "--households", "4",
+                 "--seed", "11"]) == 0  # fmt: skip
+    raw = tmp_path / "raw"
+    shutil.copytree(project / "data" / "raw" / project.name, raw)
+    shutil.copy(project / "fieldwork" / "design.csv", raw / "design.csv")
+    meta = yaml.safe_load((raw / "dataset.yaml").read_text(encoding="utf-8"))
+    meta["files"]["design"] = {"path": "design.csv"}
+    (raw / "dataset.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), "utf-8")
+    capsys.readouterr()
+    assert main(["process", "--project", p, "--data", str(raw),
+                 "--processed", str(tmp_path / "processed")]) == 0  # fmt: skip
+    s = pd.read_parquet(tmp_path / "processed" / "survey.parquet")
+    d = pd.read_csv(project / "fieldwork" / "design.csv", encoding="utf-8-sig")
+    w = d[d["reserve"] == 0].groupby(["township", "village"])["weight"].first()
+    key = pd.MultiIndex.from_arrays([s["township"], s["village"]])
+    drawn = key.isin(w.index)
+    assert drawn.any() and (~drawn).any()
+    np.testing.assert_allclose(s.loc[drawn, "weight"], w.reindex(key[drawn]).to_numpy())
+    assert (s.loc[drawn, "psu"] == s.loc[drawn, "township"] + "/" + s.loc[drawn, "village"]).all()
