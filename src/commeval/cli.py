@@ -552,6 +552,8 @@ def _survey_run(args: argparse.Namespace, project: Project) -> int:
                 mon.straightlining.to_excel(xw, sheet_name="答案全同", index=False)
         print(f"已完成 {s['completes']} 份，目标 {s['target']} 份（完成率 {s['completion_rate']:.1%}），"
               f"{s['villages_done']}/{s['villages']} 个村已完成；样本外 {s['outside_selection']} 份")  # fmt: skip
+        if "response_rate" in s:
+            print(f"样本户应答率 {s['response_rate']:.1%}，已用备用户 {s['reserves_used']} 户")
         print(f"答题过快（<{s['min_seconds']:.0f} 秒）{s['short']} 份，重复提交 {s['duplicates']} 份，"
               f"答案全同 {s['straightlining']} 份；明细见 {out}")  # fmt: skip
         return EXIT_OK

@@ -52,6 +52,7 @@ def test_plan_draw_monitor_weights(project, capsys, monkeypatch, tmp_path):
     rng = np.random.default_rng(3)
     export = pd.DataFrame({"序号": np.arange(1, n + 1), "所用时间": [f"{x}秒" for x in rng.integers(400, 900, n)],
                            "乡镇": answered["township"].to_numpy(), "行政村": answered["village"].to_numpy(),
+                           "样本户编号": answered["household_no"].to_numpy(),
                            "对农村社区建设的总体满意度": rng.integers(1, 6, n)})  # fmt: skip
     export.loc[0, "所用时间"] = "60秒"
     path = tmp_path / "问卷星导出.xlsx"
@@ -60,10 +61,16 @@ def test_plan_draw_monitor_weights(project, capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert f"已完成 {n} 份，目标 {len(sample)} 份" in out and "答题过快（<300 秒）1 份" in out
     assert (project / "fieldwork" / "进度监测.xlsx").is_file()
+    m = int((sample["village"] == first_v).sum())
+    assert f"样本户应答率 {n / len(sample):.1%}，已用备用户 0 户" in out
+    book = pd.read_excel(
+        project / "fieldwork" / "进度监测.xlsx", sheet_name="各村进度", engine="openpyxl"
+    )
+    row = book[book["village"] == first_v].iloc[0]
+    assert row["sample_interviewed"] == m - 2 and row["response_rate"] == pytest.approx((m - 2) / m)
     assert main(["survey", "weights", "--project", p, str(path)]) == 0
     w = pd.read_csv(project / "fieldwork" / "design_weighted.csv", encoding="utf-8-sig")
     f = w[w["village"] == first_v]["nr_factor"].iloc[0]
-    m = int((sample["village"] == first_v).sum())
     assert f == pytest.approx(m / (m - 2))
     assert (w.loc[w["village"] != first_v, "nr_factor"] == 1).all()
     rec = json.loads((project / "fieldwork" / "selection.json").read_text(encoding="utf-8"))

@@ -38,6 +38,9 @@ LIST_HEADERS = {
 #: takes far longer); ``monitor(min_seconds=)`` overrides it.
 MIN_SECONDS = 300
 DURATION_HEADERS = ("所用时间", "答题时长")
+#: Headers of the household number in an export (the list's 样本户编号), when the questionnaire
+#: asks for it: it tells sample households from reserves, hence the response rate.
+HOUSEHOLD_HEADERS = ("样本户编号", "户编号", "户号", "住户编号")
 #: Fewest Likert items answered before identical answers count as straight-lining.
 MIN_STRAIGHT_ITEMS = 5
 
@@ -177,6 +180,9 @@ def read_export(path: str | Path, codebook=None) -> pd.DataFrame:
         if text in DURATION_HEADERS and duration is None:
             duration = h
             continue
+        if text in HOUSEHOLD_HEADERS and "household_no" not in names.values():
+            names[h] = "household_no"
+            continue
         m = cb.match_header("survey", h)
         if m.kind in ("field", "personal") and m.field not in names.values():
             names[h] = m.field
@@ -207,7 +213,11 @@ def monitor(
 ) -> Monitoring:
     """Monitor fieldwork from a 问卷星 export (:func:`read_export`) against the design table
     (targets: its sample households, ``reserve == 0``, per village). ``likert``: the items
-    checked for straight-lining (default: the contract's Likert items present)."""
+    checked for straight-lining (default: the contract's Likert items present). When the export
+    carries the household number (样本户编号), each village also gets ``sample_interviewed``,
+    ``reserves_used``, ``not_in_list`` and the ``response_rate`` (sample households
+    interviewed / sample households); otherwise ``completion_rate`` (completes / target) is all
+    there is."""
     for col in ("township", "village"):
         if col not in export.columns:
             raise ValueError(
@@ -227,6 +237,24 @@ def monitor(
     with np.errstate(divide="ignore", invalid="ignore"):
         v["completion_rate"] = np.where(v["target"] > 0, v["completes"] / v["target"], np.nan)
     v["remaining"] = (v["target"] - v["completes"]).clip(lower=0)
+    if "household_no" in ex.columns:  # sample households vs reserves: the response rate
+        hh = design.assign(household_no=design["household_no"].astype(str))
+        got = ex[["township", "village"]].assign(household_no=ex["household_no"].astype(str))
+        got = got.merge(hh[["township", "village", "household_no", "reserve"]], how="left",
+                        on=["township", "village", "household_no"])  # fmt: skip
+        by = got.groupby(["township", "village"], sort=False)
+        counts = pd.DataFrame({
+            "sample_interviewed": by["reserve"].apply(lambda r: int((r == 0).sum())),
+            "reserves_used": by["reserve"].apply(lambda r: int((r > 0).sum())),
+            "not_in_list": by["reserve"].apply(lambda r: int(r.isna().sum())),
+        })  # fmt: skip
+        v = v.merge(counts.reset_index(), how="left", on=["township", "village"])
+        for c in ("sample_interviewed", "reserves_used", "not_in_list"):
+            v[c] = v[c].fillna(0).astype(int)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v["response_rate"] = np.where(
+                v["target"] > 0, v["sample_interviewed"] / v["target"], np.nan
+            )
     dur = pd.to_numeric(ex.get("duration_s", pd.Series(np.nan, index=ex.index)), errors="coerce")
     short = ex.loc[dur < min_seconds, ["excel_row", "township", "village"]].assign(
         duration_s=dur[dur < min_seconds]
@@ -275,6 +303,10 @@ def monitor(
         "straightlining": int(len(straight)),
         "min_seconds": float(min_seconds),
     }
+    if "response_rate" in v.columns and len(sel):
+        sel = v[v["in_selection"]]
+        summary["response_rate"] = float(sel["sample_interviewed"].sum() / sel["target"].sum())
+        summary["reserves_used"] = int(sel["reserves_used"].sum())
     return Monitoring(v, short.reset_index(drop=True), dups.reset_index(drop=True),
                       straight.reset_index(drop=True), summary)  # fmt: skip
 
