@@ -19,8 +19,8 @@ from importlib import resources
 
 import yaml
 
-from commeval.data.sample import generate_district
 from commeval.index import evaluate, parse_framework, survey_indicators
+from commeval.synthetic import generate_district
 
 EXTRA = [
     "has_party_office",

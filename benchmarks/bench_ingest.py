@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_ingest.py [--rows 1000000] [--keep DIR]
 
 Generates a synthetic district (100 townships × 50 villages × 100 respondents × 2 years =
-1,000,000 survey rows) with ``commeval.data.sample``, writes the survey as a GBK CSV (the other
+1,000,000 survey rows) with ``commeval.synthetic``, writes the survey as a GBK CSV (the other
 tables as UTF-8 with BOM), then runs ``ingest`` in a fresh subprocess and reports wall time and
 the subprocess' peak resident memory (ru_maxrss). Targets: < 30 s, < 4 GB.
 """
@@ -41,7 +41,7 @@ print(json.dumps({
 
 
 def make_dataset(root: Path, rows: int) -> Path:
-    from commeval.data.sample import generate_district, to_raw_frame, write_raw
+    from commeval.synthetic import generate_district, to_raw_frame, write_raw
 
     per_village = 100
     villages = 50

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from commeval.cli import main
-from commeval.data.sample import generate_district, write_raw
+from commeval.synthetic import generate_district, write_raw
 
 
 @pytest.fixture(scope="session")

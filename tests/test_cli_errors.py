@@ -12,8 +12,8 @@ import pytest
 
 from commeval.cli import main
 from commeval.data.ingest import ingest
-from commeval.data.sample import generate_district, write_raw
 from commeval.errors import CommevalError, InputError
+from commeval.synthetic import generate_district, write_raw
 
 COMMEVAL = str(Path(sys.executable).with_name("commeval"))
 

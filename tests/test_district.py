@@ -18,7 +18,7 @@ from commeval.survey import questionnaire
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
-    from commeval.data.sample import generate_district, write_raw
+    from commeval.synthetic import generate_district, write_raw
 
     root = tmp_path_factory.mktemp("district")
     tables = generate_district(

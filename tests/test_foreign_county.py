@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from commeval.data.contract import contract, extend_contract
-from commeval.data.sample import generate_district, write_raw
 from commeval.files import package_files, sha256_file
+from commeval.synthetic import generate_district, write_raw
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import commeval
-from commeval.data.sample import generate_district, write_raw
+from commeval.synthetic import generate_district, write_raw
 from commeval.tables import TablesPathError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="文档名，如 framework（公式语言、考核评分表）、data、projects")  # fmt: skip
     dc.add_argument("--open", action="store_true", help="用浏览器打开（默认打开 framework）")
 
+    _survey_parser(sub, proj)
     fw = sub.add_parser("framework", help="考核评分表与框架 YAML 互转 (scorecard ↔ Excel)")
     fsub = fw.add_subparsers(dest="framework_command", required=True, parser_class=_Parser)
     fi = fsub.add_parser("import", help="评分表.xlsx → config/framework.yaml")
@@ -299,6 +300,8 @@ def _main(args: argparse.Namespace) -> int:
             return _process(args, project)
         if args.command == "templates":
             return _templates(args, project)
+        if args.command == "survey":
+            return _survey(args, project)
         if args.command == "dictionary":
             return _dictionary(args, project)
         if args.command == "reports":
@@ -483,6 +486,188 @@ def _init(args: argparse.Namespace) -> int:
     else:
         print(f"  数据模板：{rel}/（填写各表，见 README.md）")
     print(f"下一步：cd {args.dir} && commeval validate && commeval reports")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- commeval survey
+def _survey_parser(sub, proj: argparse.ArgumentParser) -> None:
+    """``commeval survey plan | draw | monitor | weights`` (docs/sampling.md)."""
+    sv = sub.add_parser(
+        "survey", help="调查抽样：方案、抽样、进度监测、权数 (plan and draw the survey)"
+    )
+    ssub = sv.add_subparsers(dest="survey_command", required=True, parser_class=_Parser)
+    frame = argparse.ArgumentParser(add_help=False)
+    frame.add_argument("--frame", type=Path, default=None,
+                       help="村抽样框（乡镇、行政村、户数；默认：项目数据中最近一年的村表）")  # fmt: skip
+    fwd = argparse.ArgumentParser(add_help=False)
+    fwd.add_argument("--fieldwork", type=Path, default=None,
+                     help="外业文件目录（默认：<项目>/fieldwork）")  # fmt: skip
+    pl = ssub.add_parser("plan", parents=[proj, frame, fwd], help="样本量与各乡镇抽村、抽户数")
+    pl.add_argument("--moe", type=float, required=True, help="乡镇比例的允许误差，如 0.08")
+    pl.add_argument("--households-per-village", type=int, default=15, help="每村抽户数")
+    pl.add_argument("--p", type=float, default=0.5, help="预期比例（默认 0.5，最保守）")
+    pl.add_argument("--response-rate", type=float, default=1.0, help="预期应答率")
+    pl.add_argument("--level", type=float, default=0.95, help="置信水平")
+    pl.add_argument(
+        "--deff-kish", type=float, default=None, help="权数设计效应（默认：由上一年调查估计）"
+    )
+    pl.add_argument(
+        "--rho", type=float, default=None, help="村内相关系数（默认：由上一年调查估计）"
+    )
+    pl.add_argument(
+        "--variable", default="sat_overall_top2", help="估计设计效应所用的指标（默认：总体满意率）"
+    )
+    pl.add_argument(
+        "--total", type=int, default=None, help="全区总样本量（按 --allocation 分配到乡镇）"
+    )
+    pl.add_argument("--allocation", default="proportional",
+                    choices=["proportional", "equal", "neyman", "power"])  # fmt: skip
+    dr = ssub.add_parser("draw", parents=[proj, frame, fwd], help="抽取样本村、样本户和备用户")
+    dr.add_argument("--plan", type=Path, default=None, help="抽样方案（survey plan 写出的 CSV）")
+    dr.add_argument("--villages", type=int, default=None, help="每乡镇抽村数（无 --plan 时）")
+    dr.add_argument("--households", type=int, default=None, help="每村抽户数（无 --plan 时）")
+    dr.add_argument("--household-lists", type=Path, default=None,
+                    help="住户名单（乡镇、行政村、户编号，可含户主姓名；默认按户数编号）")  # fmt: skip
+    dr.add_argument("--reserves", type=int, default=3, help="每村备用户数")
+    dr.add_argument("--method", default="systematic", choices=["systematic", "brewer", "srs"])
+    dr.add_argument("--seed", type=int, required=True, help="随机数种子（记录在抽样结果中）")
+    for name, hlp in (("monitor", "外业进度监测（问卷星导出）"), ("weights", "无回答调整后的权数")):
+        x = ssub.add_parser(name, parents=[proj, fwd], help=hlp)
+        x.add_argument("export", type=Path, help="问卷星导出文件（.xlsx 或 .csv）")
+        x.add_argument(
+            "--design", type=Path, default=None, help="抽样设计文件（默认：<fieldwork>/design.csv）"
+        )
+        if name == "monitor":
+            x.add_argument(
+                "--min-seconds", type=float, default=300.0, help="答题时间过短的阈值（秒）"
+            )
+        else:
+            x.add_argument(
+                "--by",
+                default="village",
+                help="调整类别：village（按村）或设计表中的列，如 township",
+            )
+
+
+def _survey(args: argparse.Namespace, project: Project) -> int:
+    """``commeval survey …``: bad input (a ValueError of the sampling engine) exits 2."""
+    try:
+        return _survey_run(args, project)
+    except ValueError as exc:
+        print(f"输入无效 (invalid input): {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+def _survey_run(args: argparse.Namespace, project: Project) -> int:
+    import json
+
+    import pandas as pd
+
+    from commeval import sampling
+    from commeval.files import atomic_path, write_atomic
+    from commeval.sampling import fieldwork as fwk
+    from commeval.sampling import plan as spl
+
+    folder = args.fieldwork if args.fieldwork is not None else project.root / "fieldwork"
+    design_path = folder / "design.csv"
+
+    def frame() -> pd.DataFrame:
+        if args.frame is not None:
+            return spl.read_frame(args.frame)
+        from commeval.tables import load_tables
+
+        v = load_tables(project)["villages"]
+        v = v[v["year"] == v["year"].max()]
+        return v[["township", "village", "households"]].reset_index(drop=True)
+
+    def write_csv(df: pd.DataFrame, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            df.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+    cmd = args.survey_command
+    if cmd == "plan":
+        dk, rho = args.deff_kish, args.rho
+        if dk is None or rho is None:
+            from commeval.survey.questionnaire import year_design
+            from commeval.tables import load_tables
+
+            d = year_design(load_tables(project)["survey"])
+            de = sampling.design_effects(d, args.variable).iloc[0]
+            dk = float(de["deff_kish"]) if dk is None else dk
+            rho = max(float(de["rho"]), 0.0) if rho is None else rho
+            print(f"上一年调查（{args.variable}）：设计效应 {de['deff']:.2f}，权数设计效应 "
+                  f"{de['deff_kish']:.2f}，每村 {de['m']:.1f} 份，村内相关系数 {de['rho']:.3f}")  # fmt: skip
+        plan = spl.plan_survey(frame(), args.moe, args.households_per_village, dk, rho, args.p,
+                               args.response_rate, args.level, args.total, args.allocation)  # fmt: skip
+        out = folder / "plan.csv"
+        write_csv(plan, out)
+        for r in plan.itertuples():
+            print(f"  {r.township}：抽 {r.villages}/{r.villages_in_frame} 个村，每村 "
+                  f"{r.households_per_village} 户，预期误差 ±{r.expected_moe:.3f}")  # fmt: skip
+        print(
+            f"抽样方案已写入 {out}（共 {int((plan['villages'] * plan['households_per_village']).sum())} 户）"
+        )
+        return EXIT_OK
+    if cmd == "draw":
+        if args.plan is not None:
+            p = pd.read_csv(args.plan, encoding="utf-8-sig")
+            villages = dict(zip(p["township"].astype(str), p["villages"].astype(int), strict=True))
+            hh = int(p["households_per_village"].iloc[0])
+        elif args.villages is not None and args.households is not None:
+            villages, hh = args.villages, args.households
+        else:
+            raise ValueError("请给出 --plan，或同时给出 --villages 和 --households")
+        lists = spl.read_household_lists(args.household_lists) if args.household_lists else None
+        sel = sampling.draw(frame(), villages, hh, household_lists=lists, method=args.method,
+                            reserves=args.reserves, seed=args.seed)  # fmt: skip
+        book = fwk.write_fieldwork_lists(sel, folder / "抽样名单.xlsx", lists)
+        write_csv(sel.design(), design_path)
+        write_atomic(folder / "selection.json",
+                     json.dumps(sel.record, ensure_ascii=False, indent=2).encode("utf-8"))  # fmt: skip
+        r = sel.record
+        print(f"已抽取 {sum(r['villages'].values())} 个村、{r['households_drawn']} 户（备用户 "
+              f"{r['reserves_drawn']}），种子 {r['seed']}，方法 {r['village_method']}")  # fmt: skip
+        print(f"外业名单：{book}（含姓名，仅供入户，勿放入数据或报告）")
+        print(
+            f"抽样设计：{design_path} — 放入数据目录并在 dataset.yaml 的 files 中写 design: {{path: design.csv}}"
+        )
+        return EXIT_OK
+    design_file = args.design if args.design is not None else design_path
+    if not design_file.is_file():
+        raise ValueError(f"找不到抽样设计文件 {design_file}（先运行 commeval survey draw）")
+    design = pd.read_csv(design_file, encoding="utf-8-sig", dtype={"household_no": str})
+    export = fwk.read_export(args.export, project.data_options().get("codebook"))
+    mon = fwk.monitor(export, design, min_seconds=getattr(args, "min_seconds", 300.0))
+    if cmd == "monitor":
+        s = mon.summary
+        out = folder / "进度监测.xlsx"
+        with atomic_path(out) as tmp:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                mon.villages.to_excel(xw, sheet_name="各村进度", index=False)
+                mon.short.to_excel(xw, sheet_name="答题过快", index=False)
+                mon.duplicates.to_excel(xw, sheet_name="重复提交", index=False)
+                mon.straightlining.to_excel(xw, sheet_name="答案全同", index=False)
+        print(f"已完成 {s['completes']} 份，目标 {s['target']} 份（完成率 {s['completion_rate']:.1%}），"
+              f"{s['villages_done']}/{s['villages']} 个村已完成；样本外 {s['outside_selection']} 份")  # fmt: skip
+        if "response_rate" in s:
+            print(f"样本户应答率 {s['response_rate']:.1%}，已用备用户 {s['reserves_used']} 户")
+        print(f"答题过快（<{s['min_seconds']:.0f} 秒）{s['short']} 份，重复提交 {s['duplicates']} 份，"
+              f"答案全同 {s['straightlining']} 份；明细见 {out}")  # fmt: skip
+        return EXIT_OK
+    adjusted = fwk.adjust_nonresponse(design, mon.villages, by=args.by)
+    out = folder / "design_weighted.csv"
+    write_csv(adjusted, out)
+    rec_path = folder / "selection.json"
+    record = json.loads(rec_path.read_text(encoding="utf-8")) if rec_path.is_file() else {}
+    record["nonresponse"] = fwk.nonresponse_record(adjusted, args.by)
+    write_atomic(rec_path, json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"))
+    nr = record["nonresponse"]
+    print(f"无回答调整（按 {args.by}）：{nr['classes']} 类，调整系数 {nr['factor_min']}–{nr['factor_max']}；"
+          f"已写入 {out}")  # fmt: skip
+    if nr["classes_without_respondents"]:
+        print(
+            f"注意：{nr['classes_without_respondents']} 类没有受访者（系数为 0），可改用更大的调整类别"
+        )
     return EXIT_OK
 
 

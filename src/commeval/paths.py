@@ -23,7 +23,7 @@ DEFAULT_VALIDATION_DIR = DEFAULT_OUT_DIR / "validation"
 REPORT_NOTEBOOKS = ("township_report", "district_summary")
 #: The research notebooks shipped inside the package (``commeval/notebooks/research/``; the
 #: repository's ``notebooks/`` is a link to that folder, ``commeval init`` copies them).
-RESEARCH_NOTEBOOKS = ("survey_analysis", "index_analysis")
+RESEARCH_NOTEBOOKS = ("survey_analysis", "index_analysis", "survey_design")
 
 
 def default_processed_dir(data_dir: str | Path) -> Path:

@@ -80,7 +80,7 @@ def write_sample(
 ) -> tuple[Path, dict[str, Any]]:
     """Generate the synthetic sample district into ``out`` (``commeval sample-data`` and
     ``commeval init --sample``); the folder and the generated tables."""
-    from commeval.data.sample import generate_district, write_raw
+    from commeval.synthetic import generate_district, write_raw
 
     tables = generate_district(
         townships=townships,

@@ -20,7 +20,7 @@ import openpyxl
 import pandas as pd
 import yaml
 
-from commeval.data.sample import generate_district, write_raw
+from commeval.synthetic import generate_district, write_raw
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from commeval.data.sample import generate_district, write_raw
+from commeval.synthetic import generate_district, write_raw
 
 pytestmark = pytest.mark.slow
 

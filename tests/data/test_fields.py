@@ -18,10 +18,10 @@ from commeval.data.dictionary import dictionary_frame, write_dictionary
 from commeval.data.freshness import is_current
 from commeval.data.ingest import IngestError, ingest
 from commeval.data.processed import ProcessedDataError, load_processed
-from commeval.data.sample import write_raw
 from commeval.data.validate import validate_dir
 from commeval.errors import InputError
 from commeval.survey import questionnaire
+from commeval.synthetic import write_raw
 
 FIELDS = {
     "villages": {

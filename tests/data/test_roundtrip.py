@@ -16,7 +16,7 @@ import yaml
 from commeval.data.contract import contract
 from commeval.data.ingest import ingest
 from commeval.data.processed import load_processed
-from commeval.data.sample import to_raw_frame
+from commeval.synthetic import to_raw_frame
 
 
 def _dataset_yaml(root: Path, files: dict, **extra) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from commeval.cli import main
-from commeval.data.sample import DISTRICT_TOWNSHIPS, generate_district, write_raw
+from commeval.synthetic import DISTRICT_TOWNSHIPS, generate_district, write_raw
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,6 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def district() -> dict[str, pd.DataFrame]:
-    from commeval.data.sample import generate_district
+    from commeval.synthetic import generate_district
 
     return generate_district(seed=20121)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from commeval.data.sample import generate_district, write_raw
+from commeval.synthetic import generate_district, write_raw
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from commeval.data.sample import generate_district
 from commeval.survey import SurveyDesign, cronbach_alpha, likert_summary
 from commeval.survey import analysis as sa
 from commeval.survey import questionnaire as q
+from commeval.synthetic import generate_district
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "survey_analysis.ipynb"

@@ -44,7 +44,7 @@ def test_f_and_chi2(x):
 def test_report_rendering_does_not_import_scipy_stats(tmp_path):
     """What a warm kernel does for a report (load, evaluate, every section) leaves scipy.stats
     unimported: it would cost every report process ~0.5 s of start-up."""
-    from commeval.data.sample import generate_district, write_raw
+    from commeval.synthetic import generate_district, write_raw
 
     tables = generate_district(
         townships=["东镇", "西乡"], villages_per_township=4, respondents_per_village=8, seed=5

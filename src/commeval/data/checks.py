@@ -24,6 +24,7 @@ from commeval.data.codebook import Codebook, MultiChoice, norm_value, resolve_co
 from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
+from commeval.data.design_table import join_design
 from commeval.data.privacy import REDACTED, find_personal, redact, redact_values
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
 from commeval.data.rules import Located, design, plausibility, references, unique_key
@@ -110,6 +111,8 @@ def check_dataset(
             probs.append(P.frame([_unexpected(e, path.name, "读取")]))
             continue
         del data
+        if table == "survey":  # design fields from the dataset's design table, if any
+            probs.append(P.frame(join_design(raw, raw_dir, meta, cb)))
         counts[table] = {
             "file": raw.file,
             "rows_in": int(raw.rows_in),

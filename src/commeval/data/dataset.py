@@ -117,6 +117,8 @@ def load_dataset(
     for table, spec in meta["files"].items():
         if isinstance(spec, str):
             spec = {"path": spec}
+        if table == "design" and "design" not in c.tables:
+            continue  # the survey's sampling design: joined at ingestion (data/design_table.py)
         if table not in c.tables:
             problems.append(
                 P.one(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
+from commeval.data.conventions import DESIGN
 
 # (table, left, right, factor, message): left ≤ right × factor.
 PLAUSIBILITY = [
@@ -193,16 +194,17 @@ def design(tables: dict[str, Located]) -> pd.DataFrame:
 
 def _psu_strata(t: Located) -> pd.DataFrame:
     df = t.df
-    if "psu" not in df or "stratum" not in df:
+    psu, stratum = DESIGN["psu"], DESIGN["strata"]
+    if psu not in df or stratum not in df:
         return P.empty()
-    keys = [*_by_year(df), "psu"]
-    sub = df[[*keys, "stratum"]].dropna()
+    keys = [*_by_year(df), psu]
+    sub = df[[*keys, stratum]].dropna()
     if sub.empty:
         return P.empty()
-    first = sub.groupby(keys, sort=False)["stratum"].transform("first")
+    first = sub.groupby(keys, sort=False)[stratum].transform("first")
     where = pd.Series(t.rows, index=df.index)[sub.index]
     first_row = where.groupby([sub[k] for k in keys], sort=False).transform("first")
-    bad_idx = sub.index[(sub["stratum"] != first).to_numpy()]
+    bad_idx = sub.index[(sub[stratum] != first).to_numpy()]
     if not len(bad_idx):
         return P.empty()
     bad = np.zeros(len(df), dtype=bool)
@@ -210,13 +212,13 @@ def _psu_strata(t: Located) -> pd.DataFrame:
     msg = np.empty(len(df), dtype=object)
     for i in bad_idx:
         msg[i] = (
-            f"初级抽样单元（村）“{df.at[i, 'psu']}”同时属于两个抽样层：“{first[i]}”"
-            f"（第 {first_row[i]} 行）和“{df.at[i, 'stratum']}”；一个村只能属于一个抽样层"
+            f"初级抽样单元（村）“{df.at[i, psu]}”同时属于两个抽样层：“{first[i]}”"
+            f"（第 {first_row[i]} 行）和“{df.at[i, stratum]}”；一个村只能属于一个抽样层"
         )
     return P.cells(
         bad, severity=P.ERROR, rule="design:psu_in_two_strata", message=msg, file=t.file,
-        sheet=t.sheet, rows=t.rows, column=t.headers.get("stratum", "stratum"), field="stratum",
-        values=df["stratum"].astype(object).to_numpy(),
+        sheet=t.sheet, rows=t.rows, column=t.headers.get(stratum, stratum), field=stratum,
+        values=df[stratum].astype(object).to_numpy(),
     )  # fmt: skip
 
 

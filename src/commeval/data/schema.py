@@ -16,10 +16,7 @@ from typing import Any
 import pandas as pd
 
 from commeval.data.contract import Contract, Field, Table, contract
-
-DK_SUFFIX = "_dk"
-DONT_KNOW = 9
-SCALE = (1, 2, 3, 4, 5)
+from commeval.data.conventions import DK_SUFFIX, DONT_KNOW, SCALE
 
 
 def is_likert(field: Field) -> bool:

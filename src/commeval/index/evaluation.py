@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.data.conventions import indicator_range
 from commeval.index import points, result
 from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
@@ -443,9 +444,10 @@ def _survey_draws(
     X_nom = nom.treated[dep].to_numpy(dtype=float)
     # shares (top-2 boxes, yes/no items: the share answering 是) on [0, 1], Likert means on 1–5
     yesno = set(fw.contract["survey"].group("participation")) if fw.contract is not None else set()
-    share = [i.endswith("_top2") or i in yesno for i in items]
-    lo = np.array([0.0 if sh else 1.0 for sh in share])
-    hi = np.array([1.0 if sh else 5.0 for sh in share])
+    lo, hi = (
+        np.array(x)
+        for x in zip(*(indicator_range(i, share=i in yesno) for i in items), strict=True)
+    )
     T = len(towns)
     est_nom = np.stack([base.get(i, np.full(T, np.nan)) for i in items], axis=-1)
     if "replicate" in sv.columns:

@@ -27,6 +27,7 @@ from .questionnaire import (
     label,
     sat_items,
     service_items,
+    split_codes,
 )
 from .reliability import cronbach_alpha
 
@@ -42,9 +43,8 @@ QUADRANTS = {
 def _valid(design: SurveyDesign, col: str, dont_know: float | None = DONT_KNOW) -> np.ndarray:
     """A Likert column as float with the don't-know code (and missing) as NaN."""
     x = numeric_column(design.data, col)
-    if dont_know is not None:
-        x = np.where(x == dont_know, np.nan, x)
-    return x
+    _, dk, _ = split_codes(x, dont_know)
+    return np.where(dk, np.nan, x)
 
 
 # ---------------------------------------------------------------------------- weighting

@@ -20,6 +20,63 @@ if TYPE_CHECKING:  # pragma: no cover
     from .replicate import ReplicateDesign
 
 LONELY_PSU = ("fail", "remove", "adjust", "certainty", "average")
+PPS = ("brewer", "overton")
+#: R's ``ppsmat(tolerance=)``: entries of the Delta-check matrix below this are set to 0
+PPS_TOLERANCE = 1e-4
+
+
+def _pps_probabilities(
+    data: pd.DataFrame, col: str, psu_codes: np.ndarray, n_psu: int
+) -> np.ndarray:
+    """Inclusion probability of each PSU from the ``fpc`` column of a PPS design."""
+    v = numeric_column(data, col)
+    if np.isnan(v).any():
+        raise ValueError(f"fpc column {col!r} has {int(np.isnan(v).sum())} missing values")
+    if ((v <= 0) | (v > 1)).any():
+        raise ValueError(
+            f"fpc column {col!r}: a PPS design needs the inclusion probabilities (0 < p <= 1) "
+            f"in fpc ({int(((v <= 0) | (v > 1)).sum())} rows outside)"
+        )
+    lo = np.full(n_psu, np.inf)
+    hi = np.full(n_psu, -np.inf)
+    np.minimum.at(lo, psu_codes, v)
+    np.maximum.at(hi, psu_codes, v)
+    if not np.allclose(lo, hi):
+        raise ValueError(
+            f"fpc column {col!r} varies within {int((~np.isclose(lo, hi)).sum())} PSUs"
+        )
+    return lo
+
+
+def _overton_dcheck(prob: np.ndarray, psu_stratum: np.ndarray, n_h: np.ndarray) -> np.ndarray:
+    """Overton's approximation of the Delta-check matrix (R's ``overton2Dcheck``):
+    ``1 - (n - (pi_i + pi_j) / 2) / (n - 1)`` within a stratum, ``1 - pi_i`` on the diagonal."""
+    fbar = (prob[:, None] + prob[None, :]) / 2
+    n = n_h[psu_stratum].astype(float)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        D = 1 - (n - fbar) / (n - 1)
+    D[(psu_stratum[:, None] != psu_stratum[None, :]) | (fbar == 1)] = 0.0
+    np.fill_diagonal(D, 1 - prob)
+    return D
+
+
+def _joint_dcheck(pij: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Delta-check matrix ``(pi_ij - pi_i pi_j) / pi_ij`` of a joint-probability matrix (R's
+    ``pi2Dcheck``; entries below :data:`PPS_TOLERANCE` in size set to 0)."""
+    if not np.allclose(np.diag(pij), prob, atol=1e-6):
+        raise ValueError(
+            "pps: the diagonal of the joint-probability matrix differs from the inclusion "
+            "probabilities in fpc"
+        )
+    if (pij <= 0).any():
+        raise ValueError(
+            f"pps: {int((pij <= 0).sum())} joint inclusion probabilities are not positive: "
+            "the Horvitz–Thompson variance has no unbiased estimator (use pps='brewer')"
+        )
+    d = np.diag(pij)
+    D = (pij - np.outer(d, d)) / pij
+    D[np.abs(D) < PPS_TOLERANCE] = 0.0
+    return D
 
 
 def _fpc_fraction(
@@ -69,6 +126,15 @@ class SurveyDesign(DesignBase):
     makes every row its own PSU, ``strata=None`` a single stratum. ``fpc``/``fpc2`` hold the
     population count (N) or the sampling fraction (all values <= 1). ``lonely_psu`` is R's
     ``options(survey.lonely.psu=)``. ``min_n`` sets the small-cell threshold of results.
+
+    PPS without replacement, as R's ``svydesign(pps=)`` (``fpc`` then holds each PSU's
+    inclusion probability; ``weights`` default to their inverse): ``pps="brewer"`` (Brewer's
+    approximation, each PSU scaled by 1 - pi_i), ``pps="overton"`` (Overton's approximation
+    of the joint probabilities) or ``pps=`` a PSU x PSU matrix of joint inclusion
+    probabilities (R's ``ppsmat``; rows in the order of the sorted PSU ids — the data's rows
+    when ``psu`` is None), with ``variance="HT"`` (Horvitz–Thompson) or ``"YG"``
+    (Yates–Grundy; not with Brewer's, as R). Brewer's may have a second stage (``ssu``,
+    ``fpc2`` as sampling fractions), whose variance is weighted by each PSU's pi_i, as R.
     """
 
     def __init__(
@@ -83,6 +149,8 @@ class SurveyDesign(DesignBase):
         nest: bool = False,
         lonely_psu: str = "fail",
         min_n: int = 30,
+        pps: str | np.ndarray | None = None,
+        variance: str = "HT",
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -102,6 +170,24 @@ class SurveyDesign(DesignBase):
             raise ValueError("ssu given without psu")
         if fpc2 is not None and ssu is None:
             raise ValueError("fpc2 given without ssu")
+        if isinstance(pps, str):
+            if pps not in PPS:
+                raise ValueError(f"pps must be one of {PPS} or a joint-probability matrix")
+            pps_kind: str | None = pps
+        elif pps is None:
+            pps_kind = None
+        else:
+            pps_kind = "matrix"
+        if variance not in ("HT", "YG"):
+            raise ValueError(f"variance must be 'HT' or 'YG', got {variance!r}")
+        if variance == "YG" and pps_kind in (None, "brewer"):
+            raise ValueError(
+                "variance='YG' needs pps='overton' or a joint-probability matrix (as R)"
+            )
+        if pps_kind is not None and fpc is None:
+            raise ValueError("a PPS design needs fpc= (the inclusion probabilities)")
+        if pps_kind not in (None, "brewer") and ssu is not None:
+            raise ValueError("multistage PPS designs are supported with pps='brewer' only (as R)")
         n = len(data)
         if n == 0:
             raise ValueError("data has no rows")
@@ -109,11 +195,24 @@ class SurveyDesign(DesignBase):
         self.spec = dict(
             weights=weights, strata=strata, psu=psu, ssu=ssu, fpc=fpc, fpc2=fpc2, nest=nest
         )
+        self.pps = pps_kind
+        self.variance_method = variance
+        self._pps_dcheck: np.ndarray | None = None
         self.lonely_psu = lonely_psu
         self.min_n = int(min_n)
 
         # weights
-        if weights is None:
+        if weights is None and pps_kind is not None:
+            assert fpc is not None
+            w = 1.0 / numeric_column(data, fpc)
+            if fpc2 is not None:
+                f2_rows = numeric_column(data, fpc2)
+                if not ((f2_rows > 0) & (f2_rows <= 1)).all():
+                    raise ValueError(
+                        f"fpc2 column {fpc2!r}: a PPS design needs sampling fractions (<= 1)"
+                    )
+                w = w / f2_rows
+        elif weights is None:
             w = np.ones(n)
         else:
             w = numeric_column(data, weights)
@@ -163,11 +262,32 @@ class SurveyDesign(DesignBase):
         psu_stratum = np.zeros(P, dtype=np.int64)
         psu_stratum[p] = h
         n_h = np.bincount(psu_stratum, minlength=H)
-        if fpc is not None:
+        if pps_kind is not None:
+            assert fpc is not None
+            prob = _pps_probabilities(data, fpc, p, P)
+            f1 = np.zeros(H)
+            unit_prob = prob if pps_kind == "brewer" else None
+            self._stage1 = Stage(p, P, psu_stratum, H, n_h, f1, False, unit_prob=unit_prob)
+            if pps_kind == "overton":
+                D = _overton_dcheck(prob, psu_stratum, n_h)
+            elif pps_kind == "matrix":
+                pij = np.asarray(pps, dtype=float)
+                if pij.shape != (P, P):
+                    raise ValueError(
+                        f"pps: the joint-probability matrix is {pij.shape}, expected ({P}, {P}) "
+                        "(one row and column per PSU)"
+                    )
+                D = _joint_dcheck(pij, prob)
+            if pps_kind != "brewer":
+                if variance == "YG":
+                    D = D - np.diag(D.sum(axis=0))
+                self._pps_dcheck = D
+        elif fpc is not None:
             f1 = _fpc_fraction(data, fpc, h, H, n_h.astype(float))
+            self._stage1 = Stage(p, P, psu_stratum, H, n_h, f1, True)
         else:
             f1 = np.zeros(H)
-        self._stage1 = Stage(p, P, psu_stratum, H, n_h, f1, fpc is not None)
+            self._stage1 = Stage(p, P, psu_stratum, H, n_h, f1, False)
 
         # lonely PSUs
         lonely = (n_h == 1) & (f1 < 1)
@@ -377,6 +497,7 @@ class SurveyDesign(DesignBase):
                 "fpc",
                 ", ".join(x for x in [sp["fpc"], sp["fpc2"]] if x) or "none (with replacement)",
             ),
+            *([("pps", f"{self.pps} ({self.variance_method})")] if self.pps is not None else []),
             ("lonely PSU", self.lonely_psu),
             ("calibration", "; ".join(self.calibration_log) or "none"),
         ]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import as_list, numeric_column
-from .questionnaire import DK_SUFFIX, DONT_KNOW, SCALE, TOP2
+from .questionnaire import DK_SUFFIX, DONT_KNOW, SCALE, TOP2, split_codes
 from .results import concat
 
 
@@ -23,8 +23,7 @@ def _likert_codes(design, item: str, dont_know, scale) -> tuple[np.ndarray, ...]
         valid = (f == 0) & ~np.isnan(x)
         answered = valid | dk
     else:
-        answered = ~np.isnan(x)
-        dk = answered & (x == dont_know) if dont_know is not None else np.zeros_like(answered)
+        answered, dk, _ = split_codes(x, dont_know, scale)
         valid = answered & ~dk
     bad = valid & ~np.isin(x, list(scale))
     if bad.any():

@@ -1,5 +1,6 @@
-"""Questionnaire conventions, in one place: the don't-know code, the top-2 box, age groups, the
-item lists, and THE design of one survey year.
+"""Questionnaire conventions: the don't-know code, the top-2 box, age groups (defined once in
+:mod:`commeval.data.conventions`, re-exported here), the item lists, and THE design of one
+survey year.
 
 Every survey figure of the package — the index's satisfaction indicators and their sampling
 error, each township page, the district summary, the research notebooks — comes from a design
@@ -20,20 +21,22 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from commeval.data.conventions import (  # the conventions, defined once (data layer)
+    AGE_BREAKS,
+    DESIGN,
+    DK_SUFFIX,
+    LONELY_PSU,
+    SCALE,
+    TOP2,
+    TOP2_SUFFIX,
+    split_codes,
+)
+from commeval.data.conventions import (
+    DONT_KNOW as DONT_KNOW,  # re-exported: likert, analysis
+)
+
 from .base import DesignBase
 from .design import SurveyDesign
-
-DONT_KNOW = 9
-SCALE = (1, 2, 3, 4, 5)
-TOP2 = (4, 5)
-#: Lower bounds of the age groups (closed on the left): 16–29, 30–44, 45–59, 60 and over.
-AGE_BREAKS = (16, 30, 45, 60)
-#: The design of a survey year: R ``svydesign(ids=~psu, strata=~stratum, fpc=~fpc,
-#: weights=~weight)`` with ``options(survey.lonely.psu="adjust")``.
-DESIGN = dict(weights="weight", strata="stratum", psu="psu", fpc="fpc")
-LONELY_PSU = "adjust"
-DK_SUFFIX = "_dk"
-TOP2_SUFFIX = "_top2"
 
 
 @cache
@@ -163,9 +166,7 @@ def age_group(age: pd.Series | Sequence[float], labels: bool = False) -> pd.Seri
 def recode_likert(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A raw Likert column → (answer 1–5 or NaN, don't-know flag 1/0/NaN)."""
     x = pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").to_numpy(dtype=float)
-    answered = ~np.isnan(x)
-    dk = answered & (x == DONT_KNOW)
-    valid = answered & np.isin(x, SCALE)
+    _, dk, valid = split_codes(x)
     return np.where(valid, x, np.nan), np.where(valid | dk, dk.astype(float), np.nan)
 
 

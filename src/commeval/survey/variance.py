@@ -51,6 +51,9 @@ class Stage:
     n_in_parent: np.ndarray  # (n_parent,) units sampled in each parent (whole design)
     frac: np.ndarray  # (n_parent,) sampling fraction, 0 without fpc
     has_fpc: bool
+    #: (n_units,) inclusion probability of each unit: Brewer's PPS approximation scales each
+    #: unit by 1 - pi_i instead of its parent's 1 - f (None: equal-probability stage)
+    unit_prob: np.ndarray | None = None
     _ind: sp.csr_matrix | None = field(default=None, repr=False)
     _pind: sp.csr_matrix | None = field(default=None, repr=False)
 
@@ -185,14 +188,17 @@ def _within_parent_sparse(T: sp.spmatrix, stage: Stage, scale: np.ndarray, lonel
     return np.maximum(V, 0.0)
 
 
-def _within_parent(T, stage: Stage, scale: np.ndarray, full: bool, lonely: str, present=None):
+def _within_parent(
+    T, stage: Stage, scale: np.ndarray, full: bool, lonely: str, present=None, unit_scale=None
+):
     """sum over parents of scale * n/(n-1) * sum of squared deviations from the parent mean.
 
     ``present`` (n_units x K, bool) marks the units holding rows of each estimate's design
     (R's subset design); ``None``: the units with a nonzero total. Only ``"average"`` uses it.
+    ``unit_scale`` (n_units,) replaces the parent's ``scale`` unit by unit (Brewer's PPS).
     """
     if sp.issparse(T):
-        if not full and lonely != "average":
+        if not full and lonely != "average" and unit_scale is None:
             return _within_parent_sparse(T, stage, scale, lonely)
         T = T.toarray()
     sums = np.asarray(stage.parent_indicator @ T)
@@ -201,13 +207,14 @@ def _within_parent(T, stage: Stage, scale: np.ndarray, full: bool, lonely: str, 
         means = sums / n_par[:, None]
     D = T - means[stage.parent]
     n_u = n_par[stage.parent]
+    su = scale[stage.parent] if unit_scale is None else unit_scale
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n_u > 1, scale[stage.parent] * n_u / (n_u - 1), 0.0)
+        c = np.where(n_u > 1, su * n_u / (n_u - 1), 0.0)
     single = n_u == 1
     if single.any() and lonely == "adjust":
         # a lonely PSU is centred at zero, the population mean of the scores (R's "adjust")
         D[single] = T[single]
-        c[single] = scale[stage.parent][single]
+        c[single] = su[single]
     if full:
         V = (D * c[:, None]).T @ D
     else:
@@ -266,13 +273,19 @@ def design_variance(
     s1: Stage = design._stage1
     average = design.lonely_psu == "average"
     T1 = stage_totals(design, scores, s1, coefs)
+    dcheck = getattr(design, "_pps_dcheck", None)
+    if dcheck is not None:
+        return pps_matrix_variance(T1, dcheck, full)
     P1 = _presence(design, scores, members, s1) if average else None
-    V = _within_parent(T1, s1, 1.0 - s1.frac, full, design.lonely_psu, P1)
+    unit_scale = None if s1.unit_prob is None else 1.0 - s1.unit_prob
+    V = _within_parent(T1, s1, 1.0 - s1.frac, full, design.lonely_psu, P1, unit_scale)
     s2: Stage | None = design._stage2
-    if s2 is not None and s1.has_fpc:
+    if s2 is not None and (s1.has_fpc or s1.unit_prob is not None):
         T2 = stage_totals(design, scores, s2, coefs)
-        # stage-2 parents are PSUs; each scaled by the first-stage sampling fraction
-        scale2 = (1.0 - s2.frac) * s1.frac[s1.parent]
+        # stage-2 parents are PSUs; each scaled by the first-stage sampling fraction (by the
+        # PSU's inclusion probability in a PPS design)
+        first = s1.frac[s1.parent] if s1.unit_prob is None else s1.unit_prob
+        scale2 = (1.0 - s2.frac) * first
         # a PSU with one sampled SSU: 0 (R's "remove"/"certainty"), or centred at 0 under
         # "adjust", as R applies survey.lonely.psu at stage 2 ("fail" stops at construction)
         lonely2 = "adjust" if design.lonely_psu == "adjust" else "certainty"
@@ -284,6 +297,17 @@ def design_variance(
             reach = P1[single].any(axis=0)
             V = np.where(reach.any(), np.nan, V) if full else np.where(reach, np.nan, V)
     return V
+
+
+def pps_matrix_variance(T, dcheck: np.ndarray, full: bool = False) -> np.ndarray:
+    """``T' D T`` of PSU totals ``T`` (n_psu x K) and a PSU x PSU matrix ``D`` — R's
+    ``htvar.matrix``: the Horvitz–Thompson variance with ``D_ij = (pi_ij - pi_i pi_j) / pi_ij``
+    (Overton's approximation or a joint-probability matrix); the Yates–Grundy form is the same
+    with ``D - diag(colSums(D))`` (R's ``ygvar.matrix``), see ``SurveyDesign(pps=...)``."""
+    T = T.toarray() if sp.issparse(T) else np.asarray(T)
+    if full:
+        return T.T @ dcheck @ T
+    return np.einsum("ik,ik->k", T, dcheck @ T)
 
 
 def ratio_scores(we, y, x, est, col, G) -> DomainScores:

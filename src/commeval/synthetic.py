@@ -1,4 +1,6 @@
-"""The synthetic sample district (示例数据).
+"""The synthetic sample district (示例数据) — a module above the engines: its survey is drawn
+with the sampling engine's selection functions (townships as strata, villages by simple random
+sampling, :func:`commeval.sampling.select.srs`), its tables follow the data contract.
 
 Modelled on the district report behind commeval (郾城区-like: 8 乡镇, 163 行政村, 12 试点村, four new
 rural residential communities with their published figures) but every village-level number is
@@ -21,7 +23,9 @@ import yaml
 
 from commeval.data.contract import Contract, contract
 from commeval.data.contract import contract as _packaged
+from commeval.data.conventions import AGE_BREAKS, DESIGN, DONT_KNOW, PSU_SEPARATOR
 from commeval.files import atomic_path
+from commeval.sampling.select import srs
 
 DEFAULT_SEED = 20121
 DEFAULT_YEARS = (2011, 2012)
@@ -451,7 +455,8 @@ def _communities(
     return pd.DataFrame(rows, columns=cols)
 
 
-_AGE_BOUNDS = [(16, 29), (30, 44), (45, 59), (60, 85)]
+#: Age bounds of the generated respondents: the convention's age groups, the last up to 85.
+_AGE_BOUNDS = list(zip(AGE_BREAKS, [b - 1 for b in AGE_BREAKS[1:]] + [85], strict=True))
 _POP_AGE_SHARE = np.array([0.24, 0.27, 0.27, 0.22])  # rural adults (16+)
 _SAMPLE_AGE_SHARE = np.array([0.10, 0.22, 0.33, 0.35])  # who is at home when the interviewer calls
 LIKERT_ITEMS = [
@@ -500,13 +505,11 @@ def _survey(
     serial = 0
     for yi, year in enumerate(years):
         vy = villages[villages["year"] == year].reset_index(drop=True)
-        # First stage: m of M villages in each township.
-        keys = rng.random(len(names)) + town_idx  # sort key: township, then random
-        order = np.argsort(keys, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order)) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)
+        # First stage: m of M villages in each township by simple random sampling
         m = counts if sampled is None else np.minimum(counts, sampled)
-        chosen = np.flatnonzero(rank < m[town_idx])
+        chosen = np.flatnonzero(
+            np.concatenate([srs(int(k), int(j), rng) for k, j in zip(counts, m, strict=True)])
+        )
         n_per = np.minimum(per_village, adults[chosen])
         rv = np.repeat(chosen, n_per)  # village index of each respondent
         n = len(rv)
@@ -531,12 +534,13 @@ def _survey(
             "year": year,
             "township": np.asarray(towns, dtype=object)[t],
             "village": np.asarray(names, dtype=object)[rv],
-            "stratum": np.asarray(towns, dtype=object)[t],
-            "psu": np.char.add(
-                np.asarray(towns, dtype=str)[t], np.char.add("/", np.asarray(names, dtype=str)[rv])
+            DESIGN["strata"]: np.asarray(towns, dtype=object)[t],
+            DESIGN["psu"]: np.char.add(
+                np.asarray(towns, dtype=str)[t],
+                np.char.add(PSU_SEPARATOR, np.asarray(names, dtype=str)[rv]),
             ),
-            "weight": np.round(weight, 6),
-            "fpc": counts[t],
+            DESIGN["weights"]: np.round(weight, 6),
+            DESIGN["fpc"]: counts[t],
             "fpc2": adults[rv],
             "gender": gender,
             "age": age,
@@ -552,7 +556,7 @@ def _survey(
                 z = z + (0.45 * (col >= 300) if driver == "service_center_m2" else 0.45 * col)
             score = 1 + np.searchsorted(cuts, z)
             dk = rng.random(n) < (0.03 + 0.03 * (age > 70))
-            data[item] = np.where(dk, 9, score)
+            data[item] = np.where(dk, DONT_KNOW, score)
         pr = 1 / (1 + np.exp(-(0.55 * q_vil[rv] + growth)))
         data["knows_programme"] = rng.random(n) < 0.35 + 0.5 * pr
         data["attended_meeting"] = rng.random(n) < 0.1 + 0.4 * pr
