@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from commeval.data.contract import contract, extend_contract
-from commeval.data.sample import generate_district, write_raw
+from commeval.synthetic import generate_district, write_raw
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from commeval import cli
 from commeval.data.checks import check_dataset
 from commeval.data.contract import contract, extend_contract
-from commeval.data.sample import generate_district, write_raw
 from commeval.errors import EXIT_OK
 from commeval.files import sha256_file
 from commeval.index import evaluate, parse_framework
 from commeval.scaffold import LISTS_SHEET, is_blank_template
+from commeval.synthetic import generate_district, write_raw
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ FORMATS = "html,pdf" + (",docx" if _has("commeval.renderers.docx") else "")
 
 @pytest.fixture(scope="module")
 def formats_run(tmp_path_factory):
-    from commeval.data.sample import generate_district, write_raw
+    from commeval.synthetic import generate_district, write_raw
 
     root = tmp_path_factory.mktemp("formats")
     tables = generate_district(

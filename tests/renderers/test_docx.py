@@ -305,9 +305,7 @@ def test_progress_as_text():
     assert progress_text(Progress(label="安置房建成", done=120, target=300, unit="套")) == (
         "安置房建成：120 / 300套（40%）"
     )
-    assert (
-        progress_text(Progress(label="复垦耕地", done=35.5, unit="亩")) == "复垦耕地：35.5亩"
-    )
+    assert progress_text(Progress(label="复垦耕地", done=35.5, unit="亩")) == "复垦耕地：35.5亩"
     assert progress_text(Progress(label="x")) == "x：暂无数据"
     over = Progress(label="入住", done=350, target=300, unit="户")
     assert progress_text(over) == "入住：350 / 300户（117%）"
