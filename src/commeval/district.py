@@ -37,6 +37,7 @@ from commeval.index import Evaluation, Framework, evaluate, load_framework
 from commeval.paths import DEFAULT_DATA_DIR, default_processed_dir
 from commeval.project import Project, ReportOptions, load_project
 from commeval.survey import SurveyDesign, questionnaire
+from commeval.survey.columns import as_year
 from commeval.survey.comparisons import compare_independent, compare_to_rest
 from commeval.survey.likert import likert_summary, multiple_response
 
@@ -312,6 +313,7 @@ def load_district(
         processed_dir = proj.processed
     if year is None and proj is not None:
         year = proj.year
+    year = None if year is None else as_year(year)  # 2012 or "2012" alike
     if framework is None and proj is not None:
         framework = proj.framework_file
     mc_draws = options.mc_draws if mc_draws is None else mc_draws

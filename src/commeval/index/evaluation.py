@@ -168,7 +168,7 @@ class Evaluation:
         return summary + frame_html(
             scores,
             "scores (综合得分)",
-            {"score": "{:.1f}".format, "attainment": "{:.1f}".format},
+            {"score": "{:.1f}".format, "attainment": "{:.1%}".format},
             max_rows=None,
         )
 
@@ -535,6 +535,7 @@ def evaluate(
         ev.survey, ev.sensitivity_run = survey, sensitivity
         if mc_draws > 0:
             _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
+        ev.scores = by_rank(ev.scores)
         ev.framework, ev.tables = fw, tables
         return ev
     nom = _nominal(tables, fw, year, est_nom, s)
@@ -640,7 +641,7 @@ def evaluate(
     ev = Evaluation(
         indicators,
         dimensions,
-        scores,
+        by_rank(scores),
         change,
         out_settings,
         sens,
@@ -654,6 +655,11 @@ def evaluate(
     )
     ev.framework, ev.tables = fw, tables
     return ev
+
+
+def by_rank(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores table in rank order (first place first; ties in township order)."""
+    return scores.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
 def _sensitivity_frame(mc, towns: pd.Index) -> pd.DataFrame:

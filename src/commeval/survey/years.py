@@ -20,7 +20,7 @@ import pandas as pd
 
 from commeval.display import fmt, fmt_p, frame_html
 
-from .columns import as_list
+from .columns import as_list, as_year
 from .comparisons import compare_pairs
 from .contrasts import contrast, domain_vcov, joint_test
 from .design import SurveyDesign
@@ -32,17 +32,6 @@ DIFFERENCE_COLUMNS = [
     "t", "df", "p_value", "n_a", "n_b", "small_cell",
 ]  # fmt: skip
 JOINT_COLUMNS = ["variable", "test", "F", "ndf", "ddf", "p_value"]
-
-
-def as_year(year: Any) -> int:
-    """A survey year given as ``2012``, ``"2012"`` or ``2012.0`` → ``2012``."""
-    try:
-        y = float(str(year).strip())
-    except ValueError:
-        raise ValueError(f"调查年度须为年份数字，得到 {year!r} (a year: 2012 or '2012')") from None
-    if not y.is_integer():
-        raise ValueError(f"调查年度须为整数年份，得到 {year!r} (a whole year)")
-    return int(y)
 
 
 @dataclass
