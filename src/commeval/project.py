@@ -43,8 +43,13 @@ TOP_KEYS = {
     "year",
     "config",
     "report",
+    "survey",
 }
 REPORT_KEYS = {"title", "small_cell", "max_cv", "mc_draws", "seed", "timezone", "formats"}
+REPORT_KEYS |= {"interval_level"}
+#: How the year's survey is weighted (``survey: weighting:``): design weights, or raked to the
+#: population table's township × gender and township × age-group margins.
+WEIGHTINGS = ("design", "raked")
 
 
 class ProjectError(InputError, ValueError):
@@ -64,6 +69,7 @@ class ReportOptions:
     seed: int = 20121
     timezone: str = "Asia/Shanghai"  # of the 生成时间 line (zoneinfo name, validated)
     formats: tuple[str, ...] = ("html",)  # only "html" is produced today
+    interval_level: float = 0.90  # level of the index's Monte Carlo rank and score intervals
 
     def title_for(self, district: str, year: int | None) -> str:
         """The report title: ``title`` if set, else "<district> <year> 年农村社区建设评估报告"."""
@@ -93,6 +99,8 @@ class Project:
     codebook_file: Path | None  # config/codebook.yaml if it exists (extends the packaged one)
     diagnosis_file: Path  # config/diagnosis.yaml if it exists, else the packaged default
     report: ReportOptions = field(default_factory=ReportOptions)
+    #: ``survey: weighting:`` — the official weighting of the year's survey (see docs/survey.md)
+    survey_weighting: str = "design"
 
     def config_files(self) -> list[Path]:
         """Every file of the project that exists (``commeval.yaml`` and the configuration
@@ -313,7 +321,22 @@ def parse_project(doc: Any, file: str | Path) -> Project:
         codebook_file=files["codebook"],
         diagnosis_file=files["diagnosis"],  # type: ignore[arg-type]
         report=_report_options(file, doc.get("report")),
+        survey_weighting=_survey_weighting(file, doc.get("survey")),
     )
+
+
+def _survey_weighting(file: Path, value: Any) -> str:
+    spec = _mapping(file, "survey", value, {"weighting"})
+    w = spec.get("weighting", "design")
+    if w not in WEIGHTINGS:
+        raise _fail(
+            file,
+            "survey.weighting",
+            w,
+            "须为 design（设计权数）或 raked（按人口表 raking）",
+            f"must be one of {', '.join(WEIGHTINGS)}",
+        )
+    return str(w)
 
 
 def _report_options(file: Path, value: Any) -> ReportOptions:
@@ -334,6 +357,15 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
             "must be a positive number (e.g. 0.3)",
         )
     seed = _int(file, "report.seed", spec.get("seed", d.seed), low=0)
+    level = spec.get("interval_level", d.interval_level)
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise _fail(
+            file,
+            "report.interval_level",
+            level,
+            "须为 0 与 1 之间的数（如 0.9）",
+            "must be a number between 0 and 1 (e.g. 0.9)",
+        )
     tz = _str(file, "report.timezone", spec.get("timezone", d.timezone), optional=False)
     try:
         zoneinfo.ZoneInfo(str(tz))
@@ -367,4 +399,5 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
         seed=seed,
         timezone=str(tz),
         formats=tuple(dict.fromkeys(formats)),
+        interval_level=float(level),
     )

@@ -359,15 +359,75 @@ def rank_table(ranks: pd.DataFrame, value: str = "rank") -> pd.DataFrame:
 
 def rank_interval_table(evaluation: Evaluation) -> pd.DataFrame:
     """Nominal rank, median Monte Carlo rank and its interval per township (best median first):
-    township, score, grade, rank, rank_median, rank_low, rank_high, width = rank_high − rank_low
-    (0: the rank holds under every sampled assumption). Without Monte Carlo draws the interval
-    is the nominal rank."""
+    township, score with its interval (score_low, score_high), grade, rank, rank_median,
+    rank_low, rank_high, width = rank_high − rank_low (0: the rank holds under every sampled
+    assumption), at the evaluation's level (``settings["uncertainty"]["level"]``). Without
+    Monte Carlo draws the intervals are the nominal values."""
     s = evaluation.scores
-    cols = ["township", "score", "grade", "rank", "rank_median", "rank_low", "rank_high"]
+    cols = ["township", "score", "score_low", "score_high", "grade", "rank", "rank_median"]
+    cols = [c for c in cols if c in s] + ["rank_low", "rank_high"]
     out = s[cols].copy()
     out["township"] = out["township"].astype(str)
     out["width"] = (out["rank_high"] - out["rank_low"]).astype(int)
     return out.sort_values(["rank_median", "rank"], kind="stable").reset_index(drop=True)
+
+
+def draws_of(evaluation: Evaluation) -> pd.DataFrame:
+    """The Monte Carlo draws of an evaluation as a tidy frame (draw, township, score, rank);
+    a ValueError when it was run without draws."""
+    if evaluation.draws is None or evaluation.draws.empty:
+        raise ValueError("该评估未做蒙特卡罗模拟 (mc_draws=0): no draws to compare")
+    return evaluation.draws
+
+
+def rank_change_probability(
+    a: Evaluation, b: Evaluation, labels: tuple[str, str] = ("a", "b")
+) -> pd.DataFrame:
+    """How likely each township's rank differs between two settings, from their Monte Carlo
+    draws paired by draw number: evaluations with the same seed and draws share their random
+    numbers (common random numbers), so draw ``i`` of ``a`` and of ``b`` differ only in what
+    the settings change.
+
+    One row per township (in ``a``'s rank order): township, the nominal ranks ``rank_<a>`` and
+    ``rank_<b>``, ``p_differs`` = P(rank under a ≠ rank under b), ``p_better`` = P(better
+    under b), ``p_worse``, ``mean_shift`` = mean(rank_a − rank_b) (positive: moves up under
+    b). The same machinery serves every "does this choice change the ranking?" question (a
+    weighting, a normalisation, how not-applicable items are treated)."""
+    da, db = draws_of(a), draws_of(b)
+    if da["draw"].max() != db["draw"].max():
+        raise ValueError(
+            f"the two evaluations have {da['draw'].max() + 1} and {db['draw'].max() + 1} draws: "
+            "run both with the same mc_draws and seed"
+        )
+    ra = da.pivot(index="draw", columns="township", values="rank")
+    rb = db.pivot(index="draw", columns="township", values="rank").reindex(columns=ra.columns)
+    diff = ra.to_numpy(float) - rb.to_numpy(float)
+    la, lb = labels
+    nom_a = a.scores.set_index("township")["rank"].astype(int)
+    nom_b = b.scores.set_index("township")["rank"].astype(int)
+    out = pd.DataFrame(
+        {
+            "township": [str(t) for t in ra.columns],
+            f"rank_{la}": nom_a.reindex(ra.columns).to_numpy(),
+            f"rank_{lb}": nom_b.reindex(ra.columns).to_numpy(),
+            "p_differs": np.mean(diff != 0, axis=0),
+            "p_better": np.mean(diff > 0, axis=0),
+            "p_worse": np.mean(diff < 0, axis=0),
+            "mean_shift": np.mean(diff, axis=0),
+        }
+    )
+    return out.sort_values(f"rank_{la}", kind="stable").reset_index(drop=True)
+
+
+def settings_rank_change(
+    evaluation: Evaluation,
+    changes: Mapping[str, Any],
+    labels: tuple[str, str] = ("基准", "情景"),
+) -> pd.DataFrame:
+    """:func:`rank_change_probability` of ``evaluation`` against itself re-run with the
+    settings ``changes`` (``Evaluation.regen``: same inputs, draws and seed)."""
+    other = evaluation.regen(dict(changes))
+    return rank_change_probability(evaluation, other, labels)
 
 
 def sensitivity_table(evaluation: Evaluation, township: str | None = None) -> pd.DataFrame:
@@ -392,6 +452,9 @@ __all__ = [
     "BASELINE",
     "ahp_report",
     "default_scenarios",
+    "draws_of",
+    "rank_change_probability",
+    "settings_rank_change",
     "example_dimension_matrix",
     "framework_table",
     "method_weights",
