@@ -28,13 +28,12 @@ import numpy as np
 import pandas as pd
 
 from commeval import derived
+from commeval import project as _project
 from commeval.data.contract import Contract, contract
-from commeval.data.freshness import is_current
-from commeval.data.ingest import ingest
 from commeval.data.processed import load_processed
 from commeval.files import package_hash, sha256_bytes, sha256_file
 from commeval.index import Evaluation, Framework, evaluate, load_framework
-from commeval.paths import DEFAULT_DATA_DIR, default_processed_dir
+from commeval.paths import DEFAULT_DATA_DIR
 from commeval.project import Project, ReportOptions, load_project
 from commeval.survey import SurveyDesign, questionnaire
 from commeval.survey.columns import as_year
@@ -49,14 +48,9 @@ SURVEY_MIN_N = 30
 def ensure_processed(
     data_dir: str | Path, processed_dir: str | Path | None = None, project: Project | None = None
 ) -> Path:
-    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir.
-    With a project, its contract (fields.yaml) and codebook read the data, and a change to
-    either makes the processed tables stale."""
-    opts = project.data_options() if project is not None else {}
-    processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
-    if not is_current(data_dir, processed, **opts):
-        ingest(data_dir, processed, **opts)
-    return processed
+    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir
+    (:func:`commeval.project.ensure_processed`, the package's one "ingest if stale")."""
+    return _project.ensure_processed(data_dir, processed_dir, project)
 
 
 def as_project(project: Project | str | Path | None) -> Project | None:
@@ -252,6 +246,8 @@ class District:
 
 
 _LOADED: dict[tuple, District] = {}
+# the derived results this layer caches (commeval.derived rebuilds registered classes only)
+derived.register(Evaluation, SurveySummaries)
 
 #: What the weighting options of ``commeval.yaml`` (``survey: weighting:``) mean.
 WEIGHTING_LABELS = {

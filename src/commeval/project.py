@@ -401,3 +401,24 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
         formats=tuple(dict.fromkeys(formats)),
         interval_level=float(level),
     )
+
+
+def ensure_processed(
+    data_dir: str | Path, processed_dir: str | Path | None = None, project: Project | None = None
+) -> Path:
+    """THE "ingest if stale" of the package: the processed folder of ``data_dir`` (default
+    :func:`commeval.paths.default_processed_dir`), ingested first unless its manifest records
+    the raw files, contract, codebook and code it would be made from now
+    (:func:`commeval.data.freshness.is_current`). With a ``project`` its contract (fields.yaml)
+    and codebook read the data. :func:`commeval.load_tables`, :func:`commeval.district.
+    load_district` (the report and research notebooks), the batch pipeline and the CLI all come
+    through here (``tests/test_load_paths.py``)."""
+    from commeval.data.freshness import is_current
+
+    opts = project.data_options() if project is not None else {}
+    processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
+    if not is_current(data_dir, processed, **opts):
+        from commeval.data.ingest import ingest  # only when needed: importing it costs more
+
+        ingest(data_dir, processed, **opts)
+    return processed
