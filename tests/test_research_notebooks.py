@@ -42,16 +42,18 @@ def test_research_notebook_runs(run_notebook, notebook, year, kind):
     nb = run_notebook(notebook, timeout=300, **params)
     text = outputs(nb)
     assert f"{year}" in text
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     if notebook.stem == "index_analysis":
         if kind == "points":
             assert "评分门槛：" in text and "总分" in text  # threshold sensitivity, item points
+            assert images == 0  # the composite's weight and scenario charts are not drawn
         else:
-            assert "综合指数" in text
+            assert "综合指数" in text and images == 4
         if kind == "composite" and year == 2011:
             # entropy is undefined for a dimension in 2011: the fallback is noted, not an error
             assert "无定义" in text and "改用专家权重" in text
     else:
-        assert "官方加权：design" in text
+        assert "官方加权：design" in text and images == 4
         if year == 2012:  # the year-on-year comparison with its joint test
             assert "Wald F" in text and "全区" in text
         else:
