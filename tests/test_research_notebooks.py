@@ -58,3 +58,36 @@ def test_research_notebook_runs(run_notebook, notebook, year, kind):
             assert "Wald F" in text and "全区" in text
         else:
             assert "之前没有调查数据" in text
+
+
+@pytest.mark.slow
+def test_survey_notebook_uses_the_projects_own_items(run_notebook, tmp_path):
+    """A project whose fields.yaml adds a satisfaction item: the survey notebook analyses it
+    (satisfaction table, reliability) under its Chinese label, as the project's raked
+    weighting says."""
+    import numpy as np
+    import yaml
+
+    from commeval.data.contract import contract, extend_contract
+    from commeval.data.sample import generate_district, write_raw
+
+    root = tmp_path / "proj"
+    (root / "config").mkdir(parents=True)
+    fields = {"survey": {"sat_clinic": {"label": "对村卫生室的满意度", "kind": "likert"}}}
+    fields_file = root / "config" / "fields.yaml"
+    fields_file.write_text(yaml.safe_dump(fields, allow_unicode=True), encoding="utf-8")
+    tables = generate_district(townships=4, villages_per_township=8, respondents_per_village=15,
+                               sampled_villages=4, seed=7)  # fmt: skip
+    s = tables["survey"]
+    s["sat_clinic"] = np.random.default_rng(1).choice([1, 2, 3, 4, 5, 9], len(s))
+    raw = write_raw(
+        tables, root / "data" / "raw", contract=extend_contract(contract(), fields_file)
+    )
+    (root / "commeval.yaml").write_text(
+        f"name: p\ndataset: {raw}\nreport:\n  mc_draws: 10\nsurvey:\n  weighting: raked\n",
+        encoding="utf-8",
+    )
+    nb = run_notebook(NOTEBOOKS[1], timeout=300, project=root)
+    text = outputs(nb)
+    assert "sat_clinic" in text and "对村卫生室的满意度" in text
+    assert "官方加权：raked" in text

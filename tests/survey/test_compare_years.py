@@ -156,3 +156,16 @@ def test_between_townships(survey):
     jt = regTermTest(g, "C(township)")
     close(c.joint["F"].iloc[0], jt.statistic)
     assert len(compare_townships(d, "sat_overall").differences) == 28
+
+
+def test_contrast_without_variance_or_with_redundant_rows():
+    est = pd.Series([1.0, 2.0, 4.0], index=["a", "b", "c"])
+    zero = contrast(est, np.zeros((3, 3)), [[1, -1, 0]], df=10)
+    assert np.isnan(zero.test.statistic) and np.isnan(zero.test.p_value)
+    V = np.diag([1.0, 1.0, 1.0])
+    # b − a, c − b and c − a: rank 2, the same test as the first two
+    red = contrast(est, V, [[-1, 1, 0], [0, -1, 1], [-1, 0, 1]], df=10)
+    two = contrast(est, V, [[-1, 1, 0], [0, -1, 1]], df=10)
+    assert red.test.ndf == 2
+    assert np.isclose(red.test.statistic, two.test.statistic)
+    assert np.isclose(red.test.p_value, two.test.p_value)

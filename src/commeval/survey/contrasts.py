@@ -470,10 +470,13 @@ def contrast(
     b = M @ est.to_numpy(float)
     C = M @ np.asarray(V, float) @ M.T
     se = np.sqrt(np.maximum(np.diag(C), 0.0))
-    chisq = float(b @ np.linalg.solve(C, b))
-    k = M.shape[0]
-    F = chisq / k
-    p = chi2_sf(chisq, k) if np.isinf(df) else f_sf(F, k, df)
+    k = int(np.linalg.matrix_rank(C)) if np.all(np.isfinite(C)) else 0
+    if k == 0:  # no sampling variance (e.g. every PSU sampled with its FPC): no test
+        chisq, F, p = np.nan, np.nan, np.nan
+    else:  # a singular L V L' (redundant contrasts) is tested on its rank, pseudo-inverse
+        chisq = float(b @ (np.linalg.solve(C, b) if k == M.shape[0] else np.linalg.pinv(C) @ b))
+        F = chisq / k
+        p = chi2_sf(chisq, k) if np.isinf(df) else f_sf(F, k, df)
     test = WaldTest(tuple(names), F, k, float(df), float(p), chisq)
     return ContrastResult(
         tuple(names),
