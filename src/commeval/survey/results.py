@@ -215,9 +215,9 @@ def term_label(term: str, contract=None) -> str:
     packaged contract): ``C(education)[T.2]`` → 文化程度：初中, ``age`` → 年龄, ``Intercept``
     → 截距, interactions joined with ×, thresholds ``1.0|2.0`` → ``1|2``; unknown names as
     they are."""
-    from .questionnaire import _survey_fields
+    from commeval.data.contract import contract as packaged
 
-    fields = _survey_fields(contract)
+    fields = (packaged() if contract is None else contract)["survey"].fields
     if term in ("Intercept", "(Intercept)"):
         return "截距"
     if "|" in term and ":" not in term:
