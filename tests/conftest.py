@@ -37,8 +37,8 @@ PAPERMILL_NOISE = ("Input Notebook:", "Output Notebook:", "Executing", "[IPKerne
 def run_notebook(tmp_path):
     """Execute a committed research notebook with the papermill CLI, on its own processed copy
     of the sample district and a private IPython dir; assert it is committed without outputs and
-    runs clean (no error output, nothing on stderr but papermill's own lines). Returns the
-    executed notebook."""
+    runs clean (no error output, nothing on stderr but papermill's own lines). Keyword
+    arguments are further papermill parameters. Returns the executed notebook."""
     import subprocess
     import sys
     from pathlib import Path
@@ -47,7 +47,7 @@ def run_notebook(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
 
-    def run(notebook: Path, timeout: float = 120):
+    def run(notebook: Path, timeout: float = 120, **params):
         src = nbformat.read(notebook, as_version=4)
         for cell in src.cells:  # committed without outputs
             if cell.cell_type == "code":
@@ -56,6 +56,8 @@ def run_notebook(tmp_path):
         out = tmp_path / f"{notebook.stem}.out.ipynb"
         cmd = [str(Path(sys.executable).parent / "papermill"), str(notebook), str(out),
                "-p", "processed_dir", str(tmp_path / "processed")]  # fmt: skip
+        for k, v in params.items():
+            cmd += ["-p", k, str(v)]
         env = {**__import__("os").environ, "IPYTHONDIR": str(tmp_path / "ipython")}
         proc = subprocess.run(
             cmd, cwd=root, capture_output=True, text=True, timeout=timeout, env=env

@@ -2,16 +2,16 @@
 
 A result (a dataclass of the package, a dict, frames, numbers) is stored as one JSON document
 (``<folder>/<key>-<name>.json``) plus one Parquet file per frame in ``<key>-<name>/``. Loading
-never runs code: JSON is parsed, Parquet is read, and a dataclass is rebuilt only when it is a
-dataclass defined in ``commeval`` — so a processed folder on a shared drive is data, not a way
-to run code (as a pickle would be). Anything the cache cannot hold raises
+never runs code: JSON is parsed, Parquet is read, and a dataclass is rebuilt only when its class
+was registered (:func:`register`) by the layer that owns it — this module, on the ground floor,
+imports no class by name, so every cross-layer import stays visible to the import contract —
+and a processed folder on a shared drive is data, not a way to run code (as a pickle would be). Anything the cache cannot hold raises
 :class:`UnstorableError`; :func:`memo` then just computes (a cache, not a requirement).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 import os
@@ -31,6 +31,23 @@ FORMAT = 1
 
 class UnstorableError(CommevalError, TypeError):
     """A value the derived-result cache cannot write (the result is computed, not cached)."""
+
+
+#: The dataclasses the cache may rebuild, by "module:qualname", filled by their owners.
+_REGISTRY: dict[str, type] = {}
+
+
+def register(*classes: type) -> None:
+    """Let the cache store and rebuild these dataclasses of ``commeval`` (called by the module
+    that owns them or the layer that caches them, e.g. :mod:`commeval.district`)."""
+    for cls in classes:
+        if not dataclasses.is_dataclass(cls) or not cls.__module__.startswith("commeval."):
+            raise TypeError(f"{cls!r} is not a dataclass of commeval")
+        _REGISTRY[_name(cls)] = cls
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def _encode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
@@ -63,6 +80,8 @@ def _encode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
         cls = type(obj)
         if not cls.__module__.startswith("commeval."):
             raise UnstorableError(f"dataclass {cls.__qualname__} is not commeval's")
+        if _REGISTRY.get(_name(cls)) is not cls:
+            raise UnstorableError(f"dataclass {cls.__qualname__} is not registered (register())")
         values = {
             f.name: _encode(getattr(obj, f.name), frames) for f in dataclasses.fields(obj) if f.init
         }
@@ -136,14 +155,12 @@ def _decode(obj: Any, frames: dict[str, pd.DataFrame]) -> Any:
     if "$dict" in obj:
         return {_decode(k, frames): _decode(v, frames) for k, v in obj["$dict"]}
     if "$dataclass" in obj:
-        module, qualname = obj["$dataclass"].split(":")
-        if not module.startswith("commeval."):
-            raise ValueError(f"not a commeval class: {module}")
-        cls: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            cls = getattr(cls, part)
-        if not dataclasses.is_dataclass(cls):
-            raise ValueError(f"{qualname} is not a dataclass")
+        name = obj["$dataclass"]
+        if not name.startswith("commeval."):
+            raise ValueError(f"not a commeval class: {name.split(':')[0]}")
+        cls = _REGISTRY.get(name)
+        if cls is None:
+            raise ValueError(f"{name} is not a registered class (commeval.derived.register)")
         return cls(**{k: _decode(v, frames) for k, v in obj["fields"].items()})
     raise ValueError(f"unknown entry {sorted(obj)[:3]}")
 

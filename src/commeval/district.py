@@ -28,15 +28,15 @@ import numpy as np
 import pandas as pd
 
 from commeval import derived
+from commeval import project as _project
 from commeval.data.contract import Contract, contract
-from commeval.data.freshness import is_current
-from commeval.data.ingest import ingest
 from commeval.data.processed import load_processed
 from commeval.files import package_hash, sha256_bytes, sha256_file
 from commeval.index import Evaluation, Framework, evaluate, load_framework
-from commeval.paths import DEFAULT_DATA_DIR, default_processed_dir
+from commeval.paths import DEFAULT_DATA_DIR
 from commeval.project import Project, ReportOptions, load_project
 from commeval.survey import SurveyDesign, questionnaire
+from commeval.survey.columns import as_year
 from commeval.survey.comparisons import compare_independent, compare_to_rest
 from commeval.survey.likert import likert_summary, multiple_response
 
@@ -48,14 +48,9 @@ SURVEY_MIN_N = 30
 def ensure_processed(
     data_dir: str | Path, processed_dir: str | Path | None = None, project: Project | None = None
 ) -> Path:
-    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir.
-    With a project, its contract (fields.yaml) and codebook read the data, and a change to
-    either makes the processed tables stale."""
-    opts = project.data_options() if project is not None else {}
-    processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
-    if not is_current(data_dir, processed, **opts):
-        ingest(data_dir, processed, **opts)
-    return processed
+    """Ingest ``data_dir`` unless the processed tables are current; return the processed dir
+    (:func:`commeval.project.ensure_processed`, the package's one "ingest if stale")."""
+    return _project.ensure_processed(data_dir, processed_dir, project)
 
 
 def as_project(project: Project | str | Path | None) -> Project | None:
@@ -158,6 +153,8 @@ class District:
     district_name: str | None = None  # the project's name for the district (over the data's)
     diagnosis_file: Path | None = None  # the project's diagnosis rules (None: packaged)
     project: Project | None = None
+    #: how :attr:`designs` are weighted (``commeval.yaml`` ``survey: weighting:``)
+    weighting: str = "design"
     _hashes: dict[str, str] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
@@ -249,6 +246,43 @@ class District:
 
 
 _LOADED: dict[tuple, District] = {}
+# the derived results this layer caches (commeval.derived rebuilds registered classes only)
+derived.register(Evaluation, SurveySummaries)
+
+#: What the weighting options of ``commeval.yaml`` (``survey: weighting:``) mean.
+WEIGHTING_LABELS = {
+    "design": "设计权数（抽样权数）",
+    "raked": "按人口表 raking（乡镇×性别、乡镇×年龄组）",
+}
+
+
+def official_designs(
+    tables: dict[str, pd.DataFrame],
+    weighting: str = "design",
+    min_n: int = SURVEY_MIN_N,
+    contract: Contract | None = None,
+) -> dict[int, SurveyDesign]:
+    """THE design of every survey year under the project's official weighting: the year
+    design (:func:`~commeval.survey.questionnaire.year_design`: design weights), then, for
+    ``weighting="raked"``, raked to the population table's township × gender and township ×
+    age-group margins (:func:`~commeval.survey.analysis.rake_to_population`). Every survey
+    figure of the reports, the index and the research notebooks comes from these designs."""
+    from commeval.survey.analysis import rake_to_population
+
+    if weighting not in WEIGHTING_LABELS:
+        raise ValueError(f"survey.weighting 须为 {list(WEIGHTING_LABELS)}，得到 {weighting!r}")
+    survey = tables.get("survey")
+    if survey is None or not len(survey):
+        return {}
+    designs = questionnaire.year_designs(survey, min_n=min_n, contract=contract)
+    if weighting == "raked":
+        pop = tables.get("population")
+        if pop is None or pop.empty:
+            raise ValueError(
+                "survey.weighting: raked 需要人口表 population (raking needs the population table)"
+            )
+        designs = {y: rake_to_population(d, pop) for y, d in designs.items()}
+    return designs
 
 
 def framework_fingerprint(framework: Framework) -> str:
@@ -268,11 +302,15 @@ def district_key(
     seed: int,
     min_n: int = SURVEY_MIN_N,
     data_contract: Contract | None = None,
+    weighting: str = "design",
+    level: float = 0.90,
 ) -> str:
     """Hash of what the evaluation and the survey summaries depend on."""
     blob = json.dumps(
         [
             table_hashes,
+            weighting,
+            level,
             framework_fingerprint(framework),
             year,
             draws,
@@ -312,6 +350,7 @@ def load_district(
         processed_dir = proj.processed
     if year is None and proj is not None:
         year = proj.year
+    year = None if year is None else as_year(year)  # 2012 or "2012" alike
     if framework is None and proj is not None:
         framework = proj.framework_file
     mc_draws = options.mc_draws if mc_draws is None else mc_draws
@@ -340,20 +379,21 @@ def load_district(
     elif year not in years:
         raise ValueError(f"评估年度 {year} 不在数据中（有 {years}）")
     min_n = options.small_cell
-    survey = tables.get("survey")
-    designs = (
-        questionnaire.year_designs(survey, min_n=min_n, contract=c)
-        if survey is not None and len(survey)
-        else {}
-    )
+    weighting = proj.survey_weighting if proj is not None else "design"
+    level = options.interval_level
+    designs = official_designs(tables, weighting, min_n=min_n, contract=c)
     estimates = questionnaire.township_estimates(designs, sorted(fw.survey_items))
-    dkey = district_key(provenance.table_hashes, fw, year, mc_draws, seed, min_n, c)
+    dkey = district_key(
+        provenance.table_hashes, fw, year, mc_draws, seed, min_n, c, weighting, level
+    )
     folder = processed / "evaluation"
     evaluation = derived.memo(
         folder,
         dkey,
         "index",
-        lambda: evaluate(tables, fw, year=year, survey=estimates, mc_draws=mc_draws, seed=seed),
+        lambda: evaluate(
+            tables, fw, year=year, survey=estimates, mc_draws=mc_draws, seed=seed, level=level
+        ),
     )
     summaries = (
         derived.memo(
@@ -379,6 +419,7 @@ def load_district(
         district_name=proj.district if proj is not None else None,
         diagnosis_file=proj.diagnosis_file if proj is not None else None,
         project=proj,
+        weighting=weighting,
     )
     _LOADED.clear()  # one district per process at a time
     _LOADED[key] = district

@@ -46,10 +46,15 @@ TOP_KEYS = {
     "year",
     "config",
     "report",
+    "survey",
 }
 REPORT_KEYS = {
     "title", "small_cell", "max_cv", "mc_draws", "seed", "timezone", "formats", "docx",
 }  # fmt: skip
+REPORT_KEYS |= {"interval_level"}
+#: How the year's survey is weighted (``survey: weighting:``): design weights, or raked to the
+#: population table's township × gender and township × age-group margins.
+WEIGHTINGS = ("design", "raked")
 
 
 class ProjectError(InputError, ValueError):
@@ -74,6 +79,7 @@ class ReportOptions:
     docx_fonts: tuple[tuple[str, str], ...] = ()
     docx_cover: bool = True
     organisation: str = ""
+    interval_level: float = 0.90  # level of the index's Monte Carlo rank and score intervals
 
     def title_for(self, district: str, year: int | None) -> str:
         """The report title: ``title`` if set, else "<district> <year> 年农村社区建设评估报告"."""
@@ -103,6 +109,8 @@ class Project:
     codebook_file: Path | None  # config/codebook.yaml if it exists (extends the packaged one)
     diagnosis_file: Path  # config/diagnosis.yaml if it exists, else the packaged default
     report: ReportOptions = field(default_factory=ReportOptions)
+    #: ``survey: weighting:`` — the official weighting of the year's survey (see docs/survey.md)
+    survey_weighting: str = "design"
 
     def config_files(self) -> list[Path]:
         """Every file of the project that exists (``commeval.yaml`` and the configuration
@@ -323,7 +331,22 @@ def parse_project(doc: Any, file: str | Path) -> Project:
         codebook_file=files["codebook"],
         diagnosis_file=files["diagnosis"],  # type: ignore[arg-type]
         report=_report_options(file, doc.get("report")),
+        survey_weighting=_survey_weighting(file, doc.get("survey")),
     )
+
+
+def _survey_weighting(file: Path, value: Any) -> str:
+    spec = _mapping(file, "survey", value, {"weighting"})
+    w = spec.get("weighting", "design")
+    if w not in WEIGHTINGS:
+        raise _fail(
+            file,
+            "survey.weighting",
+            w,
+            "须为 design（设计权数）或 raked（按人口表 raking）",
+            f"must be one of {', '.join(WEIGHTINGS)}",
+        )
+    return str(w)
 
 
 def _report_options(file: Path, value: Any) -> ReportOptions:
@@ -344,6 +367,15 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
             "must be a positive number (e.g. 0.3)",
         )
     seed = _int(file, "report.seed", spec.get("seed", d.seed), low=0)
+    level = spec.get("interval_level", d.interval_level)
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise _fail(
+            file,
+            "report.interval_level",
+            level,
+            "须为 0 与 1 之间的数（如 0.9）",
+            "must be a number between 0 and 1 (e.g. 0.9)",
+        )
     tz = _str(file, "report.timezone", spec.get("timezone", d.timezone), optional=False)
     try:
         zoneinfo.ZoneInfo(str(tz))
@@ -389,4 +421,26 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
         docx_fonts=font_names,
         docx_cover=cover,
         organisation=organisation,
+        interval_level=float(level),
     )
+
+
+def ensure_processed(
+    data_dir: str | Path, processed_dir: str | Path | None = None, project: Project | None = None
+) -> Path:
+    """THE "ingest if stale" of the package: the processed folder of ``data_dir`` (default
+    :func:`commeval.paths.default_processed_dir`), ingested first unless its manifest records
+    the raw files, contract, codebook and code it would be made from now
+    (:func:`commeval.data.freshness.is_current`). With a ``project`` its contract (fields.yaml)
+    and codebook read the data. :func:`commeval.load_tables`, :func:`commeval.district.
+    load_district` (the report and research notebooks), the batch pipeline and the CLI all come
+    through here (``tests/test_load_paths.py``)."""
+    from commeval.data.freshness import is_current
+
+    opts = project.data_options() if project is not None else {}
+    processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
+    if not is_current(data_dir, processed, **opts):
+        from commeval.data.ingest import ingest  # only when needed: importing it costs more
+
+        ingest(data_dir, processed, **opts)
+    return processed

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from commeval.data.freshness import is_current
-from commeval.data.ingest import ingest
+from commeval import project as _project
 from commeval.data.processed import MANIFEST, MANIFEST_KIND, load_processed
 from commeval.errors import InputError
 from commeval.paths import default_processed_dir
@@ -48,10 +47,8 @@ def _is_processed(folder: Path) -> bool:
 
 
 def _read(raw: Path, processed: Path, project: Project | None) -> dict[str, pd.DataFrame]:
-    opts = project.data_options() if project is not None else {}
-    if not is_current(raw, processed, **opts):
-        ingest(raw, processed, **opts)
-    tables, _ = load_processed(processed, contract=opts.get("contract"))
+    _project.ensure_processed(raw, processed, project)  # the one "ingest if stale"
+    tables, _ = load_processed(processed, contract=project.contract() if project else None)
     return tables
 
 

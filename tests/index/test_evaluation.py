@@ -83,7 +83,9 @@ def test_no_community_anywhere_drops_the_indicator(doc, tables):
     t["communities"] = tables["communities"].iloc[0:0]
     res = evaluate(t, fw_of(doc), mc_draws=20)
     assert res.settings["not_applicable_dropped"] == ["reclaimed"]
-    assert res.scores["score"].tolist() == pytest.approx([100.0, 25.0, 50.0])
+    by_town = res.scores.set_index("township")["score"].reindex(tables["townships"]["township"])
+    assert by_town.tolist() == pytest.approx([100.0, 25.0, 50.0])
+    assert res.scores["rank"].tolist() == [1, 2, 3]  # scores in rank order
 
 
 def test_single_township(doc, tables):
@@ -344,3 +346,11 @@ def test_repr_is_short(default_result):
     text = repr(default_result)
     assert len(text) < 600 and len(text.splitlines()) <= 5
     assert "2012" in text and "townships" in text and "normalisation target" in text
+
+
+def test_scores_in_rank_order_and_attainment_as_percent(doc, tables):
+    res = evaluate(tables, fw_of(doc), mc_draws=0)
+    assert res.scores["township"].tolist() == ["A", "C", "B"]  # ranks 1, 2, 3
+    html = res._repr_html_()
+    assert "66.7%" in html and "50.0%" in html  # attainment 2/3 and 1/2, not 0.7 / 0.5
+    assert ">0.5<" not in html

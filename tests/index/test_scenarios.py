@@ -91,7 +91,8 @@ def test_framework_table(d):
 
 def test_weights_by_method_match_engine_functions(d, wide, w_within):
     fw = d.framework
-    assert list(w_within.columns[-4:]) == list(sc.WEIGHT_METHODS)
+    assert list(w_within.columns[-5:]) == [*sc.WEIGHT_METHODS, "note"]
+    assert (w_within["note"] == "").all()  # 2012: every method defined, no fallback
     assert np.allclose(w_within.groupby("dimension")[list(sc.WEIGHT_METHODS)].sum(), 1.0)
     for dm in fw.dimensions:
         names = [i.name for i in dm.indicators]
@@ -386,3 +387,52 @@ def test_scenarios_under_entropy_weighting(doc, tables):
     assert set(sc.method_weights(w.reset_index(), "fixed")) == {"reclaimed"}
     r = sc.scenario_ranks(tables, fw, None, sc.default_scenarios(fw, w.reset_index()))
     assert set(r["scenario"].astype(str)) >= {sc.BASELINE, "维度等权", "熵权法指标权重"}
+
+
+def test_undefined_objective_weights_fall_back_with_a_note(tmp_path):
+    """2011 on the sample district: no indicator of one dimension varies across townships, so
+    entropy and CRITIC weights do not exist there; the dimension keeps its expert weights and
+    the frame says so (the research notebook prints it) instead of raising."""
+    from commeval.district import load_district
+    from commeval.index import IndexDataError
+    from commeval.index.weights import within_weights
+
+    d11 = load_district(ROOT / "data" / "raw" / "sample_district", tmp_path, 2011, mc_draws=0)
+    w = sc.weights_by_method(d11.evaluation.indicators, d11.framework, scope="within")
+    notes = sc.weight_notes(w)
+    assert notes and all("无定义" in n and "改用专家权重" in n for n in notes)
+    bad = w[w["note"] != ""]
+    for dim, g in bad.groupby("dimension"):
+        dm = next(x for x in d11.framework.dimensions if x.name == dim)
+        wide = sc._wide_values(d11.evaluation.indicators)
+        with pytest.raises(IndexDataError):
+            within_weights(dm, wide, {"method": "entropy"})
+        assert np.allclose(g["entropy"], g["fixed"]) and np.allclose(g["critic"], g["fixed"])
+    assert np.allclose(w.groupby("dimension")[list(sc.WEIGHT_METHODS)].sum(), 1.0)
+    scen = sc.default_scenarios(d11.framework, weights=w)
+    ranks = sc.scenario_ranks(d11.tables, d11.framework, 2011, scen, survey=d11.survey_estimates)
+    assert set(ranks["scenario"].astype(str)) >= {"熵权法指标权重", "CRITIC法指标权重"}
+
+
+def test_points_research_tables(tmp_path):
+    from commeval.district import load_district
+
+    fw = ROOT / "tests" / "report" / "fixtures" / "points_framework.yaml"
+    dp = load_district(ROOT / "data" / "raw" / "sample_district", tmp_path, framework=fw,
+                       mc_draws=30)  # fmt: skip
+    ev = dp.evaluation
+    table = sc.points_table(ev)
+    assert table.index.tolist() == ev.scores["township"].tolist()  # rank order
+    assert np.allclose(table["总分"], ev.scores["points"])
+    lost = sc.points_lost(ev)
+    ind = ev.indicators[~ev.indicators["bonus"].astype(bool)]
+    by_hand = (ind["max_points"] - ind["points"]).groupby(ind["indicator"]).sum()
+    got = lost.set_index("indicator")["lost"]
+    assert np.allclose(got.reindex(by_hand.index), by_hand)
+    assert lost["lost"].is_monotonic_decreasing
+    ts = sc.threshold_sensitivity(ev)
+    assert ts["label"].str.startswith("评分门槛：").sum() >= 1
+    assert ts["total"].is_monotonic_decreasing
+    with pytest.raises(ValueError, match="scoring: points"):
+        sc.points_table(load_district(ROOT / "data" / "raw" / "sample_district", tmp_path,
+                                      mc_draws=0).evaluation)  # fmt: skip

@@ -135,8 +135,8 @@ def test_glm(designs, ref, name, family, formula):
         close(g.params[term], ref(case, "estimate", rt))
         close(g.bse[term], ref(case, "se", rt))
         close(g.pvalues[term], ref(case, "p_value", rt))
-        close(ci.loc[term, 0], ref(case, "ci_low", rt))
-        close(ci.loc[term, 1], ref(case, "ci_high", rt))
+        close(ci.loc[term, "ci_low"], ref(case, "ci_low", rt))
+        close(ci.loc[term, "ci_high"], ref(case, "ci_high", rt))
     assert "ell" in g.summary()
 
 

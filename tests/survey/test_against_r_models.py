@@ -45,8 +45,8 @@ def test_svyolr_converged_matches_r(nh, ref_more):
     check_olr(fit, ref_more, "nh:olr_conv")
     ci = fit.conf_int(df=np.inf)  # R's confint (normal)
     for term in fit.params.index:
-        close(ci.loc[term, 0], ref_more("nh:olr_conv", "ci_low", r_name(term)))
-        close(ci.loc[term, 1], ref_more("nh:olr_conv", "ci_high", r_name(term)))
+        close(ci.loc[term, "ci_low"], ref_more("nh:olr_conv", "ci_low", r_name(term)))
+        close(ci.loc[term, "ci_high"], ref_more("nh:olr_conv", "ci_high", r_name(term)))
     assert fit.df_resid == ref_more("nh:olr_conv", "df_resid")
     close(fit.deviance, ref_more("nh:olr_conv", "deviance"))
     assert list(fit.thresholds.index) == ["(0,19]|(19,39]", "(19,39]|(39,59]", "(39,59]|(59,Inf]"]
@@ -158,8 +158,8 @@ def glm_check(g, ref, case, names, cols=("estimate", "se", "p_value", "ci_low", 
         "estimate": g.params,
         "se": g.bse,
         "p_value": g.pvalues,
-        "ci_low": ci[0],
-        "ci_high": ci[1],
+        "ci_low": ci["ci_low"],
+        "ci_high": ci["ci_high"],
     }
     for ours, theirs in names.items():
         for c in cols:

@@ -122,8 +122,8 @@ def glm_check(g, ref, case, names):
         close(g.params[ours], ref(case, "estimate", theirs), rtol=1e-8)
         close(g.bse[ours], ref(case, "se", theirs), rtol=1e-8)
         close(g.pvalues[ours], ref(case, "p_value", theirs))
-        close(ci.loc[ours, 0], ref(case, "ci_low", theirs))
-        close(ci.loc[ours, 1], ref(case, "ci_high", theirs))
+        close(ci.loc[ours, "ci_low"], ref(case, "ci_low", theirs))
+        close(ci.loc[ours, "ci_high"], ref(case, "ci_high", theirs))
     assert g.df_resid == ref(case, "df_resid")
 
 

@@ -216,8 +216,8 @@ def test_drivers_equal_glm_and_statsmodels(raked):
     full = raked.update(**{c: data[c] for c in data})
     gf = full.glm("top2 ~ " + " + ".join(items), family="binomial")
     ci = gf.conf_int()
-    assert np.allclose(dr["ci_low"], np.exp(ci[0].to_numpy()), rtol=1e-10)
-    assert np.allclose(dr["ci_high"], np.exp(ci[1].to_numpy()), rtol=1e-10)
+    assert np.allclose(dr["ci_low"], np.exp(ci["ci_low"].to_numpy()), rtol=1e-10)
+    assert np.allclose(dr["ci_high"], np.exp(ci["ci_high"].to_numpy()), rtol=1e-10)
     assert np.allclose(dr["p_value"], gf.pvalues.to_numpy(), rtol=1e-10)
     assert np.allclose(dr["se"], gf.bse.to_numpy(), rtol=1e-10)
     # point estimates: statsmodels weighted GLM on the complete cases

@@ -103,10 +103,15 @@ def test_fmm_spline_reproduces_cubics_and_interpolates():
     assert np.isclose(s[0], y[0]) and np.isclose(s[-1], y[-1])
 
 
-def test_likelihood_interval_of_a_share_of_one_is_the_point(designs):
+def test_share_of_one_gets_the_korn_graubard_bound_not_the_point(designs):
+    # R's svyciprop collapses to 1–1; commeval gives the Korn–Graubard interval with deff 1
+    from commeval.survey.distributions import t_ppf
+
     d = designs["strat"]
     r = d.proportion("yes", method="likelihood", by="stype")
     assert r[["ci_low", "ci_high"]].notna().all().all()
     allyes = d.update(one=np.ones(len(d.data), dtype=int))
     r = allyes.proportion("one", method="likelihood").iloc[0]
-    assert r.estimate == r.ci_low == r.ci_high == 1
+    n_eff = 200 * (t_ppf(0.025, 199) / t_ppf(0.025, d.degf())) ** 2
+    assert r.estimate == r.ci_high == 1
+    assert np.isclose(r.ci_low, 0.025 ** (1 / n_eff), rtol=1e-12)

@@ -61,8 +61,8 @@ def check(fit, ref, case):
         for got, q in [
             (fit.params[term], "estimate"),
             (fit.bse[term], "se"),
-            (ci.loc[term, 0], "ci_low"),
-            (ci.loc[term, 1], "ci_high"),
+            (ci.loc[term, "ci_low"], "ci_low"),
+            (ci.loc[term, "ci_high"], "ci_high"),
         ]:
             exp = ref(case, q, r_name(term))
             assert np.isclose(got, exp, rtol=RTOL, atol=0), (case, term, q, got, exp)

@@ -41,7 +41,16 @@ from commeval.index.normalise import normalise_array
 from commeval.index.outliers import treat
 from commeval.index.result import Scheme, scheme_of
 from commeval.index.satisfaction import survey_indicators
-from commeval.index.uncertainty import MCInputs, SurveyDraws, monte_carlo, rank_summary
+from commeval.index.uncertainty import (
+    LEVEL,
+    MCInputs,
+    SurveyDraws,
+    draws_frame,
+    monte_carlo,
+    multimodal_notes,
+    rank_summary,
+    score_summary,
+)
 from commeval.index.weights import dimension_weights, indicator_weights
 
 STEP_KEYS = ("imputation", "outliers", "normalisation", "aggregation")
@@ -74,6 +83,10 @@ class Evaluation:
     year: int | None = None
     survey: pd.DataFrame | None = None
     sensitivity_run: bool = True
+    #: the Monte Carlo draws as a tidy frame (draw, township, score, rank); None without draws
+    draws: pd.DataFrame | None = None
+    #: notes on the uncertainty analysis (e.g. ranks multimodal under the normalisation switch)
+    notes: list[str] = field(default_factory=list)
     # inputs kept in memory only, not dataclass fields (a cache that stores the fields, and a
     # pickle, leave them out; pass them to regen() then): the Framework and the tables
     framework = None
@@ -177,8 +190,19 @@ class Evaluation:
                 f"{s.get('survey')}; Monte Carlo {unc.get('draws')} draws (seed {unc.get('seed')})",
                 f"  scores {sc.min():.2f}–{sc.max():.2f} (mean {sc.mean():.2f}); "
                 f"data: {', '.join(self.data)}; requested {sorted(self.requested) or 'defaults'}",
+                *self._notes_line(),
             ]
         )
+
+    def _notes_line(self) -> list[str]:
+        if not self.notes:
+            return []
+        names = [n.split("：", 1)[0] for n in self.notes]
+        more = "等" if len(names) > 4 else ""
+        return [
+            f"  note: {'、'.join(names[:4])}{more} {len(names)} 个乡镇的排名随标准化方法切换呈"
+            "多峰分布 (ranks multimodal; see .notes)"
+        ]
 
     def _repr_html_(self) -> str:
         """The summary of :meth:`__repr__` and the scores table (township, score, grade,
@@ -192,14 +216,29 @@ class Evaluation:
         )
         cols = [
             c
-            for c in ("township", "score", "grade", "rank", "rank_low", "rank_high", "attainment")
+            for c in (
+                "township",
+                "score",
+                "score_low",
+                "score_high",
+                "grade",
+                "rank",
+                "rank_low",
+                "rank_high",
+                "attainment",
+            )  # fmt: skip
             if c in self.scores
         ]
         scores = self.scores[cols].sort_values("rank" if "rank" in cols else cols[0])
         return summary + frame_html(
             scores,
             "scores (综合得分)",
-            {"score": "{:.1f}".format, "attainment": "{:.1f}".format},
+            {
+                "score": "{:.1f}".format,
+                "score_low": "{:.1f}".format,
+                "score_high": "{:.1f}".format,
+                "attainment": "{:.1%}".format,
+            },
             max_rows=None,
         )
 
@@ -241,7 +280,7 @@ STEP_METHODS = {
     "normalisation": NORMALISATIONS,
     "aggregation": AGGREGATIONS,
 }
-UNCERTAINTY_KEYS = (*DEFAULT_UNCERTAINTY, "draws", "seed", "thresholds", "steps")
+UNCERTAINTY_KEYS = (*DEFAULT_UNCERTAINTY, "draws", "seed", "thresholds", "steps", "level")
 
 
 def _weights_setting(key: str, v: Any, known: list[str]) -> dict[str, float]:
@@ -305,6 +344,9 @@ def resolve_settings(fw: Framework, settings: Mapping[str, Any] | None) -> dict[
     noise = unc.get("weight_noise")
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 1:
         raise SettingsError("uncertainty.weight_noise", noise, "must be a number in [0, 1)")
+    level = unc.setdefault("level", LEVEL)
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise SettingsError("uncertainty.level", level, "must be a number in (0, 1), e.g. 0.9")
     return s
 
 
@@ -538,15 +580,20 @@ def evaluate(
     seed: int | None = None,
     settings: Mapping[str, Any] | None = None,
     sensitivity: bool = True,
+    level: float | None = None,
 ) -> Evaluation:
     """Evaluate every township of ``tables`` for ``year`` (default: the latest).
 
     ``survey``: per-township survey estimates (township, year, indicator, estimate, se) or
     replicate estimates (plus a ``replicate`` column); None computes them from
     ``tables["survey"]`` with the survey engine. ``mc_draws`` (default 500, or the value in
-    ``settings``) Monte Carlo draws give rank intervals; 0 skips the uncertainty analysis.
+    ``settings``) Monte Carlo draws give rank and score intervals at ``level`` (default 0.90,
+    or ``settings["uncertainty"]["level"]``); 0 skips the uncertainty analysis.
     """
     fw = fw or load_framework()
+    if level is not None:
+        settings = {**dict(settings or {})}
+        settings["uncertainty"] = {**dict(settings.get("uncertainty") or {}), "level": level}
     s = resolve_settings(fw, settings)
     unc = s["uncertainty"]
     if mc_draws is None:
@@ -581,6 +628,7 @@ def _evaluate_scorecard(
     ev.survey, ev.sensitivity_run = survey, sensitivity
     if mc_draws > 0:
         _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity)
+    ev.scores = by_rank(ev.scores)
     ev.indicators = with_denominators(ev.indicators, tables, fw, year)
     ev.framework, ev.tables = fw, tables
     return ev
@@ -637,13 +685,17 @@ def _evaluate_composite(
             survey=_survey_draws(tables, fw, nom, est) if unc.get("survey_error", True) else None,
         )
         mc = monte_carlo(inp, mc_draws, seed, ranks.to_numpy(), sensitivity)
-        rs = rank_summary(mc.ranks)
-        scores = pd.concat([scores, rs], axis=1)
+        level = float(unc["level"])
+        rs = rank_summary(mc.ranks, level)
+        scores = pd.concat([scores, rs, score_summary(mc.scores, level)], axis=1)
         sens = _sensitivity_frame(mc, towns)
+        draws = draws_frame(mc.ranks, mc.scores, towns)
+        notes = multimodal_notes(
+            mc.ranks, mc.normalisation, inp.normalisations, towns, ranks.to_numpy()
+        )
     else:
-        scores["rank_median"] = scores["rank"].astype(float)
-        scores["rank_low"] = scores["rank"]
-        scores["rank_high"] = scores["rank"]
+        _nominal_intervals(scores)
+        draws, notes = None, []
 
     indicators = _indicator_frame(fw, nom, met)
     dimensions = _dimension_frame(fw, nom)
@@ -695,7 +747,7 @@ def _evaluate_composite(
     ev = Evaluation(
         indicators,
         dimensions,
-        scores,
+        by_rank(scores),
         change,
         out_settings,
         sens,
@@ -706,10 +758,27 @@ def _evaluate_composite(
         year=year,
         survey=survey,
         sensitivity_run=sensitivity,
+        draws=draws,
+        notes=notes,
     )
     ev.indicators = with_denominators(ev.indicators, tables, fw, year)
     ev.framework, ev.tables = fw, tables
     return ev
+
+
+def _nominal_intervals(scores: pd.DataFrame) -> None:
+    """Without Monte Carlo draws every interval is the nominal value."""
+    scores["rank_median"] = scores["rank"].astype(float)
+    scores["rank_low"] = scores["rank"]
+    scores["rank_high"] = scores["rank"]
+    scores["score_median"] = scores["score"].astype(float)
+    scores["score_low"] = scores["score"].astype(float)
+    scores["score_high"] = scores["score"].astype(float)
+
+
+def by_rank(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores table in rank order (first place first; ties in township order)."""
+    return scores.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
 def _sensitivity_frame(mc, towns: pd.Index) -> pd.DataFrame:
@@ -831,9 +900,7 @@ def _evaluate_points(tables, fw, year, years, est_nom, survey_source, s) -> Eval
     """A scorecard: item points, totals, grades, vetoes and ranks (no composite steps)."""
     nom = points.nominal(tables, fw, year, est_nom)
     scores = points.totals(fw, nom)
-    scores["rank_median"] = scores["rank"].astype(float)
-    scores["rank_low"] = scores["rank"]
-    scores["rank_high"] = scores["rank"]
+    _nominal_intervals(scores)
     change = pd.DataFrame(
         columns=["township", "year", "previous_year", "measure", "kind", "previous", "current",
                  "change"]
@@ -858,6 +925,7 @@ def _evaluate_points(tables, fw, year, years, est_nom, survey_source, s) -> Eval
             "seed": unc["seed"],
             "survey_error": bool(unc.get("survey_error", True)),
             "thresholds": bool(unc.get("thresholds", True)),
+            "level": float(unc.get("level", LEVEL)),
             "steps": {c: fw.indicators[c].scoring.threshold_step() for c in nom.columns},
         },
         "survey": survey_source,
@@ -893,9 +961,12 @@ def _points_uncertainty(ev, tables, fw, est, s, mc_draws, seed, sensitivity) -> 
     mc = points.monte_carlo_points(
         fw, nom, draws, mc_draws, seed, bool(unc.get("thresholds", True)), sensitivity
     )
-    rs = points.summarise(mc)
-    sc = ev.scores.drop(columns=["rank_median", "rank_low", "rank_high"])
-    ev.scores = pd.concat([sc, rs], axis=1)
+    level = float(unc.get("level", LEVEL))
+    rs = rank_summary(mc.ranks, level)
+    interval_cols = [*rs.columns, "score_median", "score_low", "score_high"]
+    sc = ev.scores.drop(columns=interval_cols)
+    ev.scores = pd.concat([sc, rs, score_summary(mc.scores, level)], axis=1)
+    ev.draws = draws_frame(mc.ranks, mc.scores, nom.towns)
     ev.sensitivity = _sensitivity_frame(
         SimpleNamespace(sensitivity=mc.sensitivity, sensitivity_summary=mc.summary), nom.towns
     )

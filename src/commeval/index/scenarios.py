@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commeval.index.errors import IndexDataError
 from commeval.index.evaluation import Evaluation, evaluate
 from commeval.index.framework import Framework
 from commeval.index.satisfaction import survey_indicators
@@ -130,7 +131,10 @@ def weights_by_method(
     ``scope="within"`` gives weights within each dimension (summing to 1 per dimension);
     ``"overall"`` multiplies them by the framework's dimension weights, fixed or AHP
     (:func:`commeval.index.weights.dimension_weights`; each method's column sums to 1). Columns: dimension, dimension_label, indicator, label, fixed, entropy, critic,
-    combined.
+    combined, note. Where an objective method is undefined for a dimension (e.g. entropy when
+    no indicator of the dimension varies across the townships that year) the dimension falls
+    back to the expert weights (equal weights without them) and ``note`` says so
+    (:func:`weight_notes`).
     """
     if scope not in ("within", "overall"):
         raise ValueError(f"scope must be 'within' or 'overall', got {scope!r}")
@@ -145,14 +149,22 @@ def weights_by_method(
         subj = subjective_method(d.weighting)
         spec = {**d.weighting, "method": subj}
         fixed = within_weights(d, X, spec) if subj is not None else nan
-        ent = within_weights(d, X, {"method": "entropy"})
-        cri = within_weights(d, X, {"method": "critic"})
+        notes: list[str] = []
+        # an objective method can be undefined for a dimension (no indicator varies across the
+        # townships this year): fall back to the expert weights (equal without them), noted
+        fallback = fixed if subj is not None else pd.Series(1.0 / len(names), index=names)
+        ent = _objective_or(d, X, {"method": "entropy"}, "熵权法", fallback, subj, notes)
+        cri = _objective_or(d, X, {"method": "critic"}, "CRITIC法", fallback, subj, notes)
         comb = (
-            within_weights(
+            _objective_or(
                 d,
                 X,
                 {**spec, "method": "combined", "subjective": subj, "objective": objective}
                 | {"rule": rule, "alpha": alpha},
+                "组合赋权",
+                fallback,
+                subj,
+                notes,
             )
             if subj is not None
             else nan
@@ -170,9 +182,34 @@ def weights_by_method(
                     "entropy": factor * float(ent[n]),
                     "critic": factor * float(cri[n]),
                     "combined": factor * float(comb[n]),
+                    "note": "；".join(notes),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _objective_or(d, X, spec, label, fallback, subj, notes: list[str]) -> pd.Series:
+    """``within_weights(d, X, spec)``, or ``fallback`` with a note when the method is undefined
+    for the dimension."""
+    try:
+        return within_weights(d, X, spec)
+    except IndexDataError as exc:
+        instead = "专家权重" if subj is not None else "等权"
+        notes.append(f"{label}在维度“{d.label}”无定义（{exc}），改用{instead}")
+        return fallback
+
+
+def weight_notes(weights: pd.DataFrame) -> list[str]:
+    """The fallbacks :func:`weights_by_method` had to make (one line per dimension and
+    method), for the notebook to print."""
+    if "note" not in weights:
+        return []
+    out: list[str] = []
+    for text in weights["note"]:
+        for line in str(text).split("；"):
+            if line and line not in out:
+                out.append(line)
+    return out
 
 
 def method_weights(weights: pd.DataFrame, method: str) -> dict[str, float]:
@@ -359,15 +396,155 @@ def rank_table(ranks: pd.DataFrame, value: str = "rank") -> pd.DataFrame:
 
 def rank_interval_table(evaluation: Evaluation) -> pd.DataFrame:
     """Nominal rank, median Monte Carlo rank and its interval per township (best median first):
-    township, score, grade, rank, rank_median, rank_low, rank_high, width = rank_high − rank_low
-    (0: the rank holds under every sampled assumption). Without Monte Carlo draws the interval
-    is the nominal rank."""
+    township, score with its interval (score_low, score_high), grade, rank, rank_median,
+    rank_low, rank_high, width = rank_high − rank_low (0: the rank holds under every sampled
+    assumption), at the evaluation's level (``settings["uncertainty"]["level"]``). Without
+    Monte Carlo draws the intervals are the nominal values."""
     s = evaluation.scores
-    cols = ["township", "score", "grade", "rank", "rank_median", "rank_low", "rank_high"]
+    cols = ["township", "score", "score_low", "score_high", "grade", "rank", "rank_median"]
+    cols = [c for c in cols if c in s] + ["rank_low", "rank_high"]
     out = s[cols].copy()
     out["township"] = out["township"].astype(str)
     out["width"] = (out["rank_high"] - out["rank_low"]).astype(int)
     return out.sort_values(["rank_median", "rank"], kind="stable").reset_index(drop=True)
+
+
+def draws_of(evaluation: Evaluation) -> pd.DataFrame:
+    """The Monte Carlo draws of an evaluation as a tidy frame (draw, township, score, rank);
+    a ValueError when it was run without draws."""
+    if evaluation.draws is None or evaluation.draws.empty:
+        raise ValueError("该评估未做蒙特卡罗模拟 (mc_draws=0): no draws to compare")
+    return evaluation.draws
+
+
+def rank_change_probability(
+    a: Evaluation, b: Evaluation, labels: tuple[str, str] = ("a", "b")
+) -> pd.DataFrame:
+    """How likely each township's rank differs between two settings, from their Monte Carlo
+    draws paired by draw number: evaluations with the same seed and draws share their random
+    numbers (common random numbers), so draw ``i`` of ``a`` and of ``b`` differ only in what
+    the settings change.
+
+    One row per township (in ``a``'s rank order): township, the nominal ranks ``rank_<a>`` and
+    ``rank_<b>``, ``p_differs`` = P(rank under a ≠ rank under b), ``p_better`` = P(better
+    under b), ``p_worse``, ``mean_shift`` = mean(rank_a − rank_b) (positive: moves up under
+    b). The same machinery serves every "does this choice change the ranking?" question (a
+    weighting, a normalisation, how not-applicable items are treated)."""
+    da, db = draws_of(a), draws_of(b)
+    if da["draw"].max() != db["draw"].max():
+        raise ValueError(
+            f"the two evaluations have {da['draw'].max() + 1} and {db['draw'].max() + 1} draws: "
+            "run both with the same mc_draws and seed"
+        )
+    ra = da.pivot(index="draw", columns="township", values="rank")
+    rb = db.pivot(index="draw", columns="township", values="rank").reindex(columns=ra.columns)
+    diff = ra.to_numpy(float) - rb.to_numpy(float)
+    la, lb = labels
+    nom_a = a.scores.set_index("township")["rank"].astype(int)
+    nom_b = b.scores.set_index("township")["rank"].astype(int)
+    out = pd.DataFrame(
+        {
+            "township": [str(t) for t in ra.columns],
+            f"rank_{la}": nom_a.reindex(ra.columns).to_numpy(),
+            f"rank_{lb}": nom_b.reindex(ra.columns).to_numpy(),
+            "p_differs": np.mean(diff != 0, axis=0),
+            "p_better": np.mean(diff > 0, axis=0),
+            "p_worse": np.mean(diff < 0, axis=0),
+            "mean_shift": np.mean(diff, axis=0),
+        }
+    )
+    return out.sort_values(f"rank_{la}", kind="stable").reset_index(drop=True)
+
+
+def settings_rank_change(
+    evaluation: Evaluation,
+    changes: Mapping[str, Any],
+    labels: tuple[str, str] = ("基准", "情景"),
+    *,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    framework: Framework | None = None,
+) -> pd.DataFrame:
+    """:func:`rank_change_probability` of ``evaluation`` against itself re-run with the
+    settings ``changes`` (``Evaluation.regen``: same inputs, draws and seed; pass ``tables``
+    and ``framework`` for an evaluation read back from the cache, e.g. ``District.evaluation``)."""
+    other = evaluation.regen(dict(changes), tables=tables, framework=framework)
+    return rank_change_probability(evaluation, other, labels)
+
+
+# ---------------------------------------------------------------------------- scorecards
+
+
+def _require_points(evaluation: Evaluation) -> pd.DataFrame:
+    ind = evaluation.indicators
+    if "points" not in ind:
+        raise ValueError("这不是考核评分表（scoring: points）的评估 (not a points scorecard)")
+    return ind
+
+
+def points_table(evaluation: Evaluation) -> pd.DataFrame:
+    """Township × item points of a scorecard (columns: item labels, then 总分), townships in
+    rank order."""
+    ind = _require_points(evaluation)
+    wide = ind.pivot_table(
+        index="township", columns="label", values="points", sort=False, aggfunc="first"
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    sc = evaluation.scores.set_index("township")
+    wide["总分"] = sc["points"].reindex(wide.index)
+    order = evaluation.scores.sort_values("rank")["township"]
+    return wide.reindex(order)
+
+
+def points_lost(evaluation: Evaluation) -> pd.DataFrame:
+    """Where a scorecard's points are lost, item by item (most lost first): dimension, item,
+    label, max_points, mean_points, lost (points lost over all townships), share_full
+    (townships at full points), worst (the township losing most)."""
+    ind = _require_points(evaluation).copy()
+    ind = ind[ind["applicable"].astype("boolean").fillna(False).astype(bool)]
+    ind["lost"] = ind["max_points"].astype(float) - ind["points"].astype(float)
+    ind.loc[ind["bonus"].astype(bool), "lost"] = 0.0
+    rows = []
+    for (dim, item), g in ind.groupby(["dimension", "indicator"], sort=False):
+        worst = g.sort_values("lost", ascending=False, kind="stable").iloc[0]
+        rows.append(
+            {
+                "dimension": dim,
+                "indicator": item,
+                "label": g["label"].iloc[0],
+                "max_points": float(g["max_points"].iloc[0]),
+                "mean_points": float(g["points"].mean()),
+                "lost": float(g["lost"].sum()),
+                "share_full": float((g["lost"] <= 1e-9).mean()),
+                "worst": str(worst["township"]) if worst["lost"] > 0 else "",
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out.sort_values("lost", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def threshold_sensitivity(evaluation: Evaluation) -> pd.DataFrame:
+    """How much each scorecard item's thresholds (shifted by one step either way in the Monte
+    Carlo) and the survey's sampling error move the ranks: district-wide Sobol indices with
+    item labels, largest total effect first (empty without draws)."""
+    _require_points(evaluation)
+    sens = evaluation.sensitivity
+    sub = sens[sens["township"].astype(str) == "(all)"]
+    labels = dict(zip(evaluation.indicators["indicator"], evaluation.indicators["label"]))
+    assumption = sub["assumption"].astype(str)
+    out = pd.DataFrame(
+        {
+            "assumption": assumption.to_numpy(),
+            "label": [
+                f"评分门槛：{labels.get(a.split(':', 1)[1], a)}"
+                if a.startswith("threshold:")
+                else ASSUMPTION_LABELS.get(a, a)
+                for a in assumption
+            ],
+            "first_order": sub["first_order"].to_numpy(dtype=float),
+            "total": sub["total"].to_numpy(dtype=float),
+        }
+    )
+    return out.sort_values("total", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def sensitivity_table(evaluation: Evaluation, township: str | None = None) -> pd.DataFrame:
@@ -392,6 +569,13 @@ __all__ = [
     "BASELINE",
     "ahp_report",
     "default_scenarios",
+    "draws_of",
+    "points_lost",
+    "points_table",
+    "threshold_sensitivity",
+    "weight_notes",
+    "rank_change_probability",
+    "settings_rank_change",
     "example_dimension_matrix",
     "framework_table",
     "method_weights",

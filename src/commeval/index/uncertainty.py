@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,8 @@ class MCResult:
     groups: tuple[str, ...]
     sensitivity: dict[str, tuple[np.ndarray, np.ndarray]] | None
     sensitivity_summary: dict[str, tuple[np.ndarray, np.ndarray]] | None
+    #: per draw of sample A, the index of the normalisation used (into ``normalisations``)
+    normalisation: np.ndarray | None = None
 
 
 def groups_of(inp: MCInputs) -> dict[str, int]:
@@ -247,10 +250,91 @@ def monte_carlo(
                 return np.abs(r - nom).mean(axis=1)
 
             summary = sobol_indices(mars(rA), mars(rB), {g: mars(v) for g, v in rAB.items()})
-    return MCResult(rA, sA.astype(np.float32), tuple(groups), sens, summary)
+    norm_choice = _choice(A, "normalisation", len(inp.normalisations), n)
+    return MCResult(rA, sA.astype(np.float32), tuple(groups), sens, summary, norm_choice)
 
 
-def rank_summary(ranks: np.ndarray, level: float = 0.90) -> pd.DataFrame:
+LEVEL = 0.90  # the default level of the Monte Carlo intervals
+
+
+def check_level(level: Any) -> float:
+    """An interval level in (0, 1) (a ValueError naming the value otherwise)."""
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise ValueError(f"uncertainty.level: {level!r} 须为 0 与 1 之间的数 (a level in (0, 1))")
+    return float(level)
+
+
+def score_summary(scores: np.ndarray, level: float = LEVEL) -> pd.DataFrame:
+    """Median score and the central ``level`` interval of the Monte Carlo scores per township
+    (``score_median``, ``score_low``, ``score_high``)."""
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    s = np.asarray(scores, dtype=float)
+    return pd.DataFrame(
+        {
+            "score_median": np.median(s, axis=0),
+            "score_low": np.quantile(s, lo_q, axis=0),
+            "score_high": np.quantile(s, hi_q, axis=0),
+        }
+    )
+
+
+def draws_frame(ranks: np.ndarray, scores: np.ndarray, towns: Any) -> pd.DataFrame:
+    """The Monte Carlo draws as a tidy frame: draw, township, score, rank (draws × townships
+    rows)."""
+    n, T = np.shape(ranks)
+    return pd.DataFrame(
+        {
+            "draw": np.repeat(np.arange(n), T),
+            "township": np.tile(np.asarray(towns, dtype=object).astype(str), n),
+            "score": np.asarray(scores, dtype=float).reshape(-1),
+            "rank": np.asarray(ranks).astype(int).reshape(-1),
+        }
+    )
+
+
+NORMALISATION_LABELS = {
+    "target": "目标值标准化",
+    "minmax": "极差（min–max）标准化",
+    "rank": "排序标准化",
+    "goalposts": "门槛值标准化",
+}
+
+
+def multimodal_notes(
+    ranks: np.ndarray,
+    choice: np.ndarray | None,
+    normalisations: tuple[str, ...],
+    towns: Any,
+    nominal: np.ndarray,
+    gap: float = 2.0,
+) -> list[str]:
+    """A note for every township whose Monte Carlo ranks fall apart by the normalisation
+    drawn: its median rank under two normalisations differs by ``gap`` places or more, so its
+    rank distribution has a mode per normalisation and the interval (and the overall median)
+    describes neither. Empty when the normalisation is not varied."""
+    if choice is None or len(normalisations) < 2:
+        return []
+    notes = []
+    for t, town in enumerate(np.asarray(towns, dtype=object).astype(str)):
+        med = {}
+        for m, name in enumerate(normalisations):
+            sel = choice == m
+            if sel.sum() >= 5:
+                med[name] = float(np.median(ranks[sel, t]))
+        if len(med) >= 2 and max(med.values()) - min(med.values()) >= gap:
+            parts = "、".join(
+                f"{NORMALISATION_LABELS.get(k, k)}下中位 {v:g}" for k, v in med.items()
+            )
+            notes.append(
+                f"{town}：名义第 {int(nominal[t])} 名，{parts}，整体中位 "
+                f"{float(np.median(ranks[:, t])):g} —— 排名随标准化方法切换呈多峰分布，"
+                "区间跨越两种方法的结果，不宜按单峰解读 (ranks multimodal under the "
+                "normalisation switch)"
+            )
+    return notes
+
+
+def rank_summary(ranks: np.ndarray, level: float = LEVEL) -> pd.DataFrame:
     """Median rank and the central ``level`` interval (observed ranks) per township."""
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     return pd.DataFrame(

@@ -69,19 +69,15 @@ def district_warmup(
 def ensure_processed(
     data_dir: Path, processed_dir: Path | None, project: Project | None = None
 ) -> Path:
-    """Processed tables of ``data_dir``, ingesting only when stale (cheap check first: importing
-    the ingestion code costs more than the check). With a project, read with its contract
-    (fields.yaml) and codebook — and stale when either changed."""
-    from commeval.data.freshness import is_current
+    """Processed tables of ``data_dir``, ingesting only when stale
+    (:func:`commeval.project.ensure_processed`, the package's one "ingest if stale"). With a
+    project, read with its contract (fields.yaml) and codebook — and stale when either
+    changed."""
+    from commeval import project as _project
 
     if project is not None:
         project.check()  # a bad configuration file stops the run before anything is written
-    opts = project.data_options() if project is not None else {}
-    if processed_dir is not None and is_current(data_dir, processed_dir, **opts):
-        return Path(processed_dir)
-    from commeval.district import ensure_processed as ensure
-
-    return Path(ensure(data_dir, processed_dir, project))
+    return Path(_project.ensure_processed(data_dir, processed_dir, project))
 
 
 def load_district(

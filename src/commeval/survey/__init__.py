@@ -17,8 +17,10 @@ from .analysis import (
 from .base import DesignBase
 from .comparisons import compare_pairs, compare_to_rest
 from .contrasts import (
+    ContrastResult,
     WaldTest,
     WorkingModelTest,
+    contrast,
     domain_vcov,
     joint_test,
     regTermTest,
@@ -36,10 +38,17 @@ from .reliability import AlphaResult, cronbach_alpha
 from .replicate import ReplicateDesign
 from .supplied import svrepdesign
 from .suppression import suppression
+from .years import Comparison, compare_townships, compare_years, pooled_design
 
 __all__ = [
     "AlphaResult",
     "ChisqTest",
+    "Comparison",
+    "ContrastResult",
+    "compare_townships",
+    "compare_years",
+    "contrast",
+    "pooled_design",
     "CrosstabResult",
     "DesignBase",
     "GLMResult",

@@ -7,6 +7,7 @@ the questionnaire helpers can all use it without an import circle.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,3 +54,14 @@ def factor_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray
     """Integer codes (int64, sorted levels, -1 for missing) and the levels."""
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64), np.asarray(uniques)
+
+
+def as_year(year: Any) -> int:
+    """A survey year given as ``2012``, ``"2012"`` or ``2012.0`` → ``2012``."""
+    try:
+        y = float(str(year).strip())
+    except ValueError:
+        raise ValueError(f"调查年度须为年份数字，得到 {year!r} (a year: 2012 or '2012')") from None
+    if not y.is_integer():
+        raise ValueError(f"调查年度须为整数年份，得到 {year!r} (a whole year)")
+    return int(y)

@@ -369,3 +369,120 @@ def joint_test(design, variable: str, by: str) -> WaldTest:
     R: ``regTermTest(svyglm(variable ~ factor(by), design), ~factor(by))``."""
     g = design.glm(f"Q('{variable}') ~ C(Q('{by}'))")
     return regTermTest(g, f"C(Q('{by}'))")
+
+
+@dataclass(frozen=True)
+class ContrastResult:
+    """Linear contrasts ``L b`` of estimates with their covariance ``L V L'``: one row per
+    contrast in :meth:`to_frame` (estimate, se, t, df, p_value, CI) and ``test``, the Wald F
+    test that all of them are zero (:class:`WaldTest`: ``F = (Lb)' (LVL')⁻¹ (Lb) / k`` on
+    (k, ``df``) degrees of freedom; chi-square when ``df`` is infinite)."""
+
+    names: tuple[str, ...]
+    estimate: tuple[float, ...]
+    se: tuple[float, ...]
+    df: float
+    level: float
+    test: WaldTest
+
+    def to_frame(self) -> pd.DataFrame:
+        """contrast, estimate, se, t, df, p_value, ci_low, ci_high."""
+        from .distributions import norm_ppf, t_ppf, t_sf
+
+        est, se = np.asarray(self.estimate), np.asarray(self.se)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(se > 0, est / se, np.nan)
+        q = 0.5 + self.level / 2
+        tq = norm_ppf(q) if np.isinf(self.df) else t_ppf(q, self.df)
+        p = 2 * t_sf(np.abs(t), self.df)
+        return pd.DataFrame(
+            {
+                "contrast": list(self.names),
+                "estimate": est,
+                "se": se,
+                "t": t,
+                "df": self.df,
+                "p_value": p,
+                "ci_low": est - tq * se,
+                "ci_high": est + tq * se,
+            }
+        )
+
+    def __repr__(self) -> str:
+        return f"{self.to_frame().to_string(float_format='{:.6g}'.format)}\n{self.test!r}"
+
+    def _repr_html_(self) -> str:
+        return frame_html(self.to_frame(), repr(self.test), {"p_value": fmt_p})
+
+
+def contrast(
+    estimates: pd.Series | GLMResult | OLRResult,
+    vcov: pd.DataFrame | np.ndarray | None = None,
+    L: Any = None,
+    df: float | None = None,
+    level: float = 0.95,
+) -> ContrastResult:
+    """Several linear contrasts at once and their joint Wald F test (R ``svycontrast`` with a
+    matrix, then ``regTermTest``'s F).
+
+    ``estimates`` with ``vcov`` (e.g. :func:`domain_vcov`'s pair), or a fitted model
+    (``estimates=model``; its coefficients, covariance and residual df). ``L``: a k × p matrix
+    (array or nested lists, one row per contrast, columns in the estimates' order), a
+    DataFrame whose columns are estimate names (its index names the contrasts), or a dict
+    ``{contrast name: {estimate name: weight}}``. ``df``: denominator df of the F test and the
+    t tests (default: the model's residual df; infinite — chi-square and normal — for bare
+    estimates)."""
+    if hasattr(estimates, "params") and hasattr(estimates, "cov"):
+        model = estimates
+        if L is None and vcov is not None:
+            vcov, L = None, vcov  # contrast(model, L)
+        est = model.params
+        V = model.cov
+        df = float(model.df_resid) if df is None else df
+    else:
+        est = pd.Series(estimates)
+        if vcov is None:
+            raise ValueError("contrast: pass the covariance matrix of the estimates (vcov=)")
+        V = vcov
+        df = np.inf if df is None else df
+    if L is None:
+        raise ValueError("contrast: pass the contrast matrix L")
+    index = list(est.index)
+    if isinstance(L, pd.DataFrame):
+        unknown = [c for c in L.columns if c not in index]
+        if unknown:
+            raise ValueError(f"contrast: {unknown} are not among the estimates {index}")
+        M = L.reindex(columns=index, fill_value=0.0).to_numpy(float)
+        names = [str(i) for i in L.index]
+    elif isinstance(L, Mapping):
+        M = np.zeros((len(L), len(index)))
+        names = [str(k) for k in L]
+        for i, row in enumerate(L.values()):
+            for k, w in row.items():
+                if k not in index:
+                    raise ValueError(f"contrast: {k!r} is not among the estimates {index}")
+                M[i, index.index(k)] = float(w)
+    else:
+        M = np.atleast_2d(np.asarray(L, float))
+        names = [f"c{i + 1}" for i in range(M.shape[0])]
+    if M.shape[1] != len(index):
+        raise ValueError(f"contrast: L has {M.shape[1]} columns for {len(index)} estimates")
+    b = M @ est.to_numpy(float)
+    C = M @ np.asarray(V, float) @ M.T
+    se = np.sqrt(np.maximum(np.diag(C), 0.0))
+    k = int(np.linalg.matrix_rank(C)) if np.all(np.isfinite(C)) else 0
+    if k == 0:  # no sampling variance (e.g. every PSU sampled with its FPC): no test
+        chisq, F, p = np.nan, np.nan, np.nan
+    else:  # a singular L V L' (redundant contrasts) is tested on its rank, pseudo-inverse
+        chisq = float(b @ (np.linalg.solve(C, b) if k == M.shape[0] else np.linalg.pinv(C) @ b))
+        F = chisq / k
+        p = chi2_sf(chisq, k) if np.isinf(df) else f_sf(F, k, df)
+    test = WaldTest(tuple(names), F, k, float(df), float(p), chisq)
+    return ContrastResult(
+        tuple(names),
+        tuple(float(x) for x in b),
+        tuple(float(x) for x in se),
+        float(df),
+        level,
+        test,
+    )

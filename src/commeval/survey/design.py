@@ -238,6 +238,7 @@ class SurveyDesign(DesignBase):
         else:
             h, self.strata_labels = factor_codes(data[strata])
         H = len(self.strata_labels)
+        _warn_pooled_years(data, h)
 
         # PSUs
         if psu is None:
@@ -515,3 +516,32 @@ class SurveyDesign(DesignBase):
             for k, v in self._summary_items()
         )
         return f"<table><caption>{type(self).__name__}</caption>{rows}</table>"
+
+
+class PooledYearsWarning(UserWarning):
+    """A design over several survey years whose strata do not separate the years."""
+
+
+def _warn_pooled_years(data: pd.DataFrame, h: np.ndarray) -> None:
+    """Warn when the rows hold several survey years (column ``year``) and a stratum holds more
+    than one: the weights then add up to the population once per year and ``total()`` adds the
+    years. Pooled designs are built by ``commeval.survey.compare_years`` (strata = year ×
+    stratum) or estimate with ``by="year"``."""
+    if "year" not in data.columns:
+        return
+    years = pd.factorize(data["year"])[0]
+    if years.max(initial=-1) < 1:
+        return
+    per_stratum = pd.DataFrame({"h": h, "y": years}).groupby("h")["y"].nunique()
+    if (per_stratum > 1).any():
+        import warnings
+
+        warnings.warn(
+            f"设计包含多个调查年度（{sorted(pd.unique(data['year'].dropna()).tolist())}），"
+            "但抽样层未按年度划分：权数按年度重复累计，total() 会把各年相加。"
+            "请用 commeval.survey.compare_years（层 = 年度 × 抽样层），或估计时用 by='year' "
+            "(a design over several survey years whose strata do not separate the years; "
+            "estimate by='year' or pool with compare_years)",
+            PooledYearsWarning,
+            stacklevel=3,
+        )

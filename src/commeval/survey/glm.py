@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ def _model_matrices(design, formula: str):
     import patsy
 
     data = _bool_response(design.data, formula)
+    data, formula = _logical_expression(data, formula)
     try:
         y, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
     except patsy.PatsyError as exc:
@@ -37,6 +39,9 @@ def _model_matrices(design, formula: str):
         )
     rows = data.index.get_indexer(X.index)
     return y.iloc[:, 0].to_numpy(float), X, rows
+
+
+RESPONSE = "_response_"
 
 
 def _bool_response(data: pd.DataFrame, formula: str) -> pd.DataFrame:
@@ -53,6 +58,33 @@ def _bool_response(data: pd.DataFrame, formula: str) -> pd.DataFrame:
         if len(vals) and vals.map(lambda v: isinstance(v, (bool, np.bool_))).all():
             return data.assign(**{lhs: s.map(lambda v: np.nan if pd.isna(v) else float(v))})
     return data
+
+
+_LOGICAL = re.compile(r"^I\((?P<expr>.*(?:<|>|==|!=).*)\)$")
+
+
+def _logical_expression(data: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, str]:
+    """A response written as a comparison, ``I(sat_overall >= 4) ~ age``, evaluated as R does:
+    1/0 where the compared columns are answered, missing (the row dropped) where any of them is
+    missing — not ``False`` as patsy would make it. For a Likert item the same response is the
+    prepared column ``<item>_top2``."""
+    lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    m = _LOGICAL.match(lhs)
+    if not m:
+        return data, formula
+    expr = m.group("expr")
+    names = [c for c in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr) if c in data.columns]
+    top2 = [f"{c}_top2" for c in names if f"{c}_top2" in data.columns]
+    hint = f" (or use the prepared column {top2[0]!r})" if top2 else ""
+    try:
+        value = pd.eval(expr, local_dict={c: data[c] for c in names}, engine="python")
+    except Exception as exc:
+        raise ValueError(f"glm response {lhs!r}: cannot evaluate it ({exc}){hint}") from None
+    value = pd.Series(np.asarray(value, dtype=float), index=data.index)
+    missing = np.zeros(len(data), dtype=bool)
+    for c in names:
+        missing |= data[c].isna().to_numpy()
+    return data.assign(**{RESPONSE: value.where(~missing)}), f"{RESPONSE} ~ {rhs}"
 
 
 _EPS = float(np.finfo(float).eps)
@@ -186,8 +218,31 @@ class GLMResult(CoefficientTable):
     def cov_params(self) -> pd.DataFrame:
         return self.cov
 
-    def to_frame(self) -> pd.DataFrame:
-        return self._coefficients()
+    @property
+    def odds_ratios(self) -> pd.Series:
+        """exp(coef) of a (quasi)binomial model: odds ratios (for poisson models use
+        ``to_frame(exponentiate=True)``: prevalence or rate ratios)."""
+        if base_family(self.family) != "binomial":
+            raise ValueError(f"odds ratios need a binomial model, not {self.family!r}")
+        return np.exp(self.params)
+
+    def _exponentiable(self) -> np.ndarray:
+        if base_family(self.family) == "gaussian":
+            raise ValueError(
+                "exponentiate=True needs a binomial (odds ratios) or poisson (rate ratios) model"
+            )
+        return np.ones(len(self.params), dtype=bool)
+
+    def to_frame(
+        self, exponentiate: bool = False, level: float = 0.95, contract=None
+    ) -> pd.DataFrame:
+        """The tidy coefficient table: ``term`` (patsy's name), ``label`` (from the codebook:
+        ``C(education)[T.2]`` → 文化程度：初中; ``contract``: a project's, default the packaged
+        one), ``estimate``, ``se``, ``t``, ``df`` (the residual df), ``p_value``, ``ci_low``,
+        ``ci_high`` (t interval at ``level``). ``exponentiate=True``: estimate and interval as
+        odds ratios (binomial) or prevalence/rate ratios (poisson); se, t and p stay on the
+        link scale."""
+        return self._coefficients(exponentiate, level, contract)
 
     def _summary_head(self) -> str:
         return (

@@ -120,8 +120,8 @@ def _olr_effects(sub, effects: str, level: float, min_n: int) -> pd.DataFrame:
             "level": pd.NA,
             "estimate": coefs.to_numpy(),
             "se": fit.bse[coefs.index].to_numpy(),
-            "ci_low": ci.loc[coefs.index, 0].to_numpy(),
-            "ci_high": ci.loc[coefs.index, 1].to_numpy(),
+            "ci_low": ci.loc[coefs.index, "ci_low"].to_numpy(),
+            "ci_high": ci.loc[coefs.index, "ci_high"].to_numpy(),
             "n": n,
             "p_value": fit.pvalues[coefs.index].to_numpy(),
         }

@@ -311,9 +311,21 @@ class OLRResult(CoefficientTable):
             raise ValueError(f"odds ratios need the logistic link, not {self.method!r}")
         return np.exp(self.coefficients)
 
-    def to_frame(self) -> pd.DataFrame:
+    def _exponentiable(self) -> np.ndarray:
+        if self.method != "logistic":
+            raise ValueError(f"odds ratios need the logistic link, not {self.method!r}")
+        return np.arange(len(self.params)) < self.n_coef
+
+    def to_frame(
+        self, exponentiate: bool = False, level: float = 0.95, contract=None
+    ) -> pd.DataFrame:
+        """The tidy table: ``term``, ``label`` (codebook labels of the terms, thresholds as
+        ``1|2``), ``kind`` (coefficient / threshold), ``estimate``, ``se``, ``t`` (Wald t on
+        the residual df, as R's ``svyolr`` summary), ``df``, ``p_value``, ``ci_low``,
+        ``ci_high`` at ``level``. ``exponentiate=True`` (logistic link): the coefficients as
+        odds ratios of answering higher, thresholds unchanged."""
         kind = ["coefficient"] * self.n_coef + ["threshold"] * (len(self.params) - self.n_coef)
-        return self._coefficients(kind=kind)
+        return self._coefficients(exponentiate, level, contract, kind=kind)
 
     @property
     def _title(self) -> str:
@@ -372,8 +384,17 @@ def olr_matrices(design, formula: str, levels: Sequence | None):
     return np.where(keep, codes, 1), X, keep, list(Xk.columns), levels
 
 
+def _level_text(v) -> str:
+    """A response level as R prints a factor level: 1.0 → "1"."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def threshold_names(levels: list) -> list[str]:
-    return [f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:], strict=False)]
+    return [
+        f"{_level_text(a)}|{_level_text(b)}" for a, b in zip(levels[:-1], levels[1:], strict=False)
+    ]
 
 
 def svyolr(

@@ -119,12 +119,40 @@ def proportion(
             lo, hi = _likelihood(design, y, p, se, sl, df, level, glm_frame, valid, codes)
         else:
             lo, hi = prop_ci(p, se, df, nrows, method, level, se_logit=sl)
+        lo, hi = zero_count_interval(p, n, df, level, lo, hi)
         frames.append(build_frame(variable, keys, p, se, lo, hi, n, min_n, [cat] * G))
     out = concat(frames)
     by_cols = [c for c in keys.columns]
     if by_cols and len(out):
         out = out.sort_values(by_cols, kind="stable").reset_index(drop=True)
     return out
+
+
+def zero_count_interval(
+    p: np.ndarray, n: np.ndarray, df: np.ndarray, level: float, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A share of exactly 0 (or 1) has SE 0, and every design-based interval collapses to
+    0–0. Give it instead the Korn–Graubard (1998) interval with a design effect of 1: the
+    Clopper–Pearson bound for 0 of ``n`` answers on the effective sample size
+    ``n · (t_{n−1} / t_df)²`` — upper bound ``Beta⁻¹(1 − α/2; 1, n_eff)`` for a share of 0,
+    lower bound ``Beta⁻¹(α/2; n_eff, 1)`` for a share of 1. R's ``svyciprop`` has no rule for
+    this case (its logit interval is 0–0 too)."""
+    p = np.asarray(p, float)
+    n = np.asarray(n, float)
+    df = np.broadcast_to(np.asarray(df, float), p.shape)
+    zero, one = (p == 0) & (n > 0), (p == 1) & (n > 0)
+    if not (zero.any() or one.any()):
+        return lo, hi
+    alpha = 1 - level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rat = (t_ppf(alpha / 2, np.maximum(n - 1, 1)) / t_ppf(alpha / 2, df)) ** 2
+    n_eff = n * np.where(np.isfinite(df) & (df > 0) & (n > 1), rat, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        upper = beta_ppf(1 - alpha / 2, 1.0, np.maximum(n_eff, 1e-12))
+        lower = beta_ppf(alpha / 2, np.maximum(n_eff, 1e-12), 1.0)
+    lo = np.where(zero, 0.0, np.where(one, lower, lo))
+    hi = np.where(zero, upper, np.where(one, 1.0, hi))
+    return lo, hi
 
 
 def _svyglm_frame(design, codes, inside, notna, W, rows, G):

@@ -36,6 +36,7 @@ from commeval.data.conventions import (
 )
 
 from .base import DesignBase
+from .columns import as_year
 from .design import SurveyDesign
 
 
@@ -215,7 +216,8 @@ def year_design(
         if not years:
             raise ValueError("问卷数据为空 (the survey table has no rows)")
         year = years[-1]
-    rows = survey[survey["year"] == year]
+    year = as_year(year)  # 2012 or "2012" alike
+    rows = survey[pd.to_numeric(survey["year"], errors="coerce") == year]
     if rows.empty:
         raise ValueError(f"调查年度 {year} 不在问卷数据中（有 {years}）")
     data = prepare(rows.reset_index(drop=True), items, contract)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -123,29 +124,50 @@ class CoefficientTable:
     coefficient table and the text summary. A subclass has ``params``, ``bse``, ``tvalues``,
     ``pvalues`` and ``df_resid`` and says what heads its summary (:meth:`_summary_head`)."""
 
+    #: the statistic's column in :meth:`to_frame`
+    _statistic = "t"
+
     def conf_int(self, alpha: float = 0.05, df: float | None = None) -> pd.DataFrame:
         """Wald intervals with the t quantile on ``df_resid`` (normal for infinite df; R's
-        ``confint`` of survey models)."""
+        ``confint`` of survey models): columns ``ci_low``, ``ci_high``, one row per term."""
         df = self.df_resid if df is None else df
         q = norm_ppf(1 - alpha / 2) if np.isinf(df) else t_ppf(1 - alpha / 2, df)
         return pd.DataFrame(
-            {0: self.params - q * self.bse, 1: self.params + q * self.bse},
+            {"ci_low": self.params - q * self.bse, "ci_high": self.params + q * self.bse},
             index=self.params.index,
         )
 
-    def _coefficients(self, **extra: Sequence) -> pd.DataFrame:
-        """term, the ``extra`` columns, estimate, se, t, p_value, ci_low, ci_high."""
-        ci = self.conf_int()
+    def _exponentiable(self) -> np.ndarray:
+        """Which rows may be exponentiated (odds, prevalence or rate ratios); a subclass
+        raises when its link has no ratio scale."""
+        raise ValueError("exponentiate=True needs a log or logit link")
+
+    def _coefficients(
+        self, exponentiate: bool = False, level: float = 0.95, contract=None, **extra: Sequence
+    ) -> pd.DataFrame:
+        """term, label, the ``extra`` columns, estimate, se, t, df, p_value, ci_low, ci_high;
+        with ``exponentiate`` the estimate and the interval of the ratio-scale rows are
+        exponentiated (se, t and p stay on the model's scale, as R's ``broom`` does)."""
+        ci = self.conf_int(alpha=1 - level)
+        est = self.params.to_numpy(float)
+        lo, hi = ci["ci_low"].to_numpy(float), ci["ci_high"].to_numpy(float)
+        if exponentiate:
+            rows = self._exponentiable()
+            est = np.where(rows, np.exp(est), est)
+            lo = np.where(rows, np.exp(lo), lo)
+            hi = np.where(rows, np.exp(hi), hi)
         return pd.DataFrame(
             {
                 "term": self.params.index,
+                "label": [term_label(t, contract) for t in self.params.index],
                 **extra,
-                "estimate": self.params.to_numpy(),
+                "estimate": est,
                 "se": self.bse.to_numpy(),
-                "t": self.tvalues.to_numpy(),
+                self._statistic: self.tvalues.to_numpy(),
+                "df": float(self.df_resid),
                 "p_value": self.pvalues.to_numpy(),
-                "ci_low": ci[0].to_numpy(),
-                "ci_high": ci[1].to_numpy(),
+                "ci_low": lo,
+                "ci_high": hi,
             }
         )
 
@@ -157,8 +179,68 @@ class CoefficientTable:
         (:class:`commeval.display.TextSummary`)."""
         from commeval.display import TextSummary
 
-        table = self.to_frame().set_index("term").to_string(float_format="{:.6g}".format)
+        frame = self.to_frame().drop(columns=["label", "df"]).set_index("term")
+        table = frame.to_string(float_format="{:.6g}".format)
         return TextSummary(self._summary_head() + table, self._repr_html_())
 
     def __repr__(self) -> str:
         return str(self.summary())
+
+
+_FACTOR_TERM = re.compile(
+    r"""^C\((?:Q\(['"](?P<q>[^'"]+)['"]\)|(?P<name>[^,()]+))(?:,[^\[]*)?\)\[(?:T\.)?(?P<level>.*)\]$"""
+)
+
+
+def _level_label(field, level: str) -> str:
+    for value in (level, _as_number(level)):
+        if value is None:
+            continue
+        text = field.level_label(value)
+        if text != value and str(text) != str(value):
+            return str(text)
+    return str(_as_number(level) if _as_number(level) is not None else level)
+
+
+def _as_number(text: str):
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return int(x) if x.is_integer() else x
+
+
+def term_label(term: str, contract=None) -> str:
+    """Chinese label of a model term from the survey fields of ``contract`` (default: the
+    packaged contract): ``C(education)[T.2]`` → 文化程度：初中, ``age`` → 年龄, ``Intercept``
+    → 截距, interactions joined with ×, thresholds ``1.0|2.0`` → ``1|2``; unknown names as
+    they are."""
+    from commeval.data.contract import contract as packaged
+
+    fields = (packaged() if contract is None else contract)["survey"].fields
+    if term in ("Intercept", "(Intercept)"):
+        return "截距"
+    if "|" in term and ":" not in term:
+        return "|".join(
+            str(_as_number(p) if _as_number(p) is not None else p) for p in term.split("|")
+        )
+    parts = []
+    for part in term.split(":"):
+        m = _FACTOR_TERM.match(part)
+        if m:
+            name = (m.group("q") or m.group("name")).strip()
+            f = fields.get(name)
+            level = m.group("level")
+            if f is None:
+                parts.append(f"{name}：{_level_label_plain(level)}")
+            else:
+                parts.append(f"{f.label}：{_level_label(f, level)}")
+            continue
+        f = fields.get(part)
+        parts.append(f.label if f is not None else part)
+    return " × ".join(parts)
+
+
+def _level_label_plain(level: str) -> str:
+    n = _as_number(level)
+    return str(n) if n is not None else level
