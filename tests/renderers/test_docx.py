@@ -443,3 +443,27 @@ def test_short_tables_keep_together_and_with_their_notes(sample, word):
     w = docx.Document(io.BytesIO(render_docx(long)))
     villages = _word_table(w, _data_tables(long)[1])  # 30 rows, no note: may break
     assert keeps(villages.rows[0]) and not any(keeps(r) for r in villages.rows[1:])
+
+
+def test_numbers_and_short_labels_get_room_on_one_line():
+    """A village table of eleven columns with long headers: each column is at least as wide as
+    its longest number or short label in 五号 type (plus Word's cell margins), so "2,704" or
+    "未达标" never stands one character a line; the columns fill the text width."""
+    from docx.shared import Mm
+
+    from commeval.document import cell
+    from commeval.renderers.docx import SMALL_TABLE_PT, TEXT_W, column_widths
+
+    header = ["行政村", "人口", "社区服务中心建筑面积（平方米）", "党建办公室", "警务室（综治室）",
+              "图书室", "文体活动室", "村民代表议事会", "村务公开民主管理示范村级别",
+              "民主法治示范村级别", "大学生村官人数"]  # fmt: skip
+    rows = [
+        [cell("东康河"), cell("2,704", 2704, kind="number"), cell("378", 378, kind="number"),
+         *[cell("✓")] * 5, cell("未达标", kind="badge"), cell("区级"), cell("1", 1, kind="number")]
+    ]  # fmt: skip
+    widths = column_widths(header, rows, SMALL_TABLE_PT)
+    assert sum(widths) == pytest.approx(int(TEXT_W), abs=len(widths))
+    half_em_mm = SMALL_TABLE_PT * 0.3528 / 2
+    for w, text in [(widths[1], "2,704"), (widths[8], "未达标"), (widths[0], "东康河")]:
+        units = sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+        assert w / Mm(1) >= units * half_em_mm + 3.8, (text, w / Mm(1))

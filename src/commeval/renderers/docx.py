@@ -32,7 +32,7 @@ import io
 import re
 import struct
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -309,6 +309,60 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def _display_width(cjk_chars: str) -> int:
     """Width of a text in half-width units (a Chinese character counts two)."""
     return sum(2 if ord(c) > 0x2E7F else 1 for c in cjk_chars)
+
+
+#: Word's default cell margins (0.19 cm each side) and a little slack, in mm
+_CELL_PAD_MM = 4.2
+#: a text cell may wrap, but keeps at least this many half-width units (two Chinese characters
+#: fit in 4) on a line; headers wrap before values do
+_MIN_TEXT_UNITS = 8
+_MIN_HEADER_UNITS = 4
+_MAX_UNITS = 40
+_NUMBERISH = re.compile(r"^[\s+\-−—–▲▼.,%0-9０-９/（）()～~]*$")
+
+
+def _unbreakable(text: str) -> int:
+    """The widest piece of a cell's text that must stay on one line (half-width units): a
+    line may break before an opening bracket ("3.96" / "（3.69–4.23）") and inside Chinese
+    words, never inside a number."""
+    parts = [p for p in re.split(r"(?=[（(])", text) if p] or [""]
+    return max(
+        min(_display_width(p), _MIN_TEXT_UNITS) if _CJK.search(p) else _display_width(p)
+        for p in parts
+    )
+
+
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[Cell]], pt: float) -> list[int]:
+    """Column widths (EMU) filling the text width: every column at least as wide as its
+    longest number or short label (so "2,704", "未达标" and "100.0%" never break over lines)
+    and its header's longest two characters; the rest of the width shared by how much more
+    each column's text would like."""
+    unit_mm = pt * 0.3528 / 2  # half of an em, in mm
+    need_min, want = [], []
+    for i, h in enumerate(header):
+        texts = [r[i].text() for r in rows if i < len(r)]
+        numeric = any(r[i].kind in _NUMERIC_KINDS for r in rows if i < len(r))
+        unbreakable = [
+            _unbreakable(t)
+            for t in texts
+            if numeric or _NUMBERISH.match(t) or _display_width(t) <= _MIN_TEXT_UNITS
+        ]
+        longest = max((_display_width(t) for t in texts), default=0)
+        lo = max([_MIN_HEADER_UNITS, min(longest, _MIN_TEXT_UNITS), *unbreakable])
+        hi = max(lo, min(max(longest, _display_width(h) // 2), _MAX_UNITS))
+        need_min.append(lo * unit_mm + _CELL_PAD_MM)
+        want.append(hi * unit_mm + _CELL_PAD_MM)
+    text_mm = TEXT_W / Mm(1)
+    total_min, total_want = sum(need_min), sum(want)
+    if total_want <= text_mm:  # everything fits: spread the spare width by what each wants
+        mm = [w * text_mm / total_want for w in want]
+    elif total_min >= text_mm:  # even the minimum does not fit: shrink it evenly
+        mm = [w * text_mm / total_min for w in need_min]
+    else:
+        spare = text_mm - total_min
+        extra = [w - m for w, m in zip(want, need_min)]
+        mm = [m + spare * e / sum(extra) for m, e in zip(need_min, extra)]
+    return [int(Mm(x)) for x in mm]
 
 
 # --- the renderer --------------------------------------------------------------------------------
@@ -714,13 +768,7 @@ class _Writer:
         small = ncol > 6 or b.style == "compact"
         style = "Commeval Table Small" if small else "Commeval Table Text"
         header = b.header() if b.columns else [""]
-        lengths = [_display_width(h) for h in header]
-        for row in b.rows:
-            for i, c in enumerate(row):
-                lengths[i] = max(lengths[i], min(_display_width(c.text()), 40))
-        weights = [max(n, 6) + 2 for n in lengths]  # room for the cell margins
-        total = sum(weights)
-        widths = [int(TEXT_W * w / total) for w in weights]
+        widths = column_widths(header, b.rows, SMALL_TABLE_PT if small else TABLE_PT)
         t = self._new_table(container, 1 + len(b.rows), ncol, widths)
         right = [
             col.align == "right"
