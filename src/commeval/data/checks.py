@@ -23,9 +23,18 @@ from commeval.data.codebook import Codebook, MultiChoice, norm_value, resolve_co
 from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
+from commeval.data.guard import GuardError, check_regular, read_regular
 from commeval.data.privacy import REDACTED, find_personal, redact, redact_values
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
-from commeval.data.rules import Located, design, plausibility, references, unique_key
+from commeval.data.returns import name_column, name_header, norm_name, skip_nondata, unify_names
+from commeval.data.rules import (
+    Located,
+    combine,
+    design,
+    plausibility,
+    references,
+    unique_key,
+)
 
 log = logging.getLogger("commeval.data")
 MAY_BE_EMPTY = {"communities"}  # a district may have no new residential community yet
@@ -78,66 +87,108 @@ def check_dataset(
     sources = []
     dropped: dict[str, list[str]] = {}
     counts: dict[str, dict[str, Any]] = {}
-    for table, spec in specs.items():
-        path = raw_dir / str(spec["path"])  # inside raw_dir: checked by load_dataset
-        if not path.is_file():
-            probs.append(
-                P.frame(
-                    [
-                        P.one(
-                            P.ERROR,
-                            "file_missing",
-                            f"找不到文件（表 {table}）",
-                            file=str(spec["path"]),
-                        )
-                    ]
-                )
-            )
-            continue
-        data = None
-        if detect_format(path, spec.get("format")) != "sav":
-            with open(path, "rb") as fh:  # read-only; the same bytes are hashed and parsed
-                data = fh.read()
-        info = file_info(path, data)
-        sources.append({"table": table, **info.__dict__})
-        try:
-            raw = read_source(path, spec, _scorer(cb, table), data)
-        except ReadError as e:
-            probs.append(P.frame([e.problem]))
-            continue
-        except Exception as e:  # a reader library's own failure: this file is reported
-            probs.append(P.frame([_unexpected(e, path.name, "读取")]))
-            continue
-        del data
-        counts[table] = {
-            "file": raw.file,
-            "rows_in": int(raw.rows_in),
-            "rows_kept": len(raw.data),
-            "rows_reported": len(raw.rows_dropped),
-        }
-        if len(raw.data) == 0 and not raw.rows_dropped:
-            sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
-            probs.append(
-                P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
-                               sheet=raw.sheet, row=raw.header_row or None)])
+    secrets: set[str] = set()  # personal values met anywhere: never quoted in a problem
+    places: set[str] = set()  # township and village names read so far (never people's names)
+    for table, entries in specs.items():
+        parts: list[Located] = []
+        per_file: list[dict[str, Any]] = []
+        for spec in entries:
+            rel = str(spec["path"])
+            got = _read_one(raw_dir, table, spec, cb, probs, sources)
+            if got is None:
+                continue
+            raw = got
+            skipped, words = skip_nondata(raw)
+            secrets |= words
+            per_file.append(
+                {"file": raw.file, "rows_in": int(raw.rows_in), "rows_kept": len(raw.data),
+                 "rows_reported": len(raw.rows_dropped)}
             )  # fmt: skip
-        try:
-            loc, tprobs, personal = _check_table(c[table], raw, cb)
-        except Exception as e:  # never a traceback for one file's content
-            probs.append(P.frame([_unexpected(e, raw.file, "检查")]))
-            continue
-        rprobs = P.frame(raw.problems)  # reading problems get the canonical field name
-        by_header = {h: f for f, h in loc.headers.items()}
-        mapped = rprobs["column"].map(by_header).fillna("").astype(str)
-        rprobs["field"] = rprobs["field"].where(rprobs["field"] != "", mapped)
-        probs += [rprobs, tprobs]
-        dropped[table] = personal
-        located[table] = loc
+            if len(raw.data) == 0 and not raw.rows_dropped:
+                sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
+                probs.append(
+                    P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
+                                   sheet=raw.sheet, row=raw.header_row or None)])
+                )  # fmt: skip
+            try:
+                loc, tprobs, personal, own = _check_table(c[table], raw, cb, places)
+            except Exception as e:  # never a traceback for one file's content
+                probs.append(P.frame([_unexpected(e, rel, "检查")]))
+                continue
+            secrets |= own
+            rprobs = P.frame(raw.problems + skipped)  # reading problems get the field name
+            by_header = {h: f for f, h in loc.headers.items()}
+            mapped = rprobs["column"].map(by_header).fillna("").astype(str)
+            rprobs["field"] = rprobs["field"].where(rprobs["field"] != "", mapped)
+            probs += [rprobs, tprobs]
+            dropped.setdefault(table, [])
+            dropped[table] += [h for h in personal if h not in dropped[table]]
+            parts.append(loc)
+        if per_file:
+            counts[table] = {
+                "file": "、".join(n["file"] for n in per_file),
+                **{
+                    k: sum(n[k] for n in per_file)
+                    for k in ("rows_in", "rows_kept", "rows_reported")
+                },
+            }
+            if len(per_file) > 1:
+                counts[table]["files"] = per_file
+        if parts:
+            located[table] = combine(parts)
+            for f in ("township", "village", "community", "psu"):
+                if f in located[table].df:
+                    places |= {norm_name(v) for v in pd.unique(located[table].df[f].dropna())}
+    probs.append(P.frame(unify_names(located)))  # 王堂（东） and 王堂(东) are one village
+    for table, loc in located.items():
+        t = c[table]
+        labels = {f.name: f.label for f in t.fields.values()}
+        probs.append(unique_key(loc, list(t.key), labels))
+        probs.append(plausibility(table, loc))
     probs.append(references(located))
     probs.append(design(located))  # sampling-design rules (PSU/strata, weights, names)
-    problems = _redact_values(P.sort(P.concat(probs)))
+    problems = _redact_values(P.sort(P.concat(probs)), secrets)
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)
+
+
+def _read_one(
+    raw_dir: Path, table: str, spec: dict[str, Any], cb: Codebook, probs: list[pd.DataFrame],
+    sources: list[dict[str, Any]],
+) -> RawFrame | None:  # fmt: skip
+    """Read one file of a table (a regular file within the limits); its problems are added to
+    ``probs``, its hash to ``sources``; None when it cannot be read."""
+    rel = str(spec["path"])
+    path = raw_dir / rel  # inside raw_dir: checked by load_dataset
+    try:
+        check_regular(path)
+    except FileNotFoundError:
+        probs.append(
+            P.frame([P.one(P.ERROR, "file_missing", f"找不到文件（表 {table}）", file=rel)])
+        )
+        return None
+    except GuardError as e:
+        probs.append(P.frame([P.one(P.ERROR, e.rule, e.message, file=rel)]))
+        return None
+    except OSError as e:
+        probs.append(P.frame([_unexpected(e, rel, "读取")]))
+        return None
+    data = None
+    try:
+        if detect_format(path, spec.get("format")) != "sav":
+            data = read_regular(path)  # read-only; the same bytes are hashed and parsed
+        info = file_info(path, data)
+    except GuardError as e:
+        probs.append(P.frame([P.one(P.ERROR, e.rule, e.message, file=rel)]))
+        return None
+    sources.append({"table": table, **info.__dict__, "file": rel})
+    try:
+        return read_source(path, spec, _scorer(cb, table), data, name=rel)
+    except ReadError as e:
+        probs.append(P.frame([e.problem]))
+    except Exception as e:  # a reader library's own failure: this file is reported
+        probs.append(P.frame([_unexpected(e, rel, "读取")]))
+    return None
 
 
 def _unexpected(e: Exception, file: str, what: str) -> dict[str, Any]:
@@ -164,15 +215,40 @@ def dataset_codebook(
     return resolve_codebook(own, contract=c, base=codebook)
 
 
-def _redact_values(problems: pd.DataFrame) -> pd.DataFrame:
-    """Problem values never show an ID or mobile number (e.g. a phone typed into the age column)."""
+def _redact_values(problems: pd.DataFrame, secrets: set[str] | None = None) -> pd.DataFrame:
+    """Problem values never show an ID or mobile number (e.g. a phone typed into the age column),
+    nor any value of a personal column or sign-off row (``secrets``: names, phones, addresses)
+    — in the value or the message."""
     if problems.empty:
         return problems
+    problems = problems.copy()
     hit = find_personal(problems["value"])
     if hit.any():
-        problems = problems.copy()
         problems.loc[hit, "value"] = problems.loc[hit, "value"].map(redact)
+    secrets = {v for v in (secrets or ()) if 2 <= len(v) <= 60}
+    if secrets:
+        lengths = sorted({len(v) for v in secrets}, reverse=True)
+        for col in ("value", "message"):
+            uniq = pd.unique(problems[col])
+            fixed = {u: redact_known(u, secrets, lengths) for u in uniq}
+            changed = {u: f for u, f in fixed.items() if f != u}
+            if changed:
+                problems[col] = problems[col].replace(changed)
     return problems
+
+
+def redact_known(text: str, secrets: set[str], lengths: list[int]) -> str:
+    """``text`` with every occurrence of a known personal value replaced (longest first)."""
+    if not text:
+        return text
+    found = {
+        text[i : i + n]
+        for n in lengths
+        if n <= len(text)
+        for i in range(len(text) - n + 1)
+        if text[i : i + n] in secrets
+    }
+    return redact_values(text, sorted(found, key=len, reverse=True)) if found else text
 
 
 def _sources(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -188,8 +264,14 @@ def _scorer(cb: Codebook, table: str):
     return score
 
 
-def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.DataFrame, list[str]]:
-    """Map headers, parse every field, check cells and table rules."""
+def _check_table(
+    t: Table, raw: RawFrame, cb: Codebook, places: set[str] | None = None
+) -> tuple[Located, pd.DataFrame, list[str], set[str]]:
+    """Map headers, parse every field, check cells. Returns the located table, its problems,
+    the personal headers dropped and the personal values met (never to be quoted). Columns
+    holding people's names — by the codebook, by an unmapped header (受访人, 户主, 联系人 …) or,
+    among unmapped columns, by content (never township or village names: ``places``) — are
+    dropped like personal columns and their values redacted from the row's free text."""
     probs: list[pd.DataFrame] = []
     notes: list[dict[str, Any]] = []
     where = dict(file=raw.file, sheet=raw.sheet)
@@ -226,6 +308,14 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
             notes.append(
                 P.one(P.WARNING, "ignored_column", "问卷平台元数据列，已忽略（不进入处理后数据）",
                       row=hrow, column=shown, **where)
+            )  # fmt: skip
+        elif _holds_names(h, raw.data[f"c{j}"], raw, cb, t, places):
+            personal.append(h or f"第 {j + 1} 列")
+            personal_cols.append(j)
+            notes.append(
+                P.one(P.WARNING, "personal_column", "该列是人名等个人信息（按表头或内容识别），已删除，"
+                      "不进入处理后数据；其内容也从同一行的文字中隐去", row=hrow,
+                      column=h or f"第 {j + 1} 列", **where)
             )  # fmt: skip
         elif h == "":
             if raw.data[f"c{j}"].notna().any():
@@ -268,14 +358,28 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
                 )  # fmt: skip
             out[f.name] = pd.Series(pd.NA, index=range(n), dtype=_loose_dtype(f))
     personal_cols += [cols[f.name] for f in t.fields.values() if f.personal and f.name in cols]
+    own: set[str] = set()
     if personal_cols:
         _redact_own(t, out, headers, raw, personal_cols, probs)
+        for j in personal_cols:
+            own |= {v.strip() for v in pd.unique(raw.data[f"c{j}"].dropna()) if isinstance(v, str)}
     df = pd.DataFrame(out, index=pd.RangeIndex(n))
     loc = Located(df, raw.rows, raw.file, raw.sheet, headers)
-    labels = {f.name: f.label for f in t.fields.values()}
-    probs.append(unique_key(loc, list(t.key), labels))
-    probs.append(plausibility(t.name, loc))
-    return loc, P.concat([P.frame(notes), *probs]), personal
+    return loc, P.concat([P.frame(notes), *probs]), personal, own
+
+
+def _holds_names(
+    header: str, col: pd.Series, raw: RawFrame, cb: Codebook, t: Table, places: set[str] | None
+) -> bool:
+    """An unmapped column holding people's names: its header says so, or its content does."""
+    if header and name_header(header):
+        return True
+    known = set(places or ())
+    for j, h in enumerate(raw.headers):  # this file's own township/village names
+        m = cb.match_header(t.name, h)
+        if m.kind == "field" and m.field in ("township", "village", "community", "psu"):
+            known |= {norm_name(v) for v in pd.unique(raw.data[f"c{j}"].dropna())}
+    return name_column(col, known)
 
 
 def _redact_own(
@@ -355,6 +459,29 @@ def _field_column(
                         V.BAD_CODE: "allowed", V.NOT_INT: "type:int"}[st]  # fmt: skip
                 probs.append(P.cells(mask, severity=P.ERROR, rule=rule, message=_message(f, st),
                                      values=col, **where))  # fmt: skip
+        na = status == V.NOT_APPLICABLE
+        if na.any():  # "—", "/", "不适用": missing, counted and reported
+            if f.required:
+                probs.append(
+                    P.cells(na, severity=P.ERROR, rule="required", message=f"必填项“{f.label}”填的是"
+                            "“不适用”类符号（—、/、不适用），没有数值；请填数值（没有则填 0）",
+                            values=col, **where)
+                )  # fmt: skip
+            else:
+                probs.append(
+                    P.cells(na, severity=P.WARNING, rule="not_applicable",
+                            message=f"“{f.label}”填的是“不适用”类符号（—、/、不适用、无），按缺失处理",
+                            values=col, **where)
+                )  # fmt: skip
+        zero = status == V.NONE_ZERO
+        if zero.any():  # "无" in a count: 0, counted and reported
+            probs.append(
+                P.cells(zero, severity=P.WARNING, rule="none_as_zero",
+                        message=f"“{f.label}”填“无”，按 0 计", values=col, **where)
+            )  # fmt: skip
+        status = np.where(zero, V.OK, np.where(na, V.MISSING, status)).astype(np.int8)
+        if f.required:
+            status = np.where(na, V.NOT_APPLICABLE, status).astype(np.int8)  # reported above
         s = _typed(parsed, f)
         if parsed.num is not None:
             probs.append(_range(parsed.num, f, col, where))

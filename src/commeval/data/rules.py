@@ -58,6 +58,48 @@ class Located:
     file: str
     sheet: str
     headers: dict[str, str]  # field → source header
+    #: file and sheet of each row when the table was read from several files (returns)
+    files: np.ndarray | None = None
+    sheets: np.ndarray | None = None
+
+    def file_per_row(self) -> np.ndarray:
+        if self.files is not None:
+            return self.files
+        return np.full(len(self.df), self.file, dtype=object)
+
+    def sheet_per_row(self) -> np.ndarray:
+        if self.sheets is not None:
+            return self.sheets
+        return np.full(len(self.df), self.sheet, dtype=object)
+
+    @property
+    def where(self) -> dict:
+        """``file`` and ``sheet`` for :func:`problems.cells` (per row when several files)."""
+        return {
+            "file": self.file if self.files is None else self.files,
+            "sheet": self.sheet if self.sheets is None else self.sheets,
+        }
+
+
+def combine(parts: list[Located]) -> Located:
+    """One table from several files (one return per township or per year): rows in file order,
+    each keeping its file, sheet and Excel row."""
+    if len(parts) == 1:
+        return parts[0]
+    headers: dict[str, str] = {}
+    for p in parts:
+        for k, v in p.headers.items():
+            headers.setdefault(k, v)
+    df = pd.concat([p.df for p in parts], ignore_index=True)
+    return Located(
+        df,
+        np.concatenate([p.rows for p in parts]),
+        "、".join(dict.fromkeys(p.file for p in parts)),
+        parts[0].sheet,
+        headers,
+        files=np.concatenate([p.file_per_row() for p in parts]),
+        sheets=np.concatenate([p.sheet_per_row() for p in parts]),
+    )
 
 
 def unique_key(t: Located, key: list[str], labels: dict[str, str]) -> pd.DataFrame:
@@ -70,21 +112,23 @@ def unique_key(t: Located, key: list[str], labels: dict[str, str]) -> pd.DataFra
     dup = sub.duplicated(keep="first").to_numpy() & complete
     if not dup.any():
         return P.empty()
-    first = (
-        pd.Series(t.rows)
-        .groupby([sub[c].to_numpy() for c in cols], dropna=False)
-        .transform("first")
-    )
+    groups = [sub[c].to_numpy() for c in cols]
+    first = pd.Series(t.rows).groupby(groups, dropna=False).transform("first")
+    files = t.file_per_row()
+    first_file = pd.Series(files).groupby(groups, dropna=False).transform("first").to_numpy()
     vals = sub.astype(str).agg(" / ".join, axis=1).to_numpy()
+    what = "+".join(labels.get(c, c) for c in cols)
     msg = np.array(
         [
-            f"键重复（{'+'.join(labels.get(c, c) for c in cols)}）：与第 {r} 行相同"
-            for r in first.to_numpy()
+            f"键重复（{what}）：与第 {r} 行相同"
+            if ff == f
+            else f"键重复（{what}）：与文件 {ff} 第 {r} 行相同（同一对象出现在两个文件中）"
+            for r, ff, f in zip(first.to_numpy(), first_file, files)
         ],
         dtype=object,
     )
     return P.cells(
-        dup, severity=P.ERROR, rule="duplicate_key", message=msg, file=t.file, sheet=t.sheet,
+        dup, severity=P.ERROR, rule="duplicate_key", message=msg, **t.where,
         rows=t.rows, column=t.headers.get(cols[-1], cols[-1]), field="+".join(cols), values=vals,
     )  # fmt: skip
 
@@ -107,8 +151,7 @@ def plausibility(table: str, t: Located) -> pd.DataFrame:
                     severity=P.ERROR,
                     rule=f"plausibility:{left}<={right}",
                     message=message,
-                    file=t.file,
-                    sheet=t.sheet,
+                    **t.where,
                     rows=t.rows,
                     column=t.headers.get(left, left),
                     field=left,
@@ -155,8 +198,7 @@ def references(tables: dict[str, Located]) -> pd.DataFrame:
                 severity=P.ERROR,
                 rule=f"reference:{parent}",
                 message=msg,
-                file=c.file,
-                sheet=c.sheet,
+                **c.where,
                 rows=c.rows,
                 column=c.headers.get(ccols[-1], ccols[-1]),
                 field=ccols[-1],
@@ -214,8 +256,7 @@ def _psu_strata(t: Located) -> pd.DataFrame:
             f"（第 {first_row[i]} 行）和“{df.at[i, 'stratum']}”；一个村只能属于一个抽样层"
         )
     return P.cells(
-        bad, severity=P.ERROR, rule="design:psu_in_two_strata", message=msg, file=t.file,
-        sheet=t.sheet, rows=t.rows, column=t.headers.get("stratum", "stratum"), field="stratum",
+        bad, severity=P.ERROR, rule="design:psu_in_two_strata", message=msg, **t.where, rows=t.rows, column=t.headers.get("stratum", "stratum"), field="stratum",
         values=df["stratum"].astype(object).to_numpy(),
     )  # fmt: skip
 
@@ -229,7 +270,7 @@ def _zero_weights(t: Located) -> pd.DataFrame:
         return P.empty()
     return P.cells(
         zero, severity=P.WARNING, rule="design:zero_weight",
-        message="抽样权数为 0：该受访者在加权估计中不起作用，请核对", file=t.file, sheet=t.sheet,
+        message="抽样权数为 0：该受访者在加权估计中不起作用，请核对", **t.where,
         rows=t.rows, column=t.headers.get("weight", "weight"), field="weight",
         values=np.where(zero, "0", ""),
     )  # fmt: skip
@@ -263,7 +304,7 @@ def _village_two_townships(t: Located) -> pd.DataFrame:
         )
     return P.cells(
         bad, severity=P.WARNING, rule="design:village_in_two_townships", message=msg,
-        file=t.file, sheet=t.sheet, rows=t.rows, column=t.headers.get("village", "village"),
+        **t.where, rows=t.rows, column=t.headers.get("village", "village"),
         field="village", values=df["village"].astype(object).to_numpy(),
     )  # fmt: skip
 
@@ -301,7 +342,7 @@ def _margins(s: Located, pop: Located) -> pd.DataFrame:
     if not bad.any():
         return P.empty()
     return P.cells(
-        bad, severity=P.WARNING, rule="design:weight_margin", message=msg, file=s.file,
-        sheet=s.sheet, rows=s.rows, column=s.headers.get("weight", "weight"), field="weight",
+        bad, severity=P.WARNING, rule="design:weight_margin", message=msg, **s.where,
+        rows=s.rows, column=s.headers.get("weight", "weight"), field="weight",
         values=vals,
     )  # fmt: skip
