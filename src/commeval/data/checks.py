@@ -34,6 +34,7 @@ from commeval.data.rules import (
     plausibility,
     references,
     unique_key,
+    years,
 )
 
 log = logging.getLogger("commeval.data")
@@ -67,12 +68,17 @@ def check_dataset(
     codebook: Codebook | str | Path | None = None,
     *,
     contract: Contract | None = None,
+    year: int | None = None,
+    consistency: bool = False,
 ) -> Checked:
     """Validate a raw dataset directory; never raises for bad data (problems are collected).
 
     ``contract`` (default: the packaged one; a project's :func:`~commeval.data.contract.
     extend_contract`) says which fields there are; ``codebook`` (a project's codebook) is
-    extended by the dataset's own (``dataset.yaml: codebook:``)."""
+    extended by the dataset's own (``dataset.yaml: codebook:``). ``year``: the project's
+    assessment year (default: the latest year of the villages table), checked against the
+    tables' years with ``consistency`` (:func:`~commeval.data.rules.years`; ``validate`` does).
+    """
     raw_dir = Path(raw_dir)
     c = contract or (codebook.contract if isinstance(codebook, Codebook) else packaged())
     probs: list[pd.DataFrame] = []
@@ -147,6 +153,8 @@ def check_dataset(
         probs.append(plausibility(table, loc))
     probs.append(references(located))
     probs.append(design(located))  # sampling-design rules (PSU/strata, weights, names)
+    if consistency:
+        probs.append(years(located, year))  # what reports would otherwise find out later
     problems = _redact_values(P.sort(P.concat(probs)), secrets)
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)
@@ -180,6 +188,9 @@ def _read_one(
         info = file_info(path, data)
     except GuardError as e:
         probs.append(P.frame([P.one(P.ERROR, e.rule, e.message, file=rel)]))
+        return None
+    except OSError as e:  # permission denied, I/O error: this file is reported
+        probs.append(P.frame([_unexpected(e, rel, "读取")]))
         return None
     sources.append({"table": table, **info.__dict__, "file": rel})
     try:

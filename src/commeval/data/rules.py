@@ -346,3 +346,75 @@ def _margins(s: Located, pop: Located) -> pd.DataFrame:
         rows=s.rows, column=s.headers.get("weight", "weight"), field="weight",
         values=vals,
     )  # fmt: skip
+
+
+def _years_of(t: Located) -> list[int]:
+    if "year" not in t.df:
+        return []
+    return sorted(int(y) for y in pd.unique(t.df["year"].dropna()))
+
+
+def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
+    """What ``reports`` would otherwise find out late, checked at validation: the assessment year
+    (the project's ``year``, else the latest year of the villages table) must be in the villages
+    table and in the survey (else every survey indicator is missing for every township); survey
+    and community years outside the villages table's years are reported; a township without
+    survey rows in the assessment year is warned."""
+    v = tables.get("villages")
+    if v is None or not len(v.df) or "year" not in v.df:
+        return P.empty()
+    out = []
+    vyears = _years_of(v)
+    shown = "、".join(map(str, vyears))
+    target = year if year is not None else vyears[-1]
+    if year is not None and year not in vyears:
+        out.append(
+            P.one(P.ERROR, "year:assessment", f"项目的评估年度 {year} 不在行政村表中（表中年度：{shown}）；"
+                  "请核对 commeval.yaml 的 year 或补报该年度的数据", file=v.file.split("、")[0],
+                  column=v.headers.get("year", "year"), field="year", value=str(year))
+        )  # fmt: skip
+    s = tables.get("survey")
+    if s is not None and len(s.df) and "year" in s.df:
+        syears = _years_of(s)
+        if syears and target not in syears:
+            first = int(np.argmax(s.df["year"].notna().to_numpy()))
+            out.append(
+                P.one(P.ERROR, "year:survey", f"问卷调查没有评估年度 {target} 年的数据（问卷年度："
+                      f"{'、'.join(map(str, syears))}）：报告中所有满意度指标都将无法计算；请核对问卷的"
+                      "调查年度，或项目的评估年度 year", file=str(s.file_per_row()[first]),
+                      sheet=str(s.sheet_per_row()[first]), row=int(s.rows[first]),
+                      column=s.headers.get("year", "year"), field="year",
+                      value=str(syears[0]))
+            )  # fmt: skip
+        extra = [y for y in syears if y not in vyears]
+        for y in extra:
+            i = int(np.flatnonzero((s.df["year"] == y).fillna(False).to_numpy())[0])
+            out.append(
+                P.one(P.WARNING, "year:survey_extra", f"问卷调查年度 {y} 不在行政村表的年度中（{shown}），"
+                      "该年度的问卷不会用于评估", file=str(s.file_per_row()[i]),
+                      sheet=str(s.sheet_per_row()[i]), row=int(s.rows[i]),
+                      column=s.headers.get("year", "year"), field="year", value=str(y))
+            )  # fmt: skip
+        if target in syears and "township" in s.df and "townships" in tables:
+            have = set(s.df.loc[(s.df["year"] == target).fillna(False), "township"].dropna())
+            t = tables["townships"]
+            for i, town in enumerate(t.df.get("township", pd.Series(dtype=object))):
+                if pd.notna(town) and town not in have:
+                    out.append(
+                        P.one(P.WARNING, "year:no_survey", f"乡镇“{town}”在评估年度 {target} 没有问卷，"
+                              "其满意度指标将缺失", file=str(t.file_per_row()[i]),
+                              sheet=str(t.sheet_per_row()[i]), row=int(t.rows[i]),
+                              column=t.headers.get("township", "township"), field="township",
+                              value=str(town))
+                    )  # fmt: skip
+    c = tables.get("communities")
+    if c is not None and len(c.df) and "year" in c.df:
+        for y in [y for y in _years_of(c) if y not in vyears]:
+            i = int(np.flatnonzero((c.df["year"] == y).fillna(False).to_numpy())[0])
+            out.append(
+                P.one(P.WARNING, "year:communities_extra", f"社区表年度 {y} 不在行政村表的年度中"
+                      f"（{shown}），该年度的社区数据不会用于评估", file=str(c.file_per_row()[i]),
+                      sheet=str(c.sheet_per_row()[i]), row=int(c.rows[i]),
+                      column=c.headers.get("year", "year"), field="year", value=str(y))
+            )  # fmt: skip
+    return P.frame(out)
