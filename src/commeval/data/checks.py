@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,10 +293,13 @@ def _check_table(
     options: dict[str, int] = {}  # field of an option sub-column → its question
     personal: list[str] = []
     personal_cols: list[int] = []
+    platform = platform_columns(raw, cb, t.name)
     for j, h in enumerate(raw.headers):
         m = cb.match_header(t.name, h)
         if m.kind == "unmapped" and j < len(raw.alt_headers) and raw.alt_headers[j]:
             m = cb.match_header(t.name, raw.alt_headers[j])
+        if j in platform:  # a survey platform's own column (腾讯问卷 编号, 昵称, 起答时间 …)
+            m = platform[j]
         shown = (
             h if not raw.alt_headers or not raw.alt_headers[j] else f"{h}（{raw.alt_headers[j]}）"
         )
@@ -339,6 +343,7 @@ def _check_table(
                 P.one(P.WARNING, "unmapped_column", "未识别的列，已忽略（如需使用，请在代码本 codebook 中添加"
                       "表头映射）", row=hrow, column=shown, **where)
             )  # fmt: skip
+    _other_texts(t, raw, cb, cols, multi, notes)  # 问卷星 其他〖…〗 → option + free text
     n = len(raw.data)
     out: dict[str, pd.Series] = {}
     headers: dict[str, str] = {}
@@ -377,6 +382,101 @@ def _check_table(
     df = pd.DataFrame(out, index=pd.RangeIndex(n))
     loc = Located(df, raw.rows, raw.file, raw.sheet, headers)
     return loc, P.concat([P.frame(notes), *probs]), personal, own
+
+
+#: 腾讯问卷 (Tencent Questionnaire) export columns before the questions; personal ones dropped
+TENCENT_COLUMNS = {
+    "编号": "id", "用户类型": "ignore", "用户标识": "personal", "昵称": "personal",
+    "起答时间": "ignore", "开始答题时间": "ignore", "开始时间": "ignore", "提交时间": "ignore",
+    "结束答题时间": "ignore", "答题时长": "ignore", "地理位置国家和地区": "ignore",
+    "地理位置(国家)": "ignore", "地理位置省": "ignore", "地理位置(省)": "ignore",
+    "地理位置市": "ignore", "地理位置(市)": "ignore", "地理位置": "ignore", "自定义字段": "ignore",
+    "来源": "ignore", "渠道": "ignore", "状态": "ignore", "答卷状态": "ignore", "ip": "personal",
+    "ip地址": "personal", "提交ip": "personal", "openid": "personal", "设备": "ignore",
+    "浏览器": "ignore", "操作系统": "ignore", "总分": "ignore", "得分": "ignore",
+}  # fmt: skip
+_TENCENT_SIGNS = {"用户标识", "起答时间", "答题时长", "地理位置省", "地理位置(省)", "用户类型"}
+
+
+def platform_columns(raw: RawFrame, cb: Codebook, table: str) -> dict[int, Any]:
+    """The leading platform columns of a 腾讯问卷 export (``format: tencent``, or recognised by
+    its header block: 编号, 用户标识, 起答时间, 答题时长…): ignored, personal ones dropped; its
+    编号 is the respondent id only when no questionnaire column is (so it never collides)."""
+    from commeval.data.codebook import HeaderMatch
+
+    heads = [unicodedata.normalize("NFKC", h).replace(" ", "").lower() for h in raw.headers]
+    if raw.fmt != "tencent" and len(_TENCENT_SIGNS & set(heads)) < 2:
+        return {}
+    out: dict[int, Any] = {}
+    seen: set[str] = set()
+    for j, h in enumerate(heads):
+        kind = TENCENT_COLUMNS.get(h)
+        if kind is None or h in seen:
+            break  # the questions begin (a second 编号 is the questionnaire's own)
+        seen.add(h)
+        out[j] = kind
+    own_id = any(
+        cb.match_header(table, raw.headers[j]).field == "respondent_id"
+        for j in range(len(heads)) if j not in out
+    )  # fmt: skip
+    return {
+        j: HeaderMatch("field", "respondent_id") if k == "id" and not own_id
+        else HeaderMatch("ignore") if k in ("id", "ignore") else HeaderMatch("personal")
+        for j, k in out.items()
+    }  # fmt: skip
+
+
+_OTHER = re.compile(r"^(?P<opt>[^〖]*?)\s*〖(?P<text>.*)〗\s*$", re.S)
+
+
+def _other_texts(
+    t: Table, raw: RawFrame, cb: Codebook, cols: dict[str, int], multi: dict[int, int],
+    notes: list[dict[str, Any]],
+) -> None:  # fmt: skip
+    """问卷星 writes an "other, please specify" answer as ``其他〖在家带孩子〗``: the option is
+    kept (``其他``) and the text moved to the table's free-text field (appended, so it is
+    redacted like any free text); a warning per column says how many."""
+    fields = [cols[f.name] for f in t.fields.values()
+              if f.dtype in ("category", "level") and f.name in cols]  # fmt: skip
+    targets = fields + list(multi.values())
+    free = next((f for f in t.fields.values() if f.free_text and f.name in cols), None)
+    for j in targets:
+        col = raw.data[f"c{j}"]
+        has = col.str.contains("〖", regex=False, na=False).to_numpy()
+        if not has.any():
+            continue
+        opts = col.copy()
+        moved = pd.Series(None, index=col.index, dtype=object)
+        for i in np.flatnonzero(has):
+            parts, texts = [], []
+            for part in re.split(r"(┋)", col.iat[i]):
+                m = _OTHER.match(part)
+                if m:
+                    opt = m.group("opt").strip() or "其他"
+                    parts.append("其他" if opt.startswith("其他") else opt)  # 其他（请注明）
+                    if m.group("text").strip():
+                        texts.append(m.group("text").strip())
+                else:
+                    parts.append(part)
+            opts.iat[i] = "".join(parts)
+            moved.iat[i] = "；".join(texts) or None
+        raw.data[f"c{j}"] = opts
+        header = raw.headers[j]
+        if free is not None:
+            fc = f"c{cols[free.name]}"
+            base = raw.data[fc]
+            add = moved.map(lambda x, h=header: None if x is None else f"（{h}·其他）{x}")
+            joined = [
+                (a if b is None else b if a is None or not str(a).strip() else f"{a}；{b}")
+                for a, b in zip(base, add, strict=True)
+            ]
+            raw.data[fc] = pd.Series(joined, index=base.index, dtype=object)
+        where = "移入“" + free.label + "”" if free is not None else "未保存（表中没有自由文本列）"
+        notes.append(
+            P.one(P.WARNING, "other_text", f"问卷星“其他〖…〗”答案 {int(has.sum())} 个：选项按"
+                  f"“其他”计，补充文字{where}", file=raw.file, sheet=raw.sheet,
+                  row=int(raw.rows[np.flatnonzero(has)[0]]), column=header)
+        )  # fmt: skip
 
 
 def _holds_names(
