@@ -209,17 +209,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def output_fault(exc: OSError, stream: TextIO | None = None) -> int | None:
-    """A full disk or a read-only output folder (:class:`commeval.files.OutputFault`, or any
-    OSError with ENOSPC/EDQUOT/EROFS): one Chinese message naming the folder, exit 2; None for
-    other errors."""
+    """A full disk or a read-only output folder (an OSError from :func:`commeval.files.
+    atomic_path`, which names the folder in ``output_folder``, or any OSError with
+    ENOSPC/EDQUOT/EROFS): one Chinese message naming the folder, exit 2; None for other
+    errors."""
     import errno
 
-    from commeval.files import OutputFault
-
     full = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-    if not isinstance(exc, OutputFault) and exc.errno not in full | {errno.EROFS}:
+    marked = getattr(exc, "output_folder", None)
+    if not marked and exc.errno not in full | {errno.EROFS}:
         return None
-    folder = exc.filename or "输出目录"
+    folder = marked or exc.filename or "输出目录"
     if exc.errno in full:
         text = (
             f"磁盘空间不足：无法写入 {folder}（{exc.strerror}）；请清理磁盘或换一个输出目录后重试，"

@@ -72,16 +72,15 @@ OUTPUT_ERRNOS = frozenset(
 )
 
 
-class OutputFault(OSError):
-    """Writing an output failed for a reason of the output side (:data:`OUTPUT_ERRNOS`);
-    ``filename`` is the folder written to. The command line prints "磁盘空间不足" / "无法写入"
-    naming the folder (exit 2)."""
-
-
 def _fault(e: OSError, folder: Path) -> OSError:
-    if isinstance(e, OutputFault) or e.errno not in OUTPUT_ERRNOS:
+    """An output-side failure (:data:`OUTPUT_ERRNOS`) as an ``OSError`` whose ``filename`` and
+    ``output_folder`` are the folder written to; the command line prints "磁盘空间不足" /
+    "无法写入" naming it (exit 2). Other errors are returned unchanged."""
+    if getattr(e, "output_folder", None) or e.errno not in OUTPUT_ERRNOS:
         return e
-    return OutputFault(e.errno, e.strerror or os.strerror(e.errno or 0), str(folder))
+    err = OSError(e.errno, e.strerror or os.strerror(e.errno or 0), str(folder))
+    err.output_folder = str(folder)  # type: ignore[attr-defined]
+    return err
 
 
 @contextmanager
@@ -91,8 +90,8 @@ def atomic_path(
     """A temporary path beside ``path`` to write to; on a normal exit it is flushed to disk
     (``fsync``), given ``mode`` (``None``: left as the writer made it, e.g. a hard link) and
     renamed to ``path``; on an exception it is removed and ``path`` is left as it was. Creates
-    the parent folder. A full disk or a read-only folder raises :class:`OutputFault` naming the
-    folder.
+    the parent folder. A full disk or a read-only folder raises an ``OSError`` naming the folder
+    (its ``output_folder``).
 
     >>> with atomic_path(out / "villages.parquet") as tmp:   # doctest: +SKIP
     ...     df.to_parquet(tmp)

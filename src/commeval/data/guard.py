@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from commeval.errors import InputError
+
 MAX_DATA_BYTES = 256 << 20  # one raw data file (CSV, Excel, SPSS)
 MAX_YAML_BYTES = 1 << 20  # dataset.yaml, a codebook
 MAX_UNZIPPED_BYTES = 512 << 20  # a workbook's entries, inflated, all together
@@ -40,7 +42,7 @@ _KINDS = [
 ]
 
 
-class GuardError(ValueError):
+class GuardError(InputError, ValueError):
     """An input refused by a guard; ``rule`` and the Chinese message say why."""
 
     def __init__(self, rule: str, message: str):
