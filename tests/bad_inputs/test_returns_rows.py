@@ -252,3 +252,65 @@ def test_years_with_nian_dashes_and_none(base_raw: Path, tmp_path: Path):
     err = _errors(checked)
     assert list(zip(err["rule"], err["row"])) == [("required", 5)], err.to_string()
     assert "不适用" in err.iloc[0]["message"]
+
+
+def _ods(path: Path, rows: list[list[object]], percent_col: int) -> None:
+    """A minimal OpenDocument spreadsheet (sheet 乡镇); numbers in ``percent_col`` stored as
+    fractions with value-type percentage, as LibreOffice writes a percent-formatted cell."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(v: object, j: int) -> str:
+        if isinstance(v, int | float):
+            kind = "percentage" if j == percent_col else "float"
+            return (f'<table:table-cell office:value-type="{kind}" office:value="{v}">'
+                    f"<text:p>{v}</text:p></table:table-cell>")  # fmt: skip
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+
+    body = "".join(
+        "<table:table-row>" + "".join(cell(v, j) for j, v in enumerate(r)) + "</table:table-row>"
+        for r in rows
+    )
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body>'
+        f'<office:spreadsheet><table:table table:name="乡镇">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                   compress_type=zipfile.ZIP_STORED)  # fmt: skip
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def test_percent_cells_in_ods(base_raw: Path, tmp_path: Path):
+    raw = copy(base_raw, tmp_path / "raw")
+    fields = tmp_path / "fields.yaml"
+    fields.write_text(
+        "townships:\n  coverage: {label: 覆盖率, dtype: float, unit: '%', min: 0, max: 100}\n",
+        encoding="utf-8",
+    )
+    c = extend_contract(contract(), fields)
+    t = read(raw, "townships")
+    rows = [[*t.columns, "覆盖率"]]
+    shares = [0.605, 0.705, 0.805]
+    rows += [[r[0], int(r[1]), int(r[2]), r[3], shares[i]] for i, r in enumerate(t.values)]
+    _ods(raw / "townships.ods", rows, percent_col=4)
+    (raw / "townships.csv").unlink()
+    files(raw, "townships", "townships.ods")
+    checked = check_dataset(raw, contract=c)
+    assert _errors(checked).empty, _errors(checked).to_string()
+    assert list(checked.tables["townships"]["coverage"]) == [60.5, 70.5, 80.5]

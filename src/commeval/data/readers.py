@@ -236,8 +236,63 @@ def read_calamine(
         for i in range(r0, min(r1, len(text) - 1) + 1):
             for j in range(c0, min(c1, width - 1) + 1):
                 text[i][j] = v
+    if fmt == "ods":  # percent-formatted numbers as the percentage shown, as in .xlsx
+        for r, c in _ods_percent(data, title):
+            if r < len(text) and c < width and text[r][c] is not None:
+                try:
+                    text[r][c] = percent_text(float(text[r][c]))
+                except ValueError:
+                    pass
     frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
     return _finish(frame, headers, rows, name, title, hi + 1, None, fmt, [])
+
+
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _ods_percent(data: bytes, title: str) -> list[tuple[int, int]]:
+    """Grid positions of the cells of sheet ``title`` of an OpenDocument spreadsheet whose value
+    type is ``percentage`` (repeated rows and columns counted)."""
+    t = _ODS_TABLE
+    table, row, cell, covered = (t + n for n in ("table", "table-row", "table-cell",
+                                                 "covered-table-cell"))  # fmt: skip
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            content = z.read("content.xml")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return []
+    if b'value-type="percentage"' not in content:
+        return []
+    out: list[tuple[int, int]] = []
+    depth, inside, r, c, rrep = 0, False, 0, 0, 1
+    try:
+        for event, el in ET.iterparse(io.BytesIO(content), events=("start", "end")):
+            tag = el.tag
+            if tag == table:
+                if event == "start":
+                    depth += 1
+                    inside = inside or (depth == 1 and el.get(t + "name") == title)
+                else:
+                    if depth == 1 and inside:
+                        break
+                    depth -= 1
+                continue
+            if not inside or depth != 1:
+                continue
+            if tag == row:
+                if event == "start":
+                    c, rrep = 0, int(el.get(t + "number-rows-repeated", "1"))
+                else:
+                    r += rrep
+                    el.clear()
+            elif tag in (cell, covered) and event == "start":
+                n = int(el.get(t + "number-columns-repeated", "1"))
+                if el.get(_ODS_OFFICE + "value-type") == "percentage" and rrep == 1:
+                    out += [(r, c + k) for k in range(min(n, 1000))]
+                c += n
+    except (ET.ParseError, ValueError):
+        return []
+    return out
 
 
 def _calamine_sheet(wb: Any, score: HeaderScore | None) -> Any:
