@@ -27,7 +27,7 @@ NOT_APPLICABLE, NONE_ZERO = 6, 7
 #: texts saying "not applicable" in a numeric cell (after NFKC; dashes of any width)
 NOT_APPLICABLE_TEXTS = frozenset(
     ["-", "--", "---", "—", "——", "–", "―", "─", "/", "//", "\\", "不适用", "无此项", "不涉及",
-     "暂无", "无数据"]
+     "暂无", "无数据", "不详", "未统计"]
 )  # fmt: skip
 NONE_TEXTS = frozenset(["无", "没有", "无。"])
 #: units of counts (a "无" there is 0)
