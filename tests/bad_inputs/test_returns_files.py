@@ -192,3 +192,32 @@ def test_dev_full_is_a_full_disk(capsys):
             fh.flush()
     assert output_fault(F._fault(info.value, Path("/dev"))) == 2
     assert "磁盘空间不足" in capsys.readouterr().err
+
+
+def test_names_unusable_as_file_names_are_accepted(base_raw: Path, tmp_path: Path):
+    """A 135-character township name with a slash validates; its page name is cut safely."""
+    from commeval.pipeline.plan import MAX_STEM_BYTES, township_href
+
+    raw = copy(base_raw, tmp_path / "raw")
+    town = read(raw, "townships").loc[0, "乡镇"]
+    long = ("城关/镇" * 34)[:135]
+    for table, col in [("townships", "乡镇"), ("villages", "乡镇"), ("survey", "乡镇"),
+                       ("population", "乡镇"), ("communities", "乡镇")]:  # fmt: skip
+        df = read(raw, table)
+        df[col] = df[col].replace({town: long})
+        df.to_csv(raw / f"{table}.csv", index=False, encoding="utf-8-sig")
+    assert run_validate(raw, tmp_path / "r", out=io.StringIO()) == 0
+    name = township_href(long).removeprefix("townships/").removesuffix(".html")
+    assert "/" not in name and len(name.encode("utf-8")) <= MAX_STEM_BYTES
+
+
+def test_legacy_xls_data_sheet_found_without_sheet_name(base_raw: Path, tmp_path: Path):
+    """The .xls fixture's first sheet is 填表说明: without `sheet:` the data sheet is found."""
+    raw = copy(base_raw, tmp_path / "raw")
+    fixture = Path(__file__).parent / "fixtures" / "villages.xls"
+    (raw / "villages.xls").write_bytes(fixture.read_bytes())
+    (raw / "villages.csv").unlink()
+    files(raw, "villages", "villages.xls")
+    checked = check_dataset(raw)
+    assert checked.located["villages"].sheet != "填表说明"
+    assert len(checked.tables["villages"]) == 18

@@ -89,10 +89,13 @@ def test_yaml_alias_bomb_as_codebook(base_raw: Path, tmp_path: Path):
     _check(_validate(raw, tmp_path), "别名炸弹")
 
 
-@pytest.mark.parametrize("what", ["codebook", "data"])
+@pytest.mark.parametrize("what", ["codebook", "data", "dataset.yaml"])
 def test_fifo_is_refused_without_blocking(base_raw: Path, tmp_path: Path, what: str):
     raw = copy(base_raw, tmp_path / "raw")
-    if what == "codebook":
+    if what == "dataset.yaml":
+        (raw / "dataset.yaml").unlink()
+        os.mkfifo(raw / "dataset.yaml")
+    elif what == "codebook":
         os.mkfifo(raw / "codebook.yaml")
         with open(raw / "dataset.yaml", "a", encoding="utf-8") as fh:
             fh.write("codebook: codebook.yaml\n")

@@ -33,7 +33,9 @@ def feedback_name(file: str) -> str:
 def submitted_files(checked: Any) -> list[str]:
     """The data files of a checked dataset: those read and those that could not be."""
     names = list(dict.fromkeys(checked.sources["file"].astype(str)))
-    for f in checked.problems["file"].astype(str):
+    p = checked.problems
+    exists = ~p["rule"].isin(["file_missing", "path_outside", "table_missing", "dataset_yaml"])
+    for f in p.loc[exists, "file"].astype(str):
         if f and f != "dataset.yaml" and not f.endswith((".yaml", ".yml")) and f not in names:
             names.append(f)
     return names
