@@ -314,3 +314,17 @@ def test_percent_cells_in_ods(base_raw: Path, tmp_path: Path):
     checked = check_dataset(raw, contract=c)
     assert _errors(checked).empty, _errors(checked).to_string()
     assert list(checked.tables["townships"]["coverage"]) == [60.5, 70.5, 80.5]
+
+
+def test_a_return_with_only_totals_and_signoff_rows_has_no_data(base_raw: Path, tmp_path: Path):
+    raw = copy(base_raw, tmp_path / "raw")
+    t = read(raw, "townships")
+    only = pd.DataFrame(
+        [["合计", "100", "20", ""], ["填表人：张三", "", "", ""]], columns=t.columns
+    )
+    write(raw, "townships", only)
+    checked = check_dataset(raw)
+    err = _errors(checked)
+    hit = err[err["rule"] == "no_data_rows"]
+    assert len(hit) == 1 and "只有合计/签字" in hit.iloc[0]["message"]
+    assert "张三" not in checked.problems.to_csv()

@@ -111,11 +111,12 @@ def check_dataset(
                 {"file": raw.file, "rows_in": int(raw.rows_in), "rows_kept": len(raw.data),
                  "rows_reported": len(raw.rows_dropped)}
             )  # fmt: skip
-            if len(raw.data) == 0 and not raw.rows_dropped:
+            if len(raw.data) == 0 and len(raw.rows_dropped) == len(skipped):
                 sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
+                what = "，只有合计/签字等非数据行" if skipped else ""
                 probs.append(
-                    P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
-                                   sheet=raw.sheet, row=raw.header_row or None)])
+                    P.frame([P.one(sev, "no_data_rows", f"文件只有表头，没有数据行{what}",
+                                   file=raw.file, sheet=raw.sheet, row=raw.header_row or None)])
                 )  # fmt: skip
             try:
                 loc, tprobs, personal, own = _check_table(c[table], raw, cb, places)
