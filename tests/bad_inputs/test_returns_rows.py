@@ -328,3 +328,17 @@ def test_a_return_with_only_totals_and_signoff_rows_has_no_data(base_raw: Path, 
     hit = err[err["rule"] == "no_data_rows"]
     assert len(hit) == 1 and "只有合计/签字" in hit.iloc[0]["message"]
     assert "张三" not in checked.problems.to_csv()
+
+
+def test_unit_and_column_number_rows_under_the_header(base_raw: Path, tmp_path: Path):
+    raw = copy(base_raw, tmp_path / "raw")
+    t = read(raw, "townships")
+    extra = pd.DataFrame(
+        [["（单位：人、户）", "", "", ""], ["甲", "1", "2", "3"]], columns=t.columns
+    )
+    write(raw, "townships", pd.concat([extra, t], ignore_index=True))
+    checked = check_dataset(raw)
+    assert _errors(checked).empty, _errors(checked).to_string()
+    hit = checked.problems[checked.problems["rule"] == "header_note_row"]
+    assert list(hit["row"]) == [2, 3]
+    assert len(checked.tables["townships"]) == len(t)

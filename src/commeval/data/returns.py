@@ -115,16 +115,28 @@ def skip_nondata(raw: RawFrame) -> tuple[list[dict[str, Any]], set[str]]:
             break
         i -= 1
     excel_total = np.isin(raw.rows, list(raw.skip_rows)) if raw.skip_rows else np.zeros(n, bool)
-    drop = total | signoff | excel_total
+    values = df.to_numpy(dtype=object)
+    under = np.zeros(n, dtype=bool)  # 栏次 / 单位 rows right under the header
+    for k in range(min(2, n)):
+        cells = [str(v).strip() for v in values[k] if isinstance(v, str) and v.strip()]
+        if under_header(cells):
+            under[k] = True
+        else:
+            break
+    drop = total | signoff | excel_total | under
     if not drop.any():
         return [], set()
     probs: list[dict[str, Any]] = []
     secrets: set[str] = set()
-    values = df.to_numpy(dtype=object)
     for k in np.flatnonzero(drop):
         row = int(raw.rows[k])
         cells = [str(v).strip() for v in values[k] if isinstance(v, str) and v.strip()]
-        if excel_total[k] or total[k]:
+        if under[k]:
+            probs.append(
+                P.one(P.WARNING, "header_note_row", "表头下的栏次/计量单位说明行，不是数据，已跳过",
+                      file=raw.file, sheet=raw.sheet, row=row, value=" ".join(cells)[:40])
+            )  # fmt: skip
+        elif excel_total[k] or total[k]:
             why = raw.skip_rows.get(row) or "合计/小计行"
             shown = next((c for c in cells if _TOTAL.match(_norm_cell(c))), "")
             probs.append(
@@ -151,6 +163,27 @@ def skip_nondata(raw: RawFrame) -> tuple[list[dict[str, Any]], set[str]]:
             fc[(int(pos[i0]), j)] = True
     raw.formula_cells = set(fc)
     return probs, secrets
+
+
+_UNIT = re.compile(r"^\(?(?:计量|金额|面积)?单位[:(]")
+_STEMS = set("甲乙丙丁戊己庚辛壬癸")
+
+
+def under_header(cells: list[str]) -> bool:
+    """A row right under the header that describes it: 栏次 (``甲 乙 1 2 3 …``, consecutive
+    column numbers) or the unit of measure (``单位：人、户、元``)."""
+    if not cells:
+        return False
+    norm = [_norm_cell(c) for c in cells]
+    if _UNIT.match(norm[0]) or norm[0] in ("栏次", "列次", "栏号"):
+        return True
+    nums = [int(c) for c in norm if re.fullmatch(r"\d{1,3}", c)]
+    stems = [c for c in norm if c in _STEMS]
+    return (
+        len(nums) >= 3
+        and len(nums) + len(stems) == len(norm)
+        and all(b == a + 1 for a, b in zip(nums, nums[1:], strict=False))
+    )
 
 
 def signoff_words(cells: Iterable[str]) -> set[str]:
