@@ -128,7 +128,7 @@ def test_feedback_workbook_per_submitted_file(base_raw: Path, tmp_path: Path):
     head = next(i for i, r in enumerate(rows) if r[0] == "序号")
     body = rows[head + 1 :]
     err = [r for r in body if r[1] == "错误" and r[7] == "range:min"]
-    assert [(r[2], r[3], r[4], r[5]) for r in err] == [("行政村", "5", "人口", "'-12")]  # escaped
+    assert [(r[2], r[3], r[4], r[5]) for r in err] == [("行政村", 5, "人口", "'-12")]  # escaped
     assert "不能为负数" in err[0][6]
     listed = [r for r in body if r[7] == "signoff_row"]
     assert len(listed) == 1 and listed[0][5] in (None, "")  # listed, content not echoed
@@ -149,6 +149,13 @@ def test_survey_year_outside_the_assessment_year_is_an_error_at_validate(base_ra
     hit = p[p["规则"] == "year:survey"]
     assert len(hit) == 1 and "2012" in hit.iloc[0]["说明"] and "2013" in hit.iloc[0]["说明"]
     assert (p["规则"] == "year:survey_extra").any()
+    v = read(raw, "villages")
+    town = v.loc[0, "乡镇"]
+    v = v[~((v["乡镇"] == town) & (v["年度"] == "2012"))]
+    v.to_csv(raw / "villages.csv", index=False, encoding="utf-8-sig")
+    run_validate(raw, tmp_path / "r3", out=io.StringIO(), year=2012)
+    p3 = pd.read_csv(tmp_path / "r3" / "validation_report.csv", encoding="utf-8-sig", dtype=str)
+    assert list(p3.loc[p3["规则"] == "year:no_villages", "值"]) == [town]
     assert run_validate(raw, tmp_path / "r2", out=io.StringIO(), year=2010) == 2
     p2 = pd.read_csv(tmp_path / "r2" / "validation_report.csv", encoding="utf-8-sig", dtype=str)
     assert (p2["规则"] == "year:assessment").any()

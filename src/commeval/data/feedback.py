@@ -98,7 +98,7 @@ def write_feedback(checked: Any, out_dir: str | Path) -> list[Path]:
                 "序号": range(1, len(mine) + 1),
                 "级别": mine["severity"].map(P.SEVERITY_LABELS).fillna(mine["severity"]).to_numpy(),
                 "工作表": mine["sheet"].to_numpy(),
-                "行": mine["row"].astype("string").fillna("").to_numpy(),
+                "行": [int(r) if pd.notna(r) else "" for r in mine["row"]],
                 "列（原表头）": mine["column"].to_numpy(),
                 "值": mine["value"].to_numpy(),
                 "问题说明": mine["message"].to_numpy(),

@@ -373,6 +373,18 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
                   "请核对 commeval.yaml 的 year 或补报该年度的数据", file=v.file.split("、")[0],
                   column=v.headers.get("year", "year"), field="year", value=str(year))
         )  # fmt: skip
+    t = tables.get("townships")
+    if t is not None and "township" in t.df and "township" in v.df and target in vyears:
+        have = set(v.df.loc[(v.df["year"] == target).fillna(False), "township"].dropna())
+        for i, town in enumerate(t.df["township"]):
+            if pd.notna(town) and town not in have:
+                out.append(
+                    P.one(P.WARNING, "year:no_villages", f"乡镇“{town}”在评估年度 {target} 没有行政村"
+                          "数据，其村级指标将缺失", file=str(t.file_per_row()[i]),
+                          sheet=str(t.sheet_per_row()[i]), row=int(t.rows[i]),
+                          column=t.headers.get("township", "township"), field="township",
+                          value=str(town))
+                )  # fmt: skip
     s = tables.get("survey")
     if s is not None and len(s.df) and "year" in s.df:
         syears = _years_of(s)
