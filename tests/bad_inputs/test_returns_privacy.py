@@ -30,7 +30,7 @@ def _people(raw: Path) -> list[str]:
     s["备用"] = [NAMES[(i + 5) % len(NAMES)] for i in range(n)]  # unmapped: names by content
     s["意见建议"] = ""
     s.loc[0, "意见建议"] = f"我是{s.loc[0, '受访人']}，村里路灯坏了，电话+8618603951234"
-    s.loc[1, "意见建议"] = f"户主{s.loc[1, '户主']}说希望多办文体活动"
+    s.loc[1, "意见建议"] = f"户主{s.loc[1, '户主']}说希望多办文体活动，电话1860 395 1234"
     s.loc[2, "意见建议"] = f"找{s.loc[2, '备用']}联系"
     write(raw, "survey", s)
     v = read(raw, "villages")
@@ -61,6 +61,7 @@ def test_no_name_reaches_processed_data_reports_or_feedback(base_raw: Path, tmp_
     s = checked.tables["survey"]
     assert s["suggestion"].iloc[0].startswith("我是［已隐去］")
     assert "18603951234" not in s["suggestion"].iloc[0]
+    assert s["suggestion"].iloc[1] == "户主［已隐去］说希望多办文体活动，电话［已隐去］"
     res = ingest(raw, tmp_path / "processed")
     assert res.manifest is not None
     # a name typed into a number column: quoted in the reports only after redaction
