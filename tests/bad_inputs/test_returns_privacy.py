@@ -108,3 +108,18 @@ def test_person_name_shapes():
     col = pd.Series(["王堂", "孟庙", "李庄"])
     assert not name_column(col, {"王堂", "孟庙"})
     assert name_column(pd.Series(["张伟", "李秀英", None, "王芳"]), set())
+
+
+def test_what_is_kept_out_of_problems():
+    from commeval.data.checks import _secret
+
+    for v in [
+        "马静",
+        "司马联络",
+        "+8618603951234",
+        "城关镇王堂村3组",
+        "村支书司马联络 13912345678",
+    ]:
+        assert _secret(v), v
+    for v in ["没有", "经常", "是", "一般"]:  # answers of a column dropped for its header (手机)
+        assert not _secret(v), v

@@ -25,9 +25,16 @@ from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
 from commeval.data.guard import GuardError, check_regular, read_regular
-from commeval.data.privacy import REDACTED, find_personal, redact, redact_values
+from commeval.data.privacy import REDACTED, find_personal, has_personal, redact, redact_values
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
-from commeval.data.returns import name_column, name_header, norm_name, skip_nondata, unify_names
+from commeval.data.returns import (
+    looks_like_person,
+    name_column,
+    name_header,
+    norm_name,
+    skip_nondata,
+    unify_names,
+)
 from commeval.data.rules import (
     Located,
     combine,
@@ -105,7 +112,11 @@ def check_dataset(
             if got is None:
                 continue
             raw = got
-            skipped, words = skip_nondata(raw)
+            try:
+                skipped, words = skip_nondata(raw)  # totals, sign-off and note rows
+            except Exception as e:  # never a traceback for one file's content
+                probs.append(P.frame([_unexpected(e, rel, "检查")]))
+                continue
             secrets |= words
             per_file.append(
                 {"file": raw.file, "rows_in": int(raw.rows_in), "rows_kept": len(raw.data),
@@ -157,10 +168,18 @@ def check_dataset(
     probs.append(design(located))  # sampling-design rules (PSU/strata, weights, names)
     if consistency:
         probs.append(years(located, year))  # what reports would otherwise find out later
-    secrets = {v for v in secrets if norm_name(v) not in places}  # 填报单位：城关镇 is no secret
+    secrets = {v for v in secrets if _secret(v) and norm_name(v) not in places}
     problems = _redact_values(P.sort(P.concat(probs)), secrets)
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)
+
+
+def _secret(value: str) -> bool:
+    """Whether a value met in a personal column or sign-off row is kept out of every problem:
+    a person's name, a number or id, a longer text (an address); not a short common word of a
+    column taken for personal by its header (是否使用手机: 没有, 经常), nor a place name."""
+    v = value.strip()
+    return len(v) >= 2 and (looks_like_person(v) or has_personal(v) or len(v) >= 5)
 
 
 def _read_one(
