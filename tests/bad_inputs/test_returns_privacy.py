@@ -123,3 +123,32 @@ def test_what_is_kept_out_of_problems():
         assert _secret(v), v
     for v in ["没有", "经常", "是", "一般"]:  # answers of a column dropped for its header (手机)
         assert not _secret(v), v
+
+
+def test_no_name_reaches_the_published_pages(base_raw: Path, tmp_path: Path):
+    """A whole report run on data with name-holding columns: no name in any page or download."""
+    import subprocess
+    import sys
+    import zipfile
+
+    raw = copy(base_raw, tmp_path / "raw")
+    names = _people(raw)
+    ingest(raw, tmp_path / "processed")
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("commeval")), "reports", "--data", str(raw),
+         "--processed", str(tmp_path / "processed"), "--out", str(tmp_path / "outputs"),
+         "--jobs", "2"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert list((tmp_path / "outputs").rglob("townships/*.html"))
+    blobs = [run.stdout, run.stderr]
+    for p in (tmp_path / "outputs").rglob("*"):
+        if p.suffix in (".xlsx", ".docx") and zipfile.is_zipfile(p):
+            with zipfile.ZipFile(p) as z:
+                blobs += [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+        elif p.is_file():
+            blobs.append(p.read_bytes().decode("utf-8", "replace"))
+    text = "\n".join(blobs)
+    for name in [*names, "18603951234", "13912345678"]:
+        assert name not in text, name
