@@ -116,3 +116,16 @@ def test_small_file_of_nul_bytes_is_not_text(base_raw: Path, tmp_path: Path):
     raw = copy(base_raw, tmp_path / "raw")
     (raw / "survey.csv").write_bytes(b"\0" * 100_000)
     _check(_validate(raw, tmp_path), "NUL", "survey.csv")
+
+
+def test_yaml_alias_bomb_as_commeval_yaml(tmp_path: Path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "commeval.yaml").write_text(BOMB + "name: 测试\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "COMMEVAL_SALT_FILE": str(tmp_path / "salt")}
+    code = "import sys; from commeval.cli import main; sys.exit(main(sys.argv[1:]))"
+    res = subprocess.run(
+        [sys.executable, "-c", code, "validate", "--project", str(project)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, preexec_fn=_limit,
+    )  # fmt: skip
+    _check(res, "别名炸弹", "commeval.yaml")
