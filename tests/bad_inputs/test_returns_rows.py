@@ -342,3 +342,12 @@ def test_unit_and_column_number_rows_under_the_header(base_raw: Path, tmp_path: 
     hit = checked.problems[checked.problems["rule"] == "header_note_row"]
     assert list(hit["row"]) == [2, 3]
     assert len(checked.tables["townships"]) == len(t)
+
+
+def test_a_percentage_in_a_count_is_an_error_not_a_guess(base_raw: Path, tmp_path: Path):
+    raw = copy(base_raw, tmp_path / "raw")
+    v = read(raw, "villages")
+    v.loc[0, "人口"] = "60%"
+    write(raw, "villages", v)
+    err = _errors(check_dataset(raw))
+    assert list(zip(err["rule"], err["row"])) == [("type:int", 2)], err.to_string()

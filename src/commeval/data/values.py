@@ -106,7 +106,10 @@ def parse_unique(text: Any, f: Field, vmap: dict[str, Any], cb: Codebook) -> tup
             m = _YEAR.match(key)
             if m:
                 return int(m.group(1)), OK
-    num, st = parse_number(s, percent_unit=(f.unit or "").strip() in ("%", "％"))
+    pct = (f.unit or "").strip() in ("%", "％")
+    if not pct and s.endswith(("%", "％")) and not (f.max is not None and f.max <= 1):
+        return None, BAD_TYPE  # a percentage where a count or amount belongs: never guessed
+    num, st = parse_number(s, percent_unit=pct)
     if st != OK:
         return None, st
     if f.dtype == "int":
