@@ -169,6 +169,14 @@ def test_percent_formatted_cells_in_a_percent_field(base_raw: Path, tmp_path: Pa
     got = checked.tables["villages"]
     assert list(got["safe_water_share"]) == [60.5 if i % 2 else 87.5 for i in range(len(v))]
     assert (got["loan_ratio"] == 0.25).all()
+    assert not (checked.problems["rule"] == "percent_as_fraction").any()
+    for i in range(len(v)):  # now typed as fractions without a percent format
+        ws.cell(i + 2, share).number_format = "General"
+        ws.cell(i + 2, share).value = 0.605
+    wb.save(path)
+    warn = check_dataset(raw, contract=c).problems
+    hit = warn[warn["rule"] == "percent_as_fraction"]
+    assert list(hit["row"]) == [2] and "60.5" in hit.iloc[0]["message"]
 
 
 def test_name_spellings_are_merged_with_a_warning(base_raw: Path, tmp_path: Path):

@@ -617,6 +617,7 @@ def _field_column(
         s = _typed(parsed, f)
         if parsed.num is not None:
             probs.append(_range(parsed.num, f, col, where))
+            probs.append(_fractions(parsed.num, f, col, where))
     if f.required:
         missing = status == V.MISSING
         for i, j in raw.formula_cells:  # already reported as formula_cell
@@ -627,6 +628,26 @@ def _field_column(
                     message=f"必填项“{f.label}”为空", values=col, **where)
         )  # fmt: skip
     return s
+
+
+def _fractions(x: np.ndarray, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.DataFrame:
+    """A ``%`` field whose every value lies in [0, 1] (60.5 % typed as 0.605 without a percent
+    format): a warning at its first value — the numbers may be 100× too small."""
+    if (f.unit or "").strip() not in ("%", "％"):
+        return P.empty()
+    ok = ~np.isnan(x)
+    vals = x[ok]
+    if len(vals) < 2 or not (vals <= 1).all() or not (vals > 0).any():
+        return P.empty()
+    if raw.astype("string").str.contains("%|％", regex=True, na=False).any():
+        return P.empty()
+    first = np.zeros(len(x), dtype=bool)
+    first[np.flatnonzero(ok)[0]] = True
+    return P.cells(
+        first, severity=P.WARNING, rule="percent_as_fraction",
+        message=f"“{f.label}”的单位是 %，但这一列的数全在 0–1 之间（如 0.605），可能是把百分数写成了小数"
+        "（应为 60.5）；请核对", values=raw, **where,
+    )  # fmt: skip
 
 
 def _typed(parsed: V.Parsed, f: Field) -> pd.Series:
