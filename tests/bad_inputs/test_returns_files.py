@@ -228,3 +228,16 @@ def test_legacy_xls_data_sheet_found_without_sheet_name(base_raw: Path, tmp_path
     checked = check_dataset(raw)
     assert checked.located["villages"].sheet != "填表说明"
     assert len(checked.tables["villages"]) == 18
+
+
+def test_the_same_return_sent_twice(base_raw: Path, tmp_path: Path):
+    raw = copy(base_raw, tmp_path / "raw")
+    names = split_district(raw)
+    first = names["villages"][0]
+    twin = first.replace("returns/", "returns/副本-")  # also matched by the glob
+    (raw / twin).write_bytes((raw / first).read_bytes())
+    p = check_dataset(raw).problems
+    hit = p[p["rule"] == "duplicate_file"]
+    assert len(hit) == 1
+    other = twin if hit.iloc[0]["file"] == first else first
+    assert hit.iloc[0]["file"] in (first, twin) and other in hit.iloc[0]["message"]

@@ -158,6 +158,16 @@ def check_dataset(
             for f in ("township", "village", "community", "psu"):
                 if f in located[table].df:
                     places |= {norm_name(v) for v in pd.unique(located[table].df[f].dropna())}
+    seen: dict[tuple[str, str], str] = {}
+    for src in sources:  # the same return sent twice (城关镇.xlsx, 城关镇(1).xlsx)
+        key = (src["table"], src["sha256"])
+        if key in seen:
+            probs.append(
+                P.frame([P.one(P.ERROR, "duplicate_file", f"与文件 {seen[key]} 内容完全相同（同一份"
+                               "报表报送了两次）：请删去其中一个，或从 dataset.yaml 中去掉", file=src["file"])])
+            )  # fmt: skip
+        else:
+            seen[key] = src["file"]
     probs.append(P.frame(unify_names(located)))  # 王堂（东） and 王堂(东) are one village
     for table, loc in located.items():
         t = c[table]
