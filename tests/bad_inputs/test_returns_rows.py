@@ -359,3 +359,13 @@ def test_a_percentage_in_a_count_is_an_error_not_a_guess(base_raw: Path, tmp_pat
     write(raw, "villages", v)
     err = _errors(check_dataset(raw))
     assert list(zip(err["rule"], err["row"])) == [("type:int", 2)], err.to_string()
+
+
+def test_excel_error_values_in_a_csv_export_name_the_cell(base_raw: Path, tmp_path: Path):
+    raw = copy(base_raw, tmp_path / "raw")
+    t = read(raw, "townships")
+    t.loc[1, "户数"] = "#DIV/0!"
+    write(raw, "townships", t)
+    err = _errors(check_dataset(raw))
+    assert list(zip(err["rule"], err["row"], err["column"])) == [("cell_error", 3, "户数")]
+    assert "C3" in err.iloc[0]["message"]

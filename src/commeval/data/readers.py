@@ -131,12 +131,45 @@ def read_source(
     if fmt != "sav":
         fmt = sniff(data, fmt, name)
     if fmt in ("xls", "ods"):
-        return read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score, fmt)
+        frame = read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score, fmt)
+        return error_cells(frame, EXCEL_ERRORS)
     if fmt == "csv":
-        return read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
+        frame = read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
+        return error_cells(frame, EXCEL_ERRORS - {"#N/A"})  # #N/A: a missing-value token
     if fmt == "xlsx":
         return read_xlsx(data, name, spec.get("sheet"), spec.get("header_row"), score)
     return read_sav(path, name)
+
+
+#: Excel's error values: a formula's cached result that is no number
+EXCEL_ERRORS = frozenset(
+    {"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
+
+
+def error_cells(frame: RawFrame, errors: frozenset[str] | set[str]) -> RawFrame:
+    """Cells holding an Excel error value (a formula's cached ``#DIV/0!`` in ``.xls``/``.ods``,
+    or the text Excel writes for it in a CSV export): a ``cell_error`` problem naming the cell,
+    the cell left empty (and not reported again as a missing required value)."""
+    if frame.data.empty:
+        return frame
+    for j, c in enumerate(frame.data.columns):
+        col = frame.data[c]
+        hit = np.flatnonzero(col.isin(list(errors)).to_numpy())
+        if not len(hit):
+            continue
+        header = frame.headers[j] if j < len(frame.headers) and frame.headers[j] else ""
+        for i in hit:
+            row = int(frame.rows[i])
+            frame.problems.append(
+                P.one(P.ERROR, "cell_error", f"单元格 {_col_letter(j)}{row} 是错误值 {col.iat[i]}"
+                      "（公式无法计算，如除以 0、引用无效），没有可用的数值：请改正公式或填入数值",
+                      file=frame.file, sheet=frame.sheet, row=row, column=header or _col_letter(j),
+                      value=col.iat[i])
+            )  # fmt: skip
+            frame.formula_cells.add((int(i), j))
+        frame.data[c] = col.where(~col.isin(list(errors)), None)
+    return frame
 
 
 def sniff(data: bytes, fmt: str, name: str) -> str:
