@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", parents=[proj], help="检查原始数据 (validate raw inputs)")
     v.add_argument("--data", type=Path, default=None, help=data_help)
     v.add_argument("--report-dir", type=Path, default=None, help="默认：<outputs>/validation")
+    v.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="为每个报送文件写一份回执（.xlsx，逐行列出问题）到该目录",
+    )
 
     pr = sub.add_parser(
         "process", parents=[proj], help="校验并生成处理后数据 (validate and write Parquet)"
@@ -228,8 +235,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(exc)
     except CommevalError as exc:
         return fail(exc)
+    except OSError as exc:
+        code = output_fault(exc)
+        return code if code is not None else unexpected(exc, args)
     except Exception as exc:  # the unexpected: one Chinese message, the traceback in the log
         return unexpected(exc, args)
+
+
+def output_fault(exc: OSError, stream: TextIO | None = None) -> int | None:
+    """A full disk or a read-only output folder (an OSError from :func:`commeval.files.
+    atomic_path`, which names the folder in ``output_folder``, or any OSError with
+    ENOSPC/EDQUOT/EROFS): one Chinese message naming the folder, exit 2; None for other
+    errors."""
+    import errno
+
+    full = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+    marked = getattr(exc, "output_folder", None)
+    if not marked and exc.errno not in full | {errno.EROFS}:
+        return None
+    folder = marked or exc.filename or "输出目录"
+    if exc.errno in full:
+        text = (
+            f"磁盘空间不足：无法写入 {folder}（{exc.strerror}）；请清理磁盘或换一个输出目录后重试，"
+            "已写好的结果未被改动 (no space left on device)"
+        )
+    else:
+        text = (
+            f"无法写入 {folder}（{exc.strerror}：只读或没有写权限）；请换一个可写的输出目录，"
+            "或检查该目录的权限 (output folder not writable)"
+        )
+    print(text, file=stream or sys.stderr)
+    return EXIT_INVALID
 
 
 def unexpected(exc: BaseException, args: argparse.Namespace, stream: TextIO | None = None) -> int:
@@ -295,7 +331,13 @@ def _main(args: argparse.Namespace) -> int:
 
             data, _ = data_paths(args, project)
             report_dir = args.report_dir or project.validation_dir
-            return run_validate(data, report_dir, **project.data_options())
+            return run_validate(
+                data,
+                report_dir,
+                **project.data_options(),
+                feedback=args.feedback,
+                year=project.year,
+            )
         if args.command == "process":
             return _process(args, project)
         if args.command == "templates":

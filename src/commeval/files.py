@@ -11,6 +11,7 @@ stylesheets, report notebooks) for cache keys.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -65,6 +66,23 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
+#: errors of the output side: a full disk or quota, a read-only or forbidden folder
+OUTPUT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+)
+
+
+def _fault(e: OSError, folder: Path) -> OSError:
+    """An output-side failure (:data:`OUTPUT_ERRNOS`) as an ``OSError`` whose ``filename`` and
+    ``output_folder`` are the folder written to; the command line prints "磁盘空间不足" /
+    "无法写入" naming it (exit 2). Other errors are returned unchanged."""
+    if getattr(e, "output_folder", None) or e.errno not in OUTPUT_ERRNOS:
+        return e
+    err = OSError(e.errno, e.strerror or os.strerror(e.errno or 0), str(folder))
+    err.output_folder = str(folder)  # type: ignore[attr-defined]
+    return err
+
+
 @contextmanager
 def atomic_path(
     path: str | Path, *, fsync: bool = True, mode: int | None = 0o644
@@ -72,14 +90,18 @@ def atomic_path(
     """A temporary path beside ``path`` to write to; on a normal exit it is flushed to disk
     (``fsync``), given ``mode`` (``None``: left as the writer made it, e.g. a hard link) and
     renamed to ``path``; on an exception it is removed and ``path`` is left as it was. Creates
-    the parent folder.
+    the parent folder. A full disk or a read-only folder raises an ``OSError`` naming the folder
+    (its ``output_folder``).
 
     >>> with atomic_path(out / "villages.parquet") as tmp:   # doctest: +SKIP
     ...     df.to_parquet(tmp)
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise _fault(e, path.parent) from e
     os.close(fd)
     tmp = Path(name)
     try:
@@ -90,6 +112,9 @@ def atomic_path(
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise _fault(e, path.parent) from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

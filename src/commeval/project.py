@@ -216,8 +216,12 @@ def load_project(path: str | Path) -> Project:
             f"{file}: 找不到项目文件 {PROJECT_FILE}（可用 commeval init 创建）"
             f" (no {PROJECT_FILE} here; create one with commeval init)"
         )
+    from commeval.data.guard import GuardError, load_yaml_file
+
     try:
-        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        doc = load_yaml_file(file)  # a regular file, size and alias-expansion limits
+    except GuardError as exc:
+        raise _fail(file, "<file>", str(file), exc.message, "input refused") from None
     except yaml.YAMLError as exc:
         raise _fail(
             file, "<yaml>", str(exc).splitlines()[0], "YAML 语法错误", "YAML syntax"

@@ -168,13 +168,6 @@ UNREADABLE = [
         "文件实际是纯文本",
     ),
     (
-        "unicode_text_as_xls",  # Excel's 另存为 "Unicode 文本": UTF-16 with BOM, tab-separated
-        "villages.xls",
-        lambda: "\ufeff年度\t乡镇\t行政村\r\n2011\t城关镇\t王堂\r\n".encode("utf-16-le"),
-        "unsupported_format",
-        "文件实际是纯文本",
-    ),
-    (
         "ole2_without_workbook_as_et",
         "villages.et",
         lambda: _xls().replace("Workbook".encode("utf-16-le"), "Contents".encode("utf-16-le")),

@@ -154,7 +154,7 @@ def _damage(data: bytes, ops: list[tuple[str, int, int]]) -> tuple[bytes, bool]:
             lines.insert(max(i, 1), b"")
         elif op == "short_row" and i > 0 and lines[i].strip():
             lines[i] = b",".join(lines[i].split(b",")[:k])
-        elif op == "long_row" and i > 0 and lines[i].strip():
+        elif op == "long_row" and i > 0 and lines[i].strip(b", \r"):  # a row, not stray commas
             lines[i] += b",x" * k
         elif op == "quote_cell" and i > 0:
             cells = lines[i].split(b",")

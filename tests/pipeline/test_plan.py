@@ -38,6 +38,16 @@ def test_hrefs_are_safe_file_names():
     assert P.safe_filename("..") == "_"
 
 
+def test_long_township_names_are_cut_with_a_hash():
+    long = "城关镇" * 45  # 135 characters, 405 bytes in UTF-8: too long for a file name
+    a = P.safe_filename(long)
+    b = P.safe_filename(long[:-1] + "乡")
+    assert len(a.encode("utf-8")) <= P.MAX_STEM_BYTES and a.startswith("城关镇城关镇")
+    assert a != b  # distinct names stay distinct
+    assert P.township_href(long) == f"townships/{a}.html"
+    assert P.safe_filename("裴城镇") == "裴城镇"  # short names unchanged
+
+
 def test_whole_run_reused_only_when_complete_successful_and_present():
     prev = previous(甲镇="ok", 乙镇="reused")
     assert P.whole_run_reusable(prev, "rk")

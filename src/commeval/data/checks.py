@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,26 @@ from commeval.data.contract import Contract, Field, Table
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, load_dataset
 from commeval.data.design_table import join_design
-from commeval.data.privacy import REDACTED, find_personal, redact, redact_values
+from commeval.data.guard import GuardError, check_regular, read_regular
+from commeval.data.privacy import REDACTED, find_personal, has_personal, redact, redact_values
 from commeval.data.readers import RawFrame, ReadError, detect_format, file_info, read_source
-from commeval.data.rules import Located, design, plausibility, references, unique_key
+from commeval.data.returns import (
+    looks_like_person,
+    name_column,
+    name_header,
+    norm_name,
+    skip_nondata,
+    unify_names,
+)
+from commeval.data.rules import (
+    Located,
+    combine,
+    design,
+    plausibility,
+    references,
+    unique_key,
+    years,
+)
 
 log = logging.getLogger("commeval.data")
 MAY_BE_EMPTY = {"communities"}  # a district may have no new residential community yet
@@ -60,12 +78,17 @@ def check_dataset(
     codebook: Codebook | str | Path | None = None,
     *,
     contract: Contract | None = None,
+    year: int | None = None,
+    consistency: bool = False,
 ) -> Checked:
     """Validate a raw dataset directory; never raises for bad data (problems are collected).
 
     ``contract`` (default: the packaged one; a project's :func:`~commeval.data.contract.
     extend_contract`) says which fields there are; ``codebook`` (a project's codebook) is
-    extended by the dataset's own (``dataset.yaml: codebook:``)."""
+    extended by the dataset's own (``dataset.yaml: codebook:``). ``year``: the project's
+    assessment year (default: the latest year of the villages table), checked against the
+    tables' years with ``consistency`` (:func:`~commeval.data.rules.years`; ``validate`` does).
+    """
     raw_dir = Path(raw_dir)
     c = contract or (codebook.contract if isinstance(codebook, Codebook) else packaged())
     probs: list[pd.DataFrame] = []
@@ -80,70 +103,141 @@ def check_dataset(
     sources = []
     dropped: dict[str, list[str]] = {}
     counts: dict[str, dict[str, Any]] = {}
-    for table, spec in specs.items():
-        path = raw_dir / str(spec["path"])  # inside raw_dir: checked by load_dataset
-        if not path.is_file():
-            probs.append(
-                P.frame(
-                    [
-                        P.one(
-                            P.ERROR,
-                            "file_missing",
-                            f"找不到文件（表 {table}）",
-                            file=str(spec["path"]),
-                        )
-                    ]
-                )
-            )
-            continue
-        data = None
-        if detect_format(path, spec.get("format")) != "sav":
-            with open(path, "rb") as fh:  # read-only; the same bytes are hashed and parsed
-                data = fh.read()
-        info = file_info(path, data)
-        sources.append({"table": table, **info.__dict__})
-        try:
-            raw = read_source(path, spec, _scorer(cb, table), data)
-        except ReadError as e:
-            probs.append(P.frame([e.problem]))
-            continue
-        except Exception as e:  # a reader library's own failure: this file is reported
-            probs.append(P.frame([_unexpected(e, path.name, "读取")]))
-            continue
-        del data
-        if table == "survey":  # design fields from the dataset's design table, if any
-            probs.append(P.frame(join_design(raw, raw_dir, meta, cb)))
-        counts[table] = {
-            "file": raw.file,
-            "rows_in": int(raw.rows_in),
-            "rows_kept": len(raw.data),
-            "rows_reported": len(raw.rows_dropped),
-        }
-        if len(raw.data) == 0 and not raw.rows_dropped:
-            sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
-            probs.append(
-                P.frame([P.one(sev, "no_data_rows", "文件只有表头，没有数据行", file=raw.file,
-                               sheet=raw.sheet, row=raw.header_row or None)])
+    secrets: set[str] = set()  # personal values met anywhere: never quoted in a problem
+    places: set[str] = set()  # township and village names read so far (never people's names)
+    for table, entries in specs.items():
+        parts: list[Located] = []
+        per_file: list[dict[str, Any]] = []
+        for spec in entries:
+            rel = str(spec["path"])
+            got = _read_one(raw_dir, table, spec, cb, probs, sources)
+            if got is None:
+                continue
+            raw = got
+            try:
+                skipped, words = skip_nondata(raw)  # totals, sign-off and note rows
+            except Exception as e:  # never a traceback for one file's content
+                probs.append(P.frame([_unexpected(e, rel, "检查")]))
+                continue
+            secrets |= words
+            if table == "survey":  # design fields from the dataset's design table, if any
+                probs.append(P.frame(join_design(raw, raw_dir, meta, cb)))
+            per_file.append(
+                {"file": raw.file, "rows_in": int(raw.rows_in), "rows_kept": len(raw.data),
+                 "rows_reported": len(raw.rows_dropped)}
             )  # fmt: skip
-        try:
-            loc, tprobs, personal = _check_table(c[table], raw, cb)
-        except Exception as e:  # never a traceback for one file's content
-            probs.append(P.frame([_unexpected(e, raw.file, "检查")]))
-            continue
-        rprobs = P.frame(raw.problems)  # reading problems get the canonical field name
-        by_header = {h: f for f, h in loc.headers.items()}
-        mapped = rprobs["column"].map(by_header).fillna("").astype(str)
-        rprobs["field"] = rprobs["field"].where(rprobs["field"] != "", mapped)
-        probs += [rprobs, tprobs]
-        dropped[table] = personal
-        located[table] = loc
+            if len(raw.data) == 0 and len(raw.rows_dropped) == len(skipped):
+                sev = P.WARNING if table in MAY_BE_EMPTY else P.ERROR
+                what = "，只有合计/签字等非数据行" if skipped else ""
+                probs.append(
+                    P.frame([P.one(sev, "no_data_rows", f"文件只有表头，没有数据行{what}",
+                                   file=raw.file, sheet=raw.sheet, row=raw.header_row or None)])
+                )  # fmt: skip
+            try:
+                loc, tprobs, personal, own = _check_table(c[table], raw, cb, places)
+            except Exception as e:  # never a traceback for one file's content
+                probs.append(P.frame([_unexpected(e, rel, "检查")]))
+                continue
+            secrets |= own
+            rprobs = P.frame(raw.problems + skipped)  # reading problems get the field name
+            by_header = {h: f for f, h in loc.headers.items()}
+            mapped = rprobs["column"].map(by_header).fillna("").astype(str)
+            rprobs["field"] = rprobs["field"].where(rprobs["field"] != "", mapped)
+            probs += [rprobs, tprobs]
+            dropped.setdefault(table, [])
+            dropped[table] += [h for h in personal if h not in dropped[table]]
+            parts.append(loc)
+        if per_file:
+            counts[table] = {
+                "file": "、".join(n["file"] for n in per_file),
+                **{
+                    k: sum(n[k] for n in per_file)
+                    for k in ("rows_in", "rows_kept", "rows_reported")
+                },
+            }
+            if len(per_file) > 1:
+                counts[table]["files"] = per_file
+        if parts:
+            located[table] = combine(parts)
+            for f in ("township", "village", "community", "psu"):
+                if f in located[table].df:
+                    places |= {norm_name(v) for v in pd.unique(located[table].df[f].dropna())}
+    seen: dict[tuple[str, str], str] = {}
+    for src in sources:  # the same return sent twice (城关镇.xlsx, 城关镇(1).xlsx)
+        key = (src["table"], src["sha256"])
+        if key in seen:
+            probs.append(
+                P.frame([P.one(P.ERROR, "duplicate_file", f"与文件 {seen[key]} 内容完全相同（同一份"
+                               "报表报送了两次）：请删去其中一个，或从 dataset.yaml 中去掉", file=src["file"])])
+            )  # fmt: skip
+        else:
+            seen[key] = src["file"]
+    probs.append(P.frame(unify_names(located)))  # 王堂（东） and 王堂(东) are one village
+    for table, loc in located.items():
+        t = c[table]
+        labels = {f.name: f.label for f in t.fields.values()}
+        probs.append(unique_key(loc, list(t.key), labels))
+        probs.append(plausibility(table, loc))
     probs.append(references(located))
     probs.append(design(located))  # sampling-design rules (PSU/strata, weights, names)
     probs.append(blank_warnings(located, c))  # blank is missing, not zero (data/blanks.py)
     fill_blanks(located, c)  # blank: 否 / 0 declared in fields.yaml
-    problems = _redact_values(P.sort(P.concat(probs)))
+    if consistency:
+        probs.append(years(located, year))  # what reports would otherwise find out later
+    secrets = {v for v in secrets if _secret(v) and norm_name(v) not in places}
+    problems = _redact_values(P.sort(P.concat(probs)), secrets)
     tables = {t: loc.df for t, loc in located.items()}
     return Checked(tables, located, problems, _sources(sources), meta, dropped, c, cb, counts)
+
+
+def _secret(value: str) -> bool:
+    """Whether a value met in a personal column or sign-off row is kept out of every problem:
+    a person's name, a number or id, a longer text (an address); not a short common word of a
+    column taken for personal by its header (是否使用手机: 没有, 经常), nor a place name."""
+    v = value.strip()
+    return len(v) >= 2 and (looks_like_person(v) or has_personal(v) or len(v) >= 5)
+
+
+def _read_one(
+    raw_dir: Path, table: str, spec: dict[str, Any], cb: Codebook, probs: list[pd.DataFrame],
+    sources: list[dict[str, Any]],
+) -> RawFrame | None:  # fmt: skip
+    """Read one file of a table (a regular file within the limits); its problems are added to
+    ``probs``, its hash to ``sources``; None when it cannot be read."""
+    rel = str(spec["path"])
+    path = raw_dir / rel  # inside raw_dir: checked by load_dataset
+    try:
+        check_regular(path)
+    except FileNotFoundError:
+        probs.append(
+            P.frame([P.one(P.ERROR, "file_missing", f"找不到文件（表 {table}）", file=rel)])
+        )
+        return None
+    except GuardError as e:
+        probs.append(P.frame([P.one(P.ERROR, e.rule, e.message, file=rel)]))
+        return None
+    except OSError as e:
+        probs.append(P.frame([_unexpected(e, rel, "读取")]))
+        return None
+    data = None
+    try:
+        if detect_format(path, spec.get("format")) != "sav":
+            data = read_regular(path)  # read-only; the same bytes are hashed and parsed
+        info = file_info(path, data)
+    except GuardError as e:
+        probs.append(P.frame([P.one(P.ERROR, e.rule, e.message, file=rel)]))
+        return None
+    except OSError as e:  # permission denied, I/O error: this file is reported
+        probs.append(P.frame([_unexpected(e, rel, "读取")]))
+        return None
+    sources.append({"table": table, **info.__dict__, "file": rel})
+    try:
+        return read_source(path, spec, _scorer(cb, table), data, name=rel)
+    except ReadError as e:
+        probs.append(P.frame([e.problem]))
+    except Exception as e:  # a reader library's own failure: this file is reported
+        probs.append(P.frame([_unexpected(e, rel, "读取")]))
+    return None
 
 
 def _unexpected(e: Exception, file: str, what: str) -> dict[str, Any]:
@@ -170,15 +264,40 @@ def dataset_codebook(
     return resolve_codebook(own, contract=c, base=codebook)
 
 
-def _redact_values(problems: pd.DataFrame) -> pd.DataFrame:
-    """Problem values never show an ID or mobile number (e.g. a phone typed into the age column)."""
+def _redact_values(problems: pd.DataFrame, secrets: set[str] | None = None) -> pd.DataFrame:
+    """Problem values never show an ID or mobile number (e.g. a phone typed into the age column),
+    nor any value of a personal column or sign-off row (``secrets``: names, phones, addresses)
+    — in the value or the message."""
     if problems.empty:
         return problems
+    problems = problems.copy()
     hit = find_personal(problems["value"])
     if hit.any():
-        problems = problems.copy()
         problems.loc[hit, "value"] = problems.loc[hit, "value"].map(redact)
+    secrets = {v for v in (secrets or ()) if 2 <= len(v) <= 60}
+    if secrets:
+        lengths = sorted({len(v) for v in secrets}, reverse=True)
+        for col in ("value", "message"):
+            uniq = pd.unique(problems[col])
+            fixed = {u: redact_known(u, secrets, lengths) for u in uniq}
+            changed = {u: f for u, f in fixed.items() if f != u}
+            if changed:
+                problems[col] = problems[col].replace(changed)
     return problems
+
+
+def redact_known(text: str, secrets: set[str], lengths: list[int]) -> str:
+    """``text`` with every occurrence of a known personal value replaced (longest first)."""
+    if not text:
+        return text
+    found = {
+        text[i : i + n]
+        for n in lengths
+        if n <= len(text)
+        for i in range(len(text) - n + 1)
+        if text[i : i + n] in secrets
+    }
+    return redact_values(text, sorted(found, key=len, reverse=True)) if found else text
 
 
 def _sources(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -194,8 +313,14 @@ def _scorer(cb: Codebook, table: str):
     return score
 
 
-def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.DataFrame, list[str]]:
-    """Map headers, parse every field, check cells and table rules."""
+def _check_table(
+    t: Table, raw: RawFrame, cb: Codebook, places: set[str] | None = None
+) -> tuple[Located, pd.DataFrame, list[str], set[str]]:
+    """Map headers, parse every field, check cells. Returns the located table, its problems,
+    the personal headers dropped and the personal values met (never to be quoted). Columns
+    holding people's names — by the codebook, by an unmapped header (受访人, 户主, 联系人 …) or,
+    among unmapped columns, by content (never township or village names: ``places``) — are
+    dropped like personal columns and their values redacted from the row's free text."""
     probs: list[pd.DataFrame] = []
     notes: list[dict[str, Any]] = []
     where = dict(file=raw.file, sheet=raw.sheet)
@@ -205,10 +330,13 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
     options: dict[str, int] = {}  # field of an option sub-column → its question
     personal: list[str] = []
     personal_cols: list[int] = []
+    platform = platform_columns(raw, cb, t.name)
     for j, h in enumerate(raw.headers):
         m = cb.match_header(t.name, h)
         if m.kind == "unmapped" and j < len(raw.alt_headers) and raw.alt_headers[j]:
             m = cb.match_header(t.name, raw.alt_headers[j])
+        if j in platform:  # a survey platform's own column (腾讯问卷 编号, 昵称, 起答时间 …)
+            m = platform[j]
         shown = (
             h if not raw.alt_headers or not raw.alt_headers[j] else f"{h}（{raw.alt_headers[j]}）"
         )
@@ -233,6 +361,14 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
                 P.one(P.WARNING, "ignored_column", "问卷平台元数据列，已忽略（不进入处理后数据）",
                       row=hrow, column=shown, **where)
             )  # fmt: skip
+        elif _holds_names(h, raw.data[f"c{j}"], raw, cb, t, places):
+            personal.append(h or f"第 {j + 1} 列")
+            personal_cols.append(j)
+            notes.append(
+                P.one(P.WARNING, "personal_column", "该列是人名等个人信息（按表头或内容识别），已删除，"
+                      "不进入处理后数据；其内容也从同一行的文字中隐去", row=hrow,
+                      column=h or f"第 {j + 1} 列", **where)
+            )  # fmt: skip
         elif h == "":
             if raw.data[f"c{j}"].notna().any():
                 notes.append(
@@ -244,6 +380,7 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
                 P.one(P.WARNING, "unmapped_column", "未识别的列，已忽略（如需使用，请在代码本 codebook 中添加"
                       "表头映射）", row=hrow, column=shown, **where)
             )  # fmt: skip
+    _other_texts(t, raw, cb, cols, multi, notes)  # 问卷星 其他〖…〗 → option + free text
     n = len(raw.data)
     out: dict[str, pd.Series] = {}
     headers: dict[str, str] = {}
@@ -274,14 +411,123 @@ def _check_table(t: Table, raw: RawFrame, cb: Codebook) -> tuple[Located, pd.Dat
                 )  # fmt: skip
             out[f.name] = pd.Series(pd.NA, index=range(n), dtype=_loose_dtype(f))
     personal_cols += [cols[f.name] for f in t.fields.values() if f.personal and f.name in cols]
+    own: set[str] = set()
     if personal_cols:
         _redact_own(t, out, headers, raw, personal_cols, probs)
+        for j in personal_cols:
+            own |= {v.strip() for v in pd.unique(raw.data[f"c{j}"].dropna()) if isinstance(v, str)}
     df = pd.DataFrame(out, index=pd.RangeIndex(n))
     loc = Located(df, raw.rows, raw.file, raw.sheet, headers)
-    labels = {f.name: f.label for f in t.fields.values()}
-    probs.append(unique_key(loc, list(t.key), labels))
-    probs.append(plausibility(t.name, loc))
-    return loc, P.concat([P.frame(notes), *probs]), personal
+    return loc, P.concat([P.frame(notes), *probs]), personal, own
+
+
+#: 腾讯问卷 (Tencent Questionnaire) export columns before the questions; personal ones dropped
+TENCENT_COLUMNS = {
+    "编号": "id", "用户类型": "ignore", "用户标识": "personal", "昵称": "personal",
+    "起答时间": "ignore", "开始答题时间": "ignore", "开始时间": "ignore", "提交时间": "ignore",
+    "结束答题时间": "ignore", "答题时长": "ignore", "地理位置国家和地区": "ignore",
+    "地理位置(国家)": "ignore", "地理位置省": "ignore", "地理位置(省)": "ignore",
+    "地理位置市": "ignore", "地理位置(市)": "ignore", "地理位置": "ignore", "自定义字段": "ignore",
+    "来源": "ignore", "渠道": "ignore", "状态": "ignore", "答卷状态": "ignore", "ip": "personal",
+    "ip地址": "personal", "提交ip": "personal", "openid": "personal", "设备": "ignore",
+    "浏览器": "ignore", "操作系统": "ignore", "总分": "ignore", "得分": "ignore",
+}  # fmt: skip
+_TENCENT_SIGNS = {"用户标识", "起答时间", "答题时长", "地理位置省", "地理位置(省)", "用户类型"}
+
+
+def platform_columns(raw: RawFrame, cb: Codebook, table: str) -> dict[int, Any]:
+    """The leading platform columns of a 腾讯问卷 export (``format: tencent``, or recognised by
+    its header block: 编号, 用户标识, 起答时间, 答题时长…): ignored, personal ones dropped; its
+    编号 is the respondent id only when no questionnaire column is (so it never collides)."""
+    from commeval.data.codebook import HeaderMatch
+
+    heads = [unicodedata.normalize("NFKC", h).replace(" ", "").lower() for h in raw.headers]
+    if raw.fmt != "tencent" and len(_TENCENT_SIGNS & set(heads)) < 2:
+        return {}
+    out: dict[int, Any] = {}
+    seen: set[str] = set()
+    for j, h in enumerate(heads):
+        kind = TENCENT_COLUMNS.get(h)
+        if kind is None or h in seen:
+            break  # the questions begin (a second 编号 is the questionnaire's own)
+        seen.add(h)
+        out[j] = kind
+    own_id = any(
+        cb.match_header(table, raw.headers[j]).field == "respondent_id"
+        for j in range(len(heads)) if j not in out
+    )  # fmt: skip
+    return {
+        j: HeaderMatch("field", "respondent_id") if k == "id" and not own_id
+        else HeaderMatch("ignore") if k in ("id", "ignore") else HeaderMatch("personal")
+        for j, k in out.items()
+    }  # fmt: skip
+
+
+_OTHER = re.compile(r"^(?P<opt>[^〖]*?)\s*〖(?P<text>.*)〗\s*$", re.S)
+
+
+def _other_texts(
+    t: Table, raw: RawFrame, cb: Codebook, cols: dict[str, int], multi: dict[int, int],
+    notes: list[dict[str, Any]],
+) -> None:  # fmt: skip
+    """问卷星 writes an "other, please specify" answer as ``其他〖在家带孩子〗``: the option is
+    kept (``其他``) and the text moved to the table's free-text field (appended, so it is
+    redacted like any free text); a warning per column says how many."""
+    fields = [cols[f.name] for f in t.fields.values()
+              if f.dtype in ("category", "level") and f.name in cols]  # fmt: skip
+    targets = fields + list(multi.values())
+    free = next((f for f in t.fields.values() if f.free_text and f.name in cols), None)
+    for j in targets:
+        col = raw.data[f"c{j}"]
+        has = col.str.contains("〖", regex=False, na=False).to_numpy()
+        if not has.any():
+            continue
+        opts = col.copy()
+        moved = pd.Series(None, index=col.index, dtype=object)
+        for i in np.flatnonzero(has):
+            parts, texts = [], []
+            for part in re.split(r"(┋)", col.iat[i]):
+                m = _OTHER.match(part)
+                if m:
+                    opt = m.group("opt").strip() or "其他"
+                    parts.append("其他" if opt.startswith("其他") else opt)  # 其他（请注明）
+                    if m.group("text").strip():
+                        texts.append(m.group("text").strip())
+                else:
+                    parts.append(part)
+            opts.iat[i] = "".join(parts)
+            moved.iat[i] = "；".join(texts) or None
+        raw.data[f"c{j}"] = opts
+        header = raw.headers[j]
+        if free is not None:
+            fc = f"c{cols[free.name]}"
+            base = raw.data[fc]
+            add = moved.map(lambda x, h=header: None if x is None else f"（{h}·其他）{x}")
+            joined = [
+                (a if b is None else b if a is None or not str(a).strip() else f"{a}；{b}")
+                for a, b in zip(base, add, strict=True)
+            ]
+            raw.data[fc] = pd.Series(joined, index=base.index, dtype=object)
+        where = "移入“" + free.label + "”" if free is not None else "未保存（表中没有自由文本列）"
+        notes.append(
+            P.one(P.WARNING, "other_text", f"问卷星“其他〖…〗”答案 {int(has.sum())} 个：选项按"
+                  f"“其他”计，补充文字{where}", file=raw.file, sheet=raw.sheet,
+                  row=int(raw.rows[np.flatnonzero(has)[0]]), column=header)
+        )  # fmt: skip
+
+
+def _holds_names(
+    header: str, col: pd.Series, raw: RawFrame, cb: Codebook, t: Table, places: set[str] | None
+) -> bool:
+    """An unmapped column holding people's names: its header says so, or its content does."""
+    if header and name_header(header):
+        return True
+    known = set(places or ())
+    for j, h in enumerate(raw.headers):  # this file's own township/village names
+        m = cb.match_header(t.name, h)
+        if m.kind == "field" and m.field in ("township", "village", "community", "psu"):
+            known |= {norm_name(v) for v in pd.unique(raw.data[f"c{j}"].dropna())}
+    return name_column(col, known)
 
 
 def _redact_own(
@@ -361,9 +607,33 @@ def _field_column(
                         V.BAD_CODE: "allowed", V.NOT_INT: "type:int"}[st]  # fmt: skip
                 probs.append(P.cells(mask, severity=P.ERROR, rule=rule, message=_message(f, st),
                                      values=col, **where))  # fmt: skip
+        na = status == V.NOT_APPLICABLE
+        if na.any():  # "—", "/", "不适用": missing, counted and reported
+            if f.required:
+                probs.append(
+                    P.cells(na, severity=P.ERROR, rule="required", message=f"必填项“{f.label}”填的是"
+                            "“不适用”类符号（—、/、不适用），没有数值；请填数值（没有则填 0）",
+                            values=col, **where)
+                )  # fmt: skip
+            else:
+                probs.append(
+                    P.cells(na, severity=P.WARNING, rule="not_applicable",
+                            message=f"“{f.label}”填的是“不适用”类符号（—、/、不适用、无），按缺失处理",
+                            values=col, **where)
+                )  # fmt: skip
+        zero = status == V.NONE_ZERO
+        if zero.any():  # "无" in a count: 0, counted and reported
+            probs.append(
+                P.cells(zero, severity=P.WARNING, rule="none_as_zero",
+                        message=f"“{f.label}”填“无”，按 0 计", values=col, **where)
+            )  # fmt: skip
+        status = np.where(zero, V.OK, np.where(na, V.MISSING, status)).astype(np.int8)
+        if f.required:
+            status = np.where(na, V.NOT_APPLICABLE, status).astype(np.int8)  # reported above
         s = _typed(parsed, f)
         if parsed.num is not None:
             probs.append(_range(parsed.num, f, col, where))
+            probs.append(_fractions(parsed.num, f, col, where))
     if f.required:
         missing = status == V.MISSING
         for i, j in raw.formula_cells:  # already reported as formula_cell
@@ -374,6 +644,26 @@ def _field_column(
                     message=f"必填项“{f.label}”为空", values=col, **where)
         )  # fmt: skip
     return s
+
+
+def _fractions(x: np.ndarray, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.DataFrame:
+    """A ``%`` field whose every value lies in [0, 1] (60.5 % typed as 0.605 without a percent
+    format): a warning at its first value — the numbers may be 100× too small."""
+    if (f.unit or "").strip() not in ("%", "％"):
+        return P.empty()
+    ok = ~np.isnan(x)
+    vals = x[ok]
+    if len(vals) < 2 or not (vals <= 1).all() or not (vals > 0).any():
+        return P.empty()
+    if raw.astype("string").str.contains("%|％", regex=True, na=False).any():
+        return P.empty()
+    first = np.zeros(len(x), dtype=bool)
+    first[np.flatnonzero(ok)[0]] = True
+    return P.cells(
+        first, severity=P.WARNING, rule="percent_as_fraction",
+        message=f"“{f.label}”的单位是 %，但这一列的数全在 0–1 之间（如 0.605），可能是把百分数写成了小数"
+        "（应为 60.5）；请核对", values=raw, **where,
+    )  # fmt: skip
 
 
 def _typed(parsed: V.Parsed, f: Field) -> pd.Series:

@@ -351,10 +351,16 @@ def parse_codebook(doc: Any, source: str = "<codebook>", c: Contract | None = No
 
 
 def _read_doc(path: Path) -> dict[str, Any]:
+    from commeval.data.guard import GuardError, load_yaml_file
+
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml_file(path)  # a regular file, size and alias-expansion limits
     except FileNotFoundError:
         raise _fail(str(path), "<file>", str(path), "找不到代码本文件 (file not found)") from None
+    except GuardError as e:
+        raise _fail(str(path), "<file>", str(path), e.message) from None
+    except UnicodeDecodeError:
+        raise _fail(str(path), "<file>", str(path), "代码本须为 UTF-8 编码") from None
     except yaml.YAMLError as e:
         raise _fail(str(path), "<yaml>", str(e).splitlines()[0], "YAML 语法错误") from None
     return doc if doc is not None else {}

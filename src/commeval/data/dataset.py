@@ -1,15 +1,18 @@
-"""The raw dataset description (``dataset.yaml``): name, district, synthetic flag and the file of
-each contract table with its format, encoding, sheet and header row."""
+"""The raw dataset description (``dataset.yaml``): name, district, synthetic flag and the file(s) of
+each contract table with its format, encoding, sheet and header row.
+
+A table may come as several files (returns: one file per township, per year, or both): its entry
+is then a list of paths or entries, or a glob (``returns/*.xlsx``); :func:`table_files` expands it
+into one entry per file, sorted, each inside the dataset folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from commeval.data import problems as P
 from commeval.data.contract import Contract
+from commeval.data.guard import GuardError, load_yaml_file
 from commeval.data.readers import EXTENSIONS
 
 FILE_KEYS = {"path", "format", "encoding", "sheet", "header_row"}
@@ -26,9 +29,12 @@ def yaml_error_text(e: Exception) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; :class:`ValueError` (with line and column) when it cannot be."""
+    import yaml
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        return load_yaml_file(path)  # regular file, size and alias-expansion limits
+    except GuardError as e:
+        raise ValueError(e.message) from None
     except yaml.YAMLError as e:
         raise ValueError(yaml_error_text(e)) from None
     except UnicodeDecodeError:
@@ -68,8 +74,9 @@ def outside_problem(rel: Any, key: str) -> dict[str, Any]:
 
 def load_dataset(
     raw_dir: Path, c: Contract
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict]]:
-    """Parse ``dataset.yaml`` → (metadata, file spec per table, problems). Without a
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], list[dict]]:
+    """Parse ``dataset.yaml`` → (metadata, file entries per table — one per file, see
+    :func:`table_files` —, problems). Without a
     ``dataset.yaml``, files named after the tables (``survey.csv``, ``villages.xlsx``…) are used."""
     problems: list[dict[str, Any]] = []
     path = raw_dir / "dataset.yaml"
@@ -113,10 +120,8 @@ def load_dataset(
                 )
             )
             return meta if isinstance(meta, dict) else {}, {}, problems
-    specs: dict[str, dict[str, Any]] = {}
+    specs: dict[str, list[dict[str, Any]]] = {}
     for table, spec in meta["files"].items():
-        if isinstance(spec, str):
-            spec = {"path": spec}
         if table == "design" and "design" not in c.tables:
             continue  # the survey's sampling design: joined at ingestion (data/design_table.py)
         if table not in c.tables:
@@ -130,23 +135,10 @@ def load_dataset(
                 )
             )
             continue
-        if not isinstance(spec, dict) or "path" not in spec or set(spec) - FILE_KEYS:
-            problems.append(
-                P.one(
-                    P.ERROR,
-                    "dataset_yaml",
-                    f"files.{table} 须为含 path 的映射（可选键："
-                    f"{', '.join(sorted(FILE_KEYS - {'path'}))}）",
-                    file="dataset.yaml",
-                    field=str(table),
-                    value=spec,
-                )
-            )
-            continue
-        if contained(raw_dir, spec["path"]) is None:
-            problems.append(outside_problem(spec["path"], f"files.{table}.path"))
-            continue
-        specs[table] = spec
+        entries, eprobs = table_files(raw_dir, str(table), spec)
+        problems += eprobs
+        if entries:
+            specs[table] = entries
     if (
         isinstance(meta.get("codebook"), str | Path)
         and contained(raw_dir, meta["codebook"]) is None
@@ -166,3 +158,86 @@ def load_dataset(
                 )
             )
     return meta, specs, problems
+
+
+GLOB_CHARS = set("*?[")
+
+
+def _entries(spec: Any) -> list[Any] | None:
+    """A table's entry as a list of single entries (str or mapping); None when malformed."""
+    if isinstance(spec, str):
+        return [{"path": spec}]
+    if isinstance(spec, dict):
+        path = spec.get("path")
+        if isinstance(path, list):
+            return [{**spec, "path": p} for p in path]
+        return [spec]
+    if isinstance(spec, list) and spec:
+        out: list[Any] = []
+        for item in spec:
+            sub = _entries(item) if isinstance(item, str | dict) else None
+            if sub is None:
+                return None
+            out += sub
+        return out
+    return None
+
+
+def table_files(
+    raw_dir: Path, table: str, spec: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A table's ``files:`` entry → one entry per file (``path`` relative to ``raw_dir``, in
+    sorted order, globs expanded; Excel lock files ``~$…`` and hidden files skipped) and the
+    problems: a malformed entry, a path leading out of the folder, a glob matching nothing."""
+    items = _entries(spec)
+    problems: list[dict[str, Any]] = []
+    if items is None or any(
+        not isinstance(e.get("path"), str) or not e["path"] or set(e) - FILE_KEYS for e in items
+    ):
+        problems.append(
+            P.one(
+                P.ERROR,
+                "dataset_yaml",
+                f"files.{table} 须为文件路径、路径列表、通配符（如 returns/*.xlsx）或含 path 的映射"
+                f"（可选键：{', '.join(sorted(FILE_KEYS - {'path'}))}）",
+                file="dataset.yaml",
+                field=table,
+                value=spec,
+            )
+        )
+        return [], problems
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for e in items:
+        rel = e["path"]
+        if contained(raw_dir, rel) is None and not (GLOB_CHARS & set(rel) and _safe_glob(rel)):
+            problems.append(outside_problem(rel, f"files.{table}.path"))
+            continue
+        if GLOB_CHARS & set(rel):
+            found = []
+            for p in sorted(raw_dir.glob(rel)):
+                name = p.relative_to(raw_dir).as_posix()
+                if p.name.startswith(("~$", ".")) or p.is_dir():
+                    continue
+                if contained(raw_dir, name) is None:
+                    problems.append(outside_problem(name, f"files.{table}.path"))
+                    continue
+                found.append(name)
+            if not found:
+                problems.append(
+                    P.one(P.ERROR, "file_missing", f"没有文件符合“{rel}”（表 {table}）",
+                          file=str(rel)[:80], field=table)
+                )  # fmt: skip
+            paths = found
+        else:
+            paths = [rel]
+        for name in paths:
+            if name not in seen:
+                seen.add(name)
+                out.append({**e, "path": name})
+    return out, problems
+
+
+def _safe_glob(pattern: str) -> bool:
+    p = Path(pattern)
+    return not (p.is_absolute() or pattern.startswith(("/", "\\", "~")) or ".." in p.parts)

@@ -10,7 +10,7 @@ from pathlib import Path
 from commeval.data.codebook import Codebook, resolve_codebook
 from commeval.data.contract import Contract
 from commeval.data.contract import contract as packaged
-from commeval.data.dataset import contained, read_yaml
+from commeval.data.dataset import contained, read_yaml, table_files
 from commeval.files import package_hash, sha256_file
 
 
@@ -22,10 +22,10 @@ def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
     names: list[str] = []
     if meta_path.is_file():
         meta = _meta(raw)
-        for spec in (
-            (meta.get("files") or {}).values() if isinstance(meta.get("files"), dict) else []
-        ):
-            names.append(spec if isinstance(spec, str) else str((spec or {}).get("path")))
+        for table, spec in (
+            (meta.get("files") or {}).items() if isinstance(meta.get("files"), dict) else []
+        ):  # a list or glob: every file it names now (a new return makes the data stale)
+            names += [e["path"] for e in table_files(raw, str(table), spec)[0]]
         names.append("dataset.yaml")
     else:
         names = sorted(p.name for p in raw.iterdir() if p.is_file())
@@ -68,6 +68,8 @@ def is_current(
     data_files = {k: v for k, v in current.items() if k != "dataset.yaml"}
     if not (bool(sources) and all(sources.get(k) == v for k, v in data_files.items())):
         return False
+    if "dataset.yaml" in current and not set(sources) <= set(data_files):
+        return False  # a file read last time is gone (a return removed from a glob or list)
     if recorded.get("dataset_yaml_sha256") != current.get("dataset.yaml"):
         return False  # dataset.yaml edited (district, synthetic, sheet, header_row…) or broken
     if recorded.get("commeval_code") != package_hash():

@@ -25,17 +25,21 @@ _HALF = str.maketrans(
     {**{chr(0xFF10 + i): str(i) for i in range(10)}, "＋": "+", "（": "(", "）": ")",
      "－": "-", "—": "-", "–": "-", "\u3000": " ", "Ｘ": "X", "ｘ": "x", "：": ":"}
 )  # fmt: skip
-_SEP = r"[-\s.]?"
+_SEP = r"(?:\s*[-.]\s*|\s{1,2})?"
 # 18-digit resident ID (checksum not verified; last character may be X/x), also grouped with
 # single spaces or hyphens (6-8-4, 4-4-4-4-2…).
 ID_NUMBER = r"(?<![0-9A-Za-z])\d(?:[-\s]?\d){16}[-\s]?[\dXx](?![0-9A-Za-z])"
-# Mainland mobiles: 13812345678, 138-1234-5678, 138 1234 5678, +86 138…, (+86)137…, 0086…
+# Mainland mobiles: 13812345678, 138-1234-5678, 138 1234 5678, +86 138…, +8618603951234,
+# 86-138…, (+86)137…, 0086…: with a country prefix the number may follow it directly.
 MOBILE = (
-    r"(?:(?:\(\s?(?:\+|00)?86\s?\)|(?:\+|00)?86)[-\s]?)?"
-    rf"(?<!\d)1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)"
+    r"(?:(?:\(\s?(?:\+|00)?\s?86\s?\)|(?<![\d+])(?:\+\s?|00)?86)\s*[-.]?\s*|(?<!\d))"
+    rf"1[3-9](?:{_SEP}\d){{9}}(?!\d)"  # any grouping: 186-0395-1234, 1860 395 1234
 )
-# Landlines: 0395-1234567, (0395)12345678, 0395 1234567, 010-12345678.
-LANDLINE = r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[-\s])\d{7,8}(?![\d-])"
+# Landlines: 0395-1234567, (0395)12345678, 0395 1234567, 010-12345678, +86 395 1234567.
+LANDLINE = (
+    r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[-\s])\d{7,8}(?![\d-])"
+    r"|(?:\+\s?|00)86[-\s]?\(?0?\d{2,3}\)?[-\s]?\d{7,8}(?!\d)"
+)
 # QQ and WeChat ids after their label: QQ 12345678, QQ号：12345678, 微信号 abc_123, vx: …
 QQ = r"(?i:qq|扣扣)\s*号?\s*[:=]?\s*\d{5,11}(?!\d)"
 WECHAT = r"(?i:微信|wechat|weixin|vx|wx)\s*号?\s*[:=]?\s*[A-Za-z][-_A-Za-z0-9]{5,19}"

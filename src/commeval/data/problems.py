@@ -80,17 +80,22 @@ def cells(
     severity: str,
     rule: str,
     message: str | pd.Series | np.ndarray,
-    file: str,
-    sheet: str,
+    file: str | np.ndarray,
+    sheet: str | np.ndarray,
     rows: np.ndarray,
     column: str,
     field: str,
     values: pd.Series | np.ndarray,
 ) -> pd.DataFrame:
-    """Problem rows for the cells where ``mask`` is true (built only for failing cells)."""
+    """Problem rows for the cells where ``mask`` is true (built only for failing cells).
+    ``file`` and ``sheet`` are one name, or one per row (a table read from several files)."""
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     if len(idx) == 0:
         return empty()
+    if not isinstance(file, str):
+        file = np.asarray(file, dtype=object)[idx]
+    if not isinstance(sheet, str):
+        sheet = np.asarray(sheet, dtype=object)[idx]
     vals = pd.Series(np.asarray(values, dtype=object)[idx]).map(_short)
     msg = message if isinstance(message, str) else np.asarray(message, dtype=object)[idx]
     out = pd.DataFrame(

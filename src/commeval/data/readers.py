@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
+from commeval.data.guard import GuardError, check_regular, check_zip, read_regular
 from commeval.errors import InputError
 from commeval.files import sha256_bytes, sha256_file
 
-FORMATS = {"csv", "xlsx", "xls", "ods", "sav", "wjx"}
+FORMATS = {"csv", "xlsx", "xls", "ods", "sav", "wjx", "tencent"}
 EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav",
     ".xls": "xls", ".et": "xls", ".ods": "ods",
@@ -68,6 +69,8 @@ class RawFrame:
     #: data rows in the file (blank rows not counted) = rows kept + rows dropped (each reported)
     rows_in: int = 0
     rows_dropped: list[int] = field(default_factory=list)  # Excel row numbers, each reported
+    #: Excel rows the reader knows are not data (an Excel table's totals row) → why
+    skip_rows: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,14 +100,16 @@ def read_source(
     spec: dict[str, Any],
     score: HeaderScore | None = None,
     data: bytes | None = None,
+    name: str | None = None,
 ) -> RawFrame:
-    """Read one raw file described by a ``dataset.yaml`` file entry. Raises :class:`ReadError`."""
-    name = path.name
+    """Read one raw file described by a ``dataset.yaml`` file entry (``name``: how problems name
+    it, default the file name). Raises :class:`ReadError`."""
+    name = name or path.name
     fmt = detect_format(path, spec.get("format"))
-    if fmt == "wjx":  # 问卷星 exports are CSV or Excel; the codebook knows their headers
+    if fmt in ("wjx", "tencent"):  # survey platforms export CSV or Excel
         inner = detect_format(path) or "csv"
-        frame = read_source(path, {**spec, "format": inner}, score, data)
-        frame.fmt = "wjx"
+        frame = read_source(path, {**spec, "format": inner}, score, data, name)
+        frame.fmt = fmt
         return frame
     if fmt not in FORMATS:
         raise ReadError(
@@ -116,18 +121,55 @@ def read_source(
                 file=name,
             )
         )
-    if data is None and fmt != "sav":
-        with open(path, "rb") as fh:  # read-only
-            data = fh.read()
+    try:
+        if data is None and fmt != "sav":
+            data = read_regular(path)  # read-only; regular files within the size limit only
+        elif fmt == "sav":
+            check_regular(path)
+    except GuardError as e:
+        raise ReadError(P.one(P.ERROR, e.rule, e.message, file=name)) from None
     if fmt != "sav":
         fmt = sniff(data, fmt, name)
     if fmt in ("xls", "ods"):
-        return read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score, fmt)
+        frame = read_calamine(data, name, spec.get("sheet"), spec.get("header_row"), score, fmt)
+        return error_cells(frame, EXCEL_ERRORS)
     if fmt == "csv":
-        return read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
+        frame = read_csv(data, name, spec.get("encoding"), spec.get("header_row"), score)
+        return error_cells(frame, EXCEL_ERRORS - {"#N/A"})  # #N/A: a missing-value token
     if fmt == "xlsx":
         return read_xlsx(data, name, spec.get("sheet"), spec.get("header_row"), score)
-    return read_sav(path)
+    return read_sav(path, name)
+
+
+#: Excel's error values: a formula's cached result that is no number
+EXCEL_ERRORS = frozenset(
+    {"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
+
+
+def error_cells(frame: RawFrame, errors: frozenset[str] | set[str]) -> RawFrame:
+    """Cells holding an Excel error value (a formula's cached ``#DIV/0!`` in ``.xls``/``.ods``,
+    or the text Excel writes for it in a CSV export): a ``cell_error`` problem naming the cell,
+    the cell left empty (and not reported again as a missing required value)."""
+    if frame.data.empty:
+        return frame
+    for j, c in enumerate(frame.data.columns):
+        col = frame.data[c]
+        hit = np.flatnonzero(col.isin(list(errors)).to_numpy())
+        if not len(hit):
+            continue
+        header = frame.headers[j] if j < len(frame.headers) and frame.headers[j] else ""
+        for i in hit:
+            row = int(frame.rows[i])
+            frame.problems.append(
+                P.one(P.ERROR, "cell_error", f"单元格 {_col_letter(j)}{row} 是错误值 {col.iat[i]}"
+                      "（公式无法计算，如除以 0、引用无效），没有可用的数值：请改正公式或填入数值",
+                      file=frame.file, sheet=frame.sheet, row=row, column=header or _col_letter(j),
+                      value=col.iat[i])
+            )  # fmt: skip
+            frame.formula_cells.add((int(i), j))
+        frame.data[c] = col.where(~col.isin(list(errors)), None)
+    return frame
 
 
 def sniff(data: bytes, fmt: str, name: str) -> str:
@@ -140,7 +182,13 @@ def sniff(data: bytes, fmt: str, name: str) -> str:
                 P.one(P.ERROR, "encrypted", "文件设有密码，请取消密码后重新导出", file=name)
             )
         return "xls"  # legacy Excel (.xls) or WPS (.et)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and _text_sample(data[:65536]) is not None:
+        return "csv"  # Excel's "Unicode 文本" (UTF-16, tab-separated), whatever its extension
     if data.startswith(b"PK\x03\x04"):
+        try:
+            check_zip(data)  # the central directory only: nothing is inflated yet
+        except GuardError as e:
+            raise ReadError(P.one(P.ERROR, e.rule, e.message, file=name)) from None
         head = data[:4096]
         if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
             return "ods"
@@ -163,6 +211,11 @@ def sniff(data: bytes, fmt: str, name: str) -> str:
             P.one(P.ERROR, "unsupported_format", "文件实际是 SPSS 数据文件：请把扩展名改为 .sav",
                   file=name)
         )  # fmt: skip
+    if fmt == "csv" and b"\x00" in data[:65536]:
+        raise ReadError(
+            P.one(P.ERROR, "unsupported_format", "文件含有二进制内容（NUL 字节），不是文本表格："
+                  "请确认选对了文件，或用 Excel/WPS 另存为 .xlsx 或 UTF-8 CSV", file=name)
+        )  # fmt: skip
     return fmt
 
 
@@ -177,6 +230,11 @@ def read_calamine(
 
     if not data:
         raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            check_zip(data)  # before calamine inflates anything
+        except GuardError as e:
+            raise ReadError(P.one(P.ERROR, e.rule, e.message, file=name)) from None
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as e:  # PasswordError, CalamineError, ZipError…
@@ -188,7 +246,7 @@ def read_calamine(
     names = list(wb.sheet_names)
     try:
         if sheet is None:
-            ws = wb.get_sheet_by_index(0)
+            ws = _calamine_sheet(wb, score)
         elif isinstance(sheet, int):
             ws = wb.get_sheet_by_index(sheet)
         else:
@@ -211,8 +269,84 @@ def read_calamine(
         for i in range(r0, min(r1, len(text) - 1) + 1):
             for j in range(c0, min(c1, width - 1) + 1):
                 text[i][j] = v
+    if fmt == "ods":  # percent-formatted numbers as the percentage shown, as in .xlsx
+        for r, c in _ods_percent(data, title):
+            if r < len(text) and c < width and text[r][c] is not None:
+                try:
+                    text[r][c] = percent_text(float(text[r][c]))
+                except ValueError:
+                    pass
     frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
     return _finish(frame, headers, rows, name, title, hi + 1, None, fmt, [])
+
+
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _ods_percent(data: bytes, title: str) -> list[tuple[int, int]]:
+    """Grid positions of the cells of sheet ``title`` of an OpenDocument spreadsheet whose value
+    type is ``percentage`` (repeated rows and columns counted)."""
+    t = _ODS_TABLE
+    table, row, cell, covered = (t + n for n in ("table", "table-row", "table-cell",
+                                                 "covered-table-cell"))  # fmt: skip
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            content = z.read("content.xml")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return []
+    if b'value-type="percentage"' not in content:
+        return []
+    out: list[tuple[int, int]] = []
+    depth, inside, r, c, rrep = 0, False, 0, 0, 1
+    try:
+        for event, el in ET.iterparse(io.BytesIO(content), events=("start", "end")):
+            tag = el.tag
+            if tag == table:
+                if event == "start":
+                    depth += 1
+                    inside = inside or (depth == 1 and el.get(t + "name") == title)
+                else:
+                    if depth == 1 and inside:
+                        break
+                    depth -= 1
+                continue
+            if not inside or depth != 1:
+                continue
+            if tag == row:
+                if event == "start":
+                    c, rrep = 0, int(el.get(t + "number-rows-repeated", "1"))
+                else:
+                    r += rrep
+                    el.clear()
+            elif tag in (cell, covered) and event == "start":
+                n = int(el.get(t + "number-columns-repeated", "1"))
+                if el.get(_ODS_OFFICE + "value-type") == "percentage" and rrep == 1:
+                    out += [(r, c + k) for k in range(min(n, 1000))]
+                c += n
+    except (ET.ParseError, ValueError):
+        return []
+    return out
+
+
+def _calamine_sheet(wb: Any, score: HeaderScore | None) -> Any:
+    """Without a declared sheet: among the visible worksheets, the one whose best header row maps
+    to the most fields (hidden sheets — drop-down lists, workings — ignored)."""
+    meta = list(getattr(wb, "sheets_metadata", []) or [])
+    visible = [
+        m.name for m in meta
+        if "visible" == str(getattr(m, "visible", "visible")).rsplit(".", 1)[-1].lower()
+        and "worksheet" in str(getattr(m, "typ", "worksheet")).lower()
+    ] or list(wb.sheet_names)  # fmt: skip
+    if len(visible) == 1 or score is None:
+        return wb.get_sheet_by_name(visible[0])
+    best, best_score = None, -1
+    for n in visible:
+        ws = wb.get_sheet_by_name(n)
+        rows = ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
+        s = max((score([_cell_text(v) or "" for v in r]) for r in rows), default=0)
+        if s > best_score:
+            best, best_score = ws, s
+    return best
 
 
 def _not_a_workbook(data: bytes, name: str, e: Exception) -> dict[str, Any]:
@@ -377,6 +511,11 @@ def detect_encoding(data: bytes) -> str:
 
 
 def _detect_and_decode(data: bytes) -> tuple[str | None, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode 文本"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            return None, ""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data.decode("utf-8-sig"), "utf-8-sig"
@@ -487,10 +626,14 @@ def read_csv(
     header is reported with its row number (never dropped silently)."""
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（没有表头也没有数据）", file=name))
+    if encoding and str(encoding).lower().replace("_", "-") in ("utf-16", "utf-16le", "utf-16-le",
+                                                                 "unicode"):  # fmt: skip
+        encoding = None  # a BOM says which UTF-16; detection reads it
     text, enc = _decode(data, name, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
-    head = _head_records(text)
+    delim = _delimiter(text)
+    head = _head_records(text, delim)
     hi = _pick_header(head, score, header_row)
     if hi >= len(head):
         raise ReadError(P.one(P.ERROR, "header_row", f"找不到第 {hi + 1} 行表头", file=name))
@@ -503,7 +646,7 @@ def read_csv(
     frame = None
     if width:
         try:
-            frame, bad = _arrow_csv(utf8, [f"c{i}" for i in range(width)], hi + 1)
+            frame, bad = _arrow_csv(utf8, [f"c{i}" for i in range(width)], hi + 1, delim)
         except Exception:  # pyarrow.ArrowInvalid and friends: the careful reader below decides
             frame, bad = None, 1
     problems: list[dict[str, Any]] = []
@@ -515,7 +658,7 @@ def read_csv(
         rows_in = _count_nonblank(frame)
         dropped: list[int] = []
     else:
-        frame, rows, problems, dropped, rows_in = _python_csv(text, hi, named, name)
+        frame, rows, problems, dropped, rows_in = _python_csv(text, hi, named, name, delim)
         headers = headers + [""] * (frame.shape[1] - named)
     del text
     out = _finish(frame, headers, rows, name, "", hi + 1, enc, "csv", problems)
@@ -524,11 +667,19 @@ def read_csv(
     return out
 
 
-def _head_records(text: str) -> list[list[str]]:
+def _delimiter(text: str) -> str:
+    """Tab for tab-separated text (Excel's "Unicode 文本", 文本文件(制表符分隔)), else comma:
+    whichever is more frequent in the first lines."""
+    head = text[:200_000].split("\n", 30)[:30]
+    tabs = sum(line.count("\t") for line in head)
+    return "\t" if tabs > sum(line.count(",") for line in head) else ","
+
+
+def _head_records(text: str, delim: str = ",") -> list[list[str]]:
     """The first rows (header detection); a cut-off last record is harmless here."""
     rows: list[list[str]] = []
     try:
-        for rec in csv.reader(io.StringIO(text[:2_000_000])):
+        for rec in csv.reader(io.StringIO(text[:2_000_000]), delimiter=delim):
             rows.append(rec)
             if len(rows) >= HEADER_SCAN_ROWS:
                 break
@@ -551,7 +702,7 @@ def _count_nonblank(df: pd.DataFrame) -> int:
 
 
 def _python_csv(
-    text: str, hi: int, named: int, name: str
+    text: str, hi: int, named: int, name: str, delim: str = ","
 ) -> tuple[pd.DataFrame, np.ndarray, list[dict[str, Any]], list[int], int]:
     """The careful path (only when the fast parser met rows of another width or failed): every
     record read with the csv module, row numbers as Excel shows them (a quoted cell spanning
@@ -562,7 +713,7 @@ def _python_csv(
     problems: list[dict[str, Any]] = []
     dropped: list[int] = []
     rows_in = 0
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
     i = -1
     while True:
         try:
@@ -607,7 +758,9 @@ def _python_csv(
     return frame, np.asarray(rows, dtype=np.int64), problems, dropped, rows_in
 
 
-def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, int]:
+def _arrow_csv(
+    data: bytes, names: list[str], skip: int, delim: str = ","
+) -> tuple[pd.DataFrame, int]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -626,7 +779,10 @@ def _arrow_csv(data: bytes, names: list[str], skip: int) -> tuple[pd.DataFrame, 
         pa.py_buffer(data),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(
-            invalid_row_handler=handler, newlines_in_values=True, ignore_empty_lines=False
+            delimiter=delim,
+            invalid_row_handler=handler,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
@@ -682,13 +838,22 @@ def read_xlsx(
     data: bytes, name: str, sheet: Any = None, header_row: Any = None,
     score: HeaderScore | None = None,
 ) -> RawFrame:  # fmt: skip
+    """``.xlsx`` with openpyxl: the **cached values** of formula cells (as Excel shows them; a
+    formula without a saved result is a ``formula_cell`` error, a cached error such as
+    ``#DIV/0!`` a ``cell_error`` naming the cell), numbers formatted as percent read as the
+    percentage shown (``60.5%``), merged cells filled with their top-left value, an Excel
+    table's totals row marked as not data. Without ``sheet``, the visible sheet whose header
+    maps best is read (hidden sheets — drop-down lists, workings — are ignored)."""
     import openpyxl
-    from openpyxl.worksheet.formula import ArrayFormula
 
     if not data:
         raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False)
+        check_zip(data)
+    except GuardError as e:
+        raise ReadError(P.one(P.ERROR, e.rule, e.message, file=name)) from None
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as e:
         raise ReadError(
             P.one(
@@ -699,67 +864,138 @@ def read_xlsx(
                 file=name,
             )
         ) from None
-    try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int):
-            ws = wb.worksheets[sheet]
-        else:
-            ws = wb[str(sheet)]
-    except (KeyError, IndexError):
-        raise ReadError(
-            P.one(
-                P.ERROR,
-                "sheet_missing",
-                f"找不到工作表“{sheet}”（现有：{'、'.join(wb.sheetnames)}）",
-                file=name,
-                sheet=str(sheet),
-            )
-        ) from None
+    ws = _xlsx_sheet(wb, sheet, score, name)
     title = ws.title
-    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    grid: list[list[Any]] = []
+    errors: list[tuple[int, int, str]] = []
+    for i, row in enumerate(ws.iter_rows()):
+        out: list[Any] = []
+        for j, cell in enumerate(row):
+            v = cell.value
+            if v is not None and cell.data_type == "e":
+                errors.append((i, j, str(v)))
+                v = None
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                if "%" in str(cell.number_format or ""):
+                    v = percent_text(v)
+            out.append(v)
+        grid.append(out)
     width = max((len(r) for r in grid), default=0)
-    problems: list[dict[str, Any]] = []
     for r in grid:
         r.extend([None] * (width - len(r)))
-    # Formulas are never evaluated: report them and leave the cell empty.
-    for i, r in enumerate(grid):
-        for j, v in enumerate(r):
-            if isinstance(v, ArrayFormula) or (
-                isinstance(v, str) and v.startswith("=") and ws.cell(i + 1, j + 1).data_type == "f"
-            ):
-                formula = v.text if isinstance(v, ArrayFormula) else v
-                problems.append((i, j, formula))
-                r[j] = None
+    # Formulas without a saved result (a file written by a program, never opened in Excel).
+    erred = {(i, j) for i, j, _ in errors}
+    uncached = [
+        (i, j, f)
+        for i, j, f in _xlsx_formulas(data, title)
+        if i < len(grid) and grid[i][j] is None and (i, j) not in erred
+    ]
     # Merged cells: every cell of the range takes the top-left value.
     for rng in ws.merged_cells.ranges:
         v = grid[rng.min_row - 1][rng.min_col - 1]
         for i in range(rng.min_row - 1, rng.max_row):
             for j in range(rng.min_col - 1, rng.max_col):
                 grid[i][j] = v
+    totals: dict[int, str] = {}
+    for tbl in ws.tables.values():
+        n = int(getattr(tbl, "totalsRowCount", 0) or 0)
+        if n > 0 and tbl.ref:
+            from openpyxl.utils.cell import range_boundaries
+
+            _, _, _, max_row = range_boundaries(tbl.ref)
+            for r in range(max_row - n + 1, max_row + 1):
+                totals[r] = f"Excel 表格“{tbl.displayName}”的汇总行"
     wb.close()
     text = [[_cell_text(v) for v in r] for r in grid]
     frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
     ncol = len(headers)
-    out = []
-    for i, j, formula in problems:
-        out.append(
-            P.one(
-                P.ERROR,
-                "formula_cell",
-                "Excel 公式单元格：系统只读取数值、不计算公式，请把公式转换为数值"
-                "（复制后“选择性粘贴→数值”）再导出",
-                file=name,
-                sheet=title,
-                row=i + 1,
-                column=headers[j] if j < ncol else _col_letter(j),
-                value=formula,
-            )
-        )
+
+    def col(j: int) -> str:
+        return headers[j] if j < ncol and headers[j] else _col_letter(j)
+
+    out = [
+        P.one(P.ERROR, "formula_cell", f"单元格 {_col_letter(j)}{i + 1} 是公式，但文件中没有保存"
+              "计算结果（文件可能由程序生成、未在 Excel 中保存过）：请用 Excel/WPS 打开后保存，或把"
+              "公式转换为数值（复制后“选择性粘贴→数值”）再导出", file=name, sheet=title,
+              row=i + 1, column=col(j), value=formula)
+        for i, j, formula in uncached if i > hi
+    ]  # fmt: skip
+    out += [
+        P.one(P.ERROR, "cell_error", f"单元格 {_col_letter(j)}{i + 1} 的公式结果是错误值 {err}"
+              "（如除以 0、引用无效），没有可用的数值：请改正公式或填入数值", file=name,
+              sheet=title, row=i + 1, column=col(j), value=err)
+        for i, j, err in errors if i > hi
+    ]  # fmt: skip
     result = _finish(frame, headers, rows, name, title, hi + 1, None, "xlsx", out)
     pos = {int(r): k for k, r in enumerate(result.rows)}
-    result.formula_cells = {(pos[i + 1], j) for i, j, _ in problems if i + 1 in pos}
+    result.formula_cells = {
+        (pos[i + 1], j) for i, j, _ in [*uncached, *errors] if i + 1 in pos and j < ncol
+    }
+    result.skip_rows = totals
     return result
+
+
+def percent_text(v: float) -> str:
+    """A number formatted as percent in Excel as the percentage shown: 0.605 → ``60.5%``
+    (exact decimal arithmetic: no 60.49999999999999)."""
+    from decimal import Decimal
+
+    d = (Decimal(repr(float(v))) * 100).normalize()
+    return format(d, "f") + "%"
+
+
+def _xlsx_sheet(wb: Any, sheet: Any, score: HeaderScore | None, name: str) -> Any:
+    """The worksheet to read: ``sheet`` by name or 0-based index; else among the visible sheets
+    the one whose best header row maps to the most fields (the first on a tie)."""
+    if sheet is not None:
+        try:
+            if isinstance(sheet, int):
+                return wb.worksheets[sheet]
+            return wb[str(sheet)]
+        except (KeyError, IndexError):
+            raise ReadError(
+                P.one(P.ERROR, "sheet_missing",
+                      f"找不到工作表“{sheet}”（现有：{'、'.join(wb.sheetnames)}）", file=name,
+                      sheet=str(sheet))
+            ) from None  # fmt: skip
+    sheets = [ws for ws in wb.worksheets if ws.sheet_state == "visible"] or list(wb.worksheets)
+    if len(sheets) == 1 or score is None:
+        return sheets[0]
+
+    def best(ws: Any) -> int:
+        rows = ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)
+        return max((score([_cell_text(v) or "" for v in r]) for r in rows), default=0)
+
+    return max(sheets, key=best)  # max keeps the first of equal scores
+
+
+def _xlsx_formulas(data: bytes, title: str) -> list[tuple[int, int, str]]:
+    """(row, column, formula), 0-based, of the formula cells of sheet ``title`` — read only when
+    the workbook has formulas at all (openpyxl's read-only mode: streamed)."""
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            parts = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+            if not any(b"</f>" in z.read(n) or b"<f " in z.read(n) for n in parts):
+                return []
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
+        return []
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    out = []
+    try:
+        for row in wb[title].iter_rows():
+            for cell in row:
+                v = getattr(cell, "value", None)
+                if isinstance(v, ArrayFormula):
+                    out.append((cell.row - 1, cell.column - 1, str(v.text)))
+                elif isinstance(v, str) and v.startswith("=") and cell.data_type == "f":
+                    out.append((cell.row - 1, cell.column - 1, v))
+    finally:
+        wb.close()
+    return out
 
 
 def _col_letter(j: int) -> str:
@@ -771,12 +1007,12 @@ def _col_letter(j: int) -> str:
 # --- SPSS -------------------------------------------------------------------------------------
 
 
-def read_sav(path: Path) -> RawFrame:
+def read_sav(path: Path, name: str | None = None) -> RawFrame:
     """SPSS ``.sav``: variables as headers (labels as alternative headers); values with value
     labels become their label text, which the codebook maps back to contract codes."""
     import pyreadstat
 
-    name = path.name
+    name = name or path.name
     if os.path.getsize(path) == 0:
         raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
     try:

@@ -59,6 +59,48 @@ class Located:
     file: str
     sheet: str
     headers: dict[str, str]  # field → source header
+    #: file and sheet of each row when the table was read from several files (returns)
+    files: np.ndarray | None = None
+    sheets: np.ndarray | None = None
+
+    def file_per_row(self) -> np.ndarray:
+        if self.files is not None:
+            return self.files
+        return np.full(len(self.df), self.file, dtype=object)
+
+    def sheet_per_row(self) -> np.ndarray:
+        if self.sheets is not None:
+            return self.sheets
+        return np.full(len(self.df), self.sheet, dtype=object)
+
+    @property
+    def where(self) -> dict:
+        """``file`` and ``sheet`` for :func:`problems.cells` (per row when several files)."""
+        return {
+            "file": self.file if self.files is None else self.files,
+            "sheet": self.sheet if self.sheets is None else self.sheets,
+        }
+
+
+def combine(parts: list[Located]) -> Located:
+    """One table from several files (one return per township or per year): rows in file order,
+    each keeping its file, sheet and Excel row."""
+    if len(parts) == 1:
+        return parts[0]
+    headers: dict[str, str] = {}
+    for p in parts:
+        for k, v in p.headers.items():
+            headers.setdefault(k, v)
+    df = pd.concat([p.df for p in parts], ignore_index=True)
+    return Located(
+        df,
+        np.concatenate([p.rows for p in parts]),
+        "、".join(dict.fromkeys(p.file for p in parts)),
+        parts[0].sheet,
+        headers,
+        files=np.concatenate([p.file_per_row() for p in parts]),
+        sheets=np.concatenate([p.sheet_per_row() for p in parts]),
+    )
 
 
 def unique_key(t: Located, key: list[str], labels: dict[str, str]) -> pd.DataFrame:
@@ -71,21 +113,23 @@ def unique_key(t: Located, key: list[str], labels: dict[str, str]) -> pd.DataFra
     dup = sub.duplicated(keep="first").to_numpy() & complete
     if not dup.any():
         return P.empty()
-    first = (
-        pd.Series(t.rows)
-        .groupby([sub[c].to_numpy() for c in cols], dropna=False)
-        .transform("first")
-    )
+    groups = [sub[c].to_numpy() for c in cols]
+    first = pd.Series(t.rows).groupby(groups, dropna=False).transform("first")
+    files = t.file_per_row()
+    first_file = pd.Series(files).groupby(groups, dropna=False).transform("first").to_numpy()
     vals = sub.astype(str).agg(" / ".join, axis=1).to_numpy()
+    what = "+".join(labels.get(c, c) for c in cols)
     msg = np.array(
         [
-            f"键重复（{'+'.join(labels.get(c, c) for c in cols)}）：与第 {r} 行相同"
-            for r in first.to_numpy()
+            f"键重复（{what}）：与第 {r} 行相同"
+            if ff == f
+            else f"键重复（{what}）：与文件 {ff} 第 {r} 行相同（同一对象出现在两个文件中）"
+            for r, ff, f in zip(first.to_numpy(), first_file, files)
         ],
         dtype=object,
     )
     return P.cells(
-        dup, severity=P.ERROR, rule="duplicate_key", message=msg, file=t.file, sheet=t.sheet,
+        dup, severity=P.ERROR, rule="duplicate_key", message=msg, **t.where,
         rows=t.rows, column=t.headers.get(cols[-1], cols[-1]), field="+".join(cols), values=vals,
     )  # fmt: skip
 
@@ -108,8 +152,7 @@ def plausibility(table: str, t: Located) -> pd.DataFrame:
                     severity=P.ERROR,
                     rule=f"plausibility:{left}<={right}",
                     message=message,
-                    file=t.file,
-                    sheet=t.sheet,
+                    **t.where,
                     rows=t.rows,
                     column=t.headers.get(left, left),
                     field=left,
@@ -156,8 +199,7 @@ def references(tables: dict[str, Located]) -> pd.DataFrame:
                 severity=P.ERROR,
                 rule=f"reference:{parent}",
                 message=msg,
-                file=c.file,
-                sheet=c.sheet,
+                **c.where,
                 rows=c.rows,
                 column=c.headers.get(ccols[-1], ccols[-1]),
                 field=ccols[-1],
@@ -216,8 +258,8 @@ def _psu_strata(t: Located) -> pd.DataFrame:
             f"（第 {first_row[i]} 行）和“{df.at[i, stratum]}”；一个村只能属于一个抽样层"
         )
     return P.cells(
-        bad, severity=P.ERROR, rule="design:psu_in_two_strata", message=msg, file=t.file,
-        sheet=t.sheet, rows=t.rows, column=t.headers.get(stratum, stratum), field=stratum,
+        bad, severity=P.ERROR, rule="design:psu_in_two_strata", message=msg, **t.where,
+        rows=t.rows, column=t.headers.get(stratum, stratum), field=stratum,
         values=df[stratum].astype(object).to_numpy(),
     )  # fmt: skip
 
@@ -231,7 +273,7 @@ def _zero_weights(t: Located) -> pd.DataFrame:
         return P.empty()
     return P.cells(
         zero, severity=P.WARNING, rule="design:zero_weight",
-        message="抽样权数为 0：该受访者在加权估计中不起作用，请核对", file=t.file, sheet=t.sheet,
+        message="抽样权数为 0：该受访者在加权估计中不起作用，请核对", **t.where,
         rows=t.rows, column=t.headers.get("weight", "weight"), field="weight",
         values=np.where(zero, "0", ""),
     )  # fmt: skip
@@ -265,7 +307,7 @@ def _village_two_townships(t: Located) -> pd.DataFrame:
         )
     return P.cells(
         bad, severity=P.WARNING, rule="design:village_in_two_townships", message=msg,
-        file=t.file, sheet=t.sheet, rows=t.rows, column=t.headers.get("village", "village"),
+        **t.where, rows=t.rows, column=t.headers.get("village", "village"),
         field="village", values=df["village"].astype(object).to_numpy(),
     )  # fmt: skip
 
@@ -303,7 +345,91 @@ def _margins(s: Located, pop: Located) -> pd.DataFrame:
     if not bad.any():
         return P.empty()
     return P.cells(
-        bad, severity=P.WARNING, rule="design:weight_margin", message=msg, file=s.file,
-        sheet=s.sheet, rows=s.rows, column=s.headers.get("weight", "weight"), field="weight",
+        bad, severity=P.WARNING, rule="design:weight_margin", message=msg, **s.where,
+        rows=s.rows, column=s.headers.get("weight", "weight"), field="weight",
         values=vals,
     )  # fmt: skip
+
+
+def _years_of(t: Located) -> list[int]:
+    if "year" not in t.df:
+        return []
+    return sorted(int(y) for y in pd.unique(t.df["year"].dropna()))
+
+
+def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
+    """What ``reports`` would otherwise find out late, checked at validation: the assessment year
+    (the project's ``year``, else the latest year of the villages table) must be in the villages
+    table and in the survey (else every survey indicator is missing for every township); survey
+    and community years outside the villages table's years are reported; a township without
+    survey rows in the assessment year is warned."""
+    v = tables.get("villages")
+    if v is None or not len(v.df) or "year" not in v.df:
+        return P.empty()
+    out = []
+    vyears = _years_of(v)
+    shown = "、".join(map(str, vyears))
+    target = year if year is not None else vyears[-1]
+    if year is not None and year not in vyears:
+        out.append(
+            P.one(P.ERROR, "year:assessment", f"项目的评估年度 {year} 不在行政村表中（表中年度：{shown}）；"
+                  "请核对 commeval.yaml 的 year 或补报该年度的数据", file=v.file.split("、")[0],
+                  column=v.headers.get("year", "year"), field="year", value=str(year))
+        )  # fmt: skip
+    t = tables.get("townships")
+    if t is not None and "township" in t.df and "township" in v.df and target in vyears:
+        have = set(v.df.loc[(v.df["year"] == target).fillna(False), "township"].dropna())
+        for i, town in enumerate(t.df["township"]):
+            if pd.notna(town) and town not in have:
+                out.append(
+                    P.one(P.WARNING, "year:no_villages", f"乡镇“{town}”在评估年度 {target} 没有行政村"
+                          "数据，其村级指标将缺失", file=str(t.file_per_row()[i]),
+                          sheet=str(t.sheet_per_row()[i]), row=int(t.rows[i]),
+                          column=t.headers.get("township", "township"), field="township",
+                          value=str(town))
+                )  # fmt: skip
+    s = tables.get("survey")
+    if s is not None and len(s.df) and "year" in s.df:
+        syears = _years_of(s)
+        if syears and target not in syears:
+            first = int(np.argmax(s.df["year"].notna().to_numpy()))
+            out.append(
+                P.one(P.ERROR, "year:survey", f"问卷调查没有评估年度 {target} 年的数据（问卷年度："
+                      f"{'、'.join(map(str, syears))}）：报告中所有满意度指标都将无法计算；请核对问卷的"
+                      "调查年度，或项目的评估年度 year", file=str(s.file_per_row()[first]),
+                      sheet=str(s.sheet_per_row()[first]), row=int(s.rows[first]),
+                      column=s.headers.get("year", "year"), field="year",
+                      value=str(syears[0]))
+            )  # fmt: skip
+        extra = [y for y in syears if y not in vyears]
+        for y in extra:
+            i = int(np.flatnonzero((s.df["year"] == y).fillna(False).to_numpy())[0])
+            out.append(
+                P.one(P.WARNING, "year:survey_extra", f"问卷调查年度 {y} 不在行政村表的年度中（{shown}），"
+                      "该年度的问卷不会用于评估", file=str(s.file_per_row()[i]),
+                      sheet=str(s.sheet_per_row()[i]), row=int(s.rows[i]),
+                      column=s.headers.get("year", "year"), field="year", value=str(y))
+            )  # fmt: skip
+        if target in syears and "township" in s.df and "townships" in tables:
+            have = set(s.df.loc[(s.df["year"] == target).fillna(False), "township"].dropna())
+            t = tables["townships"]
+            for i, town in enumerate(t.df.get("township", pd.Series(dtype=object))):
+                if pd.notna(town) and town not in have:
+                    out.append(
+                        P.one(P.WARNING, "year:no_survey", f"乡镇“{town}”在评估年度 {target} 没有问卷，"
+                              "其满意度指标将缺失", file=str(t.file_per_row()[i]),
+                              sheet=str(t.sheet_per_row()[i]), row=int(t.rows[i]),
+                              column=t.headers.get("township", "township"), field="township",
+                              value=str(town))
+                    )  # fmt: skip
+    c = tables.get("communities")
+    if c is not None and len(c.df) and "year" in c.df:
+        for y in [y for y in _years_of(c) if y not in vyears]:
+            i = int(np.flatnonzero((c.df["year"] == y).fillna(False).to_numpy())[0])
+            out.append(
+                P.one(P.WARNING, "year:communities_extra", f"社区表年度 {y} 不在行政村表的年度中"
+                      f"（{shown}），该年度的社区数据不会用于评估", file=str(c.file_per_row()[i]),
+                      sheet=str(c.sheet_per_row()[i]), row=int(c.rows[i]),
+                      column=c.headers.get("year", "year"), field="year", value=str(y))
+            )  # fmt: skip
+    return P.frame(out)

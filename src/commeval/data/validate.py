@@ -121,10 +121,15 @@ def run_validate(
     out: TextIO | None = None,
     *,
     contract: Contract | None = None,
+    feedback: str | Path | None = None,
+    year: int | None = None,
 ) -> int:
-    """Validate, print the problems in Chinese, write the reports; 2 on any error, else 0."""
+    """Validate, print the problems in Chinese, write the reports; 2 on any error, else 0.
+    ``feedback``: a folder to write one 回执 workbook per submitted file into
+    (:mod:`~commeval.data.feedback`). ``year``: the project's assessment year, checked against
+    the tables' years (:func:`~commeval.data.rules.years`)."""
     out = out or sys.stdout
-    checked = check_dataset(raw_dir, codebook, contract=contract)
+    checked = check_dataset(raw_dir, codebook, contract=contract, year=year, consistency=True)
     problems = checked.problems
     report = Path(report_dir) if report_dir is not None else DEFAULT_REPORT_DIR
     report.mkdir(parents=True, exist_ok=True)
@@ -137,4 +142,9 @@ def run_validate(
     if checked.counts:
         print(format_counts(checked.counts), file=out)
     print(f"报告已写入 {report / 'validation_report.html'} 和 validation_report.csv", file=out)
+    if feedback is not None:
+        from commeval.data.feedback import write_feedback
+
+        written = write_feedback(checked, feedback)
+        print(f"回执已写入 {feedback}（{len(written)} 个文件，每个报送文件一个）", file=out)
     return EXIT_ERRORS if P.has_errors(problems) else EXIT_OK

@@ -22,6 +22,17 @@ NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 # Outcome of parsing one distinct text.
 OK, MISSING, BAD_TYPE, BAD_DATE, BAD_CODE, NOT_INT = 0, 1, 2, 3, 4, 5
+#: "—", "/", "不适用" in a numeric field (missing, reported); "无" in a count (0, reported)
+NOT_APPLICABLE, NONE_ZERO = 6, 7
+#: texts saying "not applicable" in a numeric cell (after NFKC; dashes of any width)
+NOT_APPLICABLE_TEXTS = frozenset(
+    ["-", "--", "---", "—", "——", "–", "―", "─", "/", "//", "\\", "不适用", "无此项", "不涉及",
+     "暂无", "无数据", "不详", "未统计"]
+)  # fmt: skip
+NONE_TEXTS = frozenset(["无", "没有", "无。"])
+#: units of counts (a "无" there is 0)
+COUNT_UNITS = frozenset("个件次人户套期栋名所处项家座场支")
+_YEAR = re.compile(r"^(\d{4})\s*年(度|份)?$")
 
 
 @dataclass
@@ -39,11 +50,16 @@ def factorize(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return codes, list(uniq)
 
 
-def parse_number(text: str) -> tuple[float | None, int]:
-    """A number from a text cell: thousands separators and full-width digits accepted."""
+def parse_number(text: str, percent_unit: bool = False) -> tuple[float | None, int]:
+    """A number from a text cell: thousands separators and full-width digits accepted. A
+    percentage (``60.5%``, as Excel shows a percent-formatted cell) is 60.5 in a field whose
+    unit is ``%`` (``percent_unit``), else the fraction 0.605."""
     s = text.strip().replace(",", "")
     if not s.isascii():
         s = unicodedata.normalize("NFKC", s).replace(",", "").strip()
+    if s.endswith("%") and NUMBER.match(s[:-1].strip()):
+        v = float(s[:-1].strip())
+        return (v if percent_unit else v / 100), OK
     if NUMBER.match(s):
         return float(s), OK
     if DATE_LIKE.match(s):
@@ -80,7 +96,20 @@ def parse_unique(text: Any, f: Field, vmap: dict[str, Any], cb: Codebook) -> tup
                 return int(num), OK
             return None, BAD_CODE
         return None, BAD_CODE
-    num, st = parse_number(s)
+    if f.dtype in ("int", "float"):
+        key = unicodedata.normalize("NFKC", s).strip()
+        if key in NOT_APPLICABLE_TEXTS:
+            return None, NOT_APPLICABLE
+        if key in NONE_TEXTS:
+            return (0, NONE_ZERO) if is_count(f) else (None, NOT_APPLICABLE)
+        if is_year(f):
+            m = _YEAR.match(key)
+            if m:
+                return int(m.group(1)), OK
+    pct = (f.unit or "").strip() in ("%", "％")
+    if not pct and s.endswith(("%", "％")) and not (f.max is not None and f.max <= 1):
+        return None, BAD_TYPE  # a percentage where a count or amount belongs: never guessed
+    num, st = parse_number(s, percent_unit=pct)
     if st != OK:
         return None, st
     if f.dtype == "int":
@@ -88,6 +117,16 @@ def parse_unique(text: Any, f: Field, vmap: dict[str, Any], cb: Codebook) -> tup
             return None, NOT_INT
         return int(num), OK
     return num, OK
+
+
+def is_count(f: Field) -> bool:
+    """An integer field counting things (unit 个, 件, 次, 人, 户…): "无" there is 0."""
+    return f.dtype == "int" and bool(f.unit) and str(f.unit).strip() in COUNT_UNITS
+
+
+def is_year(f: Field) -> bool:
+    """A year field (``year`` or labelled 年度/年份): "2011年", "2011年度" are 2011."""
+    return f.dtype == "int" and (f.name == "year" or str(f.label).endswith(("年度", "年份")))
 
 
 def parse_column(raw: pd.Series, f: Field, table: str, cb: Codebook) -> Parsed:
@@ -98,7 +137,7 @@ def parse_column(raw: pd.Series, f: Field, table: str, cb: Codebook) -> Parsed:
     stat = np.empty(len(uniq) + 1, dtype=np.int8)
     vals[-1], stat[-1] = None, MISSING  # code -1: NA
     if f.dtype in ("int", "float") and len(uniq) > 1000:
-        vals[:-1], stat[:-1] = _numbers_fast(uniq, cb)
+        vals[:-1], stat[:-1] = _numbers_fast(uniq, cb, f, vmap)
     else:
         for i, u in enumerate(uniq):
             vals[i], stat[i] = parse_unique(u, f, vmap, cb)
@@ -109,20 +148,18 @@ def parse_column(raw: pd.Series, f: Field, table: str, cb: Codebook) -> Parsed:
         vals[stat != OK] = None
         return Parsed(stat[codes], values=pd.Series(vals[codes], index=raw.index, dtype=object))
     num = np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64)
-    num[stat != OK] = np.nan
+    num[(stat != OK) & (stat != NONE_ZERO)] = np.nan
     return Parsed(stat[codes], num=num[codes])
 
 
-def _numbers_fast(uniq: list[Any], cb: Codebook) -> tuple[np.ndarray, np.ndarray]:
+def _numbers_fast(
+    uniq: list[Any], cb: Codebook, f: Field, vmap: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     """Many distinct numeric texts: parse with pandas, fall back per text only where that fails."""
     s = pd.Series(uniq, dtype=object).astype(str).str.strip()
     num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     vals = num.astype(object)
     stat = np.where(np.isnan(num), BAD_TYPE, OK).astype(np.int8)
     for i in np.flatnonzero(np.isnan(num)):
-        text = s.iat[i]
-        if text in cb.missing_values:
-            vals[i], stat[i] = None, MISSING
-        else:
-            vals[i], stat[i] = parse_number(text)
+        vals[i], stat[i] = parse_unique(s.iat[i], f, vmap, cb)
     return vals, stat

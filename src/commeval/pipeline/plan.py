@@ -18,9 +18,23 @@ INDEX_KEY = "__index__"
 INDEX_HTML = "index.html"
 
 
+#: longest file-name stem (UTF-8 bytes) a page gets; file systems allow 255 bytes per name and
+#: the renderers add suffixes (``.html``, ``.docx``, ``.pdf``, temporary-file prefixes)
+MAX_STEM_BYTES = 120
+
+
 def safe_filename(name: str) -> str:
-    """A township name as a file name (keeps Chinese, replaces path separators and controls)."""
+    """A township name as a file name (keeps Chinese, replaces path separators and controls);
+    a name longer than :data:`MAX_STEM_BYTES` in UTF-8 is cut at a character boundary and given
+    a short hash of the full name (``<start>-<8 hex>``), so long names stay distinct and usable.
+    The page is still titled with the full name."""
     cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .")
+    if len(cleaned.encode("utf-8")) > MAX_STEM_BYTES:
+        import hashlib
+
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        cut = cleaned.encode("utf-8")[: MAX_STEM_BYTES - 9].decode("utf-8", errors="ignore")
+        cleaned = f"{cut.rstrip(' .')}-{digest}"
     return cleaned or "_"
 
 
