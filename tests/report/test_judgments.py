@@ -275,8 +275,12 @@ def test_no_internal_words_in_the_sample_district():
     pei = page_text(pages["裴城镇"])
     # the sample's 裴城镇: 180 of 300 built units occupied — not diagnosed as unwillingness
     assert "已建成的300套中入住180户（60.0%）" in pei
+    assert "截至本年度计划建成500套，已建成300套，差200套" in pei
     f = diagnose(d, "裴城镇", T.satisfaction(d, "裴城镇"))
     assert "households_moved_in" not in set(f["key"])
+    # the bottleneck is construction against this year's plan: 300 of 500 units due
+    ind = d.evaluation.items("裴城镇").set_index("indicator")
+    assert ind.loc["units_completed", "value"] == pytest.approx(60.0)
     # recommendations name the township's own villages
     lib = T.villages(d, "裴城镇").missing
     names = "、".join(lib.loc[lib["facility"] == "has_police_room", "village"])

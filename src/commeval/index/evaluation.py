@@ -231,6 +231,7 @@ RECORD_KEYS = (
     "dimension_weighting",
     "survey",
     "not_applicable_dropped",
+    "not_applicable",  # the framework's per-dimension treatment (framework.yaml sets it)
     "records",
 )
 SETTINGS_KEYS = (*STEP_KEYS, "uncertainty", "indicator_weights", "dimension_weights")

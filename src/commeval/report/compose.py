@@ -656,24 +656,23 @@ PROGRESS = [
 
 
 def _plan_sentence(r: Mapping[str, Any], spec: Any) -> str:
-    """How a multi-year community's construction is judged, in one plain sentence: against
-    what the plan requires by the assessment year, or — without such a plan in the data —
-    reported only, never counted as a shortfall against completion."""
+    """How a multi-year community's construction is judged, in plain sentences: against what
+    the plan requires by the assessment year, or — without such a plan in the data — reported
+    only, never counted as a shortfall against completion; and the occupancy of built units."""
     due, phases = r.get("planned_units_due"), r.get("phases_due")
-    built = int(r["completed_units"])
+    built, moved = int(r["completed_units"]), int(r["households_moved_in"])
+    occ = (
+        f"已建成的{built}套中入住{moved}户（{100 * moved / built:.1f}%）。"
+        if built else "尚无建成住房。"
+    )  # fmt: skip
     if not _missing(due):
         gap = int(due) - built
-        return (
-            f"截至本年度计划建成{int(due)}套，已建成{built}套"
-            + (f"，差{gap}套。" if gap > 0 else "，达到本年度计划。")
-            + "建设进度按本年度计划评分，不按全部建成要求。"
+        plan = f"截至本年度计划建成{int(due)}套，已建成{built}套" + (
+            f"，差{gap}套。" if gap > 0 else "，达到本年度计划。"
         )
-    if not _missing(phases):
-        return f"截至本年度计划完成{int(phases)}期，已完成{int(r['phases_completed'])}期。"
-    occ = (
-        f"已建成的{built}套中入住{int(r['households_moved_in'])}户"
-        f"（{100 * int(r['households_moved_in']) / built:.1f}%）。" if built else "尚无建成住房。"
-    )  # fmt: skip
+        if not _missing(phases):
+            plan += f"截至本年度计划完成{int(phases)}期，已完成{int(r['phases_completed'])}期。"
+        return f"{plan}{occ}建设进度按本年度计划评分，不按全部建成要求。"
     return (
         f"{occ}数据未给出截至本年度的分年建设计划，住房建设进度只作报告，不计分，"
         "不按全部建成计为差距。"
