@@ -584,14 +584,21 @@ class _Township:
             raster=self.raster,
         )
         needs = Table(
-            [Column("最需要的服务（多选）"), Column("选择比例（95%CI）")],
-            [[cell(r.label), share(r.estimate, r.ci_low, r.ci_high, r.small_cell)]
+            [Column("最需要的服务（多选）"), Column("选择比例（95%CI）"),
+             Column("回答人数", align="right")],
+            [[cell(r.label),
+              _flag(share(r.estimate, r.ci_low, r.ci_high, r.small_cell),
+                    50 * (r.ci_high - r.ci_low), moe[0], r.small_cell),
+              cell(f"{num(r.n, 0)}人", r.n, kind="number")]
              for r in s.needs.itertuples()],
             style="compact",
         )  # fmt: skip
         part = Table(
-            [Column("知晓与参与"), Column("比例（95%CI）")],
-            [[cell(r.label), share(r.estimate, r.ci_low, r.ci_high, r.small_cell)]
+            [Column("知晓与参与"), Column("比例（95%CI）"), Column("回答人数", align="right")],
+            [[cell(r.label),
+              _flag(share(r.estimate, r.ci_low, r.ci_high, r.small_cell),
+                    50 * (r.ci_high - r.ci_low), moe[0], r.small_cell),
+              cell(f"{num(r.n, 0)}人", r.n, kind="number")]
              for r in s.participation.itertuples()],
             style="compact",
         )  # fmt: skip

@@ -164,14 +164,14 @@ def _communities_short(d: District, township: str, indicator: str) -> str:
     out = []
     for r in c.to_dict("records"):
         name = r["community"] + (f"（{r['alias']}）" if pd.notna(r.get("alias")) else "")
-        built, planned = int(r["completed_units"]), int(r["planned_units"])
+        built = int(r["completed_units"])
         if indicator == "households_moved_in" and built > 0:
             out.append(f"{name}已建成{built}套、入住{int(r['households_moved_in'])}户")
         elif indicator in ("units_completed", "phases_completed"):
             due = r.get("planned_units_due")
-            due_s = f"截至本年度计划建成{int(due)}套" if pd.notna(due) else f"规划{planned}套"
-            out.append(f"{name}已建成{built}套（{due_s}）")
-        elif indicator == "land_reclaimed":
+            if pd.notna(due) and built < int(due):  # only the communities behind their plan
+                out.append(f"{name}已建成{built}套（截至本年度计划建成{int(due)}套）")
+        elif indicator == "land_reclaimed" and r["land_reclaimed_mu"] < r["land_reclaim_target_mu"]:
             out.append(
                 f"{name}已复耕{float(r['land_reclaimed_mu']):.0f}亩"
                 f"（可置换{float(r['land_reclaim_target_mu']):.0f}亩）"
