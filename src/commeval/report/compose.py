@@ -1173,7 +1173,8 @@ def compose_summary(
         rows.append([
             cell(f"第{r.rank}名", r.rank, kind="number"), cell(name),
             cell(score, r.score, unit="分", kind="number"), cell(grade, kind="badge"),
-            cell(f"第{r.rank_low}–{r.rank_high}名", low=r.rank_low, high=r.rank_high),
+            cell(f"第{r.rank_low}–{r.rank_high}名" if r.rank_low != r.rank_high
+                 else f"第{r.rank_low}名", low=r.rank_low, high=r.rank_high),
             cell(f"{pct(r.attainment)}（{met}/{total}）", r.attainment, unit="%", kind="number"),
             cell(signed(r.score_change, 1, "分"), r.score_change, unit="分", kind="number"),
             cell(prev, None if _missing(r.previous_rank) else float(r.previous_rank), kind="number"),
