@@ -285,3 +285,26 @@ def test_no_internal_words_in_the_sample_district():
     lib = T.villages(d, "裴城镇").missing
     names = "、".join(lib.loc[lib["facility"] == "has_police_room", "village"])
     assert names and all(n in pei for n in names.split("、"))
+
+
+def test_every_survey_change_is_marked(county):
+    """比上年 of every indicator computed from the survey carries the one significance mark."""
+    from commeval.document import Table
+
+    for t in county.townships:
+        doc = C.compose_township(county, t, sections=["indicators"])
+        table = next(b for b in doc.sections[0].blocks if isinstance(b, Table))
+        items = county.evaluation.items(t)
+        survey = {
+            r.label
+            for r in items.itertuples()
+            if "survey(" in str(county.framework.indicators[r.indicator].source)
+        }
+        assert len(survey) == 4
+        seen = 0
+        for row in table.rows:
+            if row[1].text() in survey:
+                change = row[-1].text()
+                assert change == "—" or re.search(r"[▲▼]|无显著差异|未检验", change), change
+                seen += 1
+        assert seen == len(survey)

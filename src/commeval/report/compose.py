@@ -388,7 +388,7 @@ class _Township:
                     cell(labels.get(r.dimension, r.dimension)), cell(r.label),
                     _value_cell(r.value, unit, yes_no, dg) if ok else cell("—"),
                     _value_cell(r.target, unit, yes_no, dg), cell(state, kind="badge"), mean,
-                    self.change_cell(r.change, r.unit, link),
+                    self.change_cell(r.change, r.unit, link, _reads_survey(self.d, r.indicator)),
                 ])  # fmt: skip
                 tones.append("bad" if ok and not attained else "")
             cols = [Column("维度"), Column("指标"), Column("本乡镇"), Column("目标"),
@@ -447,7 +447,9 @@ class _Township:
         c = c[c["a"] == self.t]
         return float(c["p_value"].iloc[0]) if len(c) else float("nan")
 
-    def change_cell(self, change: float, unit: str, link: dict[str, float] | None) -> Cell:
+    def change_cell(
+        self, change: float, unit: str, link: dict[str, float] | None, survey: bool = False
+    ) -> Cell:
         """比上年: the change with its unit; a survey figure's marked by the design-based test
         as the satisfaction table marks it (▲▼ significant, 无显著差异 within sampling error,
         未检验 where no design-based test of that figure is available)."""
@@ -458,6 +460,8 @@ class _Township:
                 return cell("无变化", change, kind="number")
             return cell("由否变是" if change > 0 else "由是变否", change, kind="number")
         text = signed(change, 1, change_unit(unit))
+        if link is None and survey:  # a survey figure without a design-based test of it
+            return _marked(change, float("nan"), text=text)
         if link is None:
             return cell(text, change, unit=change_unit(unit), kind="number")
         return _marked(change, link["p_previous"], text=text)
@@ -775,6 +779,12 @@ def attainment_counts(ev: Any, township: str) -> tuple[int, int, int]:
 def survey_source(d: District, indicator: str) -> tuple[str, str] | None:
     """(item, "mean" | "top2") when an indicator is one survey estimate, else None."""
     return _survey_link(d, indicator)
+
+
+def _reads_survey(d: District, indicator: str) -> bool:
+    """Whether an indicator is computed from survey estimates."""
+    ind = d.framework.indicators.get(indicator) if d.framework is not None else None
+    return ind is not None and "survey(" in str(ind.source)
 
 
 def _partial_dimensions(ev: Any) -> pd.DataFrame:
@@ -1231,7 +1241,10 @@ def compose_summary(
     sections.append(
         Section(
             heading(4, f"各{sch.dimension_label}得分"),
-            [Table(dcols, drows, style="compact")],
+            [
+                Table(dcols, drows, style="compact"),
+                Paragraph("“—”表示该维度对该乡镇不适用（见“不适用项的处理”）。", style="note"),
+            ],
             id="dimensions",
         )
     )
