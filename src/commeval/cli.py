@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     r = sub.add_parser(
-        "reports", parents=[proj], help="生成乡镇评估报告和区汇总 (render all reports)"
+        "reports", parents=[proj], help="生成乡镇评估报告和汇总页 (render all reports)"
     )
     r.add_argument("--data", type=Path, default=None, help=data_help)
     r.add_argument("--processed", type=Path, default=None)
@@ -397,7 +397,7 @@ def reports(config, stream: TextIO | None = None, **run_kw) -> int:
     s = outcome.summary
     print(
         f"报告已写入 {outcome.run_dir}：生成 {s['rendered']}，沿用 {s['reused']}，失败 {s['failed']}"
-        f"{'，区汇总失败' if outcome.index_failed else ''}（{outcome.seconds:.1f} s）",
+        f"{'，汇总页失败' if outcome.index_failed else ''}（{outcome.seconds:.1f} s）",
         file=stream,
     )
     for tw, err in outcome.failed.items():

@@ -15,7 +15,7 @@ naming the file, the key and the value. See ``docs/projects.md``.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +47,14 @@ TOP_KEYS = {
     "config",
     "report",
     "survey",
+    "level",
 }
+#: The district's level (区/县/市): ``level:`` in ``commeval.yaml``, else the name's last
+#: character when it is one of these, else 区.
+LEVELS = ("区", "县", "市")
 REPORT_KEYS = {
     "title", "small_cell", "max_cv", "mc_draws", "seed", "timezone", "formats", "docx",
+    "max_moe", "survey_period",
 }  # fmt: skip
 REPORT_KEYS |= {"interval_level"}
 #: How the year's survey is weighted (``survey: weighting:``): design weights, or raked to the
@@ -80,6 +85,17 @@ class ReportOptions:
     docx_cover: bool = True
     organisation: str = ""
     interval_level: float = 0.90  # level of the index's Monte Carlo rank and score intervals
+    #: ``report.max_moe``: survey figures whose 95 % interval half-width exceeds this (百分点 for
+    #: shares, 分 for scores) are marked 精度不足 (they are still printed; ``max_cv`` suppresses)
+    max_moe: float | None = None
+    #: ``report.survey_period``: when the survey was in the field, as printed ("2012年10—11月")
+    survey_period: str | None = None
+    #: ``level:`` of ``commeval.yaml`` (区/县/市); None: from the district name's last character
+    level: str | None = None
+
+    def level_of(self, district: str) -> str:
+        """The district's level as its pages name it: 区, 县 or 市."""
+        return district_level(district, self.level)
 
     def title_for(self, district: str, year: int | None) -> str:
         """The report title: ``title`` if set, else "<district> <year> 年农村社区建设评估报告"."""
@@ -90,6 +106,15 @@ class ReportOptions:
             if year
             else f"{district}农村社区建设评估报告"
         )
+
+
+def district_level(name: str, level: str | None = None) -> str:
+    """区/县/市 of a district: ``level`` when given, else its name's last character when that
+    is one of :data:`LEVELS` (某县 → 县), else 区."""
+    if level:
+        return level
+    tail = (name or "").strip()[-1:]
+    return tail if tail in LEVELS else "区"
 
 
 @dataclass(frozen=True)
@@ -334,7 +359,9 @@ def parse_project(doc: Any, file: str | Path) -> Project:
         fields_file=files["fields"],
         codebook_file=files["codebook"],
         diagnosis_file=files["diagnosis"],  # type: ignore[arg-type]
-        report=_report_options(file, doc.get("report")),
+        report=replace(
+            _report_options(file, doc.get("report")), level=_level(file, doc.get("level"))
+        ),
         survey_weighting=_survey_weighting(file, doc.get("survey")),
     )
 
@@ -351,6 +378,14 @@ def _survey_weighting(file: Path, value: Any) -> str:
             f"must be one of {', '.join(WEIGHTINGS)}",
         )
     return str(w)
+
+
+def _level(file: Path, value: Any) -> str | None:
+    if value is None:
+        return None
+    if value not in LEVELS:
+        raise _fail(file, "level", value, f"须为 {'、'.join(LEVELS)} 之一", "must be 区, 县 or 市")
+    return str(value)
 
 
 def _report_options(file: Path, value: Any) -> ReportOptions:
@@ -370,6 +405,18 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
             "须为正数（如 0.3）",
             "must be a positive number (e.g. 0.3)",
         )
+    max_moe = spec.get("max_moe")
+    if max_moe is not None and (
+        isinstance(max_moe, bool) or not isinstance(max_moe, int | float) or not 0 < max_moe
+    ):
+        raise _fail(
+            file,
+            "report.max_moe",
+            max_moe,
+            "须为正数（区间半宽，百分点或分，如 10）",
+            "must be a positive number (interval half-width in percentage points or points)",
+        )
+    survey_period = _str(file, "report.survey_period", spec.get("survey_period"))
     seed = _int(file, "report.seed", spec.get("seed", d.seed), low=0)
     level = spec.get("interval_level", d.interval_level)
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
@@ -426,6 +473,8 @@ def _report_options(file: Path, value: Any) -> ReportOptions:
         docx_cover=cover,
         organisation=organisation,
         interval_level=float(level),
+        max_moe=float(max_moe) if max_moe is not None else None,
+        survey_period=survey_period,
     )
 
 

@@ -149,6 +149,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             buildings_planned=None,
             progress=(0.0, 0.0),  # phase one (100 units) up to the second floor
             phases=(0, 0),
+            due=((0, 0), (100, 1)),  # (units, phases) the plan requires by each year
             status=("under_construction", "under_construction"),
         ),
         dict(
@@ -165,6 +166,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             buildings_planned=57,
             progress=(0.0, 0.2),  # phase one finished by the end of the second year
             phases=(0, 1),
+            due=((0, 0), (456, 1)),
             status=("under_construction", "partly_completed"),
         ),
         dict(
@@ -181,6 +183,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             buildings_planned=None,
             progress=(0.0, 0.3),  # the 350 m commercial street first
             phases=(0, 1),
+            due=((0, 0), (500, 1)),
             status=("under_construction", "partly_completed"),
         ),
         dict(
@@ -197,6 +200,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             buildings_planned=None,
             progress=(0.0, 0.0),  # planning done, land procedures under way
             phases=(0, 0),
+            due=((0, 0), (0, 0)),  # construction to start at the end of the year
             status=("planning", "planning"),
         ),
     ]
@@ -448,6 +452,8 @@ def _communities(
                     phases_planned=c["phases_planned"],
                     phases_completed=c["phases"][j],
                     buildings_planned=c["buildings_planned"],
+                    planned_units_due=c["due"][j][0] if "due" in c else None,
+                    phases_due=c["due"][j][1] if "due" in c else None,
                     status=c["status"][j],
                 )
             )

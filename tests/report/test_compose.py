@@ -105,7 +105,7 @@ def test_summary_document(district):
     doc = C.compose_summary(district, reports, generated=NOW)
     assert doc.meta.title == C.summary_title(district.name, district.year)
     ids = [s.id for s in doc.sections]
-    assert ids == ["header", "findings", "ranking", "dimensions", "scores", "heatmap",
+    assert ids == ["header", "findings", "ranking", "not_applicable", "dimensions", "scores", "heatmap",
                    "satisfaction", "methods"]  # fmt: skip
     tot = district.evaluation.totals()
     first = doc.section("findings").blocks[0].text()

@@ -96,3 +96,20 @@ def test_cached_evaluation_reloads(pdistrict, small_district):
     town = pdistrict.townships[0]
     assert render.overview_html(again, town) == render.overview_html(pdistrict, town)
     assert summary.ranking(again).equals(summary.ranking(pdistrict))
+
+
+def test_problems_ordered_by_points_lost(pdistrict):
+    """Under a scorecard the problems are ordered by points lost (分值 − 得分), each stating it."""
+    from commeval.report import township as T
+    from commeval.report.diagnosis import diagnose
+
+    ev = pdistrict.evaluation
+    for town in pdistrict.townships:
+        f = diagnose(pdistrict, town, T.satisfaction(pdistrict, town))
+        items = ev.items(town).set_index("indicator")
+        ind = f[f["source"] == "indicator"]
+        lost = [float(items.loc[k, "max"] - items.loc[k, "earned"]) for k in ind["key"]]
+        assert lost == sorted(lost, reverse=True), town
+        for r, x in zip(ind.itertuples(), lost, strict=True):
+            assert f"失{x:.1f}分" in r.sentence
+        assert not any("indicator:" in s for s in f["evidence"])

@@ -43,13 +43,15 @@ def test_overview_matches_index_engine(district):
     assert o.rank_low <= o.rank <= o.rank_high or o.rank_low <= o.rank_high
     html = render.overview_html(district, t)
     assert f"{row['score']:.1f}" in html
-    assert f"区间 {row['rank_low']}–{row['rank_high']}" in html
+    lo, hi = row["rank_low"], row["rank_high"]
+    assert (f"可能区间第{lo}–{hi}名" if lo != hi else "区间即本名次") in html
 
 
 def test_indicator_table_covers_framework(district):
     t = district.townships[1]
     ind = T.indicator_table(district, t)
-    assert set(ind["indicator"]) == set(district.framework.indicators)
+    dropped = set(district.evaluation.settings["not_applicable_dropped"])  # n/a everywhere
+    assert set(ind["indicator"]) == set(district.framework.indicators) - dropped
     # attained means value meets target for benefit indicators
     ok = ind[ind["applicable"].astype(bool)]
     for r in ok.itertuples():
@@ -137,6 +139,7 @@ def test_diagnosis_sentences_trace_to_numbers(district):
         ind = T.indicator_table(district, t).set_index("indicator")
         for r in f.itertuples():
             assert r.category_label in {
+                "未达目标",
                 "体制障碍",
                 "政策制约",
                 "资金不足",

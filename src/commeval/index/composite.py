@@ -162,3 +162,30 @@ def effective_weights(N: np.ndarray, w_ind: np.ndarray, G: np.ndarray, w_dim: np
     V = dmask * w_dim[None, :]
     V = V / V.sum(axis=1, keepdims=True)
     return within * (V @ G.T)
+
+
+def treat_not_applicable(
+    dims: np.ndarray,
+    w_dim: np.ndarray,
+    modes: list[str],
+    method: str = "arithmetic",
+    floor: float = 1.0,
+) -> np.ndarray:
+    """Composite scores (T,) of dimension scores ``dims`` (T, D; NaN = not applicable) under
+    each dimension's not-applicable treatment ``modes`` (framework ``not_applicable``):
+    ``renormalise`` leaves the dimension out of that township's composite (its weight spread
+    over the others), ``neutral`` counts it at the mean of the townships it applies to,
+    ``separate`` leaves it out of every township's composite. A dimension that applies to
+    every township is the same under all three."""
+    d = np.array(dims, dtype=float, copy=True)
+    w = np.array(w_dim, dtype=float, copy=True)
+    for j, mode in enumerate(modes):
+        col = d[:, j]
+        if not np.isnan(col).any() or np.isnan(col).all():
+            continue
+        if mode == "neutral":
+            d[:, j] = np.where(np.isnan(col), np.nanmean(col), col)
+        elif mode == "separate":
+            w[j] = 0.0
+    across = method if method in HIERARCHICAL else "arithmetic"
+    return _across(d, w, across, floor)

@@ -22,7 +22,7 @@ from commeval.index import points, result
 from commeval.index.aggregation import AGGREGATIONS, WITHIN
 from commeval.index.attainment import attained, attainment_rate, grade, rank_scores
 from commeval.index.coherence import corr_flags, cronbach_by_group
-from commeval.index.composite import composite, membership
+from commeval.index.composite import composite, membership, treat_not_applicable
 from commeval.index.errors import IndexDataError, SettingsError
 from commeval.index.formulas import Scope
 from commeval.index.framework import DEFAULT_UNCERTAINTY, IMPUTATIONS, Framework, load_framework
@@ -271,6 +271,7 @@ RECORD_KEYS = (
     "dimension_weighting",
     "survey",
     "not_applicable_dropped",
+    "not_applicable",  # the framework's per-dimension treatment (framework.yaml sets it)
     "records",
 )
 SETTINGS_KEYS = (*STEP_KEYS, "uncertainty", "indicator_weights", "dimension_weights")
@@ -430,6 +431,9 @@ def _nominal(
         float(agg.get("floor", 1.0)),
         options,
     )
+    modes = [d.not_applicable for d in fw.dimensions]
+    if agg["method"] in ("arithmetic", "geometric") and any(m != "renormalise" for m in modes):
+        comp = treat_not_applicable(dims, w_dim, modes, agg["method"], float(agg.get("floor", 1.0)))
     records = {
         "imputation": imp.record.rename(columns={"unit": "township"}),
         "outliers": tr.record,
@@ -736,6 +740,7 @@ def _evaluate_composite(
         "dimension_weighting": fw.dimension_weighting["method"],
         "survey": survey_source,
         "not_applicable_dropped": list(nom.records["dropped"]),
+        "not_applicable": {d.name: d.not_applicable for d in fw.dimensions},
         "records": {"imputation": nom.records["imputation"], "outliers": nom.records["outliers"]},
     }
     data = {

@@ -65,7 +65,12 @@ _TOP = {
     "base_score",
 }
 _VETO = {"when", "label", "grade"}
-_DIM = {"label", "weight", "weighting", "indicators", "description"}
+_DIM = {"label", "weight", "weighting", "indicators", "description", "not_applicable"}
+#: How a dimension that does not apply to a township is treated (docs/framework.md):
+#: ``renormalise`` (its weight spread over the township's other dimensions — the default),
+#: ``neutral`` (it counts at the mean of the townships it applies to), ``separate`` (it is
+#: reported beside the composite and left out of every township's composite).
+NOT_APPLICABLE = ("renormalise", "neutral", "separate")
 _IND = {
     "label",
     "unit",
@@ -129,6 +134,7 @@ class Dimension:
     weight: float | None
     weighting: dict[str, Any]
     indicators: tuple[Indicator, ...]
+    not_applicable: str = "renormalise"  # of NOT_APPLICABLE
 
 
 @dataclass(frozen=True)
@@ -572,6 +578,9 @@ def parse_framework(  # noqa: C901
                 )
             )
         dweight = dspec.get("weight")
+        na = dspec.get("not_applicable", "renormalise")
+        if na not in NOT_APPLICABLE:
+            raise FrameworkError(source, f"{dkey}.not_applicable", na, f"use {NOT_APPLICABLE}")
         dims.append(
             Dimension(
                 dname,
@@ -579,6 +588,7 @@ def parse_framework(  # noqa: C901
                 None if dweight is None else float(dweight),
                 w,
                 tuple(built),
+                na,
             )
         )
     vetoes = _vetoes(source, doc.get("veto"), formulas, c, [g for g, _ in grades]) if points else ()

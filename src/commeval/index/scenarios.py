@@ -586,3 +586,51 @@ __all__ = [
     "sensitivity_table",
     "weights_by_method",
 ]
+
+
+#: the not-applicable treatments (framework ``not_applicable``) in the words of a report
+NOT_APPLICABLE_LABELS = {
+    "renormalise": "权重分摊到其余维度",
+    "neutral": "按适用乡镇的平均分计入",
+    "separate": "单列、不计入综合得分",
+}
+
+
+def not_applicable_ranks(evaluation: Any) -> pd.DataFrame:
+    """Ranks of every township under each not-applicable treatment of the dimensions that do
+    not apply everywhere (``renormalise``, ``neutral``, ``separate`` for all of them at once),
+    from the evaluation's dimension scores and dimension weights (weighted arithmetic mean
+    across dimensions, as a composite index aggregates them; a scorecard's dimension scores
+    are taken as their share of the dimension's full marks). Columns: township, treatment,
+    score, rank, used (the treatment the evaluation used), rank_used; one row per township
+    and treatment. Empty when every dimension applies to every township."""
+    from commeval.index.composite import treat_not_applicable
+
+    dims = evaluation.dimension_scores()
+    wide = dims.pivot_table(index="township", columns="dimension", values="score", sort=False,
+                            dropna=False)  # fmt: skip
+    if "max_score" in dims and evaluation.scheme.itemised:
+        full = dims.drop_duplicates("dimension").set_index("dimension")["max_score"]
+        wide = 100 * wide / full.reindex(wide.columns).replace(0, np.nan).to_numpy()
+    towns = list(evaluation.totals().sort_values("rank")["township"])
+    wide = wide.reindex(towns)
+    partial = [c for c in wide.columns if wide[c].isna().any() and wide[c].notna().any()]
+    cols = ["township", "treatment", "score", "rank", "used", "rank_used"]
+    if not partial:
+        return pd.DataFrame(columns=cols)
+    wts = evaluation.settings.get("dimension_weights") or {}
+    w = np.array([float(wts.get(c, 1.0)) for c in wide.columns])
+    used = dict(evaluation.settings.get("not_applicable") or {})
+    rank_used = evaluation.totals().set_index("township")["rank"].reindex(towns).to_numpy()
+    rows = []
+    for mode in NOT_APPLICABLE_LABELS:
+        modes = [mode if c in partial else "renormalise" for c in wide.columns]
+        score = treat_not_applicable(wide.to_numpy(dtype=float), w, modes)
+        rank = pd.Series(score).rank(ascending=False, method="min").astype(int).to_numpy()
+        for t, sc, rk, ru in zip(towns, score, rank, rank_used, strict=True):
+            rows.append({
+                "township": t, "treatment": mode, "score": float(sc), "rank": int(rk),
+                "used": all(used.get(c, "renormalise") == mode for c in partial),
+                "rank_used": int(ru),
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)

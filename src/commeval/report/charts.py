@@ -21,6 +21,10 @@ SCALE_ITEM = "sat_overall"  # the contract item whose answer codes label the sat
 ROW = 0.42  # inches per category row in the township charts
 
 
+#: the grey of 不适用 cells and bars
+NA_GREY = "#dddddd"
+
+
 @cache
 def satisfaction_scale() -> tuple[str, ...]:
     """Tick labels of the 1–5 satisfaction axis: the ends and the middle named with the
@@ -88,27 +92,41 @@ def _ranked_intervals(s: pd.DataFrame, highlight: str | None) -> plt.Figure:
     return fig
 
 
-def dimension_bars(dimensions: pd.DataFrame, township: str) -> plt.Figure:
-    """Dimension scores of a township against the district average (horizontal bars)."""
+def dimension_bars(dimensions: pd.DataFrame, township: str, level: str = "区") -> plt.Figure:
+    """Dimension scores of a township against the district average (horizontal bars); a
+    dimension that does not apply to the township is a grey 不适用 label, with a legend."""
+    from matplotlib.patches import Patch
+
     use_report_style()
     dims = dimensions.iloc[::-1]
     y = np.arange(len(dims))
     fig, ax = _category_axes(len(dims), list(dims["label"]), "100", legend_below=True)
-    ax.barh(y + 0.2, dims["score"], height=0.38, color=ACCENT, label=township)
-    ax.barh(y - 0.2, dims["district_mean"], height=0.38, color=MUTED, label="全区平均")
-    for yi, v in zip(y, dims["score"], strict=True):
-        ax.text(v + 1, yi + 0.2, f"{v:.1f}", va="center", fontsize=8)
+    mean_label = f"全{level}平均"
+    ax.barh(y + 0.2, dims["score"].fillna(0), height=0.38, color=ACCENT, label=township)
+    ax.barh(y - 0.2, dims["district_mean"], height=0.38, color=MUTED, label=mean_label)
+    na = dims["score"].isna().to_numpy()
+    for yi, v, missing in zip(y, dims["score"], na, strict=True):
+        if missing:
+            ax.barh(yi + 0.2, 100, height=0.38, color=NA_GREY)
+            ax.text(2, yi + 0.2, "不适用", va="center", fontsize=8, color="#555555")
+        else:
+            ax.text(v + 1, yi + 0.2, f"{v:.1f}", va="center", fontsize=8)
     ax.set_yticks(y, dims["label"])
     ax.set_xlim(0, 110)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("维度得分（0–100分）")
-    fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2, fontsize=8, frameon=False)
-    ax.set_title(f"{township}各维度得分与全区平均")
+    handles, labels = ax.get_legend_handles_labels()
+    if na.any():
+        handles.append(Patch(color=NA_GREY))
+        labels.append("不适用（不计分）")
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.01),
+               ncol=len(labels), fontsize=8, frameon=False)  # fmt: skip
+    ax.set_title(f"{township}各维度得分与{mean_label}")
     ax.grid(axis="y", visible=False)
     return fig
 
 
-def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
+def satisfaction_errorbars(items: pd.DataFrame, township: str, level: str = "区") -> plt.Figure:
     """Weighted mean satisfaction per item with 95 % CIs; small cells are left out."""
     use_report_style()
     ok = items[~items["small_cell"]].iloc[::-1]
@@ -119,7 +137,13 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str) -> plt.Figure:
     ax.errorbar(ok["mean"], y, xerr=err, fmt="o", color=ACCENT, capsize=3, label=township)
     if "district_mean" in ok:
         ax.scatter(
-            ok["district_mean"], y, marker="|", s=120, color=BAD, label="区内其他乡镇", zorder=3
+            ok["district_mean"],
+            y,
+            marker="|",
+            s=120,
+            color=BAD,
+            label=f"{level}内其他乡镇",
+            zorder=3,
         )
     ax.set_yticks(y, ok["label"])
     ax.set_xlim(1, 5)
@@ -163,7 +187,7 @@ def attainment_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     if len(matrix) > MANY:
         return _attainment_shares(matrix)
     cmap = LinearSegmentedColormap.from_list("att", ["#c0392b", "#f4d03f", GOOD]).with_extremes(
-        bad="#dddddd"
+        bad=NA_GREY
     )
     data = matrix.to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(WIDTH, 0.3 * len(matrix) + 3.2))
@@ -173,6 +197,11 @@ def attainment_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     ax.grid(False)
     cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cb.set_label("达标程度（0–100，100=达到目标）")
+    if np.isnan(data).any():
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=NA_GREY, label="不适用（不计分）")], loc="lower right",
+                  bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)  # fmt: skip
     ax.set_title("指标达标热力图（灰色：不适用）")
     return fig
 

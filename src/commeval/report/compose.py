@@ -47,7 +47,7 @@ from commeval.document import (
 )
 from commeval.report import charts, methods
 from commeval.report import township as T
-from commeval.report.diagnosis import diagnose
+from commeval.report.diagnosis import _survey_link, diagnose
 
 SYNTHETIC_BANNER = "示例数据：本报告由合成数据生成，仅供演示，不反映任何真实乡镇村庄的情况。"
 SMALL_CELL = "样本不足"
@@ -86,11 +86,54 @@ def pct(value: Any, digits: int = 1) -> str:
     return f"{100 * float(value):.{digits}f}%"
 
 
-def signed(v: float | None, digits: int = 1) -> str:
-    """A change with its sign (+1.2, -0.5), "—" when missing."""
+def signed(v: float | None, digits: int = 1, unit: str = "") -> str:
+    """A change with its sign and unit (+1.2分, -0.5百分点); a change that rounds to zero is
+    "0.0" (never "-0.0" or "+0.0"); "—" when missing."""
     if _missing(v):
         return "—"
-    return f"{v:+.{digits}f}"
+    if round(float(v), digits) == 0:
+        return f"{0:.{digits}f}{unit}"
+    return f"{v:+.{digits}f}{unit}"
+
+
+def change_unit(unit: str) -> str:
+    """The unit a change of a value in ``unit`` is stated in: a percentage changes by 百分点,
+    everything else by its own unit (分, 元/人, 次/村)."""
+    return "百分点" if unit == "%" else ("" if unit == "是=1" else unit)
+
+
+def decisive(value: float, target: float, attained: bool, digits: int = 1) -> int:
+    """Digits enough for a printed value to show its verdict: the verdict is decided on the
+    unrounded value, and a value that misses its target never prints as the target (3.96
+    against 4 prints 3.96, not 4.0); at most 3 decimals."""
+    if attained or _missing(value) or _missing(target):
+        return digits
+    for dg in range(digits, 4):
+        if round(float(value), dg) != round(float(target), dg):
+            return dg
+    return 3
+
+
+def gap_text(value: float, target: float, unit: str, benefit: bool = True) -> str:
+    """How far a value is from its target, in words: "差0.04分达标"."""
+    if _missing(value) or _missing(target):
+        return ""
+    gap = abs(float(target) - float(value))
+    u = "个百分点" if unit == "%" else unit
+    dg = 1
+    while dg < 3 and round(gap, dg) == 0:
+        dg += 1
+    return f"差{gap:.{dg}f}{u}达标"
+
+
+def rank_text(rank: int, prev: int | None) -> str:
+    """A rank with last year's: "第3名，比上年上升2位（上年第5名）", "与上年持平（第7名）"."""
+    if prev is None:
+        return f"第{rank}名"
+    if prev == rank:
+        return f"与上年持平（第{rank}名）"
+    move = "上升" if rank < prev else "下降"
+    return f"第{rank}名，比上年{move}{abs(prev - rank)}位（上年第{prev}名）"
 
 
 def pts(x: float | None) -> str:
@@ -209,21 +252,33 @@ class _Township:
     def overview(self, n: int) -> Section:
         d, t, ev = self.d, self.t, self.ev
         sch = ev.scheme
+        lv = level(d)
         row = ev.totals().set_index("township").loc[t]
         score, rank = float(row["score"]), int(row["rank"])
         lo, hi = int(row["rank_low"]), int(row["rank_high"])
         n_towns = len(ev.scores)
         prev_score, prev_rank = ev.previous(t)
-        change = ""
-        if prev_score is not None:
-            change = f"比上年{signed(score - prev_score)}分"
-            if prev_rank is not None:
-                change += f"，排名由第{prev_rank}名变为第{rank}名"
+        change = (
+            f"，{sch.score_label}比上年{signed(score - prev_score, 1, '分')}"
+            if (prev_score is not None)
+            else ""
+        )
         grade = str(row["grade"])
-        rank_card = KPI("排名", f"第{rank}名", rank, "", f"共{n_towns}个乡镇；90%区间 {lo}–{hi}")
-        attain = KPI(sch.attainment_label, pct(row["attainment"]), float(row["attainment"]), "%")
-        where = f"在全区{n_towns}个乡镇中排名 {rank}（区间 {lo}–{hi}）{'，' + change if change else ''}。"
-        interval = methods.interval_text(ev.settings)
+        span = f"可能区间第{lo}–{hi}名" if lo != hi else "区间即本名次"
+        rank_card = KPI(
+            "排名", f"第{rank}名", rank, "", f"共{n_towns}个乡镇；{span}"
+            + (f"；上年第{prev_rank}名" if prev_rank is not None else "")
+        )  # fmt: skip
+        met, total, na = attainment_counts(ev, t)
+        attain = KPI(
+            sch.attainment_label, pct(row["attainment"]), float(row["attainment"]), "%",
+            f"{met}/{total}项" + (f"（另有{na}项不适用，不计入）" if na else ""),
+        )  # fmt: skip
+        where = (
+            f"在全{lv}{n_towns}个乡镇中排名{rank_text(rank, prev_rank)}{change}"
+            f"{'；' + span if lo != hi else ''}。"
+        )
+        plain = plain_method(sch.itemised)
         dims = ev.dimension_scores(t)
         blocks: list[Any]
         if sch.itemised:
@@ -246,7 +301,7 @@ class _Township:
                 Paragraph(
                     [f"{t}{d.year}年得分 ", Run(pts(score), score, "分"),
                      f"（满分 {pts(mx)}），其中基本分 {pts(base)}、加分 {pts(bonus)}，"
-                     f"等级为“{grade}”，{where}{interval}"]
+                     f"等级为“{grade}”，{where}{plain}"]
                 )
             )  # fmt: skip
             rows = [
@@ -256,7 +311,7 @@ class _Township:
                 for r in dims.itertuples()
             ]  # fmt: skip
             cols = [Column(sch.dimension_label), Column("得分", align="right"),
-                    Column("分值", align="right"), Column("全区平均", align="right")]  # fmt: skip
+                    Column("分值", align="right"), Column(f"全{lv}平均", align="right")]  # fmt: skip
             blocks.append(Table(cols, rows))
         else:
             cards = [
@@ -269,16 +324,23 @@ class _Township:
                     [
                         f"{t}{d.year}年综合得分",
                         Run(f"{score:.1f}", score, "分"),
-                        f"分，等级为“{grade}”，{where}{interval}",
+                        f"分，等级为“{grade}”，{where}{plain}",
                     ]
                 ),  # fmt: skip
-                chart(charts.dimension_bars(dims, t), "各维度得分与全区平均", raster=self.raster),
-            ]
+                chart(
+                    charts.dimension_bars(dims, t, level=lv),
+                    f"各维度得分与全{lv}平均", raster=self.raster,
+                ),
+            ]  # fmt: skip
+        note = not_applicable_note(d, t)
+        if note:
+            blocks.insert(-1 if not sch.itemised else len(blocks), Paragraph(note, style="note"))
         return Section(heading(n, "综合评价"), blocks, id="overview")
 
     # 二、指标达标情况 / 考核评分
     def indicators(self, n: int) -> Section:
         sch = self.ev.scheme
+        lv = level(self.d)
         items = self.ev.items(self.t)
         labels = {dim.name: dim.label for dim in self.d.framework.dimensions}
         rows, tones = [], []
@@ -304,29 +366,105 @@ class _Township:
                 ok = bool(r.applicable) if pd.notna(r.applicable) else False
                 yes_no = r.unit == "是=1"
                 unit = "" if yes_no else r.unit
+                attained = ok and bool(r.attained)
+                dg = decisive(r.value, r.target, attained) if ok else 1
+                link = self.survey_figure(r.indicator)
                 if not ok:
-                    state = badge("不适用", "muted")
-                elif bool(r.attained):
-                    state = badge("达标", "good")
+                    state: list[Any] = [badge("不适用", "muted")]
+                elif attained:
+                    state = [badge("达标", "good")]
                 else:
-                    state = badge("未达标", "bad")
+                    state = [badge("未达标", "bad")]
+                    if not yes_no:
+                        state += [" ", Run(gap_text(r.value, r.target, unit), role="muted")]
+                if ok and link is not None and _covers(link, r.target):
+                    state += [" ", Run("（与目标的差异在抽样误差内）", role="ns")]
                 mean = (
                     cell(pct(r.district_mean), r.district_mean, kind="number")
                     if yes_no
-                    else cell(num(r.district_mean, 1, unit), r.district_mean, unit=unit)
+                    else cell(num(r.district_mean, max(dg, 1), unit), r.district_mean, unit=unit)
                 )
                 rows.append([
                     cell(labels.get(r.dimension, r.dimension)), cell(r.label),
-                    _value_cell(r.value, unit, yes_no) if ok else cell("—"),
-                    _value_cell(r.target, unit, yes_no), cell(state, kind="badge"), mean,
-                    cell(signed(r.change), r.change, unit=unit, kind="number"),
+                    _value_cell(r.value, unit, yes_no, dg) if ok else cell("—"),
+                    _value_cell(r.target, unit, yes_no, dg), cell(state, kind="badge"), mean,
+                    self.change_cell(r.change, r.unit, link, _reads_survey(self.d, r.indicator)),
                 ])  # fmt: skip
-                tones.append("bad" if ok and not bool(r.attained) else "")
+                tones.append("bad" if ok and not attained else "")
             cols = [Column("维度"), Column("指标"), Column("本乡镇"), Column("目标"),
-                    Column("达标"), Column("全区平均"), Column("比上年")]  # fmt: skip
-        return Section(
-            heading(n, sch.items_title), [Table(cols, rows, row_tones=tones)], id="indicators"
+                    Column("达标"), Column(f"全{lv}平均"), Column("比上年")]  # fmt: skip
+        met, total, na = attainment_counts(self.ev, self.t)
+        note = Paragraph(
+            f"{sch.attainment_label}{pct(met / total if total else float('nan'))}"
+            f"＝{met}/{total}（{'达到目标' if not sch.itemised else '得满分'}的{sch.item_label}数"
+            f"/适用的{sch.item_label}数{'，不含加分项' if sch.itemised else ''}）"
+            + (f"；{na}项不适用，不计入分母。" if na else "。")
+            + (
+                "问卷指标与目标、与上年的比较按抽样设计检验，标注方式与“群众满意度”一节相同。"
+                if not sch.itemised
+                else ""
+            ),
+            style="note",
         )
+        return Section(
+            heading(n, sch.items_title), [Table(cols, rows, row_tones=tones), note],
+            id="indicators",
+        )  # fmt: skip
+
+    def survey_figure(self, indicator: str) -> dict[str, float] | None:
+        """The survey estimate an indicator is (``survey(x)`` or ``100 * survey(x_top2)``):
+        its interval (on the indicator's scale) and its design-based test against last year."""
+        link = survey_source(self.d, indicator)
+        if link is None or self.d.summaries is None:
+            return None
+        item, stat = link
+        rows = self.sat.items[self.sat.items["variable"] == item]
+        if not len(rows):
+            return None
+        r = rows.iloc[0]
+        if bool(r["small_cell"]):
+            return None
+        if stat == "mean":
+            return {"low": float(r["mean_low"]), "high": float(r["mean_high"]),
+                    "p_previous": float(r["vs_previous_p"])}  # fmt: skip
+        return {"low": 100 * float(r["top2_low"]), "high": 100 * float(r["top2_high"]),
+                "p_previous": self._top2_previous_p(item)}  # fmt: skip
+
+    def _top2_previous_p(self, item: str) -> float:
+        """The design-based test of a top-2 share against last year's survey (independent
+        samples, each year's own design), as the satisfaction table tests the means."""
+        d = self.d
+        prev = getattr(d.summaries, "previous_year", None)
+        col = f"{item}_top2"
+        if prev is None or prev not in d.designs or col not in d.design.data.columns:
+            return float("nan")
+        from commeval.survey.comparisons import compare_independent
+
+        try:
+            c = compare_independent(d.design, d.designs[prev], col, "township")
+        except (KeyError, ValueError):
+            return float("nan")
+        c = c[c["a"] == self.t]
+        return float(c["p_value"].iloc[0]) if len(c) else float("nan")
+
+    def change_cell(
+        self, change: float, unit: str, link: dict[str, float] | None, survey: bool = False
+    ) -> Cell:
+        """比上年: the change with its unit; a survey figure's marked by the design-based test
+        as the satisfaction table marks it (▲▼ significant, 无显著差异 within sampling error,
+        未检验 where no design-based test of that figure is available)."""
+        if _missing(change):
+            return cell("—")
+        if unit == "是=1":
+            if round(float(change)) == 0:
+                return cell("无变化", change, kind="number")
+            return cell("由否变是" if change > 0 else "由是变否", change, kind="number")
+        text = signed(change, 1, change_unit(unit))
+        if link is None and survey:  # a survey figure without a design-based test of it
+            return _marked(change, float("nan"), text=text)
+        if link is None:
+            return cell(text, change, unit=change_unit(unit), kind="number")
+        return _marked(change, link["p_previous"], text=text)
 
     # 三、村级情况
     def villages(self, n: int) -> Section:
@@ -382,11 +520,13 @@ class _Township:
                 )  # fmt: skip
                 for done, target in PROGRESS
             ]
+            plan = _plan_sentence(r, spec)
             groups.append(
                 Group(
-                    [Paragraph(facts), *bars], title=f"{r['community']}{alias}", style="community"
+                    [Paragraph(facts), *bars, *([Paragraph(plan, style="note")] if plan else [])],
+                    title=f"{r['community']}{alias}", style="community",
                 )
-            )
+            )  # fmt: skip
         return Section(h, groups, id="communities")
 
     # 五、群众满意度
@@ -396,11 +536,17 @@ class _Township:
         min_age = f"{age.min:g}" if age.min is not None else ""
         max_cv = d.options.max_cv
         cv_note = f"，变异系数超过{max_cv:.0%}的比例同样不予报告" if max_cv is not None else ""
+        lv = level(d)
+        moe = moe_limits(d)
+        moe_note = (
+            f"；95%置信区间半宽超过{_moe_words(moe)}的数字标“精度不足”，解读时请谨慎"
+            if moe != (None, None) else ""
+        )  # fmt: skip
         intro = Paragraph(
             f"本年度在{t}抽取{s.n_villages}个村、{s.n}位{min_age}岁以上居民进行入户问卷调查"
             "（分层两阶段抽样：乡镇为层、村为初级抽样单元）。下列结果均按抽样权数加权，置信区间和显著性检验考虑了"
             f"分层和整群抽样设计；有效回答少于{s.min_n}人的项目显示为“{SMALL_CELL}”"
-            f"{cv_note}。"
+            f"{cv_note}{moe_note}。"
         )
         desc = Table(
             [Column("特征"), Column("类别"), Column("样本数", align="right"),
@@ -413,35 +559,50 @@ class _Township:
         rows = []
         for r in s.items.itertuples():
             rows.append([
-                cell(r.label), cell(num(r.n, 0), r.n, kind="number"),
-                estimate(r.mean, r.mean_low, r.mean_high, r.small_cell),
-                share(r.top2, r.top2_low, r.top2_high, r.small_cell or r.top2_suppressed),
+                cell(r.label), cell(f"{num(r.n, 0)}人", r.n, kind="number"),
+                _flag(estimate(r.mean, r.mean_low, r.mean_high, r.small_cell),
+                      (r.mean_high - r.mean_low) / 2, moe[1], r.small_cell),
+                _flag(share(r.top2, r.top2_low, r.top2_high, r.small_cell or r.top2_suppressed),
+                      50 * (r.top2_high - r.top2_low), moe[0],
+                      r.small_cell or r.top2_suppressed),
                 cell("—") if r.small_cell else _marked(r.vs_district, r.vs_district_p),
                 cell("—") if r.small_cell else _marked(r.vs_previous, r.vs_previous_p),
                 cell(pct(r.dont_know), r.dont_know, unit="%", kind="number"),
             ])  # fmt: skip
         items = Table(
             [Column("项目"), Column("有效样本"), Column("平均分（95%CI）"),
-             Column("满意率（95%CI）"), Column("与区内其他乡镇比"), Column("与上年比"),
+             Column("满意率（95%CI）"), Column(f"与{lv}内其他乡镇比"), Column("与上年比"),
              Column("说不清")],
             rows,
         )  # fmt: skip
         note = Paragraph(
-            "▲▼ 表示差异在5%水平上显著（设计校正的t检验）；其余差异在抽样误差范围内，不作比较。",
+            f"有效样本为回答该题（不含“说不清”）的人数，来自{s.n_villages}个样本村。"
+            "▲▼ 表示差异在5%水平上显著（按抽样设计校正的检验）；标“无显著差异”的差异在抽样误差范围内，"
+            "不能据此判断高低。本报告中问卷数字的每一处比较（与目标、与上年、"
+            f"与{lv}内其他乡镇）都按这一规则标注。",
             style="note",
         )
         fig = chart(
-            charts.satisfaction_errorbars(s.items, t), "群众满意度及95%置信区间", raster=self.raster
+            charts.satisfaction_errorbars(s.items, t, level=lv),
+            "群众满意度及95%置信区间",
+            raster=self.raster,
         )
         needs = Table(
-            [Column("最需要的服务（多选）"), Column("选择比例（95%CI）")],
-            [[cell(r.label), share(r.estimate, r.ci_low, r.ci_high, r.small_cell)]
+            [Column("最需要的服务（多选）"), Column("选择比例（95%CI）"),
+             Column("回答人数", align="right")],
+            [[cell(r.label),
+              _flag(share(r.estimate, r.ci_low, r.ci_high, r.small_cell),
+                    50 * (r.ci_high - r.ci_low), moe[0], r.small_cell),
+              cell(f"{num(r.n, 0)}人", r.n, kind="number")]
              for r in s.needs.itertuples()],
             style="compact",
         )  # fmt: skip
         part = Table(
-            [Column("知晓与参与"), Column("比例（95%CI）")],
-            [[cell(r.label), share(r.estimate, r.ci_low, r.ci_high, r.small_cell)]
+            [Column("知晓与参与"), Column("比例（95%CI）"), Column("回答人数", align="right")],
+            [[cell(r.label),
+              _flag(share(r.estimate, r.ci_low, r.ci_high, r.small_cell),
+                    50 * (r.ci_high - r.ci_low), moe[0], r.small_cell),
+              cell(f"{num(r.n, 0)}人", r.n, kind="number")]
              for r in s.participation.itertuples()],
             style="compact",
         )  # fmt: skip
@@ -459,11 +620,13 @@ class _Township:
         items = [
             [Run(r.category_label, role="category"), f" {r.sentence}", Run("\n", role="break"),
              Run(f"建议：{r.advice}", role="advice"),
-             Run(f"依据：{r.source}:{r.key}", role="trace")]
+             Run(f"依据：{r.evidence}", role="trace")]
             for r in f.itertuples()
         ]  # fmt: skip
+        order = "按失分多少排序" if self.ev.scheme.itemised else "按与目标的差距排序"
         intro = Paragraph(
-            "以下问题按与目标的差距排序，每条均注明触发它的数据；问题类别沿用区农村社区建设经验材料的归类。"
+            f"以下问题{order}，每条均注明支持它的数据；只有数据支持的原因才列为问题，"
+            f"抽样误差范围内的问卷差异写明“尚不能确定”。问题类别沿用{level(self.d)}农村社区建设经验材料的归类。"
         )
         return Section(h, [intro, ListBlock(items, ordered=True, style="findings")], id="problems")
 
@@ -472,7 +635,8 @@ class _Township:
         d = self.d
         settings = d.evaluation.settings
         blocks: list[Any] = [
-            Paragraph(f"评价方法：{methods.method_text(settings)}"),
+            Paragraph(f"评价方法：{in_level(methods.method_text(settings), level(d))}"),
+            Paragraph(f"不适用项的处理：{methods.not_applicable_text(settings)}"),
             Paragraph(
                 f"指标体系：{methods.framework_text(settings)}；commeval {__version__}；"
                 f"数据处理批次 {d.provenance.run_id}。"
@@ -502,14 +666,38 @@ PROGRESS = [
 ]
 
 
+def _plan_sentence(r: Mapping[str, Any], spec: Any) -> str:
+    """How a multi-year community's construction is judged, in plain sentences: against what
+    the plan requires by the assessment year, or — without such a plan in the data — reported
+    only, never counted as a shortfall against completion; and the occupancy of built units."""
+    due, phases = r.get("planned_units_due"), r.get("phases_due")
+    built, moved = int(r["completed_units"]), int(r["households_moved_in"])
+    occ = (
+        f"已建成的{built}套中入住{moved}户（{100 * moved / built:.1f}%）。"
+        if built else "尚无建成住房。"
+    )  # fmt: skip
+    if not _missing(due):
+        gap = int(due) - built
+        plan = f"截至本年度计划建成{int(due)}套，已建成{built}套" + (
+            f"，差{gap}套。" if gap > 0 else "，达到本年度计划。"
+        )
+        if not _missing(phases):
+            plan += f"截至本年度计划完成{int(phases)}期，已完成{int(r['phases_completed'])}期。"
+        return f"{plan}{occ}建设进度按本年度计划评分，不按全部建成要求。"
+    return (
+        f"{occ}数据未给出截至本年度的分年建设计划，住房建设进度只作报告，不计分，"
+        "不按全部建成计为差距。"
+    )
+
+
 def _float(v: Any) -> float | None:
     return None if _missing(v) else float(v)
 
 
-def _value_cell(v: float, unit: str, yes_no: bool) -> Cell:
+def _value_cell(v: float, unit: str, yes_no: bool, digits: int = 1) -> Cell:
     if yes_no and not _missing(v):
         return cell("是" if float(v) >= 0.5 else "否", v, kind="number")
-    return cell(num(v, 1, unit), v, unit=unit, kind="number")
+    return cell(num(v, digits, unit), v, unit=unit, kind="number")
 
 
 def _village_cell(field: Any, value: object) -> Cell:
@@ -521,14 +709,168 @@ def _village_cell(field: Any, value: object) -> Cell:
     return cell(num(value, 0), _float(value), unit=field.unit or "", kind="number")
 
 
-def _marked(diff: float, p: float, alpha: float = 0.05) -> Cell:
-    """A change shown with an arrow only when the design-based test is significant."""
+ALPHA = 0.05  # THE significance level of every comparison of a survey figure
+
+
+def _marked(diff: float, p: float, alpha: float = ALPHA, text: str | None = None) -> Cell:
+    """A comparison of a survey figure, marked the one way every page and table marks it: an
+    arrow when the design-based test is significant at ``alpha``, "（无显著差异）" when the
+    difference is within sampling error, "（未检验）" when no design-based test is available."""
     if _missing(diff):
         return cell("—")
-    if not _missing(p) and p < alpha:
+    text = signed(diff, 2, "分") if text is None else text
+    if _missing(p):
+        return cell(Run(f"{text}（未检验）", diff, role="ns"), diff, kind="number")
+    if p < alpha:
         arrow, role = ("▲", "sig-up") if diff > 0 else ("▼", "sig-down")
-        return cell(Run(f"{arrow} {diff:+.2f}", diff, role=role), diff, kind="number")
-    return cell(Run(f"{diff:+.2f}（无显著差异）", diff, role="ns"), diff, kind="number")
+        return cell(Run(f"{arrow} {text}", diff, role=role), diff, kind="number")
+    return cell(Run(f"{text}（无显著差异）", diff, role="ns"), diff, kind="number")
+
+
+def _covers(link: Mapping[str, float], target: float) -> bool:
+    """Whether a survey figure's 95 % interval covers ``target``."""
+    return not _missing(target) and link["low"] <= float(target) <= link["high"]
+
+
+def in_level(text: str, lv: str) -> str:
+    """A method sentence worded for a 区 in the district's own level (全区 → 全县)."""
+    return text if lv == "区" else text.replace("全区", f"全{lv}").replace("区内", f"{lv}内")
+
+
+def level(d: District) -> str:
+    """The district's level (区/县/市) as every phrase names it (全县, 县内其他乡镇)."""
+    opts = d.options
+    return opts.level_of(d.name) if hasattr(opts, "level_of") else "区"
+
+
+#: time-zone names in words, for the 生成时间 line
+TIMEZONE_NAMES = {
+    "Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Harbin": "北京时间",
+    "PRC": "北京时间", "Asia/Urumqi": "乌鲁木齐时间", "Asia/Hong_Kong": "香港时间",
+    "Asia/Macau": "澳门时间", "Asia/Taipei": "台北时间", "UTC": "协调世界时", "Etc/UTC": "协调世界时",
+}  # fmt: skip
+
+
+def timezone_name(tz: str) -> str:
+    """A time zone in words (北京时间 for Asia/Shanghai); an unknown one by its name."""
+    return TIMEZONE_NAMES.get(tz, tz)
+
+
+def plain_method(itemised: bool) -> str:
+    """The one method sentence a cadre reads (the technical detail is in 数据说明)."""
+    if itemised:
+        return "得分按考核评分表逐项计分后相加；“可能区间”是评分档位等在合理范围内变动时本乡镇可能的名次。"
+    return (
+        "综合得分把每项指标与目标的差距折算为0–100分（达到目标得满分），再按各维度的权重加总；"
+        "“可能区间”是权重和计算方法在合理范围内变动时本乡镇可能的名次（方法细节见数据说明）。"
+    )
+
+
+def attainment_counts(ev: Any, township: str) -> tuple[int, int, int]:
+    """达标率's numerator and denominator: items that meet their target (full points), items
+    that apply (bonus items excluded), items that do not apply."""
+    it = ev.items(township)
+    it = it[~it["bonus"].astype(bool)]
+    ok = it["applicable"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    met = it["attained"].astype("boolean").fillna(False).to_numpy(dtype=bool) & ok
+    return int(met.sum()), int(ok.sum()), int((~ok).sum())
+
+
+def survey_source(d: District, indicator: str) -> tuple[str, str] | None:
+    """(item, "mean" | "top2") when an indicator is one survey estimate, else None."""
+    return _survey_link(d, indicator)
+
+
+def _reads_survey(d: District, indicator: str) -> bool:
+    """Whether an indicator is computed from survey estimates."""
+    ind = d.framework.indicators.get(indicator) if d.framework is not None else None
+    return ind is not None and "survey(" in str(ind.source)
+
+
+def _partial_dimensions(ev: Any) -> pd.DataFrame:
+    """Dimension scores of the dimensions that apply to some townships only."""
+    dims = ev.dimension_scores()
+    applies = dims.groupby("dimension", sort=False)["score"].agg(lambda s: s.notna().mean())
+    partial = applies[(applies > 0) & (applies < 1)].index
+    return dims[dims["dimension"].isin(partial)]
+
+
+NA_WORDS = {
+    "renormalise": "该维度的权重按比例分摊到其余维度，不适用的乡镇既不因此加分也不因此扣分",
+    "neutral": "不适用的乡镇在该维度按适用乡镇的平均分计入",
+    "separate": "该维度单列报告，不计入任何乡镇的综合得分",
+}
+
+
+def not_applicable_note(d: District, township: str) -> str:
+    """One plain sentence where the not-applicable treatment matters to this township: which
+    dimension applies to whom, how it is treated, and the township's rank under the
+    alternative treatments when it differs."""
+    ev = d.evaluation
+    part = _partial_dimensions(ev)
+    if part.empty:
+        return ""
+    modes = dict(ev.settings.get("not_applicable") or {})
+    out = []
+    for dim, g in part.groupby("dimension", sort=False):
+        label = str(g["label"].iloc[0])
+        applies = list(g.loc[g["score"].notna(), "township"])
+        mine = township in applies
+        who = (
+            f"本乡镇有{label}任务；该维度只适用于{'、'.join(applies)}{len(applies)}个乡镇"
+            if mine else f"本乡镇没有{label}任务，该维度不适用"
+        )  # fmt: skip
+        if ev.scheme.itemised:
+            how = "不适用的考核内容不计分，满分相应减少"
+        else:
+            how = NA_WORDS.get(modes.get(dim, "renormalise"), NA_WORDS["renormalise"])
+        out.append(f"{who}，{how}")
+    sentence = "；".join(out) + "。"
+    from commeval.index.scenarios import NOT_APPLICABLE_LABELS, not_applicable_ranks
+
+    ranks = not_applicable_ranks(ev)
+    mine = ranks[(ranks["township"] == township) & ~ranks["used"]] if len(ranks) else ranks
+    alts = [
+        f"若该维度{NOT_APPLICABLE_LABELS[r.treatment]}，本乡镇为第{r.rank}名"
+        for r in mine.itertuples() if r.rank != r.rank_used
+    ]  # fmt: skip
+    if alts:
+        sentence += "换一种处理方式，名次会变：" + "；".join(alts) + "（见汇总报告）。"
+    elif len(mine):
+        sentence += "换用其他处理方式，本乡镇名次不变。"
+    return sentence
+
+
+def data_dates(d: District) -> str:
+    """Where the figures come from and when: the data's year and the survey's period (from
+    ``commeval.yaml``), never a file's modification time."""
+    period = getattr(d.options, "survey_period", None)
+    survey = f"{d.year}年群众满意度入户问卷调查" + (f"（调查时间：{period}）" if period else "")
+    return f"{d.year}年度村级台账、乡镇报表和新型农村社区建设报表；{survey}。"
+
+
+def moe_limits(d: District) -> tuple[float | None, float | None]:
+    """``report.max_moe`` as (百分点 for shares, 分 for scores): a number applies to shares
+    in 百分点 and, divided by 100 and times the 1–5 scale's range 4, to scores."""
+    m = getattr(d.options, "max_moe", None)
+    if m is None:
+        return None, None
+    return float(m), float(m) * 4 / 100
+
+
+def _moe_words(moe: tuple[float | None, float | None]) -> str:
+    return f"{moe[0]:g}个百分点（满意率）或{moe[1]:.2g}分（平均分）"
+
+
+def _flag(c: Cell, half: float, limit: float | None, hidden: bool) -> Cell:
+    """Mark an estimate whose 95 % interval half-width exceeds ``report.max_moe``."""
+    if limit is None or hidden or _missing(half) or half <= limit:
+        return c
+    runs = list(c.runs) if hasattr(c, "runs") else []
+    if not runs:
+        return c
+    return cell([*runs, " ", Run("精度不足", role="badge", tone="muted")], c.value,
+                low=c.low, high=c.high, unit=c.unit, kind=c.kind)  # fmt: skip
 
 
 def township_header(d: District, township: str) -> Section:
@@ -536,9 +878,7 @@ def township_header(d: District, township: str) -> Section:
     h = T.header(d, township)
     blocks: list[Any] = [Banner(message=SYNTHETIC_BANNER)] if h.synthetic else []
     blocks += [Paragraph(h.title, style="kicker"), Heading(0, township_title(township, h.year))]
-    if not h.sources.empty and "modified" in h.sources:
-        files = "；".join(f"{r.file}（{str(r.modified)[:10]}）" for r in h.sources.itertuples())
-        blocks.append(Paragraph(f"数据来源：{files}", style="meta"))
+    blocks.append(Paragraph(f"数据来源：{data_dates(d)}", style="meta"))
     return Section(None, blocks, id="header")
 
 
@@ -679,7 +1019,8 @@ def findings(d: District, rank: pd.DataFrame) -> list[str]:
     )
     per = "、".join(f"{g}{int(counts[g])}个" for g in order if g in counts)
     vetoed = int((tot["veto"] != "").sum())
-    out = [f"全区{n}个乡镇中，{per}{f'（其中{vetoed}个因一票否决降等）' if vetoed else ''}。"]
+    lv = level(d)
+    out = [f"全{lv}{n}个乡镇中，{per}{f'（其中{vetoed}个因一票否决降等）' if vetoed else ''}。"]
     it = ev.items()
     it = it[it["applicable"].astype("boolean").fillna(False) & ~it["bonus"].astype(bool)]
     short = it.assign(miss=~it["attained"].astype("boolean").fillna(False))
@@ -696,9 +1037,12 @@ def findings(d: District, rank: pd.DataFrame) -> list[str]:
     if len(moves):
         up = moves.loc[moves["score_change"].idxmax()]
         down = moves.loc[moves["score_change"].idxmin()]
-        text = f"与上年相比，{sch.score_label}提高最多的是{up['township']}（{signed(up['score_change'])}分）"
+        text = (
+            f"与上年相比，{sch.score_label}提高最多的是{up['township']}"
+            f"（{signed(up['score_change'], 1, '分')}）"
+        )
         if down["township"] != up["township"] and down["score_change"] < 0:
-            text += f"，下降最多的是{down['township']}（{signed(down['score_change'])}分）"
+            text += f"，下降最多的是{down['township']}（{signed(down['score_change'], 1, '分')}）"
         rk = moves.dropna(subset=["previous_rank"])
         if len(rk):
             jump = rk["previous_rank"].astype(float) - rk["rank"].astype(float)
@@ -711,7 +1055,67 @@ def findings(d: District, rank: pd.DataFrame) -> list[str]:
         out.append(text + "。")
     else:
         out.append("没有上年的评价结果，本年不作比较。")
+    sat = satisfaction_by_township(d)
+    if len(sat) > 1 and {"ci_low", "ci_high"} <= set(sat.columns):
+        out.append(
+            "各乡镇群众总体满意度的95%置信区间相互重叠的，差异在抽样误差范围内，"
+            "不据此排先后；排名表中的满意度均附置信区间。"
+        )
     return out
+
+
+def not_applicable_section(d: District) -> list[Any]:
+    """The summary's account of the not-applicable treatment: which dimensions apply to some
+    townships only, how they are treated, and where ranks change under the alternatives."""
+    from commeval.index.scenarios import NOT_APPLICABLE_LABELS, not_applicable_ranks
+
+    ev = d.evaluation
+    part = _partial_dimensions(ev)
+    if part.empty:
+        return [Paragraph("所有维度对每个乡镇都适用，不存在不适用项的处理问题。")]
+    modes = dict(ev.settings.get("not_applicable") or {})
+    blocks: list[Any] = []
+    for dim, g in part.groupby("dimension", sort=False):
+        applies = list(g.loc[g["score"].notna(), "township"])
+        how = (
+            "不适用的考核内容不计分，满分相应减少"
+            if ev.scheme.itemised
+            else NA_WORDS.get(modes.get(dim, "renormalise"), NA_WORDS["renormalise"])
+        )
+        blocks.append(
+            Paragraph(
+                f"“{g['label'].iloc[0]}”只适用于{'、'.join(applies)}（{len(applies)}个乡镇），"
+                f"{how}。"
+            )
+        )
+    ranks = not_applicable_ranks(ev)
+    if ranks.empty:
+        return blocks
+    alts = [
+        m for m in NOT_APPLICABLE_LABELS if not ranks.loc[ranks["treatment"] == m, "used"].all()
+    ]
+    wide = ranks.pivot_table(index="township", columns="treatment", values="rank", sort=False)
+    used = ranks.drop_duplicates("township").set_index("township")["rank_used"]
+    changed = [t for t in wide.index if any(wide.loc[t, m] != used[t] for m in alts)]
+    if not changed:
+        blocks.append(Paragraph("换用其他处理方式，各乡镇名次都不变。"))
+        return blocks
+    blocks.append(
+        Paragraph(
+            f"换用其他处理方式，{len(changed)}个乡镇的名次会变（下表只列名次有变化的乡镇）；"
+            "名次差别说明这些乡镇的排名受处理方式影响，应结合各维度得分解读。"
+        )
+    )
+    cols = [Column("乡镇"), Column("本次排名")] + [
+        Column(f"若{NOT_APPLICABLE_LABELS[m]}") for m in alts
+    ]
+    rows = [
+        [cell(t), cell(f"第{int(used[t])}名", int(used[t]), kind="number"),
+         *(cell(f"第{int(wide.loc[t, m])}名", int(wide.loc[t, m]), kind="number") for m in alts)]
+        for t in changed
+    ]  # fmt: skip
+    blocks.append(Table(cols, rows, style="compact"))
+    return blocks
 
 
 def summary_meta(d: District, generated: str = "") -> Meta:
@@ -744,7 +1148,9 @@ def compose_summary(
     head += [
         Paragraph(f"{d.name} · 农村社区建设评估", style="kicker"),
         Heading(0, summary_title(d.name, d.year)),
-        Paragraph(f"{len(rank)}个乡镇；{methods.interval_note(ev.settings)}", style="meta"),
+        Paragraph(
+            f"全{level(d)}{len(rank)}个乡镇；{methods.interval_note(ev.settings)}", style="meta"
+        ),
     ]
     sections = [Section(None, head, id="header")]
     sections.append(
@@ -767,22 +1173,34 @@ def compose_summary(
         veto = tot.loc[r.township, "veto"]
         if veto:
             grade += [" ", Run(f"一票否决：{veto}", role="failed")]
-        prev = "—" if _missing(r.previous_rank) else f"{int(r.previous_rank)}"
+        prev = "—" if _missing(r.previous_rank) else f"第{int(r.previous_rank)}名"
+        met, total, _ = attainment_counts(ev, r.township)
+        sat_text: list[Any] = (
+            ["—"] if _missing(r.satisfaction)
+            else [f"{r.satisfaction:.2f}",
+                  Run(f"（{r.satisfaction_low:.2f}–{r.satisfaction_high:.2f}）", role="ci")]
+        )  # fmt: skip
         rows.append([
-            cell(f"{r.rank}", r.rank, kind="number"), cell(name),
+            cell(f"第{r.rank}名", r.rank, kind="number"), cell(name),
             cell(score, r.score, unit="分", kind="number"), cell(grade, kind="badge"),
-            cell(f"{r.rank_low}–{r.rank_high}", low=r.rank_low, high=r.rank_high),
-            cell(pct(r.attainment), r.attainment, unit="%", kind="number"),
-            cell("—" if _missing(r.score_change) else f"{r.score_change:+.1f}", r.score_change,
-                 unit="分", kind="number"),
+            cell(f"第{r.rank_low}–{r.rank_high}名" if r.rank_low != r.rank_high
+                 else f"第{r.rank_low}名", low=r.rank_low, high=r.rank_high),
+            cell(f"{pct(r.attainment)}（{met}/{total}）", r.attainment, unit="%", kind="number"),
+            cell(signed(r.score_change, 1, "分"), r.score_change, unit="分", kind="number"),
             cell(prev, None if _missing(r.previous_rank) else float(r.previous_rank), kind="number"),
-            cell("—" if _missing(r.satisfaction) else f"{r.satisfaction:.2f}", r.satisfaction,
-                 low=r.satisfaction_low, high=r.satisfaction_high, kind="number"),
+            cell(sat_text, r.satisfaction, low=r.satisfaction_low, high=r.satisfaction_high,
+                 kind="estimate"),
         ])  # fmt: skip
     cols = [Column("排名"), Column("乡镇"), Column(sch.score_label), Column("等级"),
             Column("排名区间"), Column(sch.attainment_short), Column("比上年"), Column("上年排名"),
-            Column("满意度")]  # fmt: skip
-    blocks: list[Any] = []
+            Column("满意度（95%CI）")]  # fmt: skip
+    blocks: list[Any] = [
+        Paragraph(
+            f"{sch.attainment_short}括号内为“达到目标的{sch.item_label}数/适用的{sch.item_label}数”，"
+            "各乡镇适用的项目数不同（如没有新型农村社区建设任务的乡镇）。",
+            style="note",
+        )
+    ]
     failed = [t for t, r in links.items() if r.get("status") == "failed"]
     if failed:
         blocks.append(
@@ -800,6 +1218,9 @@ def compose_summary(
         blocks.append(Paragraph("各乡镇报告文件：", style="meta", origin="renderer"))
         blocks.append(ListBlock(items, style="files", origin="renderer"))
     sections.append(Section(heading(2, "乡镇排名"), blocks, id="ranking"))
+    sections.append(
+        Section(heading(3, "不适用项的处理"), not_applicable_section(d), id="not_applicable")
+    )
     # 三、各维度得分
     dims = ev.dimension_scores()
     order = list(rank["township"])
@@ -819,14 +1240,17 @@ def compose_summary(
     ]  # fmt: skip
     sections.append(
         Section(
-            heading(3, f"各{sch.dimension_label}得分"),
-            [Table(dcols, drows, style="compact")],
+            heading(4, f"各{sch.dimension_label}得分"),
+            [
+                Table(dcols, drows, style="compact"),
+                Paragraph("“—”表示该维度对该乡镇不适用（见“不适用项的处理”）。", style="note"),
+            ],
             id="dimensions",
         )
     )
     sections.append(
         Section(
-            heading(4, "综合得分与排名区间"),
+            heading(5, "综合得分与排名区间"),
             [
                 chart(
                     charts.rank_intervals(rank),
@@ -840,7 +1264,7 @@ def compose_summary(
     )
     sections.append(
         Section(
-            heading(5, "指标达标热力图"),
+            heading(6, "指标达标热力图"),
             [
                 chart(
                     charts.attainment_heatmap(attainment_matrix(d)),
@@ -858,7 +1282,7 @@ def compose_summary(
     )  # fmt: skip
     sections.append(
         Section(
-            heading(6, "各乡镇群众满意度"),
+            heading(7, "各乡镇群众满意度"),
             [
                 chart(
                     charts.satisfaction_ranking(sat.dropna(subset=["estimate"])),
@@ -870,7 +1294,10 @@ def compose_summary(
             id="satisfaction",
         )  # fmt: skip
     )
-    notes: list[Any] = [Paragraph(s) for s in methods.method_sentences(ev.settings)]
+    notes: list[Any] = [Paragraph(plain_method(sch.itemised))]
+    notes += [Paragraph(in_level(s, level(d))) for s in methods.method_sentences(ev.settings)]
+    notes.append(Paragraph(f"不适用项的处理：{methods.not_applicable_text(ev.settings)}"))
+    notes.append(Paragraph(f"数据来源：{data_dates(d)}"))
     notes += [
         Paragraph(
             f"指标体系：{methods.framework_text(ev.settings)}；commeval {__version__}；"
@@ -879,7 +1306,7 @@ def compose_summary(
         _files_table(d),
         Paragraph(f"生成时间：{generated}", style="run-time"),
     ]
-    sections.append(Section(heading(7, "方法与数据说明"), notes, id="methods"))
+    sections.append(Section(heading(8, "方法与数据说明"), notes, id="methods"))
     return Document("summary", summary_meta(d, generated), sections, toc=True)
 
 

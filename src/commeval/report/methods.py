@@ -191,3 +191,28 @@ def points_text(settings: Mapping[str, Any]) -> str:
         f"（分档、按比例、有无、扣分）计得分，基本分为各项得分之和，{bonus}{v}；"
         f"等级按总得分划分；{SURVEY}。"
     )
+
+
+#: how a dimension that does not apply to a township is treated (framework ``not_applicable``)
+NOT_APPLICABLE = {
+    "renormalise": "权重按比例分摊到该乡镇的其余维度（既不加分也不扣分）",
+    "neutral": "按适用乡镇在该维度的平均分计入",
+    "separate": "单列报告，不计入任何乡镇的综合得分",
+}
+
+
+def not_applicable_text(settings: Mapping[str, Any]) -> str:
+    """How dimensions that do not apply to a township were treated, from the settings."""
+    if scheme_of(settings).itemised:
+        return "不适用的考核内容不计分，该乡镇的满分相应减少。"
+    modes = dict(settings.get("not_applicable") or {})
+    used = list(dict.fromkeys(modes.values())) or ["renormalise"]
+    parts = "；".join(
+        f"{'、'.join(d for d, m in modes.items() if m == u) + '：' if len(used) > 1 else ''}"
+        f"{_name(NOT_APPLICABLE, u)}"
+        for u in used
+    )
+    return (
+        f"某一维度对某乡镇不适用（如没有新型农村住宅社区建设任务）时，{parts}。"
+        "多年建设项目按截至评估年度计划应完成的量衡量；数据未给出分年计划的，只报告进度，不按全部建成计为差距。"
+    )

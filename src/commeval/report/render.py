@@ -31,7 +31,7 @@ def grade_rule(grades: Sequence[tuple[str, float]], grade: str) -> str:
 def generated_now(d: District) -> str:
     """The generation time as the report prints it: now, in the project's time zone."""
     tz = d.options.timezone
-    return f"{datetime.now(ZoneInfo(tz)):%Y-%m-%d %H:%M}（{tz}）"
+    return f"{datetime.now(ZoneInfo(tz)):%Y-%m-%d %H:%M}（{C.timezone_name(tz)}）"
 
 
 def _one(d: District, township: str, sid: str, sat: T.Satisfaction | None = None) -> str:
