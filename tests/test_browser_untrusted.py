@@ -154,7 +154,7 @@ def test_saved_report_reopened_untrusted_keeps_styles_and_charts(tmp_path):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-                ctx.set_default_timeout(30 * MS)
+                ctx.set_default_timeout(120 * MS)  # conditions, not sleeps: room for a busy machine
 
                 def only_local(route):  # the network is off: only the lab server answers
                     if route.request.url.startswith(base):

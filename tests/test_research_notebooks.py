@@ -60,9 +60,6 @@ def test_research_notebook_runs(run_notebook, notebook, year, kind):
             assert images == 0  # the composite's weight and scenario charts are not drawn
         else:
             assert "综合指数" in text and images == 4
-        if kind == "composite" and year == 2011:
-            # entropy is undefined for a dimension in 2011: the fallback is noted, not an error
-            assert "无定义" in text and "改用专家权重" in text
     elif notebook.stem == "survey_design":
         assert "sat_overall_top2" in text and "households_drawn" in text and "抽样框户数" in text
     else:

@@ -390,21 +390,27 @@ def test_scenarios_under_entropy_weighting(doc, tables):
 
 
 def test_undefined_objective_weights_fall_back_with_a_note(tmp_path):
-    """2011 on the sample district: no indicator of one dimension varies across townships, so
-    entropy and CRITIC weights do not exist there; the dimension keeps its expert weights and
-    the frame says so (the research notebook prints it) instead of raising."""
+    """A dimension none of whose indicators varies across townships (here: the sample
+    district's 2011 with every township's organisation indicators set alike): entropy and
+    CRITIC weights do not exist there; the dimension keeps its expert weights and the frame says
+    so (the research notebook prints it) instead of raising."""
     from commeval.district import load_district
     from commeval.index import IndexDataError
     from commeval.index.weights import within_weights
 
     d11 = load_district(ROOT / "data" / "raw" / "sample_district", tmp_path, 2011, mc_draws=0)
-    w = sc.weights_by_method(d11.evaluation.indicators, d11.framework, scope="within")
+    ind = d11.evaluation.indicators.copy()
+    flat = ind["dimension"] == "organisation"
+    ind.loc[flat, "value"] = ind[flat].groupby("indicator")["value"].transform("mean")
+    ind.loc[flat, "normalised"] = ind[flat].groupby("indicator")["normalised"].transform("mean")
+    w = sc.weights_by_method(ind, d11.framework, scope="within")
     notes = sc.weight_notes(w)
     assert notes and all("无定义" in n and "改用专家权重" in n for n in notes)
     bad = w[w["note"] != ""]
+    assert set(bad["dimension"]) == {"organisation"}
     for dim, g in bad.groupby("dimension"):
         dm = next(x for x in d11.framework.dimensions if x.name == dim)
-        wide = sc._wide_values(d11.evaluation.indicators)
+        wide = sc._wide_values(ind)
         with pytest.raises(IndexDataError):
             within_weights(dm, wide, {"method": "entropy"})
         assert np.allclose(g["entropy"], g["fixed"]) and np.allclose(g["critic"], g["fixed"])
