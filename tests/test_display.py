@@ -169,7 +169,7 @@ def test_run_manifest_and_outcome(tmp_path):
     c = cells(h)
     assert "城关镇" in c and "裴城镇" in c and "失败" in c and "已生成" in c
     assert "RuntimeError: 数据缺失" in c and "Traceback…" not in h
-    assert "区汇总 index" in c and "用时（秒）" in c
+    assert "汇总页 index" in c and "用时（秒）" in c
     no_float_noise(h)
 
     out = RunOutcome(tmp_path, summary, 12.3456789, failed={"裴城镇": "RuntimeError: 数据缺失"})

@@ -488,7 +488,7 @@ def readme(name: str, data: str, sample: bool) -> str:
 3. **检查数据** `commeval validate`：一次列出全部问题（文件、Excel 行号、列、值、规则），
    报告写入 `outputs/validation/`。在原始文件中改正后重新检查，直到没有错误。
    表头无法识别时，在 `config/codebook.yaml` 中补充对应关系。
-4. **生成报告** `commeval reports`：每个乡镇一份报告和全区汇总页，写入
+4. **生成报告** `commeval reports`：每个乡镇一份报告和一份汇总页，写入
    `outputs/<运行时间>/`（`outputs/latest` 指向最近一次）。用浏览器打开 `index.html`。
 
 ## 按本地情况调整（可选）

@@ -81,7 +81,7 @@ def test_workers_start_early_and_warm_up_before_the_first_report(
         assert "上一份报告的变量可见：False" in page  # the warm-up's names are reset too
     # no report failed: the index, rendered alongside the townships, is not rendered again
     log = (tmp_path / "out" / "w" / "run.log").read_text(encoding="utf-8")
-    assert log.count("区汇总 index: ok") == 1 and "index again" not in log
+    assert log.count("汇总页 index: ok") == 1 and "index again" not in log
 
 
 def test_timeout_fails_the_report_and_kernel_is_replaced(run_reports, monkeypatch, tmp_path):

@@ -77,3 +77,24 @@ def test_weighting_and_other_methods_are_named(district):
     s["uncertainty"] = {"draws": 0}
     assert "未做蒙特卡洛模拟" in methods.method_text(s)
     assert "排名区间即排名本身" in methods.interval_text(s)
+
+
+def test_the_interval_level_is_the_one_evaluated(district):
+    """An evaluation at an 80 % level says 80 % in the method text, the summary's note and the
+    rank-interval chart; the default says 90 %."""
+    import matplotlib.pyplot as plt
+
+    from commeval.report import charts
+
+    assert "的90%区间" in methods.method_text(district.evaluation.settings)
+    ev = evaluate(
+        district.tables, district.framework, year=district.year,
+        survey=district.survey_estimates, mc_draws=20, sensitivity=False, level=0.8,
+    )  # fmt: skip
+    s = ev.settings
+    assert methods.level_text(s) == "80%"
+    assert "的80%区间" in methods.method_text(s) and "80%区间" in methods.interval_note(s)
+    fig = charts.rank_intervals(ev.scores, level=methods.interval_level(s))
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    plt.close(fig)
+    assert any("80%区间" in lbl for lbl in labels) and not any("90%" in lbl for lbl in labels)

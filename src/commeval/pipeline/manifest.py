@@ -59,7 +59,7 @@ class RunManifest(dict):
         ]
         entries = {**(self.get("townships") or {})}
         if self.get("index"):
-            entries["区汇总 index"] = self["index"]
+            entries["汇总页 index"] = self["index"]
         rows = [
             (
                 name,

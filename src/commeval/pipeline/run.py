@@ -166,7 +166,7 @@ class RunOutcome:
             ),
         ]
         if self.index_failed:
-            rows.append(("区汇总", "失败"))
+            rows.append(("汇总页", "失败"))
         html = kv_table(rows, caption="报告运行结果")
         if self.failed:
             html += html_table(["失败的乡镇", "错误"], sorted(self.failed.items()), index_columns=1)
@@ -455,7 +455,7 @@ class _Run:
 
         def done(res: Result) -> None:
             self._store(res)
-            name = "区汇总 index" if res.key == INDEX_KEY else res.key
+            name = "汇总页 index" if res.key == INDEX_KEY else res.key
             progress.update(name, res.status, res.seconds, res.error)
             level = logging.INFO if res.status == "ok" else logging.ERROR
             log.log(
@@ -478,7 +478,7 @@ class _Run:
             self._pool().run(([index_task] if index_task else []) + todo, on_result=done)
         reports = P.final_reports(self.entries)
         if reports != expected:
-            log.info("有报告生成失败，重新生成区汇总 (index again, with the failures)")
+            log.info("有报告生成失败，重新生成汇总页 (index again, with the failures)")
             progress.total += 1
             index_task = self._plan_index(district, reports, progress)
             if index_task:
@@ -504,7 +504,7 @@ class _Run:
             for f in P.entry_files(self.index_entry):
                 self._link(f, f)
             self.index_entry["status"] = "reused"
-            progress.update("区汇总 index", "reused", 0.0)
+            progress.update("汇总页 index", "reused", 0.0)
             return None
         params = summary_parameters(
             district.year,

@@ -73,7 +73,7 @@ def _category_axes(
     return fig, ax
 
 
-def _ranked_intervals(s: pd.DataFrame, highlight: str | None) -> plt.Figure:
+def _ranked_intervals(s: pd.DataFrame, highlight: str | None, level: float) -> plt.Figure:
     """Compact form for many townships: score against rank, with each rank interval."""
     fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
     x = s["rank"].to_numpy()
@@ -86,7 +86,7 @@ def _ranked_intervals(s: pd.DataFrame, highlight: str | None) -> plt.Figure:
         h = s[s["township"] == highlight]
         ax.scatter(h["rank"], h["score"], s=30, color=BAD, zorder=4, label=highlight)
         ax.legend(frameon=False, fontsize=8)
-    ax.set_xlabel("排名（横线为90%排名区间）")
+    ax.set_xlabel(f"排名（横线为{100 * level:g}%排名区间）")
     ax.set_ylabel("综合得分（0–100分）")
     ax.set_title(f"{len(s)}个乡镇的综合得分与排名区间")
     return fig
@@ -155,11 +155,13 @@ def satisfaction_errorbars(items: pd.DataFrame, township: str, level: str = "区
     return fig
 
 
-def rank_intervals(scores: pd.DataFrame, highlight: str | None = None) -> plt.Figure:
-    """Scores of all townships with their Monte Carlo 90 % rank intervals."""
+def rank_intervals(
+    scores: pd.DataFrame, highlight: str | None = None, level: float = 0.90
+) -> plt.Figure:
+    """Scores of all townships with their Monte Carlo rank intervals at ``level``."""
     use_report_style()
     if len(scores) > MANY:
-        return _ranked_intervals(scores.sort_values("rank"), highlight)
+        return _ranked_intervals(scores.sort_values("rank"), highlight, level)
     s = scores.sort_values("rank", ascending=False)
     y = np.arange(len(s))
     fig, (ax1, ax2) = plt.subplots(
@@ -175,7 +177,7 @@ def rank_intervals(scores: pd.DataFrame, highlight: str | None = None) -> plt.Fi
     ax2.hlines(y, low, high, color=MUTED, linewidth=4)
     ax2.scatter(s["rank"], y, color=colors, zorder=3, s=18)
     ax2.set_xlim(len(s) + 0.5, 0.5)
-    ax2.set_xlabel("排名及90%区间（第1名在右）")
+    ax2.set_xlabel(f"排名及{100 * level:g}%区间（第1名在右）")
     ax2.grid(axis="y", visible=False)
     fig.suptitle("各乡镇综合得分与排名不确定性", fontsize=11)
     return fig

@@ -1253,7 +1253,9 @@ def compose_summary(
             heading(5, "综合得分与排名区间"),
             [
                 chart(
-                    charts.rank_intervals(rank),
+                    charts.rank_intervals(
+                        rank, level=methods.interval_level(d.evaluation.settings)
+                    ),
                     "各乡镇综合得分与排名区间",
                     tight=True,
                     raster=raster,

@@ -86,7 +86,9 @@ def scenario_rank_chart(ranks: pd.DataFrame, title: str | None = None) -> plt.Fi
     return fig
 
 
-def rank_interval_chart(intervals: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def rank_interval_chart(
+    intervals: pd.DataFrame, title: str | None = None, level: float = 0.90
+) -> plt.Figure:
     """Median Monte Carlo rank with its interval per township (a frame from
     :func:`commeval.index.scenarios.rank_interval_table`) and the nominal rank as a cross."""
     use_report_style()
@@ -103,7 +105,7 @@ def rank_interval_chart(intervals: pd.DataFrame, title: str | None = None) -> pl
     ax.set_ylim(T - 0.5, -0.5)
     ax.set_xticks(range(1, T + 1))
     ax.set_xlim(0.5, T + 0.5)
-    ax.set_xlabel("名次（第几名，1 = 最好）；色带为90%区间")
+    ax.set_xlabel(f"名次（第几名，1 = 最好）；色带为{100 * level:g}%区间")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     ax.grid(axis="y", visible=False)
     ax.set_title(title or "乡镇名次的不确定性（蒙特卡罗模拟）")

@@ -105,7 +105,18 @@ def _uncertainty(settings: Mapping[str, Any]) -> str:
     if unc.get("survey_error"):
         parts.append("问卷指标按其抽样误差随机抽取")
     how = f"（每次{'，'.join(parts)}）" if parts else ""
-    return f"排名区间为{draws}次蒙特卡洛模拟{how}的90%区间。"
+    return f"排名区间为{draws}次蒙特卡洛模拟{how}的{level_text(settings)}区间。"
+
+
+def interval_level(settings: Mapping[str, Any]) -> float:
+    """The level of the Monte Carlo rank and score intervals (``uncertainty.level``, 0.90 when
+    the settings predate it)."""
+    return float((settings.get("uncertainty") or {}).get("level") or 0.90)
+
+
+def level_text(settings: Mapping[str, Any]) -> str:
+    """The interval level as printed: "90%", "95%", "80%"."""
+    return f"{100 * interval_level(settings):g}%"
 
 
 def varied_assumptions(settings: Mapping[str, Any]) -> list[str]:
@@ -142,7 +153,7 @@ def interval_note(settings: Mapping[str, Any]) -> str:
     draws = int((settings.get("uncertainty") or {}).get("draws") or 0)
     if draws <= 0:
         return "未做蒙特卡洛模拟，不给排名区间。"
-    return f"排名区间为{draws}次蒙特卡洛模拟的90%区间。"
+    return f"排名区间为{draws}次蒙特卡洛模拟的{level_text(settings)}区间。"
 
 
 def method_sentences(settings: Mapping[str, Any]) -> list[str]:
