@@ -216,3 +216,22 @@ def test_scorecard_draws_leave_what_does_not_apply_out_as_the_nominal_does():
     moved = SurveyDraws(np.array([k]), 1, lambda u: np.broadcast_to(up[:, None], (len(u), 3, 1)))
     mc = points.monte_carlo_points(fw, nom, moved, 30, 1, thresholds=False, sensitivity=False)
     assert mc.scores[0] == pytest.approx([99, 52 + 5 / 6, 54])
+
+
+def test_rank_change_under_the_alternative_treatment_from_the_draws():
+    from commeval.index.scenarios import not_applicable_rank_change, not_applicable_ranks
+
+    ev = _evaluate("renormalise", noise=0.25, draws=200)
+    out = not_applicable_rank_change(ev, "neutral").set_index("township")
+    # the nominal ranks agree with the dimension-score arithmetic of not_applicable_ranks
+    nom = not_applicable_ranks(ev)
+    nom = nom[nom["treatment"] == "neutral"].set_index("township")["rank"]
+    assert out["rank_neutral"].to_dict() == nom.to_dict() == BY_HAND["neutral"][1]
+    assert out["rank_used"].to_dict() == BY_HAND["renormalise"][1]
+    # A and C swap places in most draws (nominal margins 7.5 and 6.5 points), A moving up
+    assert out.loc["A", "p_better"] > 0.8 and out.loc["C", "p_worse"] > 0.8
+    # the same treatment again: common random numbers, every draw's rank is the same
+    same = not_applicable_rank_change(ev, "renormalise")
+    assert (same["p_differs"] == 0).all()
+    with pytest.raises(ValueError, match="treatment"):
+        not_applicable_rank_change(ev, "ignore")
