@@ -167,25 +167,33 @@ def effective_weights(N: np.ndarray, w_ind: np.ndarray, G: np.ndarray, w_dim: np
 def treat_not_applicable(
     dims: np.ndarray,
     w_dim: np.ndarray,
-    modes: list[str],
+    modes: Sequence[str],
     method: str = "arithmetic",
     floor: float = 1.0,
 ) -> np.ndarray:
-    """Composite scores (T,) of dimension scores ``dims`` (T, D; NaN = not applicable) under
-    each dimension's not-applicable treatment ``modes`` (framework ``not_applicable``):
-    ``renormalise`` leaves the dimension out of that township's composite (its weight spread
-    over the others), ``neutral`` counts it at the mean of the townships it applies to,
-    ``separate`` leaves it out of every township's composite. A dimension that applies to
-    every township is the same under all three."""
+    """Composite scores (..., T) of dimension scores ``dims`` (..., T, D; NaN = not applicable)
+    with dimension weights ``w_dim`` (..., D) under each dimension's not-applicable treatment
+    ``modes`` (framework ``not_applicable``): ``renormalise`` leaves the dimension out of that
+    township's composite (its weight spread over the others), ``neutral`` counts it at the mean
+    of the townships it applies to, ``separate`` leaves it out of every township's composite.
+    A dimension that applies to every township (or to none) is the same under all three.
+    Leading axes are Monte Carlo draws: the nominal composite and every draw use this one
+    function, each draw's neutral value being the mean of that draw's scores."""
     d = np.array(dims, dtype=float, copy=True)
-    w = np.array(w_dim, dtype=float, copy=True)
+    w = np.array(np.broadcast_to(w_dim, d.shape[:-2] + d.shape[-1:]), dtype=float, copy=True)
     for j, mode in enumerate(modes):
-        col = d[:, j]
-        if not np.isnan(col).any() or np.isnan(col).all():
+        if mode == "renormalise":
+            continue
+        col = d[..., j]  # (..., T)
+        na = np.isnan(col)
+        partial = na.any(axis=-1) & ~na.all(axis=-1)  # (...,)
+        if not partial.any():
             continue
         if mode == "neutral":
-            d[:, j] = np.where(np.isnan(col), np.nanmean(col), col)
+            n = np.maximum((~na).sum(axis=-1, keepdims=True), 1)
+            mean = np.where(na, 0.0, col).sum(axis=-1, keepdims=True) / n
+            d[..., j] = np.where(na & partial[..., None], mean, col)
         elif mode == "separate":
-            w[j] = 0.0
+            w[..., j] = np.where(partial, 0.0, w[..., j])
     across = method if method in HIERARCHICAL else "arithmetic"
     return _across(d, w, across, floor)

@@ -260,6 +260,8 @@ class _Nominal:
     records: dict[str, Any]
     columns: list[str]
     dim_names: list[str]
+    #: the not-applicable treatment per dimension the score applies (empty: renormalise)
+    not_applicable: tuple[str, ...] = ()
 
 
 # keys of Evaluation.settings that record a run rather than set it: accepted (so that
@@ -431,8 +433,10 @@ def _nominal(
         float(agg.get("floor", 1.0)),
         options,
     )
-    modes = [d.not_applicable for d in fw.dimensions]
-    if agg["method"] in ("arithmetic", "geometric") and any(m != "renormalise" for m in modes):
+    modes = tuple(d.not_applicable for d in fw.dimensions)
+    if agg["method"] not in ("arithmetic", "geometric") or all(m == "renormalise" for m in modes):
+        modes = ()  # TOPSIS, grey, fuzzy redistribute the weights of what does not apply
+    if modes:
         comp = treat_not_applicable(dims, w_dim, modes, agg["method"], float(agg.get("floor", 1.0)))
     records = {
         "imputation": imp.record.rename(columns={"unit": "township"}),
@@ -456,6 +460,7 @@ def _nominal(
         records,
         cols,
         dim_names,
+        modes,
     )
 
 
@@ -687,6 +692,7 @@ def _evaluate_composite(
             aggregations=tuple(unc["aggregations"]),
             weight_noise=float(unc["weight_noise"]),
             survey=_survey_draws(tables, fw, nom, est) if unc.get("survey_error", True) else None,
+            not_applicable=nom.not_applicable,
         )
         mc = monte_carlo(inp, mc_draws, seed, ranks.to_numpy(), sensitivity)
         level = float(unc["level"])

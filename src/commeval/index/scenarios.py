@@ -576,6 +576,7 @@ __all__ = [
     "weight_notes",
     "rank_change_probability",
     "settings_rank_change",
+    "not_applicable_rank_change",
     "example_dimension_matrix",
     "framework_table",
     "method_weights",
@@ -634,3 +635,31 @@ def not_applicable_ranks(evaluation: Any) -> pd.DataFrame:
                 "rank_used": int(ru),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
+
+
+def not_applicable_rank_change(
+    evaluation: Any,
+    treatment: str,
+    *,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    framework: Framework | None = None,
+) -> pd.DataFrame:
+    """:func:`rank_change_probability` of ``evaluation`` against itself re-run with every
+    dimension's not-applicable treatment set to ``treatment`` (``renormalise``, ``neutral``,
+    ``separate``; same draws and seed, and every draw treats what does not apply as its
+    nominal score does): per township ``rank_used``, ``rank_<treatment>``, ``p_differs``,
+    ``p_better`` (better under ``treatment``), ``p_worse``, ``mean_shift``. The draws' view of
+    :func:`not_applicable_ranks`; it runs the Monte Carlo once more."""
+    import dataclasses
+
+    if treatment not in NOT_APPLICABLE_LABELS:
+        raise ValueError(f"treatment {treatment!r}: use one of {list(NOT_APPLICABLE_LABELS)}")
+    fw = evaluation.framework if framework is None else framework
+    if fw is None:
+        raise ValueError("this evaluation does not keep its framework: pass framework=")
+    alt = dataclasses.replace(
+        fw,
+        dimensions=tuple(dataclasses.replace(d, not_applicable=treatment) for d in fw.dimensions),
+    )
+    other = evaluation.regen(tables=tables, framework=alt)
+    return rank_change_probability(evaluation, other, ("used", treatment))

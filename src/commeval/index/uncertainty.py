@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.index.attainment import rank_array
-from commeval.index.composite import applicability, composite
+from commeval.index.composite import applicability, composite, treat_not_applicable
 from commeval.index.normalise import normalise_array
 
 
@@ -74,6 +74,9 @@ class MCInputs:
     aggregations: tuple[str, ...]
     weight_noise: float
     survey: SurveyDraws | None
+    #: each dimension's not-applicable treatment (framework ``not_applicable``), as the nominal
+    #: composite applies it; empty = ``renormalise`` everywhere
+    not_applicable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
             if not sel_a.any():
                 continue
             rows = rows_m[sel_a]
-            _, scores[rows] = composite(
+            dims, scores[rows] = composite(
                 v0[sel_a],
                 w_ind[rows],
                 inp.G,
@@ -184,6 +187,11 @@ def _run(inp: MCInputs, cache: _Cache, f: Mapping[str, np.ndarray], c: int) -> n
                 inp.floor,
                 applicable=cache.applicable,
             )
+            if any(m != "renormalise" for m in inp.not_applicable):
+                # the nominal score's treatment of what does not apply, draw by draw
+                scores[rows] = treat_not_applicable(
+                    dims, w_dim[rows], inp.not_applicable, agg, inp.floor
+                )
     return scores
 
 
