@@ -47,6 +47,9 @@ def test_design_fills_the_survey_design_columns(raw_dir, tmp_path):
     assert (s["psu"] == s["township"] + "/" + s["village"]).all()
     assert (s["fpc"] == 6).all()
     assert not (res.problems["rule"] == "design_outside").any()
+    # a design file without a year over a questionnaire of several years: said so
+    assert s["year"].nunique() > 1
+    assert (res.problems["rule"] == "design_no_year").sum() == 1
 
 
 def test_respondents_outside_the_selection_are_warned(raw_dir, tmp_path):
@@ -109,3 +112,4 @@ def test_a_year_design_fills_that_year_and_the_probabilities(raw_dir, tmp_path):
     np.testing.assert_allclose(s.loc[~now, "weight"], typed[~now])
     other = res.problems[res.problems["rule"] == "design_other_years"]
     assert len(other) == 1 and f"{int((~now).sum())} 行" in other["message"].iloc[0]
+    assert not (res.problems["rule"] == "design_no_year").any()

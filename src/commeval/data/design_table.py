@@ -160,6 +160,15 @@ def join_design(raw, raw_dir: Path, meta: dict[str, Any], cb) -> list[dict[str, 
                   file=raw.file, sheet=raw.sheet, field="year")
         )  # fmt: skip
     found &= ~other
+    seen = _years_seen(df, where)
+    if not villages.attrs.get("years") and len(seen) > 1:
+        probs.append(
+            P.one(P.WARNING, "design_no_year",
+                  f"抽样设计（design）没有“调查年度”列，而问卷有 {len(seen)} 个年度"
+                  f"（{'、'.join(str(y) for y in seen)}）：各年度抽中村的问卷都按这一次抽样填写；"
+                  "请用 commeval survey draw --year 写明抽样所属年度",
+                  file=raw.file, sheet=raw.sheet, field="year")
+        )  # fmt: skip
     label = cb.contract["survey"].fields
     fields = DESIGN_FIELDS | {f: c for f, c in PROB_FIELDS.items() if c in table.columns}
     for fname, source in fields.items():
@@ -204,6 +213,13 @@ def _other_years(df: pd.DataFrame, where: dict[str, int], years: list[int] | Non
         return np.zeros(len(df), dtype=bool)
     y = pd.to_numeric(df.iloc[:, where["year"]].astype(object), errors="coerce")
     return (~y.isin(years)).to_numpy(dtype=bool)
+
+
+def _years_seen(df: pd.DataFrame, where: dict[str, int]) -> list[int]:
+    if "year" not in where:
+        return []
+    y = pd.to_numeric(df.iloc[:, where["year"]].astype(object), errors="coerce").dropna()
+    return sorted({int(v) for v in y})
 
 
 def _text(v: Any) -> str | None:
