@@ -573,6 +573,8 @@ def _survey_parser(sub, proj: argparse.ArgumentParser) -> None:
     dr.add_argument("--reserves", type=int, default=3, help="每村备用户数")
     dr.add_argument("--method", default="systematic", choices=["systematic", "brewer", "srs"])
     dr.add_argument("--seed", type=int, required=True, help="随机数种子（记录在抽样结果中）")
+    dr.add_argument("--year", type=int, default=None,
+                    help="本次抽样的调查年度（写入抽样设计，入库时只与该年度的问卷对应）")  # fmt: skip
     for name, hlp in (("monitor", "外业进度监测（问卷星导出）"), ("weights", "无回答调整后的权数")):
         x = ssub.add_parser(name, parents=[proj, fwd], help=hlp)
         x.add_argument("export", type=Path, help="问卷星导出文件（.xlsx 或 .csv）")
@@ -662,8 +664,10 @@ def _survey_run(args: argparse.Namespace, project: Project) -> int:
         lists = spl.read_household_lists(args.household_lists) if args.household_lists else None
         sel = sampling.draw(frame(), villages, hh, household_lists=lists, method=args.method,
                             reserves=args.reserves, seed=args.seed)  # fmt: skip
+        if args.year is not None:
+            sel.record["year"] = args.year
         book = fwk.write_fieldwork_lists(sel, folder / "抽样名单.xlsx", lists)
-        write_csv(sel.design(), design_path)
+        write_csv(sel.design(args.year), design_path)
         write_atomic(folder / "selection.json",
                      json.dumps(sel.record, ensure_ascii=False, indent=2).encode("utf-8"))  # fmt: skip
         r = sel.record

@@ -47,6 +47,9 @@ def test_design_fills_the_survey_design_columns(raw_dir, tmp_path):
     assert (s["psu"] == s["township"] + "/" + s["village"]).all()
     assert (s["fpc"] == 6).all()
     assert not (res.problems["rule"] == "design_outside").any()
+    # a design file without a year over a questionnaire of several years: said so
+    assert s["year"].nunique() > 1
+    assert (res.problems["rule"] == "design_no_year").sum() == 1
 
 
 def test_respondents_outside_the_selection_are_warned(raw_dir, tmp_path):
@@ -79,3 +82,34 @@ def test_a_design_file_missing_is_an_error(raw_dir, tmp_path):
     else:  # pragma: no cover
         raise AssertionError("ingest should fail")
     assert not (tmp_path / "processed").exists()
+
+
+def test_a_year_design_fills_that_year_and_the_probabilities(raw_dir, tmp_path):
+    """A design file with a year column (`survey draw --year`) is that year's selection: its
+    rows get the design's columns and the villages' and households' probabilities (for THE
+    year design's PPS variance); rows of other years keep what was typed, with a warning."""
+    survey = pd.read_csv(raw_dir / "survey.csv", encoding="utf-8-sig", dtype=str)
+    year = int(survey["调查年度"].astype(int).max())
+    design = _with_design(raw_dir, typed=True)
+    design.insert(0, "year", year)
+    design["village_prob"] = 0.25 + 0.01 * design.groupby(["township", "village"]).ngroup()
+    design.to_csv(raw_dir / "design.csv", index=False, encoding="utf-8-sig")
+    res = ingest(raw_dir, tmp_path / "processed")
+    s = res.tables["survey"]
+    now = (s["year"] == year).to_numpy()
+    assert now.any() and (~now).any()
+    key = pd.MultiIndex.from_arrays([s["township"], s["village"]])
+    by_village = design.groupby(["township", "village"])
+    np.testing.assert_allclose(
+        s.loc[now, "weight"], by_village["weight"].first().reindex(key[now]).to_numpy()
+    )
+    np.testing.assert_allclose(
+        s.loc[now, "village_prob"], by_village["village_prob"].first().reindex(key[now]).to_numpy()
+    )
+    assert (s.loc[now, "household_prob"] == 0.01).all()
+    assert s.loc[~now, ["village_prob", "household_prob"]].isna().all().all()
+    typed = pd.to_numeric(survey["抽样权数"]).to_numpy()
+    np.testing.assert_allclose(s.loc[~now, "weight"], typed[~now])
+    other = res.problems[res.problems["rule"] == "design_other_years"]
+    assert len(other) == 1 and f"{int((~now).sum())} 行" in other["message"].iloc[0]
+    assert not (res.problems["rule"] == "design_no_year").any()

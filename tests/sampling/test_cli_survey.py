@@ -108,8 +108,12 @@ def test_the_drawn_design_is_joined_at_ingestion(project, capsys, monkeypatch, t
 
     monkeypatch.setenv("COMMEVAL_SALT_FILE", str(tmp_path / "salt"))
     p = str(project)
+    typed = pd.read_csv(
+        project / "data" / "raw" / project.name / "survey.csv", encoding="utf-8-sig"
+    )
+    year = int(typed["调查年度"].max())  # the selection is for the latest year's survey
     assert main(["survey", "draw", "--project", p, "--villages", "5", "--households", "4",
-                 "--seed", "11"]) == 0  # fmt: skip
+                 "--seed", "11", "--year", str(year)]) == 0  # fmt: skip
     raw = tmp_path / "raw"
     shutil.copytree(project / "data" / "raw" / project.name, raw)
     shutil.copy(project / "fieldwork" / "design.csv", raw / "design.csv")
@@ -122,8 +126,93 @@ def test_the_drawn_design_is_joined_at_ingestion(project, capsys, monkeypatch, t
     s = pd.read_parquet(tmp_path / "processed" / "survey.parquet")
     d = pd.read_csv(project / "fieldwork" / "design.csv", encoding="utf-8-sig")
     w = d[d["reserve"] == 0].groupby(["township", "village"])["weight"].first()
+    pi = d.groupby(["township", "village"])["village_prob"].first()
     key = pd.MultiIndex.from_arrays([s["township"], s["village"]])
-    drawn = key.isin(w.index)
-    assert drawn.any() and (~drawn).any()
+    assert s["year"].max() == year and s["year"].nunique() > 1
+    latest = s["year"] == year
+    drawn = key.isin(w.index) & latest
+    assert drawn.any() and (~drawn & latest).any()
     np.testing.assert_allclose(s.loc[drawn, "weight"], w.reindex(key[drawn]).to_numpy())
     assert (s.loc[drawn, "psu"] == s.loc[drawn, "township"] + "/" + s.loc[drawn, "village"]).all()
+    np.testing.assert_allclose(s.loc[drawn, "village_prob"], pi.reindex(key[drawn]).to_numpy())
+    # the design is that year's selection: earlier years keep their own design columns
+    assert s.loc[~drawn, "village_prob"].isna().all()
+    earlier = (s["year"] < year).to_numpy()
+    np.testing.assert_allclose(s.loc[earlier, "weight"], typed.loc[earlier, "抽样权数"])
+
+
+def test_the_drawn_year_is_analysed_as_drawn(project, monkeypatch, tmp_path):
+    """draw → fieldwork → process → District: the survey year whose villages were drawn by
+    systematic PPS is THE year design as drawn — township estimates and SEs equal a two-stage
+    `SurveyDesign(..., pps="brewer")` built by hand from the design file's probabilities on the
+    same rows (the engine is checked against R in tests/survey/test_pps.py); the earlier year,
+    not in the design file, keeps its SRS design with FPC."""
+    import shutil
+
+    import yaml
+
+    from commeval.district import load_district
+    from commeval.survey import SurveyDesign
+    from commeval.survey import questionnaire as q
+
+    monkeypatch.setenv("COMMEVAL_SALT_FILE", str(tmp_path / "salt"))
+    p = str(project)
+    raw = tmp_path / "raw"
+    shutil.copytree(project / "data" / "raw" / project.name, raw)
+    old = pd.read_csv(raw / "survey.csv", encoding="utf-8-sig", dtype=str)
+    latest = old["调查年度"].astype(int).max()
+    assert main(["survey", "draw", "--project", p, "--villages", "4", "--households", "5",
+                 "--seed", "23", "--year", str(latest)]) == 0  # fmt: skip
+    design = pd.read_csv(project / "fieldwork" / "design.csv", encoding="utf-8-sig",
+                         dtype={"household_no": str})  # fmt: skip
+    assert (design["year"] == latest).all()
+    sample = design[design["reserve"] == 0].reset_index(drop=True)
+    first_v = sample["village"].iloc[0]
+    answered = sample.drop(sample.index[sample["village"] == first_v][:2])  # 2 nonrespondents
+    # the returned questionnaires of the latest year: one per interviewed sample household
+    # (answers taken from that township's returns; the design columns left as typed before)
+    pool = old[old["调查年度"].astype(int) == latest]
+    back = []
+    for i, (t, v) in enumerate(zip(answered["township"], answered["village"], strict=True)):
+        mine = pool[pool["乡镇"] == t]
+        row = mine.iloc[i % len(mine)].copy()
+        row["行政村"], row["问卷编号"] = v, f"R{latest}-{i:04d}"
+        back.append(row)
+    new = pd.concat([old[old["调查年度"].astype(int) < latest], pd.DataFrame(back)])
+    new.to_csv(raw / "survey.csv", index=False, encoding="utf-8-sig")
+    shutil.copy(project / "fieldwork" / "design.csv", raw / "design.csv")
+    meta = yaml.safe_load((raw / "dataset.yaml").read_text(encoding="utf-8"))
+    meta["files"]["design"] = {"path": "design.csv"}
+    (raw / "dataset.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), "utf-8")
+    processed = tmp_path / "processed"
+    assert main(["process", "--project", p, "--data", str(raw), "--processed", str(processed)]) == 0
+
+    district = load_district(raw, processed, project=project, mc_draws=20)
+    assert district.designs[latest].pps == "brewer"
+    assert all(district.designs[y].pps is None for y in district.designs if y < latest)
+    rows = district.survey[district.survey["year"] == latest].reset_index(drop=True)
+    assert len(rows) == len(answered)
+    # by hand: the design file's probabilities, joined to the processed rows
+    pi = design.groupby(["township", "village"])[["village_prob", "household_prob"]].first()
+    key = pd.MultiIndex.from_arrays([rows["township"], rows["village"]])
+    hand_rows = q.prepare(
+        rows.drop(columns=["village_prob", "household_prob"]).assign(
+            pi1=pi["village_prob"].reindex(key).to_numpy(),
+            pi2=pi["household_prob"].reindex(key).to_numpy(),
+        )
+    )
+    hand = SurveyDesign(hand_rows, weights="weight", strata="township", psu="village",
+                        ssu="respondent_id", fpc="pi1", fpc2="pi2", pps="brewer", nest=True,
+                        lonely_psu="adjust")  # fmt: skip
+    items = sorted(district.framework.survey_items)
+    assert "sat_overall" in items
+    ref = hand.mean(items, by=["township"]).set_index(["township", "variable"])
+    est = district.survey_estimates
+    mine = est[est["year"] == latest].set_index(["township", "indicator"]).loc[ref.index]
+    np.testing.assert_allclose(mine["estimate"], ref["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(mine["se"], ref["se"], rtol=1e-12)
+    # the weights are the design's (1 / (π_village · n/M)) and the SRS variance differs
+    np.testing.assert_allclose(rows["weight"], 1 / (hand_rows["pi1"] * hand_rows["pi2"]), rtol=1e-6)
+    srs = SurveyDesign(hand_rows, weights="weight", strata="stratum", psu="psu", fpc="fpc",
+                       lonely_psu="adjust").mean(items, by=["township"])  # fmt: skip
+    assert not np.allclose(mine["se"], srs.set_index(["township", "variable"]).loc[ref.index, "se"])

@@ -10,7 +10,9 @@ the same values; :mod:`commeval.survey.questionnaire` re-exports them with its h
   contract's ``age_group`` levels (population table) name them (a test checks they agree).
 * The design columns of the survey table: :data:`DESIGN` (R ``svydesign(ids=~psu,
   strata=~stratum, fpc=~fpc, weights=~weight)``), a stratum with one responding village handled
-  as :data:`LONELY_PSU`; a village's PSU id is ``township/village`` (:func:`psu_id`).
+  as :data:`LONELY_PSU`; a village's PSU id is ``township/village`` (:func:`psu_id`). A year
+  whose villages carry their inclusion probabilities (the design file) is a PPS design:
+  :data:`PPS_DESIGN`, :data:`PPS_METHOD`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ TOP2_SUFFIX = "_top2"
 AGE_BREAKS = (16, 30, 45, 60)
 #: The design of a survey year: SurveyDesign argument → survey table column.
 DESIGN = dict(weights="weight", strata="stratum", psu="psu", fpc="fpc")
+#: A year whose villages were drawn with probability proportional to size: the design file's
+#: probabilities, joined at ingestion (``data.design_table``), replace the FPC — SurveyDesign
+#: argument → survey table column, as R's ``svydesign(ids=~psu+respondent_id, strata=~stratum,
+#: fpc=~village_prob+household_prob, weights=~weight, pps="brewer")``; ``fpc2`` (the
+#: households' within-village probability) only when every row has it.
+PPS_DESIGN = dict(fpc="village_prob", ssu="respondent_id", fpc2="household_prob")
+#: R's ``svydesign(pps=)`` for such a year: Brewer's approximation.
+PPS_METHOD = "brewer"
 #: R's ``options(survey.lonely.psu=)`` for the survey years.
 LONELY_PSU = "adjust"
 PSU_SEPARATOR = "/"

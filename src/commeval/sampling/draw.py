@@ -62,12 +62,16 @@ class Selection:
     households: pd.DataFrame
     record: dict[str, Any] = field(default_factory=dict)
 
-    def design(self) -> pd.DataFrame:
+    def design(self, year: int | None = None) -> pd.DataFrame:
         """The design table: per selected (and reserve) household its township (stratum),
         village (PSU), number, the village's inclusion probability, the household's
         within-village probability, the design weight and the FPCs (``fpc``: villages in the
-        township; ``fpc2``: households in the village)."""
-        return self.households[DESIGN_COLUMNS].reset_index(drop=True)
+        township; ``fpc2``: households in the village); with ``year`` a first column ``year``
+        (the survey year the selection is for: ingestion joins it to that year's rows only)."""
+        d = self.households[DESIGN_COLUMNS].reset_index(drop=True)
+        if year is not None:
+            d.insert(0, "year", int(year))
+        return d
 
 
 def _per_township(value: int | Mapping[str, int], towns: list[str], name: str) -> dict[str, int]:

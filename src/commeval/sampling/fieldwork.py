@@ -86,6 +86,7 @@ def record_frame(record: dict[str, Any]) -> pd.DataFrame:
     """The selection's record (seed, methods, sizes) as a two-column 说明 table."""
     labels = {
         "seed": "随机数种子",
+        "year": "调查年度",
         "village_method": "抽村方法",
         "household_method": "抽户方法",
         "reserve_method": "备用户抽取",

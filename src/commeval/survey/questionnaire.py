@@ -26,6 +26,8 @@ from commeval.data.conventions import (  # the conventions, defined once (data l
     DESIGN,
     DK_SUFFIX,
     LONELY_PSU,
+    PPS_DESIGN,
+    PPS_METHOD,
     SCALE,
     TOP2,
     TOP2_SUFFIX,
@@ -210,7 +212,15 @@ def year_design(
     strata = townships (``stratum``), PSUs = villages (``psu``), FPC = villages per stratum
     (``fpc``), base ``weight``; a stratum with one responding village is handled as R's
     ``survey.lonely.psu = "adjust"``. The Likert items prepared (``<item>_dk``, ``<item>_top2``)
-    are ``items``, default those of ``contract`` (see :func:`prepare`)."""
+    are ``items``, default those of ``contract`` (see :func:`prepare`).
+
+    A year whose villages were drawn by PPS — every row carries its village's inclusion
+    probability (``village_prob``, filled from the dataset's design table at ingestion) — is
+    analysed as drawn: R's ``svydesign(ids=~psu+respondent_id, strata=~stratum,
+    fpc=~village_prob+household_prob, weights=~weight, pps="brewer")`` (the second stage,
+    households by systematic selection with probability ``household_prob``, when every row has
+    it; else one stage). A year where only some rows carry it (respondents outside the
+    selection) keeps the design above. See :func:`is_pps_year`."""
     years = survey_years(survey)
     if year is None:
         if not years:
@@ -222,7 +232,29 @@ def year_design(
         raise ValueError(f"调查年度 {year} 不在问卷数据中（有 {years}）")
     data = prepare(rows.reset_index(drop=True), items, contract)
     spec = {k: v for k, v in DESIGN.items() if v in data.columns or k == "weights"}
+    if is_pps_year(data):
+        spec["fpc"] = PPS_DESIGN["fpc"]
+        if _complete(data, PPS_DESIGN["fpc2"]) and PPS_DESIGN["ssu"] in data.columns:
+            spec |= {"ssu": PPS_DESIGN["ssu"], "fpc2": PPS_DESIGN["fpc2"]}
+        return SurveyDesign(data, **spec, pps=PPS_METHOD, lonely_psu=LONELY_PSU, min_n=min_n)
     return SurveyDesign(data, **spec, lonely_psu=LONELY_PSU, min_n=min_n)
+
+
+def _complete(data: pd.DataFrame, col: str) -> bool:
+    if col not in data.columns or data.empty:
+        return False
+    return bool(pd.to_numeric(data[col], errors="coerce").notna().all())
+
+
+def is_pps_year(rows: pd.DataFrame) -> bool:
+    """Whether the survey rows of one year were drawn by PPS as far as the data tell: every row
+    carries its village's inclusion probability (``village_prob``, from the design table), and
+    the table has the PSUs and weights. :func:`year_design` then builds a Brewer PPS design."""
+    return (
+        _complete(rows, PPS_DESIGN["fpc"])
+        and DESIGN["psu"] in rows.columns
+        and DESIGN["weights"] in rows.columns
+    )
 
 
 def year_designs(
