@@ -178,3 +178,30 @@ def test_whole_page_is_self_contained(district):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "@font-face" in page
     assert len(page.encode()) < 1_500_000
+
+
+def test_the_pages_workbook_is_for_people(district):
+    """The index page's 乡镇排名.xlsx: a title row naming the district and year, the header
+    below it, townships in rank order, numbers as printed with Excel number formats (the
+    attainment as a percentage of its fraction) — the CSV beside it stays tidy."""
+    import base64
+    import io
+
+    import openpyxl
+
+    from commeval.document import Run
+    from commeval.report.summary import summary_document
+
+    doc = summary_document(district, generated="2030-01-01 08:00")
+    runs = [r for b in doc.blocks() for r in getattr(b, "runs", ()) if isinstance(r, Run)]
+    link = next(r for r in runs if r.download and r.download.endswith(".xlsx"))
+    ws = openpyxl.load_workbook(io.BytesIO(base64.b64decode(link.href.split(",", 1)[1]))).active
+    assert str(district.year) in str(ws["A1"].value) and "乡镇排名" in str(ws["A1"].value)
+    header = [c.value for c in ws[2]]
+    assert "乡镇" in header
+    towns = [
+        ws.cell(row=i, column=header.index("乡镇") + 1).value for i in range(3, ws.max_row + 1)
+    ]
+    assert towns == list(ranking(district)["township"])
+    pct = [c for c in ws[3] if c.number_format.endswith("%")]
+    assert pct and all(0 <= c.value <= 1 for c in pct)

@@ -33,21 +33,17 @@ RANKING_XLSX, RANKING_CSV = "乡镇排名.xlsx", "乡镇排名.csv"
 def downloads(rank: pd.DataFrame, table: Table | None = None, title: str = "") -> dict[str, bytes]:
     """The ranking as .xlsx and .csv with Chinese headers (cells formula-escaped). The CSV is
     tidy (one header row, full precision) for machines; the workbook, given the ranking
-    ``table`` of the composed summary and the Excel renderer is installed
-    (:func:`commeval.renderers.xlsx.table_workbook`), carries a title row and the numbers as
-    displayed with Excel number formats — else the same frame as the CSV."""
+    ``table`` of the composed summary (:func:`commeval.renderers.xlsx.table_workbook`), carries
+    a title row and the numbers as displayed with Excel number formats — else the same frame
+    as the CSV."""
     from commeval.data.safe_cells import escape_cells
 
     out = escape_cells(rank.rename(columns=RANKING_HEADERS))
-    xlsx = None
     if table is not None:
-        try:
-            from commeval.renderers.xlsx import table_workbook
-        except ImportError:
-            table_workbook = None
-        if table_workbook is not None:
-            xlsx = table_workbook(table, title, sheet="乡镇排名")
-    if xlsx is None:
+        from commeval.renderers.xlsx import table_workbook
+
+        xlsx = table_workbook(table, title, sheet="乡镇排名")
+    else:  # the bare frame (no composed table at hand): Chinese headers, full precision
         buf = io.BytesIO()
         out.to_excel(buf, index=False, sheet_name="乡镇排名")
         xlsx = buf.getvalue()
