@@ -207,3 +207,76 @@ def test_impute_all_missing_in_chinese():
     msg = str(exc.value)
     assert msg.startswith("指标 'c' 在所有乡镇都没有值，无法插补") and "not_applicable" in msg
     _cjk_first(msg)
+
+
+@pytest.mark.parametrize(
+    ("settings", "zh", "en"),
+    [
+        (
+            {"aggregation": {"method": "grey", "rho": 2}},
+            "灰色关联分析的分辨系数 rho 须在 (0, 1] 之间",
+            "rho must",
+        ),
+        (
+            {"aggregation": {"method": "topsis", "normalization": "cube"}},
+            "TOPSIS 的 normalization 须为 vector 或 minmax，现为 'cube'",
+            "unknown normalization 'cube'",
+        ),
+        (
+            {
+                "normalisation": "zscore",
+                "aggregation": {"method": "arithmetic", "within": "geometric"},
+            },
+            "几何平均汇总（geometric）需要非负的标准化值：请改用 minmax",
+            "geometric aggregation needs non-negative values",
+        ),
+    ],
+)
+def test_aggregation_options_errors_in_chinese(doc, tables, settings, zh, en):
+    """Options the settings (or a framework's steps) pass through to the aggregation."""
+    from commeval.index import evaluate
+
+    with pytest.raises(ValueError) as exc:
+        evaluate(tables, parse_framework(doc), mc_draws=0, settings=settings)
+    msg = str(exc.value)
+    assert msg.startswith(zh) and f" ({en}" in msg and msg.endswith(")"), msg  # English after
+
+
+def test_unknown_column_says_fields_yaml_first():
+    msg = error(with_source("100 * share(has_polce_room)"))
+    why = reason(msg)
+    assert why.startswith("数据约定中没有字段 'has_polce_room'（表 villages；拼写错误？"), msg
+    assert "config/fields.yaml" in why and why.endswith("(unknown column villages.has_polce_room)")
+
+
+def test_weighting_errors_in_chinese():
+    doc = copy.deepcopy(mini_doc())
+    fac = doc["dimensions"]["facilities"]
+    fac["weighting"] = {"method": "combined", "rule": "sum"}
+    msg = error(doc)
+    assert reason(msg).startswith("须为 additive（加法合成）或 multiplicative（乘法合成）"), msg
+    assert msg.endswith("(additive/multiplicative)")
+
+    base = fac["indicators"]["police"]
+    fac["indicators"] = {f"i{k}": {**base, "weight": 1 / 11} for k in range(11)}
+    fac["weighting"] = {"method": "ahp", "matrix": [[1] * 11 for _ in range(11)]}
+    msg = error(doc)
+    assert "键 dimensions.facilities.weighting.matrix = '11×11'" in msg
+    assert reason(msg).startswith("AHP 判断矩阵最多 10 阶") and "改用 fixed" in msg, msg
+    assert msg.endswith("(Saaty's RI table covers n ≤ 10)")
+
+
+def test_scorecard_sheet_without_a_header_row(tmp_path):
+    from openpyxl import Workbook
+
+    from commeval.index.scorecard_excel import import_scorecard
+
+    wb = Workbook()
+    wb.active.append(["序号", "内容", "得分"])
+    wb.active.append([1, "村村有警务室", 10])
+    wb.save(tmp_path / "card.xlsx")
+    with pytest.raises(FrameworkError) as exc:
+        import_scorecard(tmp_path / "card.xlsx")
+    msg = str(exc.value)
+    assert reason(msg).startswith("前 12 行中找不到表头：考核评分表的表头须有考核内容"), msg
+    assert "分值（或标准分、分数）" in msg and msg.endswith("分值 and 评分标准)")

@@ -80,6 +80,16 @@ _ZH: list[tuple[str, str]] = [
     ),
     (r"not valid YAML: (.*)", r"不是有效的 YAML：\1"),
     (r"use \((.+)\)", r"可用 (\1)"),
+    (
+        r"Saaty's RI table covers n ≤ (\d+)",
+        r"AHP 判断矩阵最多 \1 阶（Saaty 随机一致性指标表只到 n = \1）；指标多时请分组或改用 fixed 权重",
+    ),
+    (r"additive/multiplicative", "须为 additive（加法合成）或 multiplicative（乘法合成）"),
+    (
+        r"no header row with 考核内容, 分值 and 评分标准",
+        "前 12 行中找不到表头：考核评分表的表头须有考核内容（或二级指标、考核指标、指标）、"
+        "分值（或标准分、分数）和评分标准（或评分细则、评分办法、计分方法）三列",
+    ),
     (r"not a ratio", '不是比值（如 3 或 "1/3"）'),
     (r"AHP matrix is not reciprocal.*", "AHP 判断矩阵不互反（a_ij·a_ji 须为 1）"),
     (r"AHP consistency ratio.*", "AHP 一致性比率 CR ≥ 0.10，请调整判断矩阵"),
