@@ -27,6 +27,8 @@ CLINIC = {"label": "卫生室覆盖率", "unit": "%", "source": "100 * share(has
 LIBRARY = {"label": "图书室覆盖率", "unit": "%", "source": "100 * share(has_library)"}
 ACTIVITIES = {"label": "村均活动次数", "unit": "次/村", "source": "mean(activities_held)"}
 CULTURE = {"label": "文化中心站", "unit": "是=1", "source": "townships.has_culture_station"}
+NO_CLINIC = {"label": "没有卫生室的村", "unit": "个", "direction": "cost",
+             "source": "count(not has_clinic)"}  # fmt: skip
 
 
 def composite() -> dict:
@@ -50,6 +52,7 @@ def scorecard() -> dict:
             "activities": {**ACTIVITIES, "scoring": {
                 "points": 10, "rule": "linear", "full_at": 12, "zero_at": 0}},
             "culture": {**CULTURE, "scoring": {"points": 10, "rule": "yesno"}},
+            "no_clinic": {**NO_CLINIC, "scoring": {"points": 10, "rule": "units", "deduct": 2}},
         }}},
     }  # fmt: skip
 
@@ -87,19 +90,23 @@ def county(tmp_path_factory):
     return root, v[latest]
 
 
-def expected(v: pd.DataFrame, town: str) -> dict[str, str]:
+def expected(v: pd.DataFrame, town: str, card: str = "framework.yaml") -> dict[str, str]:
     """The 依据 of each item, counted by hand from the village rows."""
     g = v[v["township"] == town]
     clinic = g["has_clinic"]
     yes, answered, blank = int(clinic.fillna(False).sum()), int(clinic.notna().sum()), 0
     blank = int(clinic.isna().sum())
     lib = int(g["has_library"].astype(bool).sum())
-    return {
-        "卫生室覆盖率": f"{yes}/{answered}村" + (f"（{blank}村未填）" if blank else ""),
+    blanks = f"（{blank}村未填）" if blank else ""
+    out = {
+        "卫生室覆盖率": f"{yes}/{answered}村" + blanks,
         "图书室覆盖率": f"{lib}/{len(g)}村",
         "村均活动次数": f"{len(g)}村平均",
         "文化中心站": "",
     }
+    if card == "scorecard.yaml":  # the villages without one, of those that answered
+        out["没有卫生室的村"] = f"{answered - yes}/{answered}村" + blanks
+    return out
 
 
 def basis_of(doc) -> dict[str, str]:
@@ -128,7 +135,7 @@ def test_each_share_states_its_denominator(county, card):
     d = load_district(project=root, framework=root / "config" / card, mc_draws=0)
     assert v["has_clinic"].isna().sum() == 1  # the planted blank
     for town in TOWNS:
-        want = expected(v, town)
+        want = expected(v, town, card)
         doc = C.compose_township(d, town, generated="2030-01-01 00:00", raster=True)
         got = basis_of(doc)
         assert {k: got[k] for k in want} == want, (card, town)
@@ -146,3 +153,5 @@ def test_each_share_states_its_denominator(county, card):
     ind = d.evaluation.items("东风镇").set_index("label")
     num = int(dong.split("/")[0])
     assert ind.loc["卫生室覆盖率", "value"] == pytest.approx(100 * num / 5)
+    if card == "scorecard.yaml":  # the blank village is not counted as one without a clinic
+        assert ind.loc["没有卫生室的村", "value"] == 5 - num
