@@ -70,9 +70,9 @@ def test_topsis_minmax_variant_hand_computed():
 
 
 def test_topsis_degenerate_single_alternative():
-    with pytest.raises(ValueError, match="TOPSIS undefined"):
+    with pytest.raises(ValueError, match=r"^TOPSIS 无法计算：.*\(TOPSIS undefined"):
         topsis(AIRCRAFT.iloc[[0]], AIRCRAFT_W, AIRCRAFT_BENEFIT)
-    with pytest.raises(ValueError, match="normalization"):
+    with pytest.raises(ValueError, match=r"^TOPSIS 的 normalization 须为 vector 或 minmax.*'sum'"):
         topsis(AIRCRAFT, AIRCRAFT_W, normalization="sum")
 
 

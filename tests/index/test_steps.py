@@ -62,7 +62,9 @@ def test_impute_group_median_with_empty_group_fallback():
 
 
 def test_impute_all_missing_is_an_error_unless_skipped():
-    with pytest.raises(IndexDataError, match="'c' is missing for every township"):
+    with pytest.raises(
+        IndexDataError, match=r"^指标 'c' 在所有乡镇都没有值.*'c' is missing for every"
+    ):
         impute(frame(), "median")
     r = impute(frame(), "median", skip=["c"])
     assert r.data["c"].isna().all()

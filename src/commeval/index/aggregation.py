@@ -103,14 +103,20 @@ def topsis(
         r = normalise_array(x, "minmax", b, scale=1.0)
         best, worst = np.ones(x.shape[1]), np.zeros(x.shape[1])
     else:
-        raise ValueError(f"unknown normalization {normalization!r}; use 'vector' or 'minmax'")
+        raise ValueError(
+            f"TOPSIS 的 normalization 须为 vector 或 minmax，现为 {normalization!r}"
+            "（框架 steps.aggregation 或 settings 的 aggregation.normalization）"
+            f" (unknown normalization {normalization!r}; use 'vector' or 'minmax')"
+        )
     s_plus = np.sqrt(np.nansum((W * (r - best)) ** 2, axis=1))
     s_minus = np.sqrt(np.nansum((W * (r - worst)) ** 2, axis=1))
     tot = s_plus + s_minus
     if (tot <= 0).any():
         raise ValueError(
-            "TOPSIS undefined: an alternative coincides with both the ideal and the anti-ideal "
-            "(no criterion varies — e.g. a single alternative or constant columns)"
+            "TOPSIS 无法计算：有乡镇同时等于正、负理想解（各指标在乡镇间没有差异，如只有一个乡镇"
+            "或各列为常数）；请改用 arithmetic 等汇总方法"
+            " (TOPSIS undefined: an alternative coincides with both the ideal and the anti-ideal"
+            " — no criterion varies, e.g. a single alternative or constant columns)"
         )
     return pd.Series(s_minus / tot, index=X.index, name="closeness")
 
@@ -131,7 +137,10 @@ def grey_relational(
     the best value per criterion). If all Δ are 0, every ξ is 1.
     """
     if not 0 < rho <= 1:
-        raise ValueError(f"rho must be in (0, 1], got {rho}")
+        raise ValueError(
+            f"灰色关联分析的分辨系数 rho 须在 (0, 1] 之间（常用 0.5），现为 {rho}"
+            f" (rho must be in (0, 1], got {rho})"
+        )
     x, W = _prepare(X, weights)
     b = _benefit(X, benefit)
     if normalization == "minmax":
@@ -144,7 +153,10 @@ def grey_relational(
         else:
             ref = pd.Series(reference, dtype=float).reindex(X.columns).to_numpy()
     else:
-        raise ValueError(f"unknown normalization {normalization!r}; use 'minmax' or 'none'")
+        raise ValueError(
+            f"灰色关联分析的 normalization 须为 minmax 或 none，现为 {normalization!r}"
+            f" (unknown normalization {normalization!r}; use 'minmax' or 'none')"
+        )
     delta = np.abs(ref - z)
     dmin, dmax = np.nanmin(delta), np.nanmax(delta)
     if dmax <= 0:
@@ -159,7 +171,10 @@ def triangular_membership(values: np.ndarray, centres: Sequence[float]) -> np.nd
     functions between neighbouring centres, saturating at the ends (rows sum to 1)."""
     c = np.asarray(centres, dtype=float)
     if np.any(np.diff(c) <= 0):
-        raise ValueError(f"grade centres must increase strictly: {list(c)}")
+        raise ValueError(
+            f"模糊综合评价的等级中心 centres 须严格递增（由差到好），现为 {list(c)}"
+            f" (grade centres must increase strictly: {list(c)})"
+        )
     v = np.clip(np.asarray(values, dtype=float), c[0], c[-1])
     out = np.zeros(v.shape + (len(c),))
     k = np.clip(np.searchsorted(c, v, side="right") - 1, 0, len(c) - 2)

@@ -86,7 +86,10 @@ def _hierarchical(N, w_ind, G, w_dim, within, across, floor, applicable):
         num = (v * w) @ Gd
     else:
         if (v < 0).any():  # the cells that are not applicable hold 0
-            raise IndexDataError("geometric aggregation needs non-negative values (not z-scores)")
+            raise IndexDataError(
+                "几何平均汇总（geometric）需要非负的标准化值：请改用 minmax、target 等标准化，"
+                "不要用 z 分数 (geometric aggregation needs non-negative values (not z-scores))"
+            )
         lv = np.log(np.maximum(np.where(mask, v, dtype.type(1)), dtype.type(floor)))
         num = (lv * w) @ Gd
     num, den = num.astype(np.float64), den.astype(np.float64)
@@ -127,7 +130,11 @@ def composite(
     across = method if method in HIERARCHICAL else "arithmetic"
     dims, comp = _hierarchical(N, w_ind, G, w_dim, within, across, floor, applicable)
     if np.isnan(comp).any():
-        raise IndexDataError("a township has no applicable indicator with positive weight")
+        raise IndexDataError(
+            "有乡镇在某个维度没有一个适用且权重大于 0 的指标：请检查该维度指标的权重"
+            "（indicator_weights / 框架中的 weight）和“不适用”设置"
+            " (a township has no applicable indicator with positive weight)"
+        )
     if method in HIERARCHICAL:
         return dims, comp
     if N.ndim != 2 or applicable is not None:

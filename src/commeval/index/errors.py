@@ -17,6 +17,10 @@ AGG_HINT = "请用 share()/mean()/sum()/count() 等汇总到乡镇，如 100 * s
 _ZH: list[tuple[str, str]] = [
     (r"must be one of (.+)", r"须为 \1 之一"),
     (r"must be a list from (.+)", r"须为取自 \1 的列表"),
+    (
+        r"unknown key; use (.+) \(or the record keys (.+)\)",
+        r"未知的键（拼写错误？）；可用 \1（另有只作记录的键 \2）",
+    ),
     (r"unknown key; use (.+)", r"未知的键；可用 \1"),
     (r"unknown key", "未知的键（拼写错误？请对照 docs/framework.md）"),
     (r"unknown step; use (.+)", r"未知的步骤；可用 \1"),
@@ -47,6 +51,13 @@ _ZH: list[tuple[str, str]] = [
     (r"only village \(or a number for deduct\)", "只能写 village（deduct/units 规则可写数值）"),
     (r"rule units needs deduct.*", "units 规则须写 deduct（每…扣N分）或 add（每…加N分），或两者"),
     (r"conflicts with max_add", "与 max_add 冲突（上不封顶与最多加M分只能二选一）"),
+    (r"must be a mapping of names to weights", "须为 {名称: 权重} 的映射，如 {police: 0.4}"),
+    (r"unknown name; use one of (.+)", r"未知的名称（拼写错误？）；可用 \1"),
+    (r"weights must be finite and non-negative", "权重须为有限的非负数"),
+    (r"must be a method name or a mapping", "须为方法名或映射，如 minmax 或 {method: minmax}"),
+    (r"use one of (.+)", r"须为 \1 之一"),
+    (r"must be a number in \[0, 1\)", "须为 [0, 1) 之间的数，如 0.25"),
+    (r"must be a number in \(0, 1\), e\.g\. 0\.9", "须为 0 与 1 之间的数，如 0.9（即 90%）"),
     (r"must be a mapping.*", "须为映射（键: 值）"),
     (r"must be a list of .*", "须为列表"),
     (r"needs at least one dimension", "至少需要一个一级指标（维度）"),
@@ -69,6 +80,16 @@ _ZH: list[tuple[str, str]] = [
     ),
     (r"not valid YAML: (.*)", r"不是有效的 YAML：\1"),
     (r"use \((.+)\)", r"可用 (\1)"),
+    (
+        r"Saaty's RI table covers n ≤ (\d+)",
+        r"AHP 判断矩阵最多 \1 阶（Saaty 随机一致性指标表只到 n = \1）；指标多时请分组或改用 fixed 权重",
+    ),
+    (r"additive/multiplicative", "须为 additive（加法合成）或 multiplicative（乘法合成）"),
+    (
+        r"no header row with 考核内容, 分值 and 评分标准",
+        "前 12 行中找不到表头：考核评分表的表头须有考核内容（或二级指标、考核指标、指标）、"
+        "分值（或标准分、分数）和评分标准（或评分细则、评分办法、计分方法）三列",
+    ),
     (r"not a ratio", '不是比值（如 3 或 "1/3"）'),
     (r"AHP matrix is not reciprocal.*", "AHP 判断矩阵不互反（a_ij·a_ji 须为 1）"),
     (r"AHP consistency ratio.*", "AHP 一致性比率 CR ≥ 0.10，请调整判断矩阵"),
@@ -134,4 +155,18 @@ class SettingsError(InputError, ValueError):
 
     def __init__(self, key: str, value: Any, why: str) -> None:
         self.key, self.value = key, value
-        super().__init__(f"settings key {key!r} = {value!r} is invalid — {why}")
+        self.why = why
+        reason = zh(why)
+        zh_part = reason[: -len(f" ({why})")] if reason.endswith(f" ({why})") else reason
+        super().__init__(
+            f"评估设置 {key!r} = {value!r} 无效 — {zh_part}。{SETTINGS_HINT}"
+            f" (settings key {key!r} = {value!r} is invalid — {why})"
+        )
+
+
+#: where an evaluation's settings come from, for the hint of :class:`SettingsError`
+SETTINGS_HINT = (
+    "提示：设置来自 evaluate(settings=…) 或 Evaluation.regen(…) 的参数、框架文件的"
+    " steps / uncertainty 键和项目 commeval.yaml 的 report.interval_level；"
+    "各键及可用取值见 docs/framework.md"
+)

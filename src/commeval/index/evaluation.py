@@ -369,12 +369,20 @@ def _nominal(
     cols = [c for c in raw.columns if c not in dropped]
     for c in cols:
         if raw[c].isna().all():
+            survey_based = bool(inds[c].formula.survey_items)
             hint = (
-                " (no survey estimates: pass survey= or tables['survey'])"
-                if inds[c].formula.survey_items
-                else ""
+                " (no survey estimates: pass survey= or tables['survey'])" if survey_based else ""
             )
-            raise IndexDataError(f"indicator {c!r} is missing for every township in {year}{hint}")
+            zh_hint = (
+                "该指标用到问卷题，但没有问卷估计：请提供问卷数据（survey 表）或 survey= 参数"
+                if survey_based
+                else "请检查公式所用字段在该年是否已填写（空白即缺失），或在框架中给该指标写"
+                " missing: not_applicable（无此项的乡镇不计入）"
+            )
+            raise IndexDataError(
+                f"指标 {c!r} 在 {year} 年所有乡镇都没有值——{zh_hint}"
+                f" (indicator {c!r} is missing for every township in {year}{hint})"
+            )
     X = raw[cols]
     na_cols = [c for c in cols if inds[c].missing == "not_applicable"]
     groups = None
@@ -383,7 +391,9 @@ def _nominal(
         town_table = tables["townships"].set_index(tables["townships"]["township"].astype(str))
         if by not in town_table.columns:
             raise IndexDataError(
-                f"group_median imputation needs 'by': a townships column, got {by!r}"
+                f"分组中位数插补（imputation: group_median）须用 by 写乡镇表的一个列名，现为 {by!r}；"
+                f"乡镇表的列有 {list(town_table.columns)}"
+                f" (group_median imputation needs 'by': a townships column, got {by!r})"
             )
         groups = town_table[by].reindex(X.index)
     imp = impute(X, s["imputation"]["method"], groups=groups, skip=na_cols)
@@ -558,7 +568,11 @@ def _survey_estimates(
     if survey is not None:
         need = {"township", "indicator", "estimate"}
         if not need <= set(survey.columns):
-            raise IndexDataError(f"survey estimates need columns {sorted(need)}")
+            raise IndexDataError(
+                f"问卷估计表须有列 {sorted(need)}，现有 {list(survey.columns)}；"
+                "可用 survey.questionnaire.township_estimates 生成"
+                f" (survey estimates need columns {sorted(need)})"
+            )
         if "replicate" in survey.columns:
             return survey, "provided (replicates)"
         return survey, "provided"
@@ -612,13 +626,21 @@ def evaluate(
     unc["draws"], unc["seed"] = int(mc_draws), seed
     vil = tables.get("villages")
     if vil is None:
-        raise IndexDataError("tables need a 'villages' table")
+        raise IndexDataError(
+            "数据中没有行政村表（villages）：请检查数据目录中的行政村情况文件"
+            " (tables need a 'villages' table)"
+        )
     years = sorted(int(y) for y in vil["year"].unique())
     if not years:
-        raise IndexDataError("the villages table is empty")
+        raise IndexDataError(
+            "行政村表没有数据行：请先填写行政村情况表 (the villages table is empty)"
+        )
     year = years[-1] if year is None else int(year)
     if year not in years:
-        raise IndexDataError(f"no village rows for year {year}; years present: {years}")
+        raise IndexDataError(
+            f"行政村表没有 {year} 年的数据（数据中的年度：{years}）：请换一个评估年度，或补齐该年数据"
+            f" (no village rows for year {year}; years present: {years})"
+        )
     towns = townships_of(tables)
     est, survey_source = _survey_estimates(tables, fw, survey)
     est_nom = _nominal_estimates(est)

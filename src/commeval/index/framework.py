@@ -322,8 +322,9 @@ def _columns_known(source: str, key: str, text: str, f: Formula, c: Contract) ->
         if col not in c[table].fields or c[table].fields[col].personal:
             raise FrameworkError(
                 source, key, text,
-                f"unknown column {table}.{col}: 数据约定{declared}中没有字段 {col!r}"
-                f"（表 {table}；新字段请在项目的 config/fields.yaml 中声明）",
+                f"数据约定{declared}中没有字段 {col!r}"
+                f"（表 {table}；拼写错误？新字段请在项目的 config/fields.yaml 中声明）"
+                f" (unknown column {table}.{col})",
             )  # fmt: skip
     likert = set(c["survey"].group("likert"))
     yesno = set(c["survey"].group("participation"))

@@ -44,7 +44,11 @@ def impute(
         if not miss.any():
             continue
         if miss.all():
-            raise IndexDataError(f"indicator {col!r} is missing for every township")
+            raise IndexDataError(
+                f"指标 {col!r} 在所有乡镇都没有值，无法插补：请检查其公式所用字段是否已填写，"
+                "或在框架中写 missing: not_applicable"
+                f" (indicator {col!r} is missing for every township)"
+            )
         how = pd.Series(method, index=s.index)
         if method == "mean":
             fill = pd.Series(s.mean(), index=s.index)

@@ -153,16 +153,17 @@ def compute_indicators(
 
 
 #: the columns :func:`denominators` adds to an evaluation's indicator frame
-DENOMINATOR_COLUMNS = ("numerator", "answered", "blank")
+DENOMINATOR_COLUMNS = ("numerator", "answered", "blank", "counted_in")
 
 
 def _single_share(formula) -> ast.Call | None:
-    """The one ``share(e)`` / ``mean(e)`` of a formula that has exactly one aggregation."""
+    """The one ``share(e)`` / ``mean(e)`` / ``count(e)`` of a formula that has exactly one
+    aggregation."""
     calls = [
         n for n in ast.walk(formula.tree)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in REDUCTIONS
     ]  # fmt: skip
-    if len(calls) == 1 and calls[0].func.id in ("share", "mean") and calls[0].args:
+    if len(calls) == 1 and calls[0].func.id in ("share", "mean", "count") and calls[0].args:
         return calls[0]
     return None
 
@@ -171,11 +172,12 @@ def denominators(
     tables: Mapping[str, pd.DataFrame], fw: Framework, year: int, towns: pd.Index
 ) -> pd.DataFrame:
     """What each share stands on, per township: for an indicator whose formula has one
-    ``share(e)`` or ``mean(e)`` (e.g. ``100 * share(has_clinic)``), ``numerator`` (the sum of
-    e over the rows with a value: the villages counted yes for a share), ``answered`` (rows
-    with a value: the denominator) and ``blank`` (rows without: left out), so a page can print
-    2/5（1村未填）. Other indicators: NaN. Columns township, indicator, numerator, answered,
-    blank."""
+    ``share(e)``, ``mean(e)`` or ``count(e)`` (e.g. ``100 * share(has_clinic)``), ``numerator``
+    (the sum of e over the rows with a value: the villages counted yes for a share; NaN when e
+    is not yes/no, i.e. a mean of amounts; for ``count(e)`` the rows where e is non-zero), ``answered`` (rows with a value: the denominator),
+    ``blank`` (rows without: left out) and ``counted_in`` (the table counted: ``villages`` or
+    ``communities``), so a page can print 2/5村（1村未填）. Other indicators: NaN. Columns
+    township, indicator, numerator, answered, blank, counted_in."""
     scope = make_scope(tables, year, towns, {})
     rows = []
     for name, ind in fw.indicators.items():
@@ -195,8 +197,12 @@ def denominators(
         num = np.bincount(codes[has], weights=vals[has], minlength=n)
         ans = np.bincount(codes[has], minlength=n)
         blank = np.bincount(codes[ok & np.isnan(vals)], minlength=n)
+        if call.func.id == "count":  # the villages counted (e non-zero) of those with a value
+            num = np.bincount(codes[has], weights=(vals[has] != 0).astype(float), minlength=n)
+        elif not np.isin(vals[has], (0.0, 1.0)).all():  # a mean of amounts: no count of yes
+            num = np.full(n, np.nan)
         for i, t in enumerate(towns.astype(str)):
-            rows.append((t, name, float(num[i]), int(ans[i]), int(blank[i])))
+            rows.append((t, name, float(num[i]), int(ans[i]), int(blank[i]), table))
     return pd.DataFrame(rows, columns=["township", "indicator", *DENOMINATOR_COLUMNS])
 
 

@@ -25,6 +25,7 @@ TOTALS_COLUMNS = (
 ITEM_COLUMNS = (
     "township", "dimension", "indicator", "label", "unit", "value", "target", "attained",
     "applicable", "district_mean", "earned", "max", "bonus", "reason",
+    "numerator", "answered", "blank", "counted_in",
 )  # fmt: skip
 #: Columns of :meth:`EvaluationResult.dimension_scores`.
 DIMENSION_COLUMNS = ("township", "dimension", "label", "score", "max_score", "district_mean")
@@ -125,6 +126,9 @@ def items(indicators: pd.DataFrame, change: pd.DataFrame | None) -> pd.DataFrame
         out["bonus"] = False
     if "reason" not in out:
         out["reason"] = ""
+    for c in ("numerator", "answered", "blank", "counted_in"):  # what a share stands on
+        if c not in out:
+            out[c] = float("nan")
     out = out[list(ITEM_COLUMNS)]
     if change is not None and len(change):
         c = change[change["kind"] == "indicator"][["township", "measure", "change"]]

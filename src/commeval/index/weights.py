@@ -266,7 +266,11 @@ def _objective(d: Dimension, names: list[str], kind: str, X: pd.DataFrame) -> pd
     try:
         return fn(sub, benefit=benefit)
     except ValueError as exc:
-        raise IndexDataError(f"dimension {d.name!r}: {kind} weights: {exc}") from None
+        raise IndexDataError(
+            f"维度 {d.name!r} 无法计算 {kind} 客观权重：{exc}；"
+            "客观赋权需要至少两个乡镇的完整数据且指标在乡镇间有差异，否则请改用 fixed 或 ahp"
+            f" (dimension {d.name!r}: {kind} weights: {exc})"
+        ) from None
 
 
 def within_weights(
@@ -310,7 +314,10 @@ def within_weights(
                 w[n] = float(overrides[n])
     tot = w.sum()
     if not tot > 0:
-        raise IndexDataError(f"dimension {d.name!r}: weights sum to 0 over {names}")
+        raise IndexDataError(
+            f"维度 {d.name!r} 的指标权重之和为 0（{names}）：至少给一个指标大于 0 的权重"
+            f" (dimension {d.name!r}: weights sum to 0 over {names})"
+        )
     return (w / tot).rename("weight")
 
 

@@ -343,6 +343,7 @@ class _Township:
         lv = level(self.d)
         items = self.ev.items(self.t)
         labels = {dim.name: dim.label for dim in self.d.framework.dimensions}
+        counted = has_basis(self.ev.items())  # one layout for every page of the district
         rows, tones = [], []
         if sch.itemised:
             items = items.sort_values("bonus", kind="stable")
@@ -358,9 +359,13 @@ class _Township:
                     if ok else cell(badge("不适用", "muted"), kind="badge"),
                     cell(r.reason if ok else "不计分"),
                 ])  # fmt: skip
+                if counted:
+                    rows[-1].insert(3, cell(basis_text(r) if ok else ""))
                 tones.append("bad" if ok and r.earned < r.max - 1e-9 else "")
             cols = [Column(sch.dimension_label), Column(sch.item_label), Column("本乡镇"),
                     Column("得分 / 分值（满分）"), Column("扣分原因")]  # fmt: skip
+            if counted:
+                cols.insert(3, Column(BASIS))
         else:
             for r in items.itertuples():
                 ok = bool(r.applicable) if pd.notna(r.applicable) else False
@@ -390,15 +395,20 @@ class _Township:
                     _value_cell(r.target, unit, yes_no, dg), cell(state, kind="badge"), mean,
                     self.change_cell(r.change, r.unit, link, _reads_survey(self.d, r.indicator)),
                 ])  # fmt: skip
+                if counted:
+                    rows[-1].insert(3, cell(basis_text(r) if ok else ""))
                 tones.append("bad" if ok and not attained else "")
             cols = [Column("维度"), Column("指标"), Column("本乡镇"), Column("目标"),
                     Column("达标"), Column(f"全{lv}平均"), Column("比上年")]  # fmt: skip
+            if counted:
+                cols.insert(3, Column(BASIS))
         met, total, na = attainment_counts(self.ev, self.t)
         note = Paragraph(
             f"{sch.attainment_label}{pct(met / total if total else float('nan'))}"
             f"＝{met}/{total}（{'达到目标' if not sch.itemised else '得满分'}的{sch.item_label}数"
             f"/适用的{sch.item_label}数{'，不含加分项' if sch.itemised else ''}）"
             + (f"；{na}项不适用，不计入分母。" if na else "。")
+            + (BASIS_NOTE if counted else "")
             + (
                 "问卷指标与目标、与上年的比较按抽样设计检验，标注方式与“群众满意度”一节相同。"
                 if not sch.itemised
@@ -688,6 +698,39 @@ def _plan_sentence(r: Mapping[str, Any], spec: Any) -> str:
         f"{occ}数据未给出截至本年度的分年建设计划，住房建设进度只作报告，不计分，"
         "不按全部建成计为差距。"
     )
+
+
+BASIS = "依据"
+BASIS_NOTE = (
+    "“依据”为按村（社区）计算的指标所据的村数：2/5村＝填报该项的5个村中有2个村计入；"
+    "“6村平均”为6个村的平均值；未填的村不计入分母，另行注明（如“1村未填”）。"
+)
+_COUNTED_NOUN = {"villages": "村", "communities": "个社区"}
+
+
+def has_basis(items: pd.DataFrame) -> bool:
+    """Whether any item of an evaluation rests on a count of villages (communities)."""
+    return "answered" in items and bool(items["answered"].notna().any())
+
+
+def basis_text(r: Any) -> str:
+    """What a village (community) share stands on, as the page prints it: 2/5村 (2 of the 5
+    villages with a value count yes), 2/5村（1村未填） where villages left the field blank
+    (they are not in the denominator), 5村平均 for a mean of amounts; "" for other items."""
+    answered = getattr(r, "answered", None)
+    if _missing(answered):
+        return ""
+    noun = _COUNTED_NOUN.get(str(getattr(r, "counted_in", "")), "村")
+    answered, blank = int(answered), int(getattr(r, "blank", 0) or 0)
+    numerator = getattr(r, "numerator", None)
+    if answered == 0:
+        return f"{blank}{noun}均未填" if blank else ""
+    core = (
+        f"{answered}{noun}平均"
+        if _missing(numerator)
+        else f"{round(float(numerator))}/{answered}{noun}"
+    )
+    return core + (f"（{blank}{noun}未填）" if blank else "")
 
 
 def _float(v: Any) -> float | None:
