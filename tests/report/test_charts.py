@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from commeval.document import Figure
+from commeval.renderers.html import figure_html as render_figure
 from commeval.report import charts
-from commeval.report.style import figure_html, use_report_style
+from commeval.report.style import figure_svg, use_report_style
 
 LONG = "民主管理与村务公开示范村创建（含村民代表议事会）"
 
@@ -72,6 +74,11 @@ def test_township_charts_keep_every_label_inside(labels):
         assert ax.bbox.x0 - widest < 0.6 * fig.dpi
         for legend in fig.legends:  # a legend row below the axes clears the x label
             assert not legend.get_window_extent(r).overlaps(ax.get_tightbbox(r))
+
+
+def figure_html(fig, alt: str, tight: bool = False) -> str:
+    """A chart as composed (:func:`figure_svg`) and shown on the page (the HTML renderer)."""
+    return render_figure(Figure(svg=figure_svg(fig, alt, tight=tight), alt=alt))
 
 
 def test_inline_svg_is_clean_and_deterministic():

@@ -46,6 +46,7 @@ __all__ = [
     "notebook_section",
     "notebook_fragment",
     "stylesheet_css",
+    "figure_html",
     "esc",
 ]
 
@@ -144,7 +145,9 @@ def _table(t: Table) -> str:
     )
 
 
-def _figure(f: Figure) -> str:
+def figure_html(f: Figure) -> str:
+    """A figure as the page shows it: its SVG scaling to the column, with the alt text as its
+    accessible name and title (escaped), and its caption under it."""
     alt = esc(f.alt or f.caption)
     svg = f.svg.replace("<svg ", f'<svg class="chart" role="img" aria-label="{alt}" ', 1)
     svg = svg.replace(">", f"><title>{alt}</title>", 1)
@@ -203,7 +206,7 @@ def block_html(b: Block) -> str:
     if isinstance(b, Table):
         return _table(b)
     if isinstance(b, Figure):
-        return _figure(b)
+        return figure_html(b)
     if isinstance(b, KPIs):
         return _kpis(b)
     if isinstance(b, ListBlock):

@@ -89,14 +89,3 @@ def figure_svg(fig: plt.Figure, key: str, tight: bool = False) -> str:
     svg = _SVG_GROUP_ID.sub("<g", _SVG_FONT.sub("", svg)).strip()
     # the dropped <style> set these for every element; in a page it would leak out of the chart
     return svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
-
-
-def figure_html(fig: plt.Figure, alt: str, tight: bool = False) -> str:
-    """An inline ``<svg>`` chart with ``alt`` as its accessible name (escaped), scaling to the
-    column width."""
-    from commeval.report.html import esc
-
-    svg = figure_svg(fig, alt, tight=tight)
-    return svg.replace(
-        "<svg ", f'<svg class="chart" role="img" aria-label="{esc(alt)}" ', 1
-    ).replace(">", f"><title>{esc(alt)}</title>", 1)
