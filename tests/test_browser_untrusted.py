@@ -175,14 +175,14 @@ def test_saved_report_reopened_untrusted_keeps_styles_and_charts(tmp_path):
 
                 # untrusted first: once a trusted report is open, its stylesheet is in the page
                 _show(tab, UNTRUSTED)
-                tab.wait_for_function(RENDERED, arg=sections)
+                tab.wait_for_function(RENDERED, arg=sections, timeout=300 * MS)
                 untrusted = tab.evaluate(STYLES, [SELECTORS, PROPS])
                 images = tab.evaluate(IMAGES)
                 _show(tab, OTHER)
                 after_untrusted = tab.evaluate(PROBE, HEADING)
 
                 _show(tab, TRUSTED)
-                tab.wait_for_function(RENDERED, arg=sections)
+                tab.wait_for_function(RENDERED, arg=sections, timeout=300 * MS)
                 trusted = tab.evaluate(STYLES, [SELECTORS, PROPS])
                 _show(tab, OTHER)
                 after_trusted = tab.evaluate(PROBE, HEADING)

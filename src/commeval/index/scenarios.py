@@ -195,7 +195,8 @@ def _objective_or(d, X, spec, label, fallback, subj, notes: list[str]) -> pd.Ser
         return within_weights(d, X, spec)
     except IndexDataError as exc:
         instead = "专家权重" if subj is not None else "等权"
-        notes.append(f"{label}在维度“{d.label}”无定义（{exc}），改用{instead}")
+        why = str(exc).splitlines()[0].replace("；", "，")  # one line: the notes split on "；"
+        notes.append(f"{label}在维度“{d.label}”无定义（{why}），改用{instead}")
         return fallback
 
 
