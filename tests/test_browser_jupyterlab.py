@@ -23,7 +23,8 @@ import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 from test_browser import ARGS, CHROMIUM, _require_browser
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# one JupyterLab at a time: the two lab tests share an xdist group (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("jupyterlab")]
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NOTEBOOK = REPO / "src" / "commeval" / "notebooks" / "township_report.ipynb"
@@ -179,7 +180,7 @@ def _open(tab, path: str) -> None:
                   return w && w.context && w.context.path === p && s && s.session
                          && s.session.kernel && s.kernelDisplayStatus === 'idle'; }""",
         arg=path,
-        timeout=45 * MS,
+        timeout=180 * MS,  # a large saved notebook on a busy machine: wait on the condition
     )
 
 
@@ -208,7 +209,7 @@ def test_report_run_in_jupyterlab_keeps_page_and_other_notebook_unchanged(tmp_pa
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-                ctx.set_default_timeout(30 * MS)
+                ctx.set_default_timeout(120 * MS)  # conditions, not sleeps: room for a busy machine
 
                 def only_local(route):  # the network is off: only the lab server answers
                     if route.request.url.startswith(base):
@@ -221,7 +222,7 @@ def test_report_run_in_jupyterlab_keeps_page_and_other_notebook_unchanged(tmp_pa
                 tab = ctx.new_page()
                 errors: list[str] = []
                 tab.on("pageerror", lambda e: errors.append(str(e)))
-                tab.goto(f"{base}/lab/tree/{OTHER}?token={token}", timeout=45 * MS)
+                tab.goto(f"{base}/lab/tree/{OTHER}?token={token}", timeout=120 * MS)
                 tab.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
                 tab.evaluate("async () => { await jupyterapp.started; await jupyterapp.restored; }")
                 _open(tab, OTHER)

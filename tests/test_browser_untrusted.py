@@ -30,7 +30,8 @@ from test_browser_jupyterlab import (
     _wait_for_server,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# one JupyterLab at a time: the two lab tests share an xdist group (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("jupyterlab")]
 UNTRUSTED, TRUSTED = "report_untrusted.ipynb", "report_trusted.ipynb"
 
 # Report elements whose computed style is compared between the untrusted and trusted notebook.
@@ -103,7 +104,7 @@ def _show(tab, path: str) -> None:
                   return w && w.context && w.context.path === p && w.context.isReady
                          && w.content && w.content.widgets.length > 0; }""",
         arg=path,
-        timeout=45 * MS,
+        timeout=180 * MS,  # a large saved notebook on a busy machine: wait on the condition
     )
 
 
@@ -166,7 +167,7 @@ def test_saved_report_reopened_untrusted_keeps_styles_and_charts(tmp_path):
                 ctx.route("**/*", only_local)
                 tab = ctx.new_page()
                 tab.on("pageerror", lambda e: errors.append(str(e)))
-                tab.goto(f"{base}/lab/tree/{OTHER}?token={token}", timeout=45 * MS)
+                tab.goto(f"{base}/lab/tree/{OTHER}?token={token}", timeout=120 * MS)
                 tab.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
                 tab.evaluate("async () => { await jupyterapp.started; await jupyterapp.restored; }")
                 _show(tab, OTHER)
