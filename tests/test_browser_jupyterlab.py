@@ -237,7 +237,7 @@ def test_report_run_in_jupyterlab_keeps_page_and_other_notebook_unchanged(tmp_pa
                         const cells = w.content.widgets.filter(c => c.model.type === 'code');
                         return cells.every(c => c.model.executionCount)
                             && w.sessionContext.kernelDisplayStatus === 'idle'; }""",
-                    timeout=60 * MS,
+                    timeout=240 * MS,  # the whole report, in a kernel of a busy machine
                 )
                 tab.wait_for_selector(".jp-OutputArea-output .commeval-report svg")
                 failed = tab.evaluate(
