@@ -16,7 +16,7 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,43 +286,11 @@ _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 def _ods_percent(data: bytes, title: str) -> list[tuple[int, int]]:
     """Grid positions of the cells of sheet ``title`` of an OpenDocument spreadsheet whose value
     type is ``percentage`` (repeated rows and columns counted)."""
-    t = _ODS_TABLE
-    table, row, cell, covered = (t + n for n in ("table", "table-row", "table-cell",
-                                                 "covered-table-cell"))  # fmt: skip
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            content = z.read("content.xml")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return []
-    if b'value-type="percentage"' not in content:
-        return []
     out: list[tuple[int, int]] = []
-    depth, inside, r, c, rrep = 0, False, 0, 0, 1
     try:
-        for event, el in ET.iterparse(io.BytesIO(content), events=("start", "end")):
-            tag = el.tag
-            if tag == table:
-                if event == "start":
-                    depth += 1
-                    inside = inside or (depth == 1 and el.get(t + "name") == title)
-                else:
-                    if depth == 1 and inside:
-                        break
-                    depth -= 1
-                continue
-            if not inside or depth != 1:
-                continue
-            if tag == row:
-                if event == "start":
-                    c, rrep = 0, int(el.get(t + "number-rows-repeated", "1"))
-                else:
-                    r += rrep
-                    el.clear()
-            elif tag in (cell, covered) and event == "start":
-                n = int(el.get(t + "number-columns-repeated", "1"))
-                if el.get(_ODS_OFFICE + "value-type") == "percentage" and rrep == 1:
-                    out += [(r, c + k) for k in range(min(n, 1000))]
-                c += n
+        for r, c, rows, cols, el, _ in _ods_cells(data, title, b'value-type="percentage"'):
+            if el.get(_ODS_OFFICE + "value-type") == "percentage" and rows == 1:
+                out += [(r, c + k) for k in range(min(cols, 1000))]
     except (ET.ParseError, ValueError):
         return []
     return out
@@ -439,6 +407,25 @@ def _ods_merges(data: bytes, title: str) -> list[tuple[Any, Any]]:
     """Spanned cells (``table:number-rows-spanned`` / ``number-columns-spanned``) of the sheet
     ``title`` of an OpenDocument spreadsheet, in grid positions (repeated rows and columns
     counted, tables nested in a cell skipped)."""
+    out: list[tuple[Any, Any]] = []
+    try:
+        for r, c, _, _, el, real in _ods_cells(data, title, b"-spanned"):
+            rs = int(el.get(_ODS_TABLE + "number-rows-spanned", "1"))
+            cs = int(el.get(_ODS_TABLE + "number-columns-spanned", "1"))
+            if real and (rs > 1 or cs > 1):
+                out.append(((r, c), (r + rs - 1, c + cs - 1)))
+    except (ET.ParseError, ValueError):
+        return []  # calamine read the sheet; its merges are then left unfilled
+    return out
+
+
+def _ods_cells(
+    data: bytes, title: str, marker: bytes
+) -> Iterator[tuple[int, int, int, int, Any, bool]]:
+    """Every cell of sheet ``title`` of an OpenDocument spreadsheet as (grid row, grid column,
+    rows repeated, columns repeated, element, a real cell — not a covered one), in document order
+    (tables nested in a cell skipped); nothing when ``content.xml`` cannot be read or lacks
+    ``marker``. Raises ``ET.ParseError`` / ``ValueError`` on broken XML or counts."""
     t = _ODS_TABLE
     table, row, cell, covered = (t + n for n in ("table", "table-row", "table-cell",
                                                  "covered-table-cell"))  # fmt: skip
@@ -446,40 +433,33 @@ def _ods_merges(data: bytes, title: str) -> list[tuple[Any, Any]]:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             content = z.read("content.xml")
     except (zipfile.BadZipFile, KeyError, OSError):
-        return []
-    if b"-spanned" not in content:
-        return []
-    out: list[tuple[Any, Any]] = []
-    depth, inside, r, c = 0, False, 0, 0
-    try:
-        for event, el in ET.iterparse(io.BytesIO(content), events=("start", "end")):
-            tag = el.tag
-            if tag == table:
-                if event == "start":
-                    depth += 1
-                    inside = inside or (depth == 1 and el.get(t + "name") == title)
-                else:
-                    if depth == 1 and inside:
-                        break
-                    depth -= 1
-                continue
-            if not inside or depth != 1:
-                continue
-            if tag == row:
-                if event == "start":
-                    c = 0
-                else:
-                    r += int(el.get(t + "number-rows-repeated", "1"))
-                    el.clear()
-            elif tag in (cell, covered) and event == "start":
-                rs = int(el.get(t + "number-rows-spanned", "1"))
-                cs = int(el.get(t + "number-columns-spanned", "1"))
-                if tag == cell and (rs > 1 or cs > 1):
-                    out.append(((r, c), (r + rs - 1, c + cs - 1)))
-                c += int(el.get(t + "number-columns-repeated", "1"))
-    except (ET.ParseError, ValueError):
-        return []  # calamine read the sheet; its merges are then left unfilled
-    return out
+        return
+    if marker not in content:
+        return
+    depth, inside, r, c, rows = 0, False, 0, 0, 1
+    for event, el in ET.iterparse(io.BytesIO(content), events=("start", "end")):
+        tag = el.tag
+        if tag == table:
+            if event == "start":
+                depth += 1
+                inside = inside or (depth == 1 and el.get(t + "name") == title)
+            else:
+                if depth == 1 and inside:
+                    return
+                depth -= 1
+            continue
+        if not inside or depth != 1:
+            continue
+        if tag == row:
+            if event == "start":
+                c, rows = 0, int(el.get(t + "number-rows-repeated", "1"))
+            else:
+                r += rows
+                el.clear()
+        elif tag in (cell, covered) and event == "start":
+            cols = int(el.get(t + "number-columns-repeated", "1"))
+            yield r, c, rows, cols, el, tag == cell
+            c += cols
 
 
 def _sheet_frame(
