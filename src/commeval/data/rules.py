@@ -73,6 +73,14 @@ class Located:
             return self.sheets
         return np.full(len(self.df), self.sheet, dtype=object)
 
+    def at(self, i: int, field: str) -> dict:
+        """Where row ``i``'s ``field`` stands, for :func:`problems.one`: file, sheet, Excel row,
+        column (its header) and field."""
+        return {
+            "file": str(self.file_per_row()[i]), "sheet": str(self.sheet_per_row()[i]),
+            "row": int(self.rows[i]), "column": self.headers.get(field, field), "field": field,
+        }  # fmt: skip
+
     @property
     def where(self) -> dict:
         """``file`` and ``sheet`` for :func:`problems.cells` (per row when several files)."""
@@ -383,9 +391,7 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
             if pd.notna(town) and town not in have:
                 out.append(
                     P.one(P.WARNING, "year:no_villages", f"乡镇“{town}”在评估年度 {target} 没有行政村"
-                          "数据，其村级指标将缺失", file=str(t.file_per_row()[i]),
-                          sheet=str(t.sheet_per_row()[i]), row=int(t.rows[i]),
-                          column=t.headers.get("township", "township"), field="township",
+                          "数据，其村级指标将缺失", **t.at(i, "township"),
                           value=str(town))
                 )  # fmt: skip
     s = tables.get("survey")
@@ -396,9 +402,7 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
             out.append(
                 P.one(P.ERROR, "year:survey", f"问卷调查没有评估年度 {target} 年的数据（问卷年度："
                       f"{'、'.join(map(str, syears))}）：报告中所有满意度指标都将无法计算；请核对问卷的"
-                      "调查年度，或项目的评估年度 year", file=str(s.file_per_row()[first]),
-                      sheet=str(s.sheet_per_row()[first]), row=int(s.rows[first]),
-                      column=s.headers.get("year", "year"), field="year",
+                      "调查年度，或项目的评估年度 year", **s.at(first, "year"),
                       value=str(syears[0]))
             )  # fmt: skip
         extra = [y for y in syears if y not in vyears]
@@ -406,9 +410,7 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
             i = int(np.flatnonzero((s.df["year"] == y).fillna(False).to_numpy())[0])
             out.append(
                 P.one(P.WARNING, "year:survey_extra", f"问卷调查年度 {y} 不在行政村表的年度中（{shown}），"
-                      "该年度的问卷不会用于评估", file=str(s.file_per_row()[i]),
-                      sheet=str(s.sheet_per_row()[i]), row=int(s.rows[i]),
-                      column=s.headers.get("year", "year"), field="year", value=str(y))
+                      "该年度的问卷不会用于评估", **s.at(i, "year"), value=str(y))
             )  # fmt: skip
         if target in syears and "township" in s.df and "townships" in tables:
             have = set(s.df.loc[(s.df["year"] == target).fillna(False), "township"].dropna())
@@ -417,9 +419,7 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
                 if pd.notna(town) and town not in have:
                     out.append(
                         P.one(P.WARNING, "year:no_survey", f"乡镇“{town}”在评估年度 {target} 没有问卷，"
-                              "其满意度指标将缺失", file=str(t.file_per_row()[i]),
-                              sheet=str(t.sheet_per_row()[i]), row=int(t.rows[i]),
-                              column=t.headers.get("township", "township"), field="township",
+                              "其满意度指标将缺失", **t.at(i, "township"),
                               value=str(town))
                     )  # fmt: skip
     c = tables.get("communities")
@@ -428,8 +428,6 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
             i = int(np.flatnonzero((c.df["year"] == y).fillna(False).to_numpy())[0])
             out.append(
                 P.one(P.WARNING, "year:communities_extra", f"社区表年度 {y} 不在行政村表的年度中"
-                      f"（{shown}），该年度的社区数据不会用于评估", file=str(c.file_per_row()[i]),
-                      sheet=str(c.sheet_per_row()[i]), row=int(c.rows[i]),
-                      column=c.headers.get("year", "year"), field="year", value=str(y))
+                      f"（{shown}），该年度的社区数据不会用于评估", **c.at(i, "year"), value=str(y))
             )  # fmt: skip
     return P.frame(out)
