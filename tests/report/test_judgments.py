@@ -65,6 +65,9 @@ def _county_tables() -> dict[str, pd.DataFrame]:
     # 0.96 人/村 against 1: one village of 25 has no college-graduate official
     v.loc[idx, "college_grad_officials"] = 1
     v.loc[idx[1], "college_grad_officials"] = 0
+    # 丁镇 invests 60 元 a person (target 50): its facility shortfalls have no funding cause
+    ding = (v["township"] == "丁镇") & (v["year"] == YEAR)
+    v.loc[ding, "funding_yuan"] = 60.0 * v.loc[ding, "population"]
     # new communities in 甲镇 and 乙镇 only
     c = tables["communities"]
     rows = []
@@ -311,3 +314,119 @@ def test_every_survey_change_is_marked(county):
                 assert change == "—" or re.search(r"[▲▼]|无显著差异|未检验", change), change
                 seen += 1
         assert seen == len(survey)
+
+
+NINE = ["road_access", "water_access", "power_access", "internet_access", "improved_water",
+        "improved_toilets", "improved_pens", "improved_garbage", "greening"]  # fmt: skip
+
+
+def _this_year(county, township: str) -> pd.DataFrame:
+    v = county.tables["villages"]
+    return v[(v["township"] == township) & (v["year"] == YEAR)]
+
+
+def _finding(county, township: str, key: str) -> pd.Series:
+    f = diagnose(county, township, T.satisfaction(county, township))
+    hit = f[f["key"] == key]
+    assert len(hit) == 1, (township, key, list(f["key"]))
+    return hit.iloc[0]
+
+
+def test_recommendations_name_the_townships_own_villages(county, county_pages, every_problem):
+    """四通四改一化 and 结对: the villages that fall short, what each lacks, and the gap —
+    recounted by hand from the village table."""
+    labels = {c: county.contract["villages"].fields[c].label for c in NINE}
+    v = _this_year(county, "甲镇")
+    lacks = {r["village"]: [labels[c] for c in NINE if not r[c]] for r in v.to_dict("records")}
+    short = {k: x for k, x in lacks.items() if x}
+    done = len(v) - len(short)
+    need = int(np.ceil(0.8 * len(v))) - done  # villages to reach the 80 % target
+    advice = _finding(county, "甲镇", "all_nine_done")["advice"]
+    assert advice.startswith(f"{len(short)}个村尚未实现四通四改一化全部完成：")
+    first = max(short, key=lambda k: len(short[k]))  # the village lacking most comes first
+    assert f"{first}（缺{'、'.join(short[first])}）" in advice
+    assert f"共缺{sum(map(len, short.values()))}项" in advice
+    assert f"达到目标80%还需{need}个村达标" in advice
+    if len(short) > 6:
+        assert f"等{len(short)}个村" in advice
+    text = page_text(county_pages["甲镇"])
+    assert f"{len(short)}个村尚未实现四通四改一化全部完成：{first}（缺" in text
+    # 结对: villages without a department, paired villages with no project done this year
+    for t in county.townships:
+        v = _this_year(county, t)
+        paired = v["paired_unit"].notna() & (v["paired_unit"].astype(str).str.strip() != "")
+        f = diagnose(county, t, T.satisfaction(county, t)).set_index("key")
+        if "pairing_coverage" in f.index:
+            unpaired = list(v.loc[~paired, "village"])
+            adv = f.loc["pairing_coverage", "advice"]
+            assert adv.startswith(f"{len(unpaired)}个村尚无县直部门结对：{unpaired[0]}")
+        if "pairing_projects" in f.index:
+            idle = list(v.loc[paired & (v["paired_projects_done"] < 1), "village"])
+            adv = f.loc["pairing_projects", "advice"]
+            assert adv.startswith(f"{len(idle)}个结对村年内未办成实事：{'、'.join(idle[:10])}"), adv
+            assert f"全乡镇{int(paired.sum())}个结对村" in adv
+    assert "制定“四通四改一化”逐村达标计划" in text  # the rule's own advice follows
+
+
+def test_every_village_rule_names_villages(county, every_problem):
+    """Every default rule whose indicator is computed from village rows names the villages
+    behind it when it fires (no generic template alone)."""
+    rules = D.load_rules()
+    seen = set()
+    for t in county.townships:
+        f = diagnose(county, t, T.satisfaction(county, t))
+        for r in f[f["source"] == "indicator"].itertuples():
+            src = str(county.framework.indicators[r.key].source)
+            from_villages = (
+                "survey(" not in src and "townships." not in src and ("communities." not in src)
+            )
+            if from_villages:
+                assert rules.indicators[r.key].get("villages"), r.key
+                assert re.match(r"\d+个(试点|结对)?村", r.advice), (t, r.key, r.advice)
+                seen.add(r.key)
+    assert {"all_nine_done", "greening", "funding_per_capita"} <= seen
+
+
+def test_a_category_shows_its_own_evidence(county, county_pages, every_problem):
+    """资金不足 only with per-capita funding below target, and the page says so; without it
+    the same shortfall is 未达目标 and the page says why no cause is claimed."""
+    ind = county.evaluation.items("甲镇").set_index("indicator")
+    fund = ind.loc["funding_per_capita", "value"]
+    assert fund < 50
+    r = _finding(county, "甲镇", "all_nine_done")
+    assert r["category_label"] == "资金不足"
+    words = f"归类为资金不足：人均社区建设投入为{fund:.2f}".rstrip("0").rstrip(".")
+    assert r["cause_evidence"].startswith(words) and "低于目标50元/人" in r["cause_evidence"]
+    assert words in page_text(county_pages["甲镇"])
+    # 丁镇 spends 60 元 a person: its nine-item shortfall is not put down to funding
+    ding = county.evaluation.items("丁镇").set_index("indicator")
+    assert ding.loc["funding_per_capita", "value"] == pytest.approx(60.0)
+    r = _finding(county, "丁镇", "all_nine_done")
+    assert r["category_label"] == "未达目标"
+    assert r["cause_evidence"] == (
+        "未归为资金不足：人均社区建设投入为60元/人，已达到目标50元/人，"
+        "数据不支持这一原因，原因有待核实"
+    )
+    text = page_text(county_pages["丁镇"])
+    assert "未归为资金不足：人均社区建设投入为60元/人，已达到目标50元/人" in text
+    assert not re.search(r"资金不足\S{0,40}四通四改一化全部完成的村比例", text)
+    # a rule whose indicator is its cause says so
+    r = _finding(county, "丁镇", "pairing_coverage")
+    assert r["category_label"] == "体制障碍" and r["cause_evidence"].startswith("归类为体制障碍：")
+
+
+def test_every_default_rule_names_a_supported_cause():
+    """The default rules against the source report's six categories: a rule names a cause
+    directly only with a ``because`` (its indicator measures that cause); any other cause needs
+    ``cause_if``; low overall satisfaction and construction or reclamation behind plan claim
+    no cause."""
+    rules = D.load_rules()
+    six = {"体制障碍", "政策制约", "资金不足", "观念滞后", "管理薄弱", "活动难搞"}
+    assert {c["label"] for k, c in rules.categories.items() if k != D.SHORTFALL} == six
+    for section in (rules.indicators, rules.survey_items):
+        for key, rule in section.items():
+            if rule["category"] == D.SHORTFALL:
+                continue
+            assert rule.get("because") or rule.get("cause_if"), key
+    for key in ("overall_satisfaction", "overall_top2", "land_reclaimed", "units_completed"):
+        assert rules.indicators[key]["category"] == D.SHORTFALL, key

@@ -3,12 +3,14 @@ categories and to recommendations. Every finding keeps the numbers that triggere
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -70,10 +72,14 @@ def _parse_rules(text: str, source: str) -> Rules:
                         f"{source}: 键 {section}.{key}.cause_if 的值 {k!r} 应为指标名"
                     )
             vil = rule.get("villages")
-            if vil is not None and (not isinstance(vil, dict) or "column" not in vil
-                                    or "says" not in vil):  # fmt: skip
+            if vil is not None and (
+                not isinstance(vil, dict)
+                or ("column" not in vil and not isinstance(vil.get("columns"), list))
+                or "says" not in vil
+            ):
                 raise DiagnosisConfigError(
-                    f"{source}: 键 {section}.{key}.villages 应为 {{column, says, below?}} 映射"
+                    f"{source}: 键 {section}.{key}.villages 应为 {{column 或 columns, says, "
+                    "below?, equals?, per?, among?, noun?, share?, show?, cap?}} 映射"
                 )
     if not isinstance(doc.get("thresholds"), dict):
         raise DiagnosisConfigError(f"{source}: 缺少 thresholds 映射")
@@ -133,26 +139,109 @@ def _level(d: District) -> str:
     return opts.level_of(d.name) if hasattr(opts, "level_of") else "区"
 
 
-def _villages_short(d: District, township: str, spec: dict[str, Any], target: float) -> str:
+def _truthy(s: pd.Series) -> pd.Series:
+    """Rows where a column holds a yes (bool) or any non-empty value (a name, a number > 0)."""
+    if pd.api.types.is_bool_dtype(s.dtype) or str(s.dtype) == "boolean":
+        return s.astype("boolean").fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return pd.to_numeric(s, errors="coerce").fillna(0) > 0
+    return s.notna() & (s.astype("string").str.strip().fillna("") != "")
+
+
+def _fmt_value(x: float, unit: str) -> str:
+    unit = "" if unit == "是=1" else unit
+    return f"{x:,.0f}{unit}" if float(x).is_integer() else f"{x:,.1f}{unit}"
+
+
+def _villages_short(
+    d: District, township: str, spec: dict[str, Any], target: float, unit: str = ""
+) -> str:
     """ "5个村尚无图书室：北罗、…" — the township's villages that fall short on a rule's
-    village column (a yes/no column that is no, or a number below ``below``)."""
+    village columns, and the size of the gap. ``column`` (or ``columns``: several, a village
+    falls short on any and the page names what it lacks — "北罗（缺路通、改厕）"); a yes/no
+    column that is no, a number below ``below`` (a number or ``target``; ``per``: the column
+    divided by another, e.g. funding per person), or a level equal to ``equals``; ``among``:
+    only the villages where that column is yes or filled (``pilots: true``: the pilot
+    villages), counted as ``noun`` (试点村, 结对村); ``share: true`` when the indicator is the
+    share of these villages that meet it (the page adds how many more villages reach the
+    target); ``show: value`` prints each village's value; at most ``cap`` names (default 10),
+    then "等N个村". A blank village is not counted as falling short (nor in the denominator)."""
     v = d.tables["villages"]
     v = v[(v["township"] == township) & (v["year"] == d.year)]
-    col = spec["column"]
-    if col not in v.columns or not len(v):
+    cols = list(spec.get("columns") or [spec["column"]])
+    per = spec.get("per")
+    among = spec.get("among") or ("is_pilot" if spec.get("pilots") else None)
+    need_cols = cols + [c for c in (per, among) if c]
+    if not len(v) or any(c not in v.columns for c in need_cols):
         return ""
-    if spec.get("pilots"):
-        v = v[v["is_pilot"].astype(bool)]
-    vals = v[col]
-    if "below" in spec:
-        limit = float(spec["below"]) if spec["below"] != "target" else float(target)
-        short = v[pd.to_numeric(vals, errors="coerce").fillna(0) < limit]
-    else:
-        short = v[~vals.astype("boolean").fillna(False).astype(bool)]
-    if short.empty:
+    if among:
+        v = v[_truthy(v[among]).to_numpy()]
+        if v.empty:
+            return ""
+    noun = str(spec.get("noun", "村"))
+    below = spec.get("below")
+    limit = None if below is None else float(target if below == "target" else below)
+    fields = d.contract["villages"].fields
+    oks, answered, values = [], [], None
+    for c in cols:
+        x = v[c]
+        if per:
+            den = pd.to_numeric(v[per], errors="coerce").astype(float)
+            x = pd.to_numeric(x, errors="coerce").astype(float) / den.where(den > 0)
+        if limit is not None:
+            x = pd.to_numeric(x, errors="coerce").astype(float)
+            answered.append(x.notna().to_numpy())
+            oks.append((x >= limit).to_numpy())
+            values = x.to_numpy() if len(cols) == 1 else None
+        elif "equals" in spec:
+            answered.append(x.notna().to_numpy())
+            oks.append((x.astype("string") != str(spec["equals"])).fillna(True).to_numpy(bool))
+        elif pd.api.types.is_bool_dtype(x.dtype) or str(x.dtype) == "boolean":
+            b = x.astype("boolean")
+            answered.append(b.notna().to_numpy())
+            oks.append(b.fillna(False).to_numpy(dtype=bool))
+        else:  # a name (结对部门): present or not, as the formulas' present() reads it
+            answered.append(np.ones(len(x), dtype=bool))
+            oks.append(_truthy(x).to_numpy(dtype=bool))
+    ok = np.column_stack(oks)
+    blank = ~np.column_stack(answered).all(axis=1)
+    lacks = ~ok & ~blank[:, None]
+    short = lacks.any(axis=1)
+    k = int(short.sum())
+    if not k:
         return ""
-    names = "、".join(str(x) for x in short["village"])
-    return f"{len(short)}个村{spec['says']}：{names}（全乡镇{len(v)}个村）。"
+    names = v["village"].astype(str).to_numpy()
+    order = np.flatnonzero(short)
+    if len(cols) > 1:
+        order = order[np.argsort(-lacks[order].sum(axis=1), kind="stable")]
+    elif values is not None:
+        order = order[np.argsort(values[order], kind="stable")]
+    shown = []
+    show_unit = unit if per else (fields[cols[0]].unit or "" if cols[0] in fields else "")
+    for i in order[: int(spec.get("cap", 10))]:
+        if len(cols) > 1:
+            what = "、".join(
+                fields[c].label if c in fields else c for c, bad in zip(cols, lacks[i]) if bad
+            )
+            shown.append(f"{names[i]}（缺{what}）")
+        elif spec.get("show") == "value" and values is not None:
+            shown.append(f"{names[i]}（{_fmt_value(values[i], show_unit)}）")
+        else:
+            shown.append(names[i])
+    more = f"等{k}个{noun}" if k > len(shown) else ""
+    says = str(spec["says"]).replace("{level}", _level(d)).replace("{target}", f"{target:g}")
+    n = len(v)
+    notes = [f"全乡镇{n}个{noun}"]
+    if blank.any():
+        notes.append(f"另有{int(blank.sum())}个{noun}未填，不计入")
+    if len(cols) > 1:
+        notes.append(f"共缺{int(lacks.sum())}项")
+    if spec.get("share") and unit == "%":
+        met = int((~blank).sum()) - k
+        need = math.ceil(float(target) / 100 * int((~blank).sum()) - 1e-9) - met
+        if 0 < need < k:
+            notes.append(f"达到目标{target:g}%还需{need}个{noun}达标")
+    return f"{k}个{noun}{says}：{'、'.join(shown)}{more}（{'；'.join(notes)}）。"
 
 
 def _communities_short(d: District, township: str, indicator: str) -> str:
@@ -177,6 +266,59 @@ def _communities_short(d: District, township: str, indicator: str) -> str:
                 f"（可置换{float(r['land_reclaim_target_mu']):.0f}亩）"
             )
     return "；".join(out) + "。" if out else ""
+
+
+def _fig(v: float, unit: str) -> str:
+    """A cause indicator's value or target as a sentence prints it."""
+    if unit == "是=1":
+        return "是" if float(v) >= 0.5 else "否"
+    if unit == "%":
+        return f"{float(v):.1f}%"
+    return f"{float(v):,.2f}".rstrip("0").rstrip(".") + unit
+
+
+def _cause(
+    d: District,
+    rule: dict[str, Any],
+    rules: Rules,
+    ind: pd.DataFrame,
+    short_names: set[str],
+) -> tuple[str, str]:
+    """The category of a finding and the evidence for it, in words: "归类为资金不足：人均社区
+    建设投入为13.54元/人，低于目标50元/人" when a ``cause_if`` indicator falls short too; when
+    none does, the finding is 未达目标 and the words say why the rule's cause is not claimed
+    ("未归为资金不足：人均社区建设投入为62元/人，已达到目标50元/人……"); a rule whose
+    indicator measures its cause itself says so (its ``because``)."""
+    cause = rule["category"]
+    label = rules.categories[cause]["label"]
+    floor = float(rules.thresholds.get("occupancy_floor", 0.5))
+    because = str(rule.get("because") or "").replace("{level}", _level(d))
+    because = because.replace("{occupancy_floor}", f"{100 * floor:g}%")
+    need = list(rule.get("cause_if") or [])
+    if not need:
+        if cause == SHORTFALL:
+            return cause, f"列为未达目标：{because or '数据只显示差距，不能据此判断原因，有待核实'}"
+        return cause, f"归类为{label}：{because or '该指标直接反映这一类问题'}"
+    rows = ind.set_index("indicator")
+    facts_short, facts_ok = [], []
+    for k in need:
+        if k not in rows.index:
+            continue
+        r = rows.loc[k]
+        if k in short_names:
+            facts_short.append(
+                f"{r['label']}为{_fig(r['value'], r['unit'])}，低于目标{_fig(r['target'], r['unit'])}"
+            )
+        elif pd.isna(r["value"]) or not bool(pd.notna(r["applicable"]) and r["applicable"]):
+            facts_ok.append(f"没有“{r['label']}”的数据")
+        else:
+            facts_ok.append(
+                f"{r['label']}为{_fig(r['value'], r['unit'])}，已达到目标{_fig(r['target'], r['unit'])}"
+            )
+    if facts_short:
+        return cause, f"归类为{label}：" + "；".join(facts_short)
+    missing = "；".join(facts_ok) or "没有判断原因所需的数据"
+    return SHORTFALL, f"未归为{label}：{missing}，数据不支持这一原因，原因有待核实"
 
 
 def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.DataFrame:
@@ -212,10 +354,7 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
         }
         if r.indicator == "households_moved_in" and r.value >= 100 * occupancy_floor:
             continue  # most built units are occupied: willingness is not the bottleneck
-        cause = rule["category"]
-        need = [k for k in rule.get("cause_if") or []]
-        if need and not short_names.intersection(need):
-            cause = SHORTFALL
+        cause, cause_words = _cause(d, rule, rules, ind, short_names)
         cat = rules.categories[cause]
         dg = 1 if r.unit == "%" else 2
         uncertain = ""
@@ -250,10 +389,11 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
             sentence = sentence[:-1] + f"，失{float(r.gap):.1f}分。"
         detail = ""
         if rule.get("villages"):
-            detail = _villages_short(d, township, rule["villages"], float(r.target))
+            detail = _villages_short(d, township, rule["villages"], float(r.target), r.unit)
         elif r.indicator in ("households_moved_in", "units_completed", "phases_completed",
                              "land_reclaimed"):  # fmt: skip
             detail = _communities_short(d, township, r.indicator)
+        advice = str(rule["advice"]).replace("{level}", lv)
         rows.append(
             dict(
                 category=cause,
@@ -267,8 +407,9 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
                 p_value=float("nan"),
                 severity=float(r.gap) * (0.5 if uncertain and not itemised else 1.0),
                 sentence=sentence,
-                advice=f"{detail}{rule['advice']}" if detail else rule["advice"],
-                evidence=evidence_words(d, r.indicator, r.label, n_resp),
+                advice=f"{detail}{advice}" if detail else advice,
+                evidence=f"{evidence_words(d, r.indicator, r.label, n_resp)}；{cause_words}",
+                cause_evidence=cause_words,
                 uncertain=bool(uncertain),
             )
         )
@@ -284,10 +425,7 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
             if not (worse or low):
                 continue
             covers = low and not worse and r.top2_high >= floor
-            cause = rule["category"]
-            need = [k for k in rule.get("cause_if") or []]
-            if need and not short_names.intersection(need):
-                cause = SHORTFALL
+            cause, cause_words = _cause(d, rule, rules, ind, short_names)
             cat = rules.categories[cause]
             what = _top2_wording(d, r.variable)
             parts = [
@@ -320,14 +458,17 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
                     severity=(100 * (floor - r.top2) + (30 if worse else 0))
                     * (0.3 if covers else 1.0),
                     sentence="，".join(parts) + "。",
-                    advice=rule["advice"],
-                    evidence=f"群众问卷“{r.label}”（{sat.n_villages}个样本村、{int(r.n)}人回答）",
+                    advice=str(rule["advice"]).replace("{level}", lv),
+                    evidence=f"群众问卷“{r.label}”（{sat.n_villages}个样本村、{int(r.n)}人回答）"
+                    f"；{cause_words}",
+                    cause_evidence=cause_words,
                     uncertain=covers,
                 )
             )
     cols = [
         "category", "category_label", "source", "key", "label", "value", "threshold",
-        "district_mean", "p_value", "severity", "sentence", "advice", "evidence", "uncertain",
+        "district_mean", "p_value", "severity", "sentence", "advice", "evidence", "cause_evidence",
+        "uncertain",
     ]  # fmt: skip
     out = pd.DataFrame(rows, columns=cols)
     out = out.sort_values("severity", ascending=False, kind="stable")
