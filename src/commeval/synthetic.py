@@ -150,6 +150,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             progress=(0.0, 0.0),  # phase one (100 units) up to the second floor
             phases=(0, 0),
             due=((0, 0), (100, 1)),  # (units, phases) the plan requires by each year
+            land_due=(0.0, 62.0),  # 亩 to be reclaimed by each year (old homes vacated)
             status=("under_construction", "under_construction"),
         ),
         dict(
@@ -167,6 +168,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             progress=(0.0, 0.2),  # phase one finished by the end of the second year
             phases=(0, 1),
             due=((0, 0), (456, 1)),
+            land_due=(0.0, 361.0),
             status=("under_construction", "partly_completed"),
         ),
         dict(
@@ -184,6 +186,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             progress=(0.0, 0.3),  # the 350 m commercial street first
             phases=(0, 1),
             due=((0, 0), (500, 1)),
+            land_due=(0.0, 195.0),
             status=("under_construction", "partly_completed"),
         ),
         dict(
@@ -201,6 +204,7 @@ def _known_communities(towns: Sequence[str]) -> list[dict[str, Any]]:
             progress=(0.0, 0.0),  # planning done, land procedures under way
             phases=(0, 0),
             due=((0, 0), (0, 0)),  # construction to start at the end of the year
+            land_due=(0.0, 0.0),
             status=("planning", "planning"),
         ),
     ]
@@ -454,6 +458,7 @@ def _communities(
                     buildings_planned=c["buildings_planned"],
                     planned_units_due=c["due"][j][0] if "due" in c else None,
                     phases_due=c["due"][j][1] if "due" in c else None,
+                    land_reclaim_due_mu=c["land_due"][j] if "land_due" in c else None,
                     status=c["status"][j],
                 )
             )

@@ -89,6 +89,7 @@ def _county_tables() -> dict[str, pd.DataFrame]:
             land_reclaim_target_mu=500.0, land_reclaimed_mu=200.0 if late else 50.0,
             phases_planned=3, phases_completed=2 if late else 1,
             planned_units_due=500 if late else 250, phases_due=2 if late else 1,
+            land_reclaim_due_mu=250.0 if late else 50.0,
             status="partly_completed",
         ))  # fmt: skip
     tables["communities"] = pd.DataFrame(rows).reindex(columns=c.columns).astype(c.dtypes)
@@ -430,3 +431,28 @@ def test_every_default_rule_names_a_supported_cause():
             assert rule.get("because") or rule.get("cause_if"), key
     for key in ("overall_satisfaction", "overall_top2", "land_reclaimed", "units_completed"):
         assert rules.indicators[key]["category"] == D.SHORTFALL, key
+
+
+def test_land_reclamation_against_the_plan_or_reported(county, county_pages, every_problem):
+    """置换复耕 is measured against the land the plan requires by this year
+    (land_reclaim_due_mu); without such a plan it is reported, never scored against the whole
+    area to be reclaimed — as construction is."""
+    jia = page_text(county_pages["甲镇"])
+    assert (
+        "已置换复耕50亩（可置换600亩）；数据未给出截至本年度的复耕计划，复耕进度只作报告，不计分"
+        in jia
+    )
+    items = county.evaluation.items("甲镇").set_index("indicator")
+    assert not bool(items.loc["land_reclaimed", "applicable"])
+    f = diagnose(county, "甲镇", T.satisfaction(county, "甲镇"))
+    assert "land_reclaimed" not in set(f["key"])
+    # 乙镇: 200 of the 250 亩 due by this year — 80 %, a shortfall of 50 亩 against the plan
+    yi = page_text(county_pages["乙镇"])
+    assert "截至本年度计划复耕250亩，已复耕200亩，差50亩" in yi
+    assert "建设进度、复耕进度按本年度计划评分" in yi
+    items = county.evaluation.items("乙镇").set_index("indicator")
+    assert items.loc["land_reclaimed", "value"] == pytest.approx(100 * 200 / 250)
+    r = _finding(county, "乙镇", "land_reclaimed")
+    assert r["category_label"] == "未达目标"
+    assert "乙镇花园社区（东岗社区）已复耕200亩（截至本年度计划复耕250亩，差50亩）" in r["advice"]
+    assert "置换复耕进度（已复耕/截至本年度计划复耕面积）为80.0%" in r["sentence"]

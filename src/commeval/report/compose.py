@@ -676,11 +676,17 @@ PROGRESS = [
 ]
 
 
+def _mu(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
 def _plan_sentence(r: Mapping[str, Any], spec: Any) -> str:
-    """How a multi-year community's construction is judged, in plain sentences: against what
-    the plan requires by the assessment year, or — without such a plan in the data — reported
-    only, never counted as a shortfall against completion; and the occupancy of built units."""
+    """How a multi-year community's construction and land reclamation are judged, in plain
+    sentences: against what the plan requires by the assessment year (units, phases, 亩 to be
+    reclaimed), or — without such a plan in the data — reported only, never counted as a
+    shortfall against completion; and the occupancy of built units."""
     due, phases = r.get("planned_units_due"), r.get("phases_due")
+    land_due = r.get("land_reclaim_due_mu")
     built, moved = int(r["completed_units"]), int(r["households_moved_in"])
     occ = (
         f"已建成的{built}套中入住{moved}户（{100 * moved / built:.1f}%）。"
@@ -693,11 +699,23 @@ def _plan_sentence(r: Mapping[str, Any], spec: Any) -> str:
         )
         if not _missing(phases):
             plan += f"截至本年度计划完成{int(phases)}期，已完成{int(r['phases_completed'])}期。"
-        return f"{plan}{occ}建设进度按本年度计划评分，不按全部建成要求。"
-    return (
-        f"{occ}数据未给出截至本年度的分年建设计划，住房建设进度只作报告，不计分，"
-        "不按全部建成计为差距。"
-    )
+    else:
+        plan = "数据未给出截至本年度的分年建设计划，住房建设进度只作报告，不计分，不按全部建成计为差距。"
+    done, total = float(r["land_reclaimed_mu"]), float(r["land_reclaim_target_mu"])
+    if not _missing(land_due):
+        lgap = float(land_due) - done
+        land = f"截至本年度计划复耕{_mu(float(land_due))}亩，已复耕{_mu(done)}亩" + (
+            f"，差{_mu(lgap)}亩。" if lgap > 0 else "，达到本年度计划。"
+        )
+    else:
+        land = (
+            f"已置换复耕{_mu(done)}亩（可置换{_mu(total)}亩）；数据未给出截至本年度的复耕计划，"
+            "复耕进度只作报告，不计分，不按全部复耕计为差距。"
+        )
+    if _missing(due) and _missing(land_due):
+        return f"{occ}{plan}{land}"
+    what = "、".join(w for w, v in (("建设进度", due), ("复耕进度", land_due)) if not _missing(v))
+    return f"{plan}{land}{occ}{what}按本年度计划评分，不按全部建成（复耕）要求。"
 
 
 BASIS = "依据"

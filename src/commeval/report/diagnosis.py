@@ -260,11 +260,15 @@ def _communities_short(d: District, township: str, indicator: str) -> str:
             due = r.get("planned_units_due")
             if pd.notna(due) and built < int(due):  # only the communities behind their plan
                 out.append(f"{name}已建成{built}套（截至本年度计划建成{int(due)}套）")
-        elif indicator == "land_reclaimed" and r["land_reclaimed_mu"] < r["land_reclaim_target_mu"]:
-            out.append(
-                f"{name}已复耕{float(r['land_reclaimed_mu']):.0f}亩"
-                f"（可置换{float(r['land_reclaim_target_mu']):.0f}亩）"
-            )
+        elif indicator == "land_reclaimed":
+            due = r.get("land_reclaim_due_mu")
+            done = float(r["land_reclaimed_mu"])
+            if pd.notna(due) and done < float(due):  # only the communities behind their plan
+                out.append(
+                    f"{name}已复耕{_fmt_value(done, '亩')}"
+                    f"（截至本年度计划复耕{_fmt_value(float(due), '亩')}，"
+                    f"差{_fmt_value(float(due) - done, '亩')}）"
+                )
     return "；".join(out) + "。" if out else ""
 
 
