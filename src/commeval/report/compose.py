@@ -422,11 +422,20 @@ class _Township:
         )  # fmt: skip
 
     def survey_figure(self, indicator: str) -> dict[str, float] | None:
-        """The survey estimate an indicator is (``survey(x)`` or ``100 * survey(x_top2)``):
-        its interval (on the indicator's scale) and its design-based test against last year."""
+        """The survey estimate an indicator is (``survey(x)``, ``100 * survey(x_top2)`` or the
+        average of several items, :func:`township.composite_figure`): its interval (on the
+        indicator's scale) and its design-based test against last year."""
         link = survey_source(self.d, indicator)
-        if link is None or self.d.summaries is None:
+        if self.d.summaries is None:
             return None
+        if link is None:  # an average of several items: the design's estimate of it
+            comp = T.composite_figure(self.d, indicator)
+            mine = comp[comp["township"] == self.t] if comp is not None else None
+            if mine is None or not len(mine) or int(mine["n"].iloc[0]) < self.sat.min_n:
+                return None
+            r = mine.iloc[0]
+            return {"low": float(r["ci_low"]), "high": float(r["ci_high"]),
+                    "p_previous": float(r["vs_previous_p"])}  # fmt: skip
         item, stat = link
         rows = self.sat.items[self.sat.items["variable"] == item]
         if not len(rows):

@@ -16,7 +16,7 @@ import yaml
 
 from commeval.district import District
 from commeval.errors import InputError
-from commeval.report.township import Satisfaction, indicator_table
+from commeval.report.township import Satisfaction, composite_figure, indicator_table
 
 RULES_FILE = "commeval/config/diagnosis.yaml"
 
@@ -364,12 +364,23 @@ def diagnose(d: District, township: str, sat: Satisfaction | None = None) -> pd.
         uncertain = ""
         link = _survey_link(d, r.indicator)
         n_resp = None
+        interval: tuple[float, float] | None = None
         if link is not None and sat_items is not None and link[0] in sat_items.index:
             it = sat_items.loc[link[0]]
             n_resp = int(it["n"])
             scale = 100.0 if link[1] == "top2" else 1.0
-            lo = scale * float(it["top2_low" if link[1] == "top2" else "mean_low"])
-            hi = scale * float(it["top2_high" if link[1] == "top2" else "mean_high"])
+            interval = (
+                scale * float(it["top2_low" if link[1] == "top2" else "mean_low"]),
+                scale * float(it["top2_high" if link[1] == "top2" else "mean_high"]),
+            )
+        elif link is None and sat is not None:  # an average of several items, from the design
+            comp = composite_figure(d, r.indicator)
+            mine = comp[comp["township"] == township] if comp is not None else None
+            if mine is not None and len(mine):
+                n_resp = int(mine["n"].iloc[0])
+                interval = (float(mine["ci_low"].iloc[0]), float(mine["ci_high"].iloc[0]))
+        if interval is not None:
+            lo, hi = interval
             if lo <= float(r.target) <= hi:
                 uncertain = (
                     f"但95%置信区间为{_num(lo, r.unit, dg)}–{_num(hi, r.unit, dg)}，"

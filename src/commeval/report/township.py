@@ -364,3 +364,107 @@ def _level_order(name: str, spec) -> list[str]:
     if name == "文化程度":
         return list(spec.fields["education"].codes.values())
     return list(questionnaire.age_group_labels())
+
+
+# --- survey indicators averaging several items --------------------------------------------------
+
+#: the per-respondent column a composite survey figure is estimated from (see composite_column)
+COMPOSITE_COLUMN = "_mean_of_item_means"
+
+
+def survey_terms(d: District, indicator: str) -> tuple[list[str], float] | None:
+    """(items, scale) when an indicator is the average of several survey estimates —
+    ``(survey(a) + survey(b) + …) / N`` or ``100 * (survey(a_top2) + …) / N`` — else None."""
+    import re
+
+    fw = d.framework
+    ind = fw.indicators.get(indicator) if fw is not None else None
+    if ind is None:
+        return None
+    text = " ".join(str(ind.source).replace("(", " ( ").replace(")", " ) ").split())
+    text = text.replace("survey ( ", "survey(").replace(" )", ")").replace("( ", "(")
+    m = re.fullmatch(
+        r"(?:(\d+(?:\.\d+)?) \* )?\(?((?:survey\(\w+\) \+ )+survey\(\w+\))\)? / (\d+)", text
+    )
+    if not m:
+        return None
+    items = re.findall(r"survey\((\w+)\)", m.group(2))
+    if int(m.group(3)) != len(items):
+        return None  # not the plain average of its items
+    return items, float(m.group(1) or 1.0)
+
+
+def composite_column(design: Any, items: list[str], by: str = "township") -> np.ndarray:
+    """A per-respondent column whose design-based domain mean is the average of the items'
+    domain means — the indicator's value — and whose linearisation is that average's.
+
+    For domain t with item means m_k = Σ w·y_k / W_k (over the respondents answering item k)
+    and W = Σ w over the respondents answering at least one item, respondent i's value is
+    z_i = c + Σ_k (1/K)·1[i answered k]·(y_ik − m_k)·W / W_k with c = Σ_k m_k / K: its domain
+    mean Σ w z / W is c, and (z_i − c) / W is the linearisation (influence) of c, so the
+    design's own mean and its variance estimator (strata, PSUs, FPC, lonely PSUs, PPS or
+    calibrated weights) give the estimate and its standard error — R's
+    ``svycontrast(svyratio(~y1+…, ~d1+…, covmat=TRUE), …)``. Respondents answering none of the
+    items are missing."""
+    w = np.asarray(design.analysis_weights(), float)
+    y = np.column_stack([design.variable(i) for i in items])
+    answered = ~np.isnan(y) & (w > 0)[:, None]
+    anyone = answered.any(axis=1)
+    groups = design.data[by].astype(str).to_numpy()
+    z = np.full(len(w), np.nan)
+    k = len(items)
+    for g in pd.unique(groups):
+        rows = groups == g
+        a, yy, ww = answered[rows], np.where(answered[rows], y[rows], 0.0), w[rows]
+        wk = (ww[:, None] * a).sum(axis=0)
+        if not (wk > 0).all():
+            continue  # an item nobody in the domain answered: no average of the items
+        m = (ww[:, None] * yy).sum(axis=0) / wk
+        total = ww[anyone[rows]].sum()
+        dev = np.where(a, yy - m, 0.0) * (total / wk) / k
+        z[rows] = m.mean() + dev.sum(axis=1)
+    z[~anyone] = np.nan
+    return z
+
+
+def composite_figure(d: District, indicator: str) -> pd.DataFrame | None:
+    """A survey indicator averaging several items, estimated from the design as every single
+    item is: per township the estimate, se, 95 % interval (ci_low, ci_high), respondents (n,
+    answering at least one item) and the design-based test against last year's survey
+    (vs_previous, vs_previous_p: independent samples, each year's own design), on the
+    indicator's scale. None when the indicator is no such average or the survey lacks an item."""
+    from commeval.survey.comparisons import compare_independent
+
+    terms = survey_terms(d, indicator)
+    if terms is None or d.year not in d.designs:
+        return None
+    items, scale = terms
+    design = d.designs[d.year]
+    if any(i not in design.data.columns for i in items):
+        return None
+    cur = design.update(**{COMPOSITE_COLUMN: composite_column(design, items)})
+    est = cur.mean(COMPOSITE_COLUMN, by="township")
+    out = pd.DataFrame(
+        {
+            "township": est["township"].astype(str),
+            "estimate": scale * est["estimate"].to_numpy(float),
+            "se": scale * est["se"].to_numpy(float),
+            "ci_low": scale * est["ci_low"].to_numpy(float),
+            "ci_high": scale * est["ci_high"].to_numpy(float),
+            "n": est["n"].to_numpy(int),
+        }
+    )
+    out["vs_previous"] = np.nan
+    out["vs_previous_p"] = np.nan
+    prev = max((y for y in d.designs if y < d.year), default=None)
+    if prev is not None and all(i in d.designs[prev].data.columns for i in items):
+        old = d.designs[prev]
+        old = old.update(**{COMPOSITE_COLUMN: composite_column(old, items)})
+        try:
+            c = compare_independent(cur, old, COMPOSITE_COLUMN, "township").set_index("a")
+        except (KeyError, ValueError):
+            c = None
+        if c is not None:
+            out["vs_previous"] = scale * out["township"].map(c["difference"]).to_numpy(float)
+            out["vs_previous_p"] = out["township"].map(c["p_value"]).to_numpy(float)
+    return out.reset_index(drop=True)
