@@ -492,3 +492,30 @@ def test_composite_figures_on_the_page_are_tested(county):
             change = row[-1].text()
             assert "未检验" not in change and ("无显著差异" in change or "▲" in change
                                               or "▼" in change), change  # fmt: skip
+
+
+def test_summary_lists_rank_changes_under_the_other_treatment(county, county_pages, monkeypatch):
+    """The summary's 不适用项的处理 names the townships whose rank changes under an alternative
+    treatment, 第N名 under each, with the chance that the rank differs from the paired Monte
+    Carlo draws — and is left out where no dimension is partial."""
+    from commeval.index.scenarios import not_applicable_rank_change, not_applicable_ranks
+
+    text = page_text(county_pages["汇总"])
+    r = not_applicable_ranks(county.evaluation)
+    neutral = r[r["treatment"] == "neutral"].set_index("township")
+    moved = neutral[neutral["rank"] != neutral["rank_used"]]
+    assert len(moved), "the generated county has a township whose rank depends on the treatment"
+    chance = not_applicable_rank_change(
+        county.evaluation, "neutral", tables=county.tables, framework=county.framework
+    ).set_index("township")
+    for t, row in moved.iterrows():
+        assert f"{t}本次第{row['rank_used']}名，若按适用乡镇的平均分计入为第{row['rank']}名" in text
+        p = 100 * chance.loc[t, "p_differs"]
+        assert f"第{row['rank']}名（名次不同的概率{p:.0f}%）" in text
+    assert "名次不同的概率”：蒙特卡罗模拟中" in text
+    assert not re.search(r"本次第(\d+)名，若[^；。]*为第\1名", text)  # only real changes
+    # where every dimension applies to every township, the section is not there
+    monkeypatch.setattr(C, "_partial_dimensions", lambda ev: pd.DataFrame())
+    doc = C.compose_summary(county)
+    assert "not_applicable" not in [s.id for s in doc.sections]
+    assert doc.section("dimensions").heading.number == "三、"

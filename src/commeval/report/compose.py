@@ -1134,15 +1134,44 @@ def findings(d: District, rank: pd.DataFrame) -> list[str]:
     return out
 
 
+def rank_change_chances(d: District, treatments: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """For each alternative not-applicable treatment, how likely each township's rank differs
+    from the one the evaluation used, from the Monte Carlo draws paired by draw
+    (:func:`commeval.index.scenarios.not_applicable_rank_change`: township, p_differs, …),
+    kept beside the evaluation (``derived.memo`` under the district key, so the extra Monte
+    Carlo run happens once per data and settings). Empty when the evaluation has no draws."""
+    from commeval import derived
+    from commeval.index.scenarios import not_applicable_rank_change
+
+    ev = d.evaluation
+    if ev.draws is None or ev.draws.empty:
+        return {}
+    out = {}
+    for m in treatments:
+
+        def run(m: str = m) -> pd.DataFrame:
+            return not_applicable_rank_change(ev, m, tables=d.tables, framework=d.framework)
+
+        try:
+            out[m] = derived.memo(
+                d.processed_dir / "evaluation", d.district_key, f"na-rank-change-{m}", run
+            )
+        except ValueError:  # an evaluation that cannot be re-run under another treatment
+            continue
+    return out
+
+
 def not_applicable_section(d: District) -> list[Any]:
-    """The summary's account of the not-applicable treatment: which dimensions apply to some
-    townships only, how they are treated, and where ranks change under the alternatives."""
+    """The summary's account of the not-applicable treatment, only where it matters (empty when
+    every dimension applies to every township): which dimensions apply to some townships only,
+    how they are treated, and the townships whose rank changes under an alternative treatment —
+    第N名 under each, with the chance that the rank differs (from the Monte Carlo draws)."""
     from commeval.index.scenarios import NOT_APPLICABLE_LABELS, not_applicable_ranks
 
     ev = d.evaluation
     part = _partial_dimensions(ev)
     if part.empty:
-        return [Paragraph("所有维度对每个乡镇都适用，不存在不适用项的处理问题。")]
+        return []
     modes = dict(ev.settings.get("not_applicable") or {})
     blocks: list[Any] = []
     for dim, g in part.groupby("dimension", sort=False):
@@ -1170,21 +1199,46 @@ def not_applicable_section(d: District) -> list[Any]:
     if not changed:
         blocks.append(Paragraph("换用其他处理方式，各乡镇名次都不变。"))
         return blocks
+    chances = rank_change_chances(d, alts) if not ev.scheme.itemised else {}
+    p = {m: c.set_index("township")["p_differs"] for m, c in chances.items()}
+    moves = []
+    for t in changed:
+        alt = [
+            f"若{NOT_APPLICABLE_LABELS[m]}为第{int(wide.loc[t, m])}名"
+            for m in alts if wide.loc[t, m] != used[t]
+        ]  # fmt: skip
+        moves.append(f"{t}本次第{int(used[t])}名，{'，'.join(alt)}")
     blocks.append(
         Paragraph(
-            f"换用其他处理方式，{len(changed)}个乡镇的名次会变（下表只列名次有变化的乡镇）；"
+            f"换用其他处理方式，{len(changed)}个乡镇的名次会变：{'；'.join(moves)}。"
             "名次差别说明这些乡镇的排名受处理方式影响，应结合各维度得分解读。"
         )
     )
+
+    def alt_cell(t: str, m: str) -> Cell:
+        rk = int(wide.loc[t, m])
+        text = f"第{rk}名"
+        if m in p and t in p[m].index and not _missing(p[m][t]):
+            text += f"（名次不同的概率{100 * float(p[m][t]):.0f}%）"
+        return cell(text, rk, kind="number")
+
     cols = [Column("乡镇"), Column("本次排名")] + [
         Column(f"若{NOT_APPLICABLE_LABELS[m]}") for m in alts
     ]
     rows = [
         [cell(t), cell(f"第{int(used[t])}名", int(used[t]), kind="number"),
-         *(cell(f"第{int(wide.loc[t, m])}名", int(wide.loc[t, m]), kind="number") for m in alts)]
+         *(alt_cell(t, m) for m in alts)]
         for t in changed
     ]  # fmt: skip
     blocks.append(Table(cols, rows, style="compact"))
+    if p:
+        blocks.append(
+            Paragraph(
+                "“名次不同的概率”：蒙特卡罗模拟中（权重和计算方法在合理范围内变动时），"
+                "同一次模拟下换用该处理方式后本乡镇名次与本次不同的比例。",
+                style="note",
+            )
+        )
     return blocks
 
 
@@ -1288,9 +1342,10 @@ def compose_summary(
         blocks.append(Paragraph("各乡镇报告文件：", style="meta", origin="renderer"))
         blocks.append(ListBlock(items, style="files", origin="renderer"))
     sections.append(Section(heading(2, "乡镇排名"), blocks, id="ranking"))
-    sections.append(
-        Section(heading(3, "不适用项的处理"), not_applicable_section(d), id="not_applicable")
-    )
+    na = not_applicable_section(d)  # only where the treatment matters
+    if na:
+        sections.append(Section(heading(3, "不适用项的处理"), na, id="not_applicable"))
+    k = 4 if na else 3  # the next heading's number
     # 三、各维度得分
     dims = ev.dimension_scores()
     order = list(rank["township"])
@@ -1310,7 +1365,7 @@ def compose_summary(
     ]  # fmt: skip
     sections.append(
         Section(
-            heading(4, f"各{sch.dimension_label}得分"),
+            heading(k, f"各{sch.dimension_label}得分"),
             [
                 Table(dcols, drows, style="compact"),
                 Paragraph("“—”表示该维度对该乡镇不适用（见“不适用项的处理”）。", style="note"),
@@ -1320,7 +1375,7 @@ def compose_summary(
     )
     sections.append(
         Section(
-            heading(5, "综合得分与排名区间"),
+            heading(k + 1, "综合得分与排名区间"),
             [
                 chart(
                     charts.rank_intervals(
@@ -1336,7 +1391,7 @@ def compose_summary(
     )
     sections.append(
         Section(
-            heading(6, "指标达标热力图"),
+            heading(k + 2, "指标达标热力图"),
             [
                 chart(
                     charts.attainment_heatmap(attainment_matrix(d)),
@@ -1354,7 +1409,7 @@ def compose_summary(
     )  # fmt: skip
     sections.append(
         Section(
-            heading(7, "各乡镇群众满意度"),
+            heading(k + 3, "各乡镇群众满意度"),
             [
                 chart(
                     charts.satisfaction_ranking(sat.dropna(subset=["estimate"])),
@@ -1378,7 +1433,7 @@ def compose_summary(
         _files_table(d),
         Paragraph(f"生成时间：{generated}", style="run-time"),
     ]
-    sections.append(Section(heading(8, "方法与数据说明"), notes, id="methods"))
+    sections.append(Section(heading(k + 4, "方法与数据说明"), notes, id="methods"))
     return Document("summary", summary_meta(d, generated), sections, toc=True)
 
 
