@@ -194,6 +194,12 @@ def test_willingness_only_from_occupancy_of_built_units(county, county_pages, ev
     moved = f[f["key"] == "households_moved_in"]
     assert len(moved) == 1 and moved["category_label"].iloc[0] == "观念滞后"
     assert "乙镇花园社区（东岗社区）已建成400套、入住150户" in moved["advice"].iloc[0]
+    # construction behind this year's plan names the community and the gap in units and phases
+    built = f[f["key"] == "units_completed"]
+    assert (
+        "乙镇花园社区（东岗社区）已建成400套（截至本年度计划建成500套，差100套）"
+        in (built["advice"].iloc[0])
+    )
     yi = page_text(county_pages["乙镇"])
     assert "截至本年度计划建成500套，已建成400套，差100套" in yi
     ind = county.evaluation.items("乙镇").set_index("indicator")

@@ -256,10 +256,18 @@ def _communities_short(d: District, township: str, indicator: str) -> str:
         built = int(r["completed_units"])
         if indicator == "households_moved_in" and built > 0:
             out.append(f"{name}已建成{built}套、入住{int(r['households_moved_in'])}户")
-        elif indicator in ("units_completed", "phases_completed"):
+        elif indicator == "units_completed":
             due = r.get("planned_units_due")
             if pd.notna(due) and built < int(due):  # only the communities behind their plan
-                out.append(f"{name}已建成{built}套（截至本年度计划建成{int(due)}套）")
+                out.append(
+                    f"{name}已建成{built}套（截至本年度计划建成{int(due)}套，差{int(due) - built}套）"
+                )
+        elif indicator == "phases_completed":
+            due, done = r.get("phases_due"), int(r["phases_completed"])
+            if pd.notna(due) and done < int(due):
+                out.append(
+                    f"{name}已完成{done}期（截至本年度计划完成{int(due)}期，差{int(due) - done}期）"
+                )
         elif indicator == "land_reclaimed":
             due = r.get("land_reclaim_due_mu")
             done = float(r["land_reclaimed_mu"])
