@@ -439,6 +439,29 @@ def test_every_default_rule_names_a_supported_cause():
         assert rules.indicators[key]["category"] == D.SHORTFALL, key
 
 
+def test_every_village_indicator_has_its_villages_rule(county, tmp_path):
+    """Each default indicator computed from village rows has a rule naming the villages, and
+    whenever it misses its target in the test county that rule names some; a misspelt key of
+    a project's rule is an error naming file and key."""
+    rules = D.load_rules()
+    for key, ind in county.framework.indicators.items():
+        src = str(ind.source)
+        if any(k in src for k in ("survey(", "townships.", "communities.")):
+            continue
+        spec = rules.indicators[key].get("villages")
+        assert spec, key
+        for t in county.townships:
+            it = county.evaluation.items(t).set_index("indicator").loc[key]
+            if bool(it["applicable"]) and not bool(it["attained"]):
+                words = D._villages_short(county, t, spec, float(it["target"]), it["unit"])
+                assert re.match(r"\d+个(试点|结对)?村", words), (key, t, words)
+    bad = tmp_path / "diagnosis.yaml"
+    text = D.resources.files("commeval").joinpath("config/diagnosis.yaml").read_text("utf-8")
+    bad.write_text(text.replace("says: 尚无图书室,", "say: 尚无图书室, says: x,"), "utf-8")
+    with pytest.raises(D.DiagnosisConfigError, match=r"library_share\.villages\.say "):
+        D.load_rules(bad)
+
+
 def test_land_reclamation_against_the_plan_or_reported(county, county_pages, every_problem):
     """置换复耕 is measured against the land the plan requires by this year
     (land_reclaim_due_mu); without such a plan it is reported, never scored against the whole

@@ -39,6 +39,13 @@ SHORTFALL = "shortfall"
 SHORTFALL_LABEL = {"label": "未达目标", "hint": "数据显示差距，原因有待核实"}
 
 
+#: the keys of a rule's ``villages`` (see config/diagnosis.yaml and :func:`_villages_short`)
+VILLAGE_KEYS = frozenset(
+    {"column", "columns", "says", "below", "equals", "per", "among", "pilots", "noun", "share",
+     "show", "cap"}
+)  # fmt: skip
+
+
 def load_rules(path: str | Path | None = None) -> Rules:
     """Load and validate diagnosis rules: a project's ``config/diagnosis.yaml`` or, by
     default, the packaged rules (parsed once per file content)."""
@@ -80,6 +87,12 @@ def _parse_rules(text: str, source: str) -> Rules:
                 raise DiagnosisConfigError(
                     f"{source}: 键 {section}.{key}.villages 应为 {{column 或 columns, says, "
                     "below?, equals?, per?, among?, noun?, share?, show?, cap?}} 映射"
+                )
+            unknown = sorted(set(vil or {}) - VILLAGE_KEYS)
+            if unknown:
+                raise DiagnosisConfigError(
+                    f"{source}: 键 {section}.{key}.villages.{unknown[0]} 不是已知的键 "
+                    f"{sorted(VILLAGE_KEYS)}"
                 )
     if not isinstance(doc.get("thresholds"), dict):
         raise DiagnosisConfigError(f"{source}: 缺少 thresholds 映射")
