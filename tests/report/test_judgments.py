@@ -548,3 +548,22 @@ def test_summary_lists_rank_changes_under_the_other_treatment(county, county_pag
     doc = C.compose_summary(county)
     assert "not_applicable" not in [s.id for s in doc.sections]
     assert doc.section("dimensions").heading.number == "三、"
+
+
+def test_a_composite_figure_whose_interval_covers_its_target_is_uncertain(
+    county, every_problem, monkeypatch
+):
+    """The diagnosis reads an averaged indicator's interval from the design (composite_figure)
+    as it reads a single item's: an interval over the target is worded as uncertain."""
+    real = T.composite_figure(county, "services_satisfaction").set_index("township")
+    est = float(real.loc["甲镇", "estimate"])
+    wide = real.assign(ci_low=est - 0.2, ci_high=4.1).reset_index()
+    monkeypatch.setattr(
+        D, "composite_figure", lambda d, ind: wide if ind == "services_satisfaction" else None
+    )
+    r = _finding(county, "甲镇", "services_satisfaction")
+    assert r["uncertain"] and "覆盖目标，差异在抽样误差范围内，尚不能确定未达标" in r["sentence"]
+    assert f"群众问卷调查（{int(real.loc['甲镇', 'n'])}人）" in r["evidence"]
+    monkeypatch.setattr(D, "composite_figure", lambda d, ind: real.reset_index())
+    r = _finding(county, "甲镇", "services_satisfaction")
+    assert not r["uncertain"] and "尚不能确定" not in r["sentence"]
