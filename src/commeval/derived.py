@@ -199,7 +199,8 @@ def load(folder: Path, name: str) -> Any:
 
 
 def memo(folder: Path, key: str, name: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per ``key``: read ``folder/<key>-<name>`` when it is there, else
+    """``compute()`` once per ``key`` (a :func:`commeval.keys.key` of the inputs, e.g. the
+    district key): read ``folder/<key>-<name>`` when it is there, else
     compute, store (removing older keys of ``name``) and return it."""
     entry = f"{key}-{name}"
     try:

@@ -17,7 +17,6 @@ many townships from one evaluation).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,8 +30,8 @@ from commeval import derived
 from commeval import project as _project
 from commeval.data.contract import Contract, contract
 from commeval.data.processed import load_processed
-from commeval.files import package_hash, sha256_bytes, sha256_file
 from commeval.index import Evaluation, Framework, evaluate, load_framework
+from commeval.keys import digest, file_hash, key, package_hash
 from commeval.paths import DEFAULT_DATA_DIR
 from commeval.project import Project, ReportOptions, load_project
 from commeval.survey import SurveyDesign, questionnaire
@@ -215,37 +214,39 @@ class District:
         return hashes[township] if township in hashes else self.input_hashes([township])[township]
 
     def input_hashes(self, townships: list[str] | None = None) -> dict[str, str]:
-        """:meth:`input_hash` of many townships at once (default: all of them).
+        """:meth:`input_hash` of many townships at once (default: all of them): the key
+        (:func:`commeval.keys.key`, tag ``township``) of the digest of the township's slice of
+        every table (of the whole table when it has no township column), the year and the
+        :attr:`district_key`.
 
         Every table's rows are hashed once and grouped by township once, instead of masking
         every table per township (2,000 townships × a 400,000-row survey). The digests are
         byte-identical to hashing each township's slice on its own: a row's hash depends only
         on that row, and a slice keeps the table's row order."""
         townships = self.townships if townships is None else list(townships)
-        hashes = {t: hashlib.sha256() for t in townships}
+        slices: dict[str, dict[str, str]] = {t: {} for t in townships}
         for name, df in sorted(self.tables.items()):
             rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
             if "township" not in df.columns:
-                for h in hashes.values():
-                    h.update(name.encode())
-                    h.update(rows.tobytes())
+                whole = digest(rows.tobytes())  # a table without townships: all of it
+                for tables in slices.values():
+                    tables[name] = whole
                 continue
             codes, uniques = pd.factorize(df["township"])
             order = np.argsort(codes, kind="stable")
             bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
             group = {u: i for i, u in enumerate(uniques)}
-            for t, h in hashes.items():
-                h.update(name.encode())
+            for t, tables in slices.items():
                 i = group.get(t)
-                if i is not None:
-                    h.update(rows[order[bounds[i] : bounds[i + 1]]].tobytes())
-        tail = str(self.year).encode() + self.district_key.encode()
-        for h in hashes.values():
-            h.update(tail)
-        return {t: h.hexdigest() for t, h in hashes.items()}
+                part = rows[order[bounds[i] : bounds[i + 1]]] if i is not None else rows[:0]
+                tables[name] = digest(part.tobytes())
+        return {
+            t: key("township", tables=tables, year=self.year, district=self.district_key)
+            for t, tables in slices.items()
+        }
 
 
-_LOADED: dict[tuple, District] = {}
+_LOADED: dict[str, District] = {}
 # the derived results this layer caches (commeval.derived rebuilds registered classes only)
 derived.register(Evaluation, SurveySummaries)
 
@@ -286,12 +287,12 @@ def official_designs(
 
 
 def framework_fingerprint(framework: Framework) -> str:
-    """Hash of a framework: its file's bytes (the packaged default is covered by
-    :func:`~commeval.files.package_hash`), else its parsed content."""
+    """Hash of a framework: its file's (the packaged default is covered by
+    :func:`~commeval.keys.package_hash` too), else the key of its parsed content."""
     src = Path(framework.source)
     if src.is_file():
-        return sha256_file(src)
-    return sha256_bytes(repr(framework))
+        return file_hash(src)
+    return key("framework", content=repr(framework))
 
 
 def district_key(
@@ -305,23 +306,23 @@ def district_key(
     weighting: str = "design",
     level: float = 0.90,
 ) -> str:
-    """Hash of what the evaluation and the survey summaries depend on."""
-    blob = json.dumps(
-        [
-            table_hashes,
-            weighting,
-            level,
-            framework_fingerprint(framework),
-            year,
-            draws,
-            seed,
-            min_n,
-            sha256_bytes(repr(data_contract)) if data_contract is not None else None,
-            package_hash(),
-        ],
-        sort_keys=True,
+    """The key (:func:`commeval.keys.key`, tag ``district``) of what the evaluation and the
+    survey summaries depend on: the processed tables' checksums, the framework, the year, the
+    Monte Carlo draws and seed, the small-cell threshold, the contract's fingerprint, the
+    weighting, the interval level and commeval's own files."""
+    return key(
+        "district",
+        tables=table_hashes,
+        framework=framework_fingerprint(framework),
+        year=int(year),
+        draws=int(draws),
+        seed=int(seed),
+        min_n=int(min_n),
+        contract=data_contract.fingerprint if data_contract is not None else None,
+        weighting=weighting,
+        level=float(level),
+        code=package_hash(),
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def load_district(
@@ -365,10 +366,19 @@ def load_district(
         fw_key = (str(Path(framework).resolve()), st.st_size, st.st_mtime_ns)
     else:
         fw_key = None
-    config = () if proj is None else tuple(_stat(p) for p in proj.config_files())
-    key = (str(processed.resolve()), manifest, year, fw_key, mc_draws, seed, config)
-    if key in _LOADED:
-        return _LOADED[key]
+    config = [] if proj is None else [_stat(p) for p in proj.config_files()]
+    loaded = key(
+        "loaded",
+        processed=str(processed.resolve()),
+        manifest=digest(manifest),
+        year=year,
+        framework=fw_key,
+        draws=mc_draws,
+        seed=seed,
+        config=config,
+    )
+    if loaded in _LOADED:
+        return _LOADED[loaded]
     c = proj.contract() if proj is not None else contract()
     fw = framework if isinstance(framework, Framework) else load_framework(framework, contract=c)
     tables, meta = load_processed(processed, contract=c)
@@ -422,7 +432,7 @@ def load_district(
         weighting=weighting,
     )
     _LOADED.clear()  # one district per process at a time
-    _LOADED[key] = district
+    _LOADED[loaded] = district
     return district
 
 

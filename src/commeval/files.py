@@ -4,24 +4,28 @@ Every atomic write of the package goes through :func:`write_atomic` (data in mem
 :func:`atomic_path` (a writer that wants a path or a file of its own, e.g. ``to_parquet``,
 ``to_csv``, ``pickle.dump``): the data goes to a temporary file beside the target (same folder,
 hence same file system), is flushed to disk and renamed over the target, and the temporary file
-is removed if anything fails. Every file hash goes through :func:`sha256_file`;
-:func:`package_hash` fingerprints the installed package (code, configuration, templates,
-stylesheets, report notebooks) for cache keys.
+is removed if anything fails. The hashes (:func:`sha256_file`, :func:`sha256_bytes`,
+:func:`package_hash`) are those of :mod:`commeval.keys`, the one scheme of input keys.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-_CHUNK = 1 << 20
+from commeval import keys
+from commeval.keys import PACKAGE_PATTERNS as PACKAGE_PATTERNS
+from commeval.keys import _package_hash as _package_hash
+from commeval.keys import package_files as package_files
+from commeval.keys import package_hash as package_hash
+
+# the hashes live with the key scheme; the names the package has used for them
+sha256_file = keys.file_digest
+sha256_bytes = keys.digest
 
 
 #: The Content-Security-Policy of every HTML file commeval writes (report pages, the index, the
@@ -35,20 +39,6 @@ HTML_CSP = (
 def csp_meta() -> str:
     """The ``<meta>`` element carrying :data:`HTML_CSP` (first thing in ``<head>``)."""
     return f'<meta http-equiv="Content-Security-Policy" content="{HTML_CSP}">'
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes (read in 1 MiB chunks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_bytes(data: bytes | str) -> str:
-    """Hex sha256 of bytes (a string is hashed as UTF-8)."""
-    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
 
 
 def fsync_dir(path: str | Path) -> None:
@@ -138,40 +128,3 @@ def write_atomic(
             if fsync:
                 os.fsync(fh.fileno())
     return path
-
-
-#: What shapes a result besides the data: every file of the package matching these patterns
-#: (relative to the package folder): code, the YAML configuration (contract, codebook,
-#: framework, diagnosis rules), export templates, stylesheets and the report notebooks.
-PACKAGE_PATTERNS = ("**/*.py", "config/*.yaml", "templates/*", "notebooks/*.ipynb")
-
-
-def package_files(root: str | Path | None = None) -> list[Path]:
-    """The files :func:`package_hash` covers, sorted (``root``: the package folder, default the
-    installed ``commeval``)."""
-    base = Path(root) if root is not None else Path(str(resources.files("commeval")))
-    found = {
-        p
-        for pattern in PACKAGE_PATTERNS
-        for p in base.glob(pattern)
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-    return sorted(found)
-
-
-def package_hash(root: str | Path | None = None) -> str:
-    """sha256 over the relative names and contents of :func:`package_files` — changes whenever
-    any code, configuration, template, stylesheet or report notebook of the package changes.
-    Computed once per process (per ``root``): the package does not change under a running
-    process, and a change takes effect in new processes only anyway."""
-    return _package_hash(str(Path(root).resolve()) if root is not None else None)
-
-
-@lru_cache(maxsize=8)
-def _package_hash(root: str | None) -> str:
-    base = Path(root) if root is not None else Path(str(resources.files("commeval")))
-    h = hashlib.sha256()
-    for p in package_files(base):
-        h.update(p.relative_to(base).as_posix().encode("utf-8") + b"\0")
-        h.update(sha256_file(p).encode("ascii") + b"\n")
-    return h.hexdigest()

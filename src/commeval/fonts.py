@@ -5,7 +5,6 @@ with no Chinese fonts) without loading anything from the network."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import importlib.util
 import io
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from commeval import keys
 from commeval.files import write_atomic
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -65,7 +65,7 @@ def _base_font_path() -> Path:
     """A cached cut of the bundled font down to GB 2312 + ASCII (built once per machine, ~2 s):
     subsetting a page from it is ten times faster than from the full 65,000-glyph font."""
     src = cjk_font_path()
-    key = hashlib.sha256(f"{src}:{src.stat().st_size}:{BASE_VERSION}".encode()).hexdigest()[:12]
+    key = keys.key("font-base", source=str(src), size=src.stat().st_size, version=BASE_VERSION)[:12]
     cache = Path(os.environ.get("COMMEVAL_CACHE", Path.home() / ".cache" / "commeval"))
     path = cache / f"cjk-base-{key}.otf"
     if not path.is_file():
@@ -147,7 +147,7 @@ def _template_font_b64() -> str:
     """The shared font of the report's fixed wording, kept in the font cache folder by the hash
     of its characters (built once per machine and version, then read by every worker)."""
     base = _base_font_path()
-    key = hashlib.sha256(f"{_template_text_chars()}:{base.name}".encode()).hexdigest()[:16]
+    key = keys.key("font-template", chars=_template_text_chars(), base=base.name)[:16]
     path = base.parent / f"cjk-template-{key}.b64"
     if path.is_file():
         return path.read_text(encoding="ascii")

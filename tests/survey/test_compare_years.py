@@ -169,3 +169,99 @@ def test_contrast_without_variance_or_with_redundant_rows():
     assert red.test.ndf == 2
     assert np.isclose(red.test.statistic, two.test.statistic)
     assert np.isclose(red.test.p_value, two.test.p_value)
+
+
+# ---------------------------------------------------------------- a year drawn by PPS
+R_PPS = reference("years_pps")
+
+
+def _with_pps_2012(survey: pd.DataFrame) -> pd.DataFrame:
+    """2012's villages with made-up inclusion probabilities, as the R script gives them: within
+    each stratum 0.30 + 0.05 k for the k-th village in byte order of its PSU id; 2011 as drawn
+    (stratified SRS with fpc); the weights unchanged."""
+    out = survey.copy()
+    out["village_prob"] = np.nan
+    rows = out["year"].astype(int) == 2012
+    for _, part in out[rows].groupby("stratum"):
+        order = {p: k for k, p in enumerate(sorted(part["psu"].unique()))}
+        out.loc[part.index, "village_prob"] = 0.30 + 0.05 * part["psu"].map(order)
+    return out
+
+
+@pytest.fixture(scope="module")
+def pps_survey(survey):
+    return _with_pps_2012(survey)
+
+
+def test_a_pps_year_keeps_its_design_in_the_pooled_comparison(pps_survey):
+    """2012 drawn by PPS, 2011 by SRS: the pooled design holds each year's own design —
+    every township × year mean and SE equals that year's ``year_design`` (Brewer PPS for
+    2012, SRS with fpc for 2011), both equal R's own per-year designs, and the differences
+    are R's ``svyttest`` on the pooled ``svydesign(pps = "brewer")``."""
+    assert q.year_design(pps_survey, 2012).pps == "brewer"
+    assert q.year_design(pps_survey, 2011).pps is None
+    pooled = pooled_design(pps_survey, (2011, 2012))
+    assert pooled.pps == "brewer"
+    for v in ITEMS:
+        m = pooled.mean(v, by=["township", "year"])
+        for y in (2011, 2012):
+            own = q.year_design(pps_survey, y).mean(v, by=["township"]).set_index("township")
+            got = m[m["year"] == y].set_index("township").loc[own.index]
+            np.testing.assert_allclose(got["estimate"], own["estimate"], rtol=1e-10)
+            np.testing.assert_allclose(got["se"], own["se"], rtol=1e-10)
+            for t, row in own.iterrows():
+                close(row["estimate"], R_PPS("year_means", "estimate", v, t, y))
+                close(row["se"], R_PPS("year_means", "se", v, t, y))
+                close(got.loc[t, "se"], R_PPS("means", "se", v, t, y))
+    c = compare_years(pps_survey, ITEMS, years=(2011, 2012), by="township")
+    for _, row in c.overall.iterrows():
+        v = row["variable"]
+        for col in ("difference", "t", "df", "p_value", "ci_low", "ci_high"):
+            close(row[col], R_PPS("overall", col, v))
+        # independent strata: the difference's SE from the two years' own SEs
+        se = [q.year_design(pps_survey, y).mean(v)["se"].iloc[0] for y in (2011, 2012)]
+        close(row["se"], np.hypot(*se), 1e-10)
+        close(se[1], R_PPS("year_means", "se", v, "", 2012))
+    for _, row in c.differences.iterrows():
+        for col in ("difference", "t", "df", "p_value", "ci_low", "ci_high"):
+            close(row[col], R_PPS("township", col, row["variable"], row["township"]))
+    # the PPS year's variance differs from the SRS design's: the comparison did not fall back
+    srs = compare_years(survey_without_pps(pps_survey), "sat_overall", years=(2011, 2012))
+    assert not np.isclose(srs.overall["se"].iloc[0], c.overall["se"].iloc[0], rtol=1e-3)
+
+
+def survey_without_pps(survey: pd.DataFrame) -> pd.DataFrame:
+    return survey.drop(columns=["village_prob"])
+
+
+def test_two_pps_years_with_households_keep_their_stages(pps_survey):
+    """Both years by PPS, 2011 with a second stage (households' ``household_prob``), 2012
+    without: each year's estimates and SEs in the pooled design are its own year_design's,
+    and the difference's SE is sqrt(se_a² + se_b²)."""
+    s = pps_survey.copy()
+    y11 = s["year"].astype(int) == 2011
+    villages = sorted(s.loc[y11, "psu"].unique())
+    s.loc[y11, "village_prob"] = s.loc[y11, "psu"].map(
+        {p: 0.25 + 0.6 * k / len(villages) for k, p in enumerate(villages)}
+    )
+    s.loc[y11, "household_prob"] = s.loc[y11, "psu"].map(
+        {p: 0.02 + 0.001 * k for k, p in enumerate(villages)}
+    )
+    own = {y: q.year_design(s, y) for y in (2011, 2012)}
+    assert own[2011].spec["ssu"] == "respondent_id" and own[2012].spec["ssu"] is None
+    pooled = pooled_design(s, (2011, 2012))
+    assert pooled.pps == "brewer" and pooled.spec["ssu"] == "respondent_id"
+    m = pooled.mean("sat_overall", by=["township", "year"])
+    for y, d in own.items():
+        ref = d.mean("sat_overall", by=["township"]).set_index("township")
+        got = m[m["year"] == y].set_index("township").loc[ref.index]
+        np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-10)
+        np.testing.assert_allclose(got["se"], ref["se"], rtol=1e-10)
+    c = compare_years(s, "sat_overall", years=(2011, 2012), by="township")
+    se = [own[y].mean("sat_overall")["se"].iloc[0] for y in (2011, 2012)]
+    close(c.overall["se"].iloc[0], np.hypot(*se), 1e-10)
+    for _, row in c.differences.iterrows():
+        t = row["township"]
+        se_t = [own[y].mean("sat_overall", by=["township"]).set_index("township").loc[t, "se"]
+                for y in (2011, 2012)]  # fmt: skip
+        close(row["se"], np.hypot(*se_t), 1e-10)

@@ -14,6 +14,8 @@ from commeval.survey import questionnaire as q
 
 ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = ["term", "label", "estimate", "se", "t", "df", "p_value", "ci_low", "ci_high"]
+#: ordinal models name the statistic z: their reference is the normal (df = inf)
+ORDINAL_COLUMNS = [("z" if c == "t" else c) for c in COLUMNS]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def test_labels_from_the_codebook(design):
     o = design.olr("sat_overall ~ C(education)")
     f = o.to_frame(exponentiate=True)
     assert list(o.thresholds.index) == ["1|2", "2|3", "3|4", "4|5"]
-    assert list(f.columns) == COLUMNS[:2] + ["kind"] + COLUMNS[2:]
+    assert list(f.columns) == COLUMNS[:2] + ["kind"] + ORDINAL_COLUMNS[2:]
     th = f[f["kind"] == "threshold"]
     assert list(th["label"]) == ["1|2", "2|3", "3|4", "4|5"]
     # thresholds are not exponentiated, coefficients are (odds ratios of answering higher)
@@ -90,3 +92,30 @@ def test_logical_response_expression_drops_missing_rows_as_r(design):
     assert np.array_equal(manual.dropna().to_numpy(), design.data["sat_overall_top2"].dropna())
     with pytest.raises(ValueError, match="sat_overall_top2"):
         design.glm("I(sat_overall >= undefined_name) ~ age", family="binomial")
+
+
+def test_ordinal_frame_is_z_on_the_normal_as_r_confint(more_data, ref_more):
+    """An ordinal model's tidy frame: ``z`` = estimate / se, ``df`` = inf, the p-value from
+    the normal (hand: scipy's norm) and the interval equal to R's ``confint.default`` of
+    ``svyolr`` (tests/reference/survey/make_fixtures_more.R, case nh:olr_conv)."""
+    from scipy.stats import norm
+
+    from commeval.survey import SurveyDesign
+
+    nh = SurveyDesign(
+        more_data["nhanes"], weights="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU", nest=True
+    )
+    fit = nh.olr("agecat ~ C(race) + RIAGENDR", levels=["(0,19]", "(19,39]", "(39,59]", "(59,Inf]"])
+    f = fit.to_frame()
+    assert list(f.columns) == ["term", "label", "kind", *ORDINAL_COLUMNS[2:]]
+    assert "t" not in f.columns and np.isinf(f["df"]).all()
+    assert np.allclose(f["z"], f["estimate"] / f["se"], rtol=1e-12)
+    assert np.allclose(f["p_value"], 2 * norm.sf(np.abs(f["z"])), rtol=1e-10)
+    for _, row in f.iterrows():
+        t = row["term"]
+        r = f"factor(race){t[t.index('[T.') + 3 : -1]}" if t.startswith("C(race)") else t
+        assert np.isclose(row["ci_low"], ref_more("nh:olr_conv", "ci_low", r), rtol=1e-6)
+        assert np.isclose(row["ci_high"], ref_more("nh:olr_conv", "ci_high", r), rtol=1e-6)
+    # a GLM keeps t on its residual df
+    g = nh.glm("RIAGENDR ~ C(race)")
+    assert "t" in g.to_frame().columns and (g.to_frame()["df"] == g.df_resid).all()

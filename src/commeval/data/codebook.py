@@ -8,8 +8,6 @@ questions and answer synonyms. A user codebook (``dataset.yaml: codebook: my.yam
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from commeval import keys
 from commeval.data.contract import Contract
 from commeval.data.contract import contract as _packaged
 from commeval.errors import InputError
@@ -101,10 +100,9 @@ class Codebook:
 
     @property
     def fingerprint(self) -> str:
-        """sha256 of the codebook document and the contract it was built for (processed data
+        """The key of the codebook document and the contract it was built for (processed data
         made with another codebook or contract are stale)."""
-        text = json.dumps(self.doc, ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(f"{text}\n{self.contract.fingerprint}".encode()).hexdigest()
+        return keys.key("codebook", doc=self.doc, contract=self.contract.fingerprint)
 
     def match_header(self, table: str, header: Any) -> HeaderMatch:
         """Map one source header of ``table``."""

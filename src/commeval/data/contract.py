@@ -107,7 +107,7 @@ class Contract:
 
     @cached_property
     def fingerprint(self) -> str:
-        """sha256 of every table, field and attribute (not of file names): processed data made
+        """The key of every table, field and attribute (not of file names): processed data made
         under another contract (another fields.yaml) are stale."""
         return _fingerprint(self)
 
@@ -234,12 +234,13 @@ def contract() -> Contract:
 
 def _fingerprint(c: Contract) -> str:
     import dataclasses
-    import hashlib
-    import json
 
-    doc = {
-        "schema_version": c.schema_version,
-        "tables": {
+    from commeval.keys import key
+
+    return key(
+        "contract",
+        schema_version=c.schema_version,
+        tables={
             t.name: {
                 "key": list(t.key),
                 "fields": [
@@ -249,9 +250,7 @@ def _fingerprint(c: Contract) -> str:
             }
             for t in c.tables.values()
         },
-    }
-    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    )
 
 
 # --- fields.yaml: a project's extra fields and questionnaire items ----------------------------

@@ -1,17 +1,24 @@
-"""Is a processed folder current for its raw folder and configuration? (hashes of the raw files,
-the contract's fingerprint — a project's fields.yaml — and the codebook's, vs the manifest)."""
+"""Is a processed folder current for its raw folder and configuration?
+
+Ingestion records in the processed manifest ONE key of its inputs, ``input_key``
+(:func:`input_key`, built with :func:`commeval.keys.key`): the hashes of the raw files
+``dataset.yaml`` names, of ``dataset.yaml`` itself, the contract's fingerprint and schema
+version (a project's fields.yaml extends the contract), the codebook's fingerprint and
+commeval's own files (:func:`commeval.keys.package_hash`). :func:`is_current` builds the same
+key from the raw folder as it is now and compares: a changed data file, dataset.yaml,
+fields.yaml, codebook or commeval makes the data stale; so does a manifest without the key (one
+written by an older commeval), which is re-made, not an error."""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from commeval.data.codebook import Codebook, resolve_codebook
 from commeval.data.contract import Contract
 from commeval.data.contract import contract as packaged
 from commeval.data.dataset import contained, read_yaml, table_files
-from commeval.files import package_hash, sha256_file
+from commeval.keys import file_hash, key, package_hash
 
 
 def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
@@ -32,16 +39,30 @@ def raw_file_hashes(raw_dir: str | Path) -> dict[str, str]:
     for name in names:
         path = contained(raw, name)  # never hash (or read) anything outside the folder
         if path is not None and path.is_file():
-            st = path.stat()
-            out[name] = _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+            out[name] = file_hash(path)
     return out
 
 
-@lru_cache(maxsize=256)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    """sha256 of a file, remembered per process for an unchanged size and modification time
-    (a warm worker checks the same raw files before every report)."""
-    return sha256_file(path)
+def input_key(
+    files: dict[str, str],
+    dataset_yaml: str | None,
+    contract: Contract,
+    codebook_fp: str,
+) -> str:
+    """THE key of a processed folder's inputs (:mod:`commeval.keys`, tag ``processed``): the
+    raw data files' hashes by file name (``files``, dataset.yaml excluded), dataset.yaml's hash
+    (None without one), the contract's fingerprint and schema version, the codebook's
+    fingerprint and commeval's own files. Ingestion records it in the manifest with the files
+    it read; :func:`is_current` rebuilds it from the raw folder."""
+    return key(
+        "processed",
+        files={k: v for k, v in files.items() if k != "dataset.yaml"},
+        dataset_yaml=dataset_yaml,
+        contract=contract.fingerprint,
+        schema_version=contract.schema_version,
+        codebook=codebook_fp,
+        code=package_hash(),
+    )
 
 
 def is_current(
@@ -51,11 +72,12 @@ def is_current(
     contract: Contract | None = None,
     codebook: Codebook | str | Path | None = None,
 ) -> bool:
-    """True when the processed manifest records exactly the raw files' current hashes, the
-    fingerprint of ``contract`` (default: the packaged one; a project's extended by its
-    fields.yaml) and that of the codebook the data are read with (``codebook``, a project's,
-    extended by the dataset's own), of ``dataset.yaml`` and of commeval's own code. A changed
-    data file, dataset.yaml, fields.yaml, codebook or commeval makes the data stale."""
+    """True when the processed manifest's ``input_key`` is the key (:func:`input_key`) of the
+    raw files' current hashes, ``dataset.yaml``'s, the fingerprint of ``contract`` (default:
+    the packaged one; a project's extended by its fields.yaml), that of the codebook the data
+    are read with (``codebook``, a project's, extended by the dataset's own) and commeval's own
+    files. A changed data file, dataset.yaml, fields.yaml, codebook or commeval makes the data
+    stale; so does a manifest without ``input_key`` (an older commeval's)."""
     manifest = Path(processed_dir) / "manifest.json"
     if not manifest.is_file():
         return False
@@ -63,31 +85,20 @@ def is_current(
         recorded = json.loads(manifest.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
-    sources = {s["file"]: s["sha256"] for s in recorded.get("sources", [])}
-    current = raw_file_hashes(raw_dir)
-    data_files = {k: v for k, v in current.items() if k != "dataset.yaml"}
-    if not (bool(sources) and all(sources.get(k) == v for k, v in data_files.items())):
-        return False
-    if "dataset.yaml" in current and not set(sources) <= set(data_files):
-        return False  # a file read last time is gone (a return removed from a glob or list)
-    if recorded.get("dataset_yaml_sha256") != current.get("dataset.yaml"):
-        return False  # dataset.yaml edited (district, synthetic, sheet, header_row…) or broken
-    if recorded.get("commeval_code") != package_hash():
-        return False  # made by another version of commeval's code
+    made_with = recorded.get("input_key") if isinstance(recorded, dict) else None
+    if not made_with:
+        return False  # written by an older commeval (no input key): re-made
     c = contract or packaged()
     if recorded.get("schema_version") != c.schema_version:
-        return False  # written under another processed layout: re-made
-    made_under = (recorded.get("contract") or {}).get("fingerprint", packaged().fingerprint)
-    if made_under != c.fingerprint:
-        return False
+        return False  # the layout the manifest declares is not this commeval's: re-made
+    current = raw_file_hashes(raw_dir)
+    if not any(k != "dataset.yaml" for k in current):
+        return False  # no raw data file (processing says why)
     try:
         expected = codebook_fingerprint(raw_dir, codebook, c)
     except ValueError:  # a broken codebook: processing will say what is wrong
         return False
-    read_with = (recorded.get("codebook") or {}).get("fingerprint")
-    if read_with is None:  # made before codebooks were recorded: current if read by the default
-        read_with = resolve_codebook(None, contract=c).fingerprint
-    return read_with == expected
+    return made_with == input_key(current, current.get("dataset.yaml"), c, expected)
 
 
 def codebook_fingerprint(
@@ -107,10 +118,7 @@ def codebook_fingerprint(
 
 
 def _stamp(path: Path) -> str:
-    if not path.is_file():
-        return "missing"
-    st = path.stat()
-    return _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+    return file_hash(path) if path.is_file() else "missing"
 
 
 _FP: dict[tuple, str] = {}

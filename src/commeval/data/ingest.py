@@ -17,6 +17,7 @@ from commeval.data import problems as P
 from commeval.data.checks import check_dataset
 from commeval.data.codebook import Codebook
 from commeval.data.contract import Contract
+from commeval.data.freshness import input_key
 from commeval.data.privacy import default_salt_path, load_salt, pseudonymise
 from commeval.data.processed import write_processed
 from commeval.data.schema import cast_table, pandera_schema
@@ -93,6 +94,12 @@ def ingest(
             "respondent_id": "HMAC-SHA256 pseudonym (keyed; salt kept outside the repository)",
             "dataset_yaml_sha256": _yaml_sha(Path(raw_dir)),
             "commeval_code": package_hash(),
+            "input_key": input_key(
+                dict(zip(checked.sources["file"], checked.sources["sha256"], strict=True)),
+                _yaml_sha(Path(raw_dir)),
+                c,
+                checked.codebook.fingerprint,
+            ),
             "personal_columns_dropped": checked.personal_dropped,
             "redacted_in_text": _redacted(checked.problems),
             "rows": {t: {**n, "rows_written": len(tables[t])} for t, n in checked.counts.items()},

@@ -5,7 +5,7 @@ processed tables and the district evaluation key), the notebook it is rendered f
 code and configuration of the package — every ``commeval/**/*.py``, ``config/*.yaml`` (data
 contract, codebook, framework, diagnosis rules), ``templates/*`` (export template, stylesheet),
 ``static/*`` and the report notebooks, hashed once per process
-(:func:`commeval.files.package_hash`). The version string is not enough: an edited stylesheet or
+(:func:`commeval.keys.package_hash`). The version string is not enough: an edited stylesheet or
 diagnosis rule keeps it.
 
 And the project's configuration (:func:`project_hash`: ``commeval.yaml`` and the framework,
@@ -20,6 +20,9 @@ processed tables' and raw sources' checksums (``dataset.yaml`` included), the ye
 selection, the notebooks, the package and the project's configuration. When it equals the
 previous run's and that run had no failure, every page is reused without evaluating the district
 or starting a kernel.
+
+Every key here is a :func:`commeval.keys.key` (tags ``project``, ``outputs``, ``page``,
+``index``, ``run``); docs/architecture.md, "Caching by content", lists them all.
 """
 
 from __future__ import annotations
@@ -28,14 +31,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from commeval.files import package_hash, sha256_bytes, sha256_file
+from commeval.keys import file_hash, key, package_hash
 from commeval.project import Project
 
-file_hash = sha256_file
-
-
-def _sha(*parts: Any) -> str:
-    return sha256_bytes(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str))
+__all__ = [
+    "code_hash", "file_hash", "index_key", "project_hash", "run_key", "township_key",
+    "with_outputs",
+]  # fmt: skip
 
 
 def code_hash() -> str:
@@ -50,7 +52,7 @@ def project_hash(project: Project | None) -> str | None:
     project moved elsewhere keeps its keys. None without a project."""
     if project is None:
         return None
-    return _sha("project", [(p.name, sha256_file(p)) for p in project.config_files()])
+    return key("project", files=[[p.name, file_hash(p)] for p in project.config_files()])
 
 
 def with_outputs(
@@ -60,12 +62,15 @@ def with_outputs(
     run that writes only the page; the renderers' code is in :func:`code_hash`)."""
     if tuple(formats) == ("html",) and not options:
         return config_hash
-    return _sha("outputs", config_hash, list(formats), options)
+    return key("outputs", config=config_hash, formats=list(formats), options=options)
 
 
 def township_key(input_hash: str, notebook_hash: str, config_hash: str | None = None) -> str:
-    parts: list[Any] = ["township", input_hash, notebook_hash, code_hash()]
-    return _sha(*parts, config_hash) if config_hash is not None else _sha(*parts)
+    """A township page: its input hash (``District.input_hash``), its notebook, the package
+    and the project's configuration."""
+    return key(
+        "page", input=input_hash, notebook=notebook_hash, code=code_hash(), config=config_hash
+    )
 
 
 def index_key(
@@ -75,9 +80,18 @@ def index_key(
     reports: list[dict],
     config_hash: str | None = None,
 ) -> str:
+    """The district index: the district key, the year, the summary notebook, the package, the
+    project's configuration and the reports it links (``reused`` counts as ``ok``)."""
     norm = [{**r, "status": "ok" if r["status"] == "reused" else r["status"]} for r in reports]
-    parts: list[Any] = ["index", district_key, year, notebook_hash, code_hash(), norm]
-    return _sha(*parts, config_hash) if config_hash is not None else _sha(*parts)
+    return key(
+        "index",
+        district=district_key,
+        year=year,
+        notebook=notebook_hash,
+        code=code_hash(),
+        reports=norm,
+        config=config_hash,
+    )
 
 
 def run_key(
@@ -87,22 +101,26 @@ def run_key(
     notebook_hashes: list[str],
     config_hash: str | None = None,
 ) -> str | None:
-    """Whole-run key from cheap inputs, or None if the processed data has no readable manifest."""
+    """Whole-run key from cheap inputs — the processed tables' checksums, the manifest's
+    ``input_key`` and raw sources, the year, the township selection, the notebooks, the
+    package and the configuration — or None if the processed data has no readable manifest."""
     try:
         manifest = json.loads((Path(processed_dir) / "manifest.json").read_text(encoding="utf-8"))
         tables = {k: v.get("sha256") for k, v in (manifest.get("tables") or {}).items()}
         sources = sorted(
             (str(s.get("file")), str(s.get("sha256"))) for s in manifest.get("sources") or []
         )
+        inputs = manifest.get("input_key")
     except (OSError, ValueError, AttributeError, TypeError):
         return None
-    return _sha(
+    return key(
         "run",
-        tables,
-        sources,
-        year,
-        list(townships) if townships else None,
-        notebook_hashes,
-        code_hash(),
-        *([config_hash] if config_hash is not None else []),
+        tables=tables,
+        inputs=inputs,
+        sources=sources,
+        year=year,
+        townships=list(townships) if townships else None,
+        notebooks=notebook_hashes,
+        code=code_hash(),
+        config=config_hash,
     )

@@ -30,9 +30,9 @@ def safe_filename(name: str) -> str:
     The page is still titled with the full name."""
     cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .")
     if len(cleaned.encode("utf-8")) > MAX_STEM_BYTES:
-        import hashlib
+        from commeval.keys import digest as _digest
 
-        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        digest = _digest(name)[:8]
         cut = cleaned.encode("utf-8")[: MAX_STEM_BYTES - 9].decode("utf-8", errors="ignore")
         cleaned = f"{cut.rstrip(' .')}-{digest}"
     return cleaned or "_"

@@ -261,7 +261,11 @@ class OLRResult(CoefficientTable):
     ``params`` holds the coefficients then the thresholds ``zeta`` (named ``a|b`` as R);
     ``coefficients`` and ``thresholds`` hold each part; ``method`` is the link. t tests on
     ``df_resid = degf - p`` (R's ``df.residual``); ``conf_int(df=np.inf)`` gives R's
-    ``confint`` (normal)."""
+    ``confint`` (normal). The tidy frame (:meth:`to_frame`) refers to the normal, as R's
+    ``confint``: its statistic is ``z``, its ``df`` ``inf``."""
+
+    _statistic = "z"
+    _t_reference = False
 
     formula: str
     levels: list
@@ -320,9 +324,10 @@ class OLRResult(CoefficientTable):
         self, exponentiate: bool = False, level: float = 0.95, contract=None
     ) -> pd.DataFrame:
         """The tidy table: ``term``, ``label`` (codebook labels of the terms, thresholds as
-        ``1|2``), ``kind`` (coefficient / threshold), ``estimate``, ``se``, ``t`` (Wald t on
-        the residual df, as R's ``svyolr`` summary), ``df``, ``p_value``, ``ci_low``,
-        ``ci_high`` at ``level``. ``exponentiate=True`` (logistic link): the coefficients as
+        ``1|2``), ``kind`` (coefficient / threshold), ``estimate``, ``se``, ``z`` (Wald z =
+        estimate / se), ``df`` (``inf``: the normal reference), ``p_value`` (two-sided, normal),
+        ``ci_low``, ``ci_high`` at ``level`` (normal quantile, as R's ``confint`` of a
+        ``svyolr`` fit). ``exponentiate=True`` (logistic link): the coefficients as
         odds ratios of answering higher, thresholds unchanged."""
         kind = ["coefficient"] * self.n_coef + ["threshold"] * (len(self.params) - self.n_coef)
         return self._coefficients(exponentiate, level, contract, kind=kind)
@@ -345,7 +350,7 @@ class OLRResult(CoefficientTable):
         levels = " < ".join(map(str, self.levels))
         note = (
             f"levels {levels}; n = {self.nobs}, residual df = {self.df_resid:g}; "
-            "design-based SEs, t tests and 95% CIs on the residual df"
+            "design-based SEs, z tests and 95% CIs on the normal reference (as R's confint)"
         )
         caption = f"{self._title}: {self.formula}"
         n = self.n_coef

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import as_list, check_columns
-from .distributions import norm_ppf, t_ppf
+from .distributions import norm_ppf, t_ppf, t_sf
 
 RESULT_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "n"]
 
@@ -126,6 +126,9 @@ class CoefficientTable:
 
     #: the statistic's column in :meth:`to_frame`
     _statistic = "t"
+    #: the reference distribution of :meth:`to_frame`'s tests and intervals: Student's t on
+    #: ``df_resid`` (True) or the normal (False: ``df`` is ``inf``, the statistic a z)
+    _t_reference = True
 
     def conf_int(self, alpha: float = 0.05, df: float | None = None) -> pd.DataFrame:
         """Wald intervals with the t quantile on ``df_resid`` (normal for infinite df; R's
@@ -147,8 +150,13 @@ class CoefficientTable:
     ) -> pd.DataFrame:
         """term, label, the ``extra`` columns, estimate, se, t, df, p_value, ci_low, ci_high;
         with ``exponentiate`` the estimate and the interval of the ratio-scale rows are
-        exponentiated (se, t and p stay on the model's scale, as R's ``broom`` does)."""
-        ci = self.conf_int(alpha=1 - level)
+        exponentiated (se, t and p stay on the model's scale, as R's ``broom`` does). A model
+        with a normal reference (:attr:`_t_reference` false: ordinal models) names the statistic
+        ``z``, has ``df`` = ``inf`` and takes p-values and intervals from the normal."""
+        df = float(self.df_resid) if self._t_reference else np.inf
+        ci = self.conf_int(alpha=1 - level, df=df)
+        stat = self.tvalues.to_numpy(float)
+        p = self.pvalues.to_numpy() if self._t_reference else 2 * t_sf(np.abs(stat), np.inf)
         est = self.params.to_numpy(float)
         lo, hi = ci["ci_low"].to_numpy(float), ci["ci_high"].to_numpy(float)
         if exponentiate:
@@ -163,9 +171,9 @@ class CoefficientTable:
                 **extra,
                 "estimate": est,
                 "se": self.bse.to_numpy(),
-                self._statistic: self.tvalues.to_numpy(),
-                "df": float(self.df_resid),
-                "p_value": self.pvalues.to_numpy(),
+                self._statistic: stat,
+                "df": df,
+                "p_value": p,
                 "ci_low": lo,
                 "ci_high": hi,
             }

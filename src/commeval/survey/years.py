@@ -91,7 +91,20 @@ def pooled_design(
     as there. With ``population`` (the population table), each year's weights are raked to
     that year's township × gender and township × age-group margins (one calibration of the
     pooled design on year-specific margins: the same weights as raking each year on its own,
-    with the variance of the calibration)."""
+    with the variance of the calibration).
+
+    Each year keeps its own design (:func:`~commeval.survey.questionnaire.year_design`). When
+    any year was drawn by PPS (:func:`~commeval.survey.questionnaire.is_pps_year`: its villages
+    carry ``village_prob``), the pooled design is R's ``svydesign(..., fpc=~pooled_prob,
+    pps="brewer")``: a PPS year's villages with their inclusion probabilities, a stratified
+    SRS year's with ``n_h / N_h`` (sampled villages over the ``fpc`` villages of the stratum;
+    Brewer's variance with equal probabilities is the SRS-without-replacement variance, and
+    without an ``fpc`` column the with-replacement one, probability → 0). A year whose
+    households carry ``household_prob`` (two stages, ``ssu = respondent_id``) keeps its second
+    stage (``pooled_prob2``); the other years' is 1, which adds no variance — a one-stage
+    design. Every year's estimates and SEs in the pooled design are those of its own
+    ``year_design`` (tests/survey/test_compare_years.py, against R:
+    tests/reference/survey/make_fixtures_years_pps.R)."""
     from . import questionnaire as q
 
     ys = sorted({as_year(y) for y in years})
@@ -106,8 +119,17 @@ def pooled_design(
     stratum = data["stratum"] if "stratum" in data.columns else pd.Series("", index=data.index)
     data["year_stratum"] = data["year"].astype(str) + "|" + stratum.astype(str)
     spec = {k: v for k, v in q.DESIGN.items() if k != "strata" and (v in data.columns)}
+    pps = _pps_columns(data, ys)
+    if pps:
+        spec = {k: v for k, v in spec.items() if k != "fpc"} | pps
     design = SurveyDesign(
-        data, **spec, strata="year_stratum", nest=True, lonely_psu=q.LONELY_PSU, min_n=min_n
+        data,
+        **spec,
+        strata="year_stratum",
+        nest=True,
+        lonely_psu=q.LONELY_PSU,
+        min_n=min_n,
+        **({"pps": q.PPS_METHOD} if pps else {}),
     )
     if population is not None:
         from .analysis import rake_to_population
@@ -120,6 +142,46 @@ def pooled_design(
             pop = pd.concat([pop.assign(year=y) for y in ys], ignore_index=True)
         design = rake_to_population(design, pop, by=("year", "township"))
     return design
+
+
+#: the pooled design's probability columns when a year was drawn by PPS (:func:`pooled_design`)
+POOLED_PROB, POOLED_PROB2 = "pooled_prob", "pooled_prob2"
+
+
+def _pps_columns(data: pd.DataFrame, years: Sequence[int]) -> dict[str, str]:
+    """The PPS arguments of the pooled design (adding its probability columns to ``data``),
+    or {} when no year was drawn by PPS: every year then keeps the stratified SRS design."""
+    from . import questionnaire as q
+
+    fpc, ssu, fpc2 = (q.PPS_DESIGN[k] for k in ("fpc", "ssu", "fpc2"))
+    in_year = {y: (data["year"] == y).to_numpy() for y in years}
+    pps_years = [y for y in years if q.is_pps_year(data[in_year[y]])]
+    if not pps_years:
+        return {}
+    prob = np.full(len(data), np.nan)
+    prob2 = np.ones(len(data))
+    two_stage = False
+    for y in years:
+        rows = in_year[y]
+        part = data[rows]
+        if y in pps_years:
+            prob[rows] = pd.to_numeric(part[fpc]).to_numpy(float)
+            if q._complete(part, fpc2) and ssu in part.columns:  # as year_design
+                prob2[rows] = pd.to_numeric(part[fpc2]).to_numpy(float)
+                two_stage = True
+            continue
+        sampled = part.groupby("year_stratum")["psu"].transform("nunique").to_numpy(float)
+        if q.DESIGN["fpc"] in part.columns:
+            f = pd.to_numeric(part[q.DESIGN["fpc"]]).to_numpy(float)
+            prob[rows] = np.where(f <= 1, f, sampled / f)  # a fraction, or villages N_h
+        else:  # sampled with replacement: Brewer's (1 - pi) -> 1
+            prob[rows] = np.finfo(float).tiny
+    data[POOLED_PROB] = prob
+    out = {"fpc": POOLED_PROB}
+    if two_stage:
+        data[POOLED_PROB2] = prob2
+        out |= {"ssu": ssu, "fpc2": POOLED_PROB2}
+    return out
 
 
 def _two_years(years: Sequence[Any]) -> tuple[int, int]:
