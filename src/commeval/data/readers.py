@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
+from commeval.data.biff import percent_cells
 from commeval.data.guard import GuardError, check_regular, check_zip, read_regular
 from commeval.errors import InputError
 from commeval.files import sha256_bytes, sha256_file
@@ -269,8 +270,9 @@ def read_calamine(
         for i in range(r0, min(r1, len(text) - 1) + 1):
             for j in range(c0, min(c1, width - 1) + 1):
                 text[i][j] = v
-    if fmt == "ods":  # percent-formatted numbers as the percentage shown, as in .xlsx
-        for r, c in _ods_percent(data, title):
+    if fmt in ("ods", "xls"):  # percent-formatted numbers as the percentage shown, as in .xlsx
+        cells = _ods_percent(data, title) if fmt == "ods" else sorted(percent_cells(data, title))
+        for r, c in cells:
             if r < len(text) and c < width and text[r][c] is not None:
                 try:
                     text[r][c] = percent_text(float(text[r][c]))
