@@ -578,6 +578,11 @@ def evaluation_problems(checked: Any, fw: Framework, year: int | None, **options
                       value=w.get("value", ""), **where)
             )  # fmt: skip
         return P.frame(rows)
+    except Exception as exc:  # a defect, not the data: validate still reports, never crashes
+        return P.frame(
+            [P.one(P.ERROR, "evaluation:unexpected", f"评估试算时出现意外错误，commeval reports 也将"
+                   f"失败；请把此信息反馈给开发者（{type(exc).__name__}: {exc}）")]
+        )  # fmt: skip
     rows = []
     towns = located.get("townships")
     for town, why in done.unreportable.items():

@@ -117,14 +117,14 @@ def checked(base_raw: Path):
     ch = check_dataset(base_raw)
     assert ch.ok
     tables = {n: cast_table(df, ch.contract[n]) for n, df in ch.tables.items()}
-    return tables, load_framework(contract=ch.contract)
+    return tables, load_framework(contract=ch.contract), ch
 
 
 FILES = {t: f"{t}.csv" for t in ("townships", "villages", "communities", "survey", "population")}
 
 
 def test_a_village_field_blank_everywhere_names_table_file_and_field(checked):
-    tables, fw = checked
+    tables, fw, _ = checked
     v = tables["villages"].copy()
     v["has_library"] = v["has_library"].astype("boolean")
     v.loc[v["year"] == 2012, "has_library"] = pd.NA
@@ -141,7 +141,7 @@ def test_a_village_field_blank_everywhere_names_table_file_and_field(checked):
 
 
 def test_a_design_the_survey_engine_refuses_is_chinese_first(checked):
-    tables, fw = checked
+    tables, fw, _ = checked
     s = tables["survey"].copy()
     s["weight"] = s["weight"].astype("float64")
     s.loc[s.index[:3], "weight"] = np.nan  # past the table checks (as a bug could let it)
@@ -155,8 +155,23 @@ def test_a_design_the_survey_engine_refuses_is_chinese_first(checked):
 
 
 def test_the_year_must_be_in_the_villages_table(checked):
-    tables, fw = checked
+    tables, fw, _ = checked
     with pytest.raises(
         EvaluationDataError, match=r"评估年度 2010 不在数据中.*行政村表（villages\.csv）"
     ):
         check_evaluation(tables, fw, 2010, files=FILES)
+
+
+def test_a_defect_in_the_evaluation_is_a_problem_not_a_crash(checked, monkeypatch):
+    import commeval.district as D
+
+    _, fw, ch = checked
+    assert D.evaluation_problems(ch, fw, 2012).empty  # the valid base data evaluate
+
+    def broken(*a, **k):
+        raise TypeError("boom")
+
+    monkeypatch.setattr(D, "check_evaluation", broken)
+    p = D.evaluation_problems(ch, fw, 2012)
+    assert list(p["rule"]) == ["evaluation:unexpected"]
+    assert "意外错误" in p.iloc[0]["message"] and "TypeError: boom" in p.iloc[0]["message"]
