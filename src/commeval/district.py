@@ -603,8 +603,12 @@ def _first_row(df: pd.DataFrame, year: Any) -> int | None:
 
 
 def _table(name: str, files: dict[str, str]) -> str:
+    """A table as a message names it: its label and its file(s) (a few of many returns)."""
     label = TABLE_LABELS.get(name, name)
-    return f"{label}（{files[name]}）" if files.get(name) else label
+    names = [f for f in (files.get(name) or "").split("、") if f]
+    if len(names) > 3:
+        return f"{label}（{names[0]}、{names[1]} 等 {len(names)} 个文件）"
+    return f"{label}（{'、'.join(names)}）" if names else label
 
 
 #: the survey engine's English reasons for a design it cannot build → Chinese

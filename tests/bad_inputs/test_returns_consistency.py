@@ -138,6 +138,10 @@ def test_a_village_field_blank_everywhere_names_table_file_and_field(checked):
     assert "missing: not_applicable" in msg
     assert {"table": "villages", "field": "has_library", "value": "（空）", "year": 2012,
             "rule": "indicator_missing"} in info.value.where  # fmt: skip
+    returns = {**FILES, "villages": "、".join(f"乡镇{i}.xlsx" for i in range(1, 39))}
+    with pytest.raises(EvaluationDataError) as info:  # one file per township: a few named
+        check_evaluation({**tables, "villages": v}, fw, 2012, files=returns)
+    assert "行政村表（乡镇1.xlsx、乡镇2.xlsx 等 38 个文件）的“图书室”" in str(info.value)
 
 
 def test_a_design_the_survey_engine_refuses_is_chinese_first(checked):
