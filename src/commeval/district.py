@@ -616,7 +616,18 @@ _DESIGN_ZH = [
     (r".*column '?(\w+)'? has (\d+) missing values.*", r"“\1”有 \2 个空值"),
     (r".*column '?(\w+)'? has (\d+) negative values.*", r"“\1”有 \2 个负数"),
     (r".*column '?(\w+)'? has (\d+) non-positive values.*", r"“\1”有 \2 个不大于 0 的值"),
-    (r".*fewer.*than.*sampled.*|.*larger than.*population.*", "层内村总数小于该层被抽中的村数"),
+    (
+        r".*column '?(\w+)'?: population size smaller than the number of sampled units in (\d+).*",
+        r"“\1”在 \2 个层中小于该层被抽中的单位数",
+    ),
+    (r".*column '?(\w+)'? varies within (\d+) .*", r"“\1”在 \2 个层（或村）内取值不一，须处处相同"),
+    (r".*column '?(\w+)'? mixes fractions.*", r"“\1”混用了抽样比（≤ 1）和总数（> 1）"),
+    (r".*column '?(\w+)'?: a PPS design needs .*", r"“\1”须为入样概率（0 < p ≤ 1）"),
+    (
+        r".*compare_to_rest: column '?(\w+)'? needs at least two levels.*",
+        r"“\1”只有一个取值：与全区其余乡镇的比较至少需要两个乡镇",
+    ),
+    (r".*likert item '?(\w+)'?: (\d+) rows hold values outside.*", r"“\1”有 \2 行取值超出量表"),
     (r".*data has no rows.*", "没有数据行"),
 ]
 
@@ -768,7 +779,8 @@ class _Explain:
             if re.fullmatch(pat, text, flags=re.S):
                 reason = f"{re.sub(pat, rep, text, flags=re.S)}（{text}）"
                 break
-        if field and table:
+        chinese = reason != text
+        if field and table and chinese:
             reason = f"{_table(table, self.files)}的{reason}"
             reason = reason.replace(f"“{field}”", f"“{self.label(table, field)}”（{field}）", 1)
         elif table:

@@ -179,3 +179,22 @@ def test_a_defect_in_the_evaluation_is_a_problem_not_a_crash(checked, monkeypatc
     p = D.evaluation_problems(ch, fw, 2012)
     assert list(p["rule"]) == ["evaluation:unexpected"]
     assert "意外错误" in p.iloc[0]["message"] and "TypeError: boom" in p.iloc[0]["message"]
+
+
+def test_a_district_of_one_township_cannot_be_compared(tmp_path: Path):
+    """The report compares each township with the rest of the district: with one township the
+    survey engine refuses — validate says so in Chinese, naming the survey file and column."""
+    from commeval.district import evaluation_problems
+    from commeval.synthetic import generate_district, write_raw
+
+    tables = generate_district(townships=1, villages_per_township=3, respondents_per_village=4)
+    ch = check_dataset(write_raw(tables, tmp_path / "raw"))
+    assert ch.ok
+    p = evaluation_problems(ch, load_framework(contract=ch.contract), None)
+    assert list(p["rule"]) == ["evaluation:summaries"]
+    row = p.iloc[0]
+    assert (row["file"], row["column"], row["field"]) == ("survey.csv", "乡镇", "township")
+    assert row["message"].startswith(
+        "问卷汇总无法完成——问卷（survey.csv）的“乡镇”（township）只有一个取值"
+    )
+    assert "（compare_to_rest: column 'township' needs at least two levels）" in row["message"]
