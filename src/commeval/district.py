@@ -540,7 +540,9 @@ def check_evaluation(
     return Evaluated(designs, estimates, evaluation, summaries, unreportable)
 
 
-def evaluation_problems(checked: Any, fw: Framework, year: int | None, **options: Any):
+def evaluation_problems(
+    checked: Any, fw: Framework, year: int | None, **options: Any
+) -> pd.DataFrame:
     """The problems (:mod:`commeval.data.problems`) of tables that passed their checks but
     cannot be evaluated: :func:`check_evaluation` on the checked tables (``checked``: a
     :class:`commeval.data.checks.Checked` without errors), its failure as problem rows naming
