@@ -159,6 +159,9 @@ def _unicode(body: bytes, pos: int, cch: int) -> str:
 
 
 def _percent_cells(stream: bytes, sheet: str) -> set[tuple[int, int]]:
+    kind, version = struct.unpack_from("<HH", stream, 0)[0], struct.unpack_from("<H", stream, 4)[0]
+    if kind != 0x0809 or version != 0x0600:  # BOF of BIFF8 (BIFF5/7 strings differ): none
+        return set()
     formats: dict[int, str] = {}
     xf_format: list[int] = []
     sheets: dict[str, int] = {}
