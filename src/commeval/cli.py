@@ -337,6 +337,7 @@ def _main(args: argparse.Namespace) -> int:
                 **project.data_options(),
                 feedback=args.feedback,
                 year=project.year,
+                evaluable=_evaluable(project),
             )
         if args.command == "process":
             return _process(args, project)
@@ -373,6 +374,28 @@ def _main(args: argparse.Namespace) -> int:
         print("已中断 (interrupted)", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_INVALID
+
+
+def _evaluable(project: Project):
+    """What ``validate`` asks of tables without errors: would ``reports`` evaluate them? The
+    district's own evaluation steps (:func:`commeval.district.evaluation_problems`) with the
+    project's framework, year, weighting, small-cell threshold and interval level."""
+
+    def problems(checked):
+        from commeval.district import evaluation_problems
+        from commeval.index import load_framework
+
+        fw = load_framework(project.framework_file, contract=checked.contract)
+        return evaluation_problems(
+            checked,
+            fw,
+            project.year,
+            weighting=project.survey_weighting,
+            min_n=project.report.small_cell,
+            level=project.report.interval_level,
+        )
+
+    return problems
 
 
 def fail(exc: CommevalError, stream: TextIO | None = None) -> int:

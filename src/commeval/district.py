@@ -30,6 +30,7 @@ from commeval import derived
 from commeval import project as _project
 from commeval.data.contract import Contract, contract
 from commeval.data.processed import load_processed
+from commeval.errors import InputError
 from commeval.index import Evaluation, Framework, evaluate, load_framework
 from commeval.keys import digest, file_hash, key, package_hash
 from commeval.paths import DEFAULT_DATA_DIR
@@ -386,32 +387,20 @@ def load_district(
     years = sorted(int(y) for y in tables["villages"]["year"].unique())
     if year is None:
         year = years[-1]
-    elif year not in years:
-        raise ValueError(f"评估年度 {year} 不在数据中（有 {years}）")
     min_n = options.small_cell
     weighting = proj.survey_weighting if proj is not None else "design"
     level = options.interval_level
-    designs = official_designs(tables, weighting, min_n=min_n, contract=c)
-    estimates = questionnaire.township_estimates(designs, sorted(fw.survey_items))
     dkey = district_key(
         provenance.table_hashes, fw, year, mc_draws, seed, min_n, c, weighting, level
     )
     folder = processed / "evaluation"
-    evaluation = derived.memo(
-        folder,
-        dkey,
-        "index",
-        lambda: evaluate(
-            tables, fw, year=year, survey=estimates, mc_draws=mc_draws, seed=seed, level=level
-        ),
-    )
-    summaries = (
-        derived.memo(
-            folder, dkey, "survey", lambda: survey_summaries(designs, year, min_n, contract=c)
-        )
-        if year in designs
-        else None
-    )
+    done = check_evaluation(
+        tables, fw, year, contract=c, weighting=weighting, min_n=min_n, level=level,
+        files=_source_files(provenance), mc_draws=mc_draws, seed=seed,
+        memo=lambda name, compute: derived.memo(folder, dkey, name, compute),
+    )  # fmt: skip
+    designs, estimates = done.designs, done.estimates
+    evaluation, summaries = done.evaluation, done.summaries
     district = District(
         data_dir=data_dir,
         processed_dir=processed,
@@ -436,6 +425,14 @@ def load_district(
     return district
 
 
+def _source_files(provenance: Provenance) -> dict[str, str]:
+    """table → its raw file names (as the problems of ``validate`` name them)."""
+    src = provenance.sources
+    if src.empty or not {"table", "file"} <= set(src.columns):
+        return {}
+    return {str(t): "、".join(dict.fromkeys(map(str, g["file"]))) for t, g in src.groupby("table")}
+
+
 def _stat(path: Path) -> tuple[str, int, int]:
     st = path.stat()
     return str(path.resolve()), st.st_size, st.st_mtime_ns
@@ -450,3 +447,357 @@ def warm(
     """Load the district into this process (a batch worker's kernel calls this once, with the
     same arguments as the report notebooks, so their ``load_district`` finds it loaded)."""
     load_district(data_dir, processed_dir, year, project=project)
+
+
+# --- can the data be evaluated? (``validate`` asks before ``reports`` finds out) ---------------
+
+
+class EvaluationDataError(InputError, ValueError):
+    """Tables that pass their own checks but cannot be evaluated: an indicator missing for every
+    township, a survey year whose design cannot be built, …. The message is Chinese first
+    (naming the table's file and the field), the engine's English after it; ``where`` lists
+    the cells concerned: dicts of table, field, value, year (for the problems table of
+    ``commeval validate``)."""
+
+    def __init__(self, message: str, where: list[dict[str, Any]] | None = None) -> None:
+        self.where = list(where or [])
+        super().__init__(message)
+
+
+@dataclass
+class Evaluated:
+    """What :func:`check_evaluation` built: the year designs, the township survey estimates,
+    the evaluation and the survey summaries of the assessment year (None without survey)."""
+
+    designs: dict[int, SurveyDesign]
+    estimates: pd.DataFrame
+    evaluation: Evaluation
+    summaries: SurveySummaries | None
+    #: townships whose page cannot be made (no respondent in the assessment year's survey,
+    #: whose satisfaction section a township page shows): township → why, in Chinese
+    unreportable: dict[str, str] = field(default_factory=dict)
+
+
+TABLE_LABELS = {
+    "townships": "乡镇表",
+    "villages": "行政村表",
+    "communities": "社区表",
+    "survey": "问卷",
+    "population": "人口表",
+}
+
+
+def check_evaluation(
+    tables: dict[str, pd.DataFrame],
+    fw: Framework,
+    year: int,
+    *,
+    contract: Contract | None = None,
+    weighting: str = "design",
+    min_n: int = SURVEY_MIN_N,
+    level: float = 0.90,
+    files: dict[str, str] | None = None,
+    mc_draws: int = 0,
+    seed: int = MC_SEED,
+    memo: Any = None,
+) -> Evaluated:
+    """THE evaluation steps of a district — the year designs, the township survey estimates,
+    the index evaluation and the assessment year's survey summaries — each failure raised as
+    :class:`EvaluationDataError` naming the table's file (``files``: table → file names) and
+    the field. :func:`load_district` runs it with its Monte Carlo draws and its cache
+    (``memo(name, compute)``); ``commeval validate`` runs it with ``mc_draws=0`` on the checked
+    tables (:func:`evaluation_problems`), so that what ``reports`` would find out late is
+    found at validation, in the same words."""
+    from commeval.data.contract import contract as packaged
+
+    c = contract or packaged()
+    files = files or {}
+    memo = memo or (lambda name, compute: compute())
+    years = sorted(int(y) for y in tables["villages"]["year"].dropna().unique())
+    if year not in years:
+        raise EvaluationDataError(
+            f"评估年度 {year} 不在数据中（有 {years}）：请核对 commeval.yaml 的 year，"
+            f"或补报{_table('villages', files)}该年度的数据 (year {year} not in the data)",
+            [{"table": "villages", "field": "year", "value": str(year)}],
+        )
+    step = _Explain(tables, fw, year, c, files)
+    with step("designs"):
+        designs = official_designs(tables, weighting, min_n=min_n, contract=c)
+    with step("estimates"):
+        estimates = questionnaire.township_estimates(designs, sorted(fw.survey_items))
+    with step("evaluation"):
+        evaluation = memo(
+            "index",
+            lambda: evaluate(
+                tables, fw, year=year, survey=estimates, mc_draws=mc_draws, seed=seed,
+                level=level,
+            ),
+        )  # fmt: skip
+    summaries = None
+    if year in designs:
+        with step("summaries"):
+            summaries = memo("survey", lambda: survey_summaries(designs, year, min_n, contract=c))
+    unreportable = {}
+    if summaries is not None:
+        have = set(designs[year].data["township"].astype(str))
+        for town in tables["townships"]["township"].dropna().astype(str):
+            if town not in have:
+                unreportable[town] = (
+                    f"乡镇“{town}”在{_table('survey', files)}中没有 {year} 年的问卷：其报告的"
+                    f"群众满意度部分无法生成，该乡镇的报告将失败；请补报该乡镇 {year} 年的问卷"
+                    f" (township {town!r} has no survey respondents in {year})"
+                )
+    return Evaluated(designs, estimates, evaluation, summaries, unreportable)
+
+
+def evaluation_problems(
+    checked: Any, fw: Framework, year: int | None, **options: Any
+) -> pd.DataFrame:
+    """The problems (:mod:`commeval.data.problems`) of tables that passed their checks but
+    cannot be evaluated: :func:`check_evaluation` on the checked tables (``checked``: a
+    :class:`commeval.data.checks.Checked` without errors), its failure as problem rows naming
+    file, sheet, column (the source header), field and value. ``options`` go to
+    :func:`check_evaluation` (weighting, min_n, level)."""
+    from commeval.data import problems as P
+    from commeval.data.schema import cast_table
+
+    c = checked.contract
+    tables = {n: cast_table(df, c[n]) for n, df in checked.tables.items()}
+    located = checked.located
+    if "villages" not in tables or not len(tables["villages"]):
+        return P.empty()
+    files = {n: loc.file for n, loc in located.items()}
+    if year is None:
+        year = int(tables["villages"]["year"].dropna().max())
+    try:
+        done = check_evaluation(tables, fw, year, contract=c, files=files, **options)
+    except EvaluationDataError as exc:
+        rows = []
+        for w in exc.where or [{}]:
+            loc = located.get(w.get("table", ""))
+            where: dict[str, Any] = {}
+            if loc is not None:
+                fld = w.get("field", "")
+                where = {"file": loc.file.split("、")[0] if loc.files is not None else loc.file,
+                         "sheet": loc.sheet, "column": loc.headers.get(fld, fld), "field": fld}  # fmt: skip
+                i = _first_row(loc.df, w.get("year"))
+                if i is not None and w.get("row", True):
+                    where["row"] = int(loc.rows[i])
+                    where["file"] = str(loc.file_per_row()[i])
+                    where["sheet"] = str(loc.sheet_per_row()[i])
+            rows.append(
+                P.one(P.ERROR, f"evaluation:{w.get('rule', 'data')}", str(exc),
+                      value=w.get("value", ""), **where)
+            )  # fmt: skip
+        return P.frame(rows)
+    except Exception as exc:  # a defect, not the data: validate still reports, never crashes
+        return P.frame(
+            [P.one(P.ERROR, "evaluation:unexpected", f"评估试算时出现意外错误，commeval reports 也将"
+                   f"失败；请把此信息反馈给开发者（{type(exc).__name__}: {exc}）")]
+        )  # fmt: skip
+    rows = []
+    towns = located.get("townships")
+    for town, why in done.unreportable.items():
+        where = {}
+        if towns is not None and "township" in towns.df:
+            hit = np.flatnonzero((towns.df["township"].astype(str) == town).to_numpy())
+            if len(hit):
+                where = towns.at(int(hit[0]), "township")
+        rows.append(P.one(P.ERROR, "evaluation:no_survey", why, value=town, **where))
+    return P.frame(rows)
+
+
+def _first_row(df: pd.DataFrame, year: Any) -> int | None:
+    if year is None or "year" not in df or not len(df):
+        return None
+    hit = np.flatnonzero((pd.to_numeric(df["year"], errors="coerce") == year).to_numpy())
+    return int(hit[0]) if len(hit) else None
+
+
+def _table(name: str, files: dict[str, str]) -> str:
+    """A table as a message names it: its label and its file(s) (a few of many returns)."""
+    label = TABLE_LABELS.get(name, name)
+    names = [f for f in (files.get(name) or "").split("、") if f]
+    if len(names) > 3:
+        return f"{label}（{names[0]}、{names[1]} 等 {len(names)} 个文件）"
+    return f"{label}（{'、'.join(names)}）" if names else label
+
+
+#: the survey engine's English reasons for a design it cannot build → Chinese
+_DESIGN_ZH = [
+    (r".*column '?(\w+)'? has (\d+) missing values.*", r"“\1”有 \2 个空值"),
+    (r".*column '?(\w+)'? has (\d+) negative values.*", r"“\1”有 \2 个负数"),
+    (r".*column '?(\w+)'? has (\d+) non-positive values.*", r"“\1”有 \2 个不大于 0 的值"),
+    (
+        r".*column '?(\w+)'?: population size smaller than the number of sampled units in (\d+).*",
+        r"“\1”在 \2 个层中小于该层被抽中的单位数",
+    ),
+    (r".*column '?(\w+)'? varies within (\d+) .*", r"“\1”在 \2 个层（或村）内取值不一，须处处相同"),
+    (r".*column '?(\w+)'? mixes fractions.*", r"“\1”混用了抽样比（≤ 1）和总数（> 1）"),
+    (r".*column '?(\w+)'?: a PPS design needs .*", r"“\1”须为入样概率（0 < p ≤ 1）"),
+    (
+        r".*compare_to_rest: column '?(\w+)'? needs at least two levels.*",
+        r"“\1”只有一个取值：与全区其余乡镇的比较至少需要两个乡镇",
+    ),
+    (r".*likert item '?(\w+)'?: (\d+) rows hold values outside.*", r"“\1”有 \2 行取值超出量表"),
+    (r".*data has no rows.*", "没有数据行"),
+]
+
+
+class _Explain:
+    """Runs one evaluation step (``with step("designs"): …``) and re-raises its failure as
+    :class:`EvaluationDataError`: Chinese first, naming the table's file and the field."""
+
+    def __init__(self, tables, fw, year, contract, files) -> None:
+        self.tables, self.fw, self.year, self.contract, self.files = (
+            tables, fw, year, contract, files,
+        )  # fmt: skip
+        self.name = ""
+
+    def __call__(self, name: str) -> _Explain:
+        self.name = name
+        return self
+
+    def __enter__(self) -> _Explain:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None or isinstance(exc, EvaluationDataError):
+            return False
+        if not isinstance(exc, ValueError | InputError | KeyError | ZeroDivisionError):
+            return False
+        if getattr(exc, "indicators", None):
+            raise self.missing(exc) from exc
+        raise self.other(exc) from exc
+
+    def label(self, table: str, field: str) -> str:
+        try:
+            return str(self.contract[table].fields[field].label)
+        except (KeyError, AttributeError):
+            return field
+
+    def missing(self, exc: Exception) -> EvaluationDataError:
+        """Indicators missing for every township: why, from the data they are made of."""
+        year = self.year
+        by_reason: dict[str, list[str]] = {}
+        where: list[dict[str, Any]] = []
+        for name in exc.indicators:
+            ind = self.fw.indicators[name]
+            why, w = self.why_missing(ind)
+            by_reason.setdefault(why, []).append(f"“{ind.label}”（{name}）")
+            for x in w:
+                if {**x, "rule": "indicator_missing"} not in where:
+                    where.append({**x, "rule": "indicator_missing"})
+        parts = [
+            f"指标{'、'.join(names)}在 {year} 年所有乡镇都没有值：{why}"
+            for why, names in by_reason.items()
+        ]
+        english = ", ".join(repr(n) for n in exc.indicators)
+        if not where:
+            where = [{"table": "villages", "field": "", "value": "", "year": year}]
+        hint = (
+            "。请补填这些数据后重新报送；确实无此项时，可在框架中给该指标写 missing: "
+            "not_applicable（无此项的乡镇不计入）"
+        )
+        return EvaluationDataError(
+            "；".join(parts) + hint + f" (indicator {english} is missing for every township "
+            f"in {year})",
+            where,
+        )
+
+    def why_missing(self, ind) -> tuple[str, list[dict[str, Any]]]:
+        from commeval.data.conventions import DONT_KNOW
+
+        year, reasons, where = self.year, [], []
+        s = self.tables.get("survey")
+        for item in sorted(ind.formula.survey_items):
+            base = item.removesuffix(questionnaire.TOP2_SUFFIX)
+            lab = self.label("survey", base)
+            where_s = _table("survey", self.files)
+            rows = None if s is None else s[pd.to_numeric(s["year"], errors="coerce") == year]
+            if rows is None or rows.empty:
+                have = [] if s is None else questionnaire.survey_years(s)
+                shown = f"（问卷年度：{'、'.join(map(str, have))}）" if have else ""
+                reasons.append(f"{where_s}没有 {year} 年的问卷{shown}")
+                where.append({"table": "survey", "field": "year", "value": str(year),
+                              "row": False})  # fmt: skip
+                continue
+            if base not in rows:
+                reasons.append(f"{where_s}没有“{lab}”（{base}）这一列")
+                where.append({"table": "survey", "field": base, "value": "", "year": year})
+                continue
+            x = pd.to_numeric(rows[base], errors="coerce")
+            flag = rows.get(base + questionnaire.DK_SUFFIX)  # 说不清 kept as a flag
+            is_dk = (x == DONT_KNOW).to_numpy(dtype=bool, na_value=False)
+            if flag is not None:
+                is_dk |= (pd.to_numeric(flag, errors="coerce") == 1).to_numpy(
+                    dtype=bool, na_value=False
+                )
+            valid = int((x.notna().to_numpy() & ~is_dk).sum())
+            if valid == 0:
+                dk = int(is_dk.sum())
+                reasons.append(
+                    f"{where_s}的“{lab}”（{base}）在 {year} 年的 {len(rows)} 份问卷中没有有效回答"
+                    f"（空白 {len(rows) - dk} 份、“说不清” {dk} 份）"
+                )
+                where.append({"table": "survey", "field": base, "year": year,
+                              "value": f"空白 {len(rows) - dk}，说不清 {dk}"})  # fmt: skip
+        for table, col in sorted(ind.formula.columns):
+            df = self.tables.get(table)
+            where_t = _table(table, self.files)
+            if df is None or df.empty:
+                reasons.append(f"没有{where_t}")
+                where.append({"table": table, "field": col, "value": ""})
+                continue
+            rows = df[pd.to_numeric(df["year"], errors="coerce") == year] if "year" in df else df
+            lab = self.label(table, col)
+            if rows.empty:
+                reasons.append(f"{where_t}没有 {year} 年的数据")
+                where.append({"table": table, "field": "year", "value": str(year),
+                              "row": False})  # fmt: skip
+            elif col not in rows or rows[col].isna().all():
+                reasons.append(f"{where_t}的“{lab}”（{col}）在 {year} 年全部为空")
+                where.append({"table": table, "field": col, "value": "（空）", "year": year})
+        if not reasons:
+            reasons.append(f"其公式 {ind.source} 在每个乡镇都无法计算（如分母为 0）")
+            for table, col in sorted(ind.formula.columns)[:1]:
+                where.append({"table": table, "field": col, "value": "", "year": year})
+        return "；".join(dict.fromkeys(reasons)), where
+
+    def other(self, exc: Exception) -> EvaluationDataError:
+        import re
+
+        from commeval.index.errors import zh
+
+        text = str(exc)
+        step = {
+            "designs": "问卷的抽样设计无法建立",
+            "estimates": "问卷的乡镇估计无法计算",
+            "evaluation": "评估无法完成",
+            "summaries": "问卷汇总无法完成",
+        }[self.name]
+        table = "survey" if self.name != "evaluation" else ""
+        field = ""
+        m = re.search(r"column '?(\w+)'?", text)
+        if m:
+            field = m.group(1)
+        if re.match(r"[\u3000-\u9fff（]", text):  # already Chinese first
+            return EvaluationDataError(
+                f"{step}：{text}" if table else text,
+                [{"table": table, "field": field, "value": "", "rule": self.name}],
+            )
+        reason = zh(text)
+        for pat, rep in _DESIGN_ZH:
+            if re.fullmatch(pat, text, flags=re.S):
+                reason = f"{re.sub(pat, rep, text, flags=re.S)}（{text}）"
+                break
+        chinese = reason != text
+        if field and table and chinese:
+            reason = f"{_table(table, self.files)}的{reason}"
+            reason = reason.replace(f"“{field}”", f"“{self.label(table, field)}”（{field}）", 1)
+        elif table:
+            reason = f"{_table(table, self.files)}：{reason}"
+        return EvaluationDataError(
+            f"{step}——{reason}；请核对数据后重新运行 commeval validate",
+            [{"table": table, "field": field, "value": "", "rule": self.name}],
+        )

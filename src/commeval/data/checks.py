@@ -647,9 +647,11 @@ def _field_column(
 
 
 def _fractions(x: np.ndarray, f: Field, raw: pd.Series, where: dict[str, Any]) -> pd.DataFrame:
-    """A ``%`` field whose every value lies in [0, 1] (60.5 % typed as 0.605 without a percent
-    format): a warning at its first value — the numbers may be 100× too small."""
-    if (f.unit or "").strip() not in ("%", "％"):
+    """A ``%`` field (its range allows percentages: no ``max`` ≤ 1) whose every value lies in
+    [0, 1]: 60.5 % stored as 0.605 where the file cannot tell a percent cell (CSV, a workbook
+    whose number formats are lost) or typed so. A warning at its first value listing the
+    values; nothing is scaled (the numbers may be 100× too small, or really that small)."""
+    if (f.unit or "").strip() not in ("%", "％") or (f.max is not None and f.max <= 1):
         return P.empty()
     ok = ~np.isnan(x)
     vals = x[ok]
@@ -659,10 +661,13 @@ def _fractions(x: np.ndarray, f: Field, raw: pd.Series, where: dict[str, Any]) -
         return P.empty()
     first = np.zeros(len(x), dtype=bool)
     first[np.flatnonzero(ok)[0]] = True
+    shown = "、".join(f"{v:g}" for v in vals[:6]) + ("…" if len(vals) > 6 else "")
+    example = f"{vals[vals > 0][0]:g}"
     return P.cells(
         first, severity=P.WARNING, rule="percent_as_fraction",
-        message=f"“{f.label}”的单位是 %，但这一列的数全在 0–1 之间（如 0.605），可能是把百分数写成了小数"
-        "（应为 60.5）；请核对", values=raw, **where,
+        message=f"疑似以小数形式保存的百分比：“{f.label}”的单位是 %，但这一列的 {len(vals)} 个数全在 "
+        f"0–1 之间（{shown}），可能是把百分数存成了小数（如 {example} 应为 "
+        f"{float(example) * 100:g}）；程序不会自动换算，请核对后改正", values=raw, **where,
     )  # fmt: skip
 
 

@@ -30,6 +30,9 @@ from commeval.errors import InputError
 MAX_DATA_BYTES = 256 << 20  # one raw data file (CSV, Excel, SPSS)
 MAX_YAML_BYTES = 1 << 20  # dataset.yaml, a codebook
 MAX_UNZIPPED_BYTES = 512 << 20  # a workbook's entries, inflated, all together
+#: the same for an .xlsx, which is streamed when large (readers.STREAM_XLSX_BYTES): a 100 MB
+#: survey export inflates to about 1 GB of XML and is read in bounded memory
+MAX_STREAMED_UNZIPPED_BYTES = 2 << 30
 MAX_ZIP_RATIO = 200  # inflated / compressed, for an entry inflating to more than 16 MiB
 MAX_YAML_NODES = 200_000  # nodes of a YAML document with every alias expanded
 
@@ -104,9 +107,10 @@ def read_regular(path: str | Path, limit: int | None = MAX_DATA_BYTES) -> bytes:
         os.close(fd)
 
 
-def check_zip(data: bytes) -> None:
-    """Refuse a ZIP container (xlsx, ods) that would inflate beyond the limits, reading only its
-    central directory. A damaged directory is left for the reader to report."""
+def check_zip(data: bytes, limit: int = MAX_UNZIPPED_BYTES) -> None:
+    """Refuse a ZIP container (xlsx, ods) that would inflate beyond the limits (``limit`` in
+    all, :data:`MAX_ZIP_RATIO` for a large entry), reading only its central directory. A damaged
+    directory is left for the reader to report."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -121,10 +125,10 @@ def check_zip(data: bytes) -> None:
                 f"表格文件中的“{info.filename[:60]}”压缩比异常（{_mb(info.compress_size)} 解压后为 "
                 f"{_mb(info.file_size)}），疑为“压缩炸弹”，未解压；请用 Excel/WPS 打开后另存再导入",
             )
-    if total > MAX_UNZIPPED_BYTES:
+    if total > limit:
         raise GuardError(
             "zip_bomb",
-            f"表格文件解压后达 {_mb(total)}（上限 {_mb(MAX_UNZIPPED_BYTES)}），未解压；"
+            f"表格文件解压后达 {_mb(total)}（上限 {_mb(limit)}），未解压；"
             "疑为“压缩炸弹”或数据过大，请检查文件或另存为 CSV 后导入",
         )
 

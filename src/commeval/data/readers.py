@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 
 from commeval.data import problems as P
-from commeval.data.guard import GuardError, check_regular, check_zip, read_regular
+from commeval.data.biff import percent_cells
+from commeval.data.guard import (
+    MAX_STREAMED_UNZIPPED_BYTES,
+    GuardError,
+    check_regular,
+    check_zip,
+    read_regular,
+)
 from commeval.errors import InputError
 from commeval.files import sha256_bytes, sha256_file
 
@@ -186,7 +193,7 @@ def sniff(data: bytes, fmt: str, name: str) -> str:
         return "csv"  # Excel's "Unicode 文本" (UTF-16, tab-separated), whatever its extension
     if data.startswith(b"PK\x03\x04"):
         try:
-            check_zip(data)  # the central directory only: nothing is inflated yet
+            check_zip(data, MAX_STREAMED_UNZIPPED_BYTES)  # the central directory only
         except GuardError as e:
             raise ReadError(P.one(P.ERROR, e.rule, e.message, file=name)) from None
         head = data[:4096]
@@ -269,8 +276,9 @@ def read_calamine(
         for i in range(r0, min(r1, len(text) - 1) + 1):
             for j in range(c0, min(c1, width - 1) + 1):
                 text[i][j] = v
-    if fmt == "ods":  # percent-formatted numbers as the percentage shown, as in .xlsx
-        for r, c in _ods_percent(data, title):
+    if fmt in ("ods", "xls"):  # percent-formatted numbers as the percentage shown, as in .xlsx
+        cells = _ods_percent(data, title) if fmt == "ods" else sorted(percent_cells(data, title))
+        for r, c in cells:
             if r < len(text) and c < width and text[r][c] is not None:
                 try:
                     text[r][c] = percent_text(float(text[r][c]))
@@ -814,6 +822,12 @@ def _cell_text(v: Any) -> str | None:
     return s if s.strip() else None
 
 
+#: an .xlsx whose entries inflate beyond this is streamed: openpyxl's read-only mode parses the
+#: sheet row by row (the whole workbook object model of a large survey export would take GBs),
+#: its merged ranges and Excel tables read from the sheet's XML on their own
+STREAM_XLSX_BYTES = 48 << 20
+
+
 def read_xlsx(
     data: bytes, name: str, sheet: Any = None, header_row: Any = None,
     score: HeaderScore | None = None,
@@ -823,17 +837,19 @@ def read_xlsx(
     ``#DIV/0!`` a ``cell_error`` naming the cell), numbers formatted as percent read as the
     percentage shown (``60.5%``), merged cells filled with their top-left value, an Excel
     table's totals row marked as not data. Without ``sheet``, the visible sheet whose header
-    maps best is read (hidden sheets — drop-down lists, workings — are ignored)."""
+    maps best is read (hidden sheets — drop-down lists, workings — are ignored). A workbook
+    inflating beyond :data:`STREAM_XLSX_BYTES` is streamed (bounded memory, same result)."""
     import openpyxl
 
     if not data:
         raise ReadError(P.one(P.ERROR, "file_empty", "文件为空（0 字节）", file=name))
     try:
-        check_zip(data)
+        check_zip(data, MAX_STREAMED_UNZIPPED_BYTES)  # large workbooks are streamed
     except GuardError as e:
         raise ReadError(P.one(P.ERROR, e.rule, e.message, file=name)) from None
+    streaming = _inflated(data) > STREAM_XLSX_BYTES
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=streaming)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as e:
         raise ReadError(
             P.one(
@@ -846,48 +862,78 @@ def read_xlsx(
         ) from None
     ws = _xlsx_sheet(wb, sheet, score, name)
     title = ws.title
-    grid: list[list[Any]] = []
+    if streaming:
+        ws.reset_dimensions()  # rows as they are in the file, not as its <dimension> claims
+    text: list[list[str | None]] = []
     errors: list[tuple[int, int, str]] = []
-    for i, row in enumerate(ws.iter_rows()):
-        out: list[Any] = []
-        for j, cell in enumerate(row):
-            v = cell.value
-            if v is not None and cell.data_type == "e":
-                errors.append((i, j, str(v)))
-                v = None
-            elif isinstance(v, int | float) and not isinstance(v, bool):
-                if "%" in str(cell.number_format or ""):
-                    v = percent_text(v)
-            out.append(v)
-        grid.append(out)
-    width = max((len(r) for r in grid), default=0)
-    for r in grid:
+    same: dict[Any, str | None] = {}  # one string object per repeated value (codes, names)
+    try:
+        for i, row in enumerate(ws.iter_rows()):
+            out: list[str | None] = []
+            for j, cell in enumerate(row):
+                v = cell.value
+                if v is None:
+                    out.append(None)
+                    continue
+                if cell.data_type == "e":
+                    errors.append((i, j, str(v)))
+                    out.append(None)
+                    continue
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    if "%" in str(getattr(cell, "number_format", None) or ""):
+                        v = percent_text(v)
+                key = (type(v), v)
+                t = same.get(key, _MISS)
+                if t is _MISS:
+                    t = _cell_text(v)
+                    if len(same) < 200_000:
+                        same[key] = t
+                out.append(t)
+            text.append(out)
+        if streaming:
+            merges, tables = _xlsx_xml_extras(data, title)
+        else:
+            merges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+            tables = [
+                (t.ref, int(getattr(t, "totalsRowCount", 0) or 0), t.displayName)
+                for t in ws.tables.values()
+            ]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as e:
+        raise ReadError(
+            P.one(P.ERROR, "corrupt_file", "Excel 文件已损坏或不完整（可能下载/复制时被截断），"
+                  f"无法读取；请重新导出（{type(e).__name__}）", file=name, sheet=title)
+        ) from None  # fmt: skip
+    finally:
+        wb.close()
+    same.clear()
+    width = max((len(r) for r in text), default=0)
+    for r in text:
         r.extend([None] * (width - len(r)))
     # Formulas without a saved result (a file written by a program, never opened in Excel).
     erred = {(i, j) for i, j, _ in errors}
     uncached = [
         (i, j, f)
         for i, j, f in _xlsx_formulas(data, title)
-        if i < len(grid) and grid[i][j] is None and (i, j) not in erred
+        if i < len(text) and j < width and text[i][j] is None and (i, j) not in erred
     ]
     # Merged cells: every cell of the range takes the top-left value.
-    for rng in ws.merged_cells.ranges:
-        v = grid[rng.min_row - 1][rng.min_col - 1]
-        for i in range(rng.min_row - 1, rng.max_row):
-            for j in range(rng.min_col - 1, rng.max_col):
-                grid[i][j] = v
+    for r0, c0, r1, c1 in merges:
+        if r0 > len(text) or c0 > width:
+            continue
+        v = text[r0 - 1][c0 - 1]
+        for i in range(r0 - 1, min(r1, len(text))):
+            for j in range(c0 - 1, min(c1, width)):
+                text[i][j] = v
     totals: dict[int, str] = {}
-    for tbl in ws.tables.values():
-        n = int(getattr(tbl, "totalsRowCount", 0) or 0)
-        if n > 0 and tbl.ref:
+    for ref, n, display in tables:
+        if n > 0 and ref:
             from openpyxl.utils.cell import range_boundaries
 
-            _, _, _, max_row = range_boundaries(tbl.ref)
+            _, _, _, max_row = range_boundaries(ref)
             for r in range(max_row - n + 1, max_row + 1):
-                totals[r] = f"Excel 表格“{tbl.displayName}”的汇总行"
-    wb.close()
-    text = [[_cell_text(v) for v in r] for r in grid]
+                totals[r] = f"Excel 表格“{display}”的汇总行"
     frame, headers, rows, hi = _sheet_frame(text, name, title, score, header_row)
+    del text
     ncol = len(headers)
 
     def col(j: int) -> str:
@@ -913,6 +959,119 @@ def read_xlsx(
     }
     result.skip_rows = totals
     return result
+
+
+_MISS = object()
+
+
+def _inflated(data: bytes) -> int:
+    """The inflated size of a ZIP container's entries (0 when it is not one)."""
+    try:
+        return sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return 0
+
+
+def _scan(z: zipfile.ZipFile, part: str, pattern: Any, chunk: int = 1 << 20) -> list[tuple]:
+    """The groups of every match of ``pattern`` (bytes regex, matches shorter than 4 KiB) in a
+    ZIP entry, read in chunks (never the whole inflated entry at once)."""
+    import re
+
+    found: dict[tuple, None] = {}
+    tail = b""
+    with z.open(part) as fh:
+        while True:
+            block = fh.read(chunk)
+            buf = tail + block
+            for m in re.finditer(pattern, buf):
+                found[m.groups() + (m.group(0),)] = None
+            if not block:
+                break
+            tail = buf[-4096:]
+    return [k[:-1] for k in found]
+
+
+def _rels(blob: bytes) -> dict[str, str]:
+    """Relationship id → target of a ``.rels`` part (attributes in any order)."""
+    import re
+
+    out = {}
+    for tag in re.findall(rb"<(?:\w+:)?Relationship\b[^>]*>", blob):
+        attr = dict(re.findall(rb'\b(\w+)="([^"]*)"', tag))
+        if b"Id" in attr and b"Target" in attr:
+            out[attr[b"Id"].decode()] = _xml_unescape(attr[b"Target"].decode())
+    return out
+
+
+def _target(base: str, target: str) -> str:
+    """A relationship's target as a ZIP entry (absolute, or relative to ``base``'s folder)."""
+    import posixpath
+
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
+
+
+def _xlsx_sheet_part(z: zipfile.ZipFile, title: str) -> str | None:
+    """The ZIP entry of the worksheet named ``title`` (workbook.xml and its relationships)."""
+    import re
+
+    wb = z.read("xl/workbook.xml")
+    target = _rels(z.read("xl/_rels/workbook.xml.rels"))
+    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*>", wb):
+        attr = dict(re.findall(rb'\b([\w:]+)="([^"]*)"', tag))
+        rid = next((v for k, v in attr.items() if k.endswith(b":id")), None)
+        if rid and _xml_unescape(attr.get(b"name", b"").decode()) == title:
+            t = target.get(rid.decode())
+            return _target("xl/workbook.xml", t) if t else None
+    return None
+
+
+def _xml_unescape(s: str) -> str:
+    import html
+
+    return html.unescape(s)
+
+
+def _xlsx_xml_extras(data: bytes, title: str) -> tuple[list[tuple[int, int, int, int]], list]:
+    """Of a streamed sheet: its merged ranges (1-based first row, first column, last row, last
+    column) and its Excel tables (ref, totals row count, display name), read from the XML."""
+    import posixpath
+    import re
+
+    from openpyxl.utils.cell import range_boundaries
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        part = _xlsx_sheet_part(z, title)
+        if part is None or part not in z.namelist():
+            return [], []
+        merges, ids, tables = [], [], []
+        for kind, attrs in _scan(z, part, rb"<(?:\w+:)?(mergeCell|tablePart)\b([^>]*)>"):
+            attr = dict(re.findall(rb'\b(\w+)="([^"]*)"', attrs))  # r:id as id
+            if kind == b"tablePart" and b"id" in attr:
+                ids.append(attr[b"id"].decode())
+            elif kind == b"mergeCell" and re.fullmatch(
+                rb"[A-Z]+\d+:[A-Z]+\d+", attr.get(b"ref", b"")
+            ):
+                c0, r0, c1, r1 = range_boundaries(attr[b"ref"].decode())
+                merges.append((r0, c0, r1, c1))
+        rels_part = posixpath.join(
+            posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels"
+        )
+        rels = _rels(z.read(rels_part)) if ids and rels_part in z.namelist() else {}
+        for rid in ids:
+            tpart = _target(part, rels[rid]) if rid in rels else ""
+            if tpart not in z.namelist():
+                continue
+            head = re.search(rb"<(?:\w+:)?table\b[^>]*>", z.read(tpart))
+            if not head:
+                continue
+            attr = {
+                k.decode(): v.decode() for k, v in re.findall(rb'\b(\w+)="([^"]*)"', head.group(0))
+            }
+            tables.append((attr.get("ref", ""), int(attr.get("totalsRowCount", "0") or 0),
+                           _xml_unescape(attr.get("displayName", ""))))  # fmt: skip
+    return merges, tables
 
 
 def percent_text(v: float) -> str:
@@ -957,7 +1116,7 @@ def _xlsx_formulas(data: bytes, title: str) -> list[tuple[int, int, str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             parts = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
-            if not any(b"</f>" in z.read(n) or b"<f " in z.read(n) for n in parts):
+            if not any(_scan(z, n, rb"(</f>|<f )") for n in parts):
                 return []
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import html
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 import pandas as pd
 
 from commeval.data import problems as P
-from commeval.data.checks import check_dataset
+from commeval.data.checks import Checked, check_dataset
 from commeval.data.codebook import Codebook
 from commeval.data.contract import Contract
 from commeval.data.safe_cells import escape_cells
@@ -114,6 +115,13 @@ tr.error td:first-child{{color:#b00020;font-weight:bold}}tr.warning td:first-chi
     write_atomic(path, doc)
 
 
+def _tables_sound(problems: pd.DataFrame) -> bool:
+    """No error but the years' consistency (``year:…``, :func:`~commeval.data.rules.years`):
+    the tables are complete, so their evaluation can be tried."""
+    errors = problems.loc[problems["severity"] == P.ERROR, "rule"]
+    return bool(errors.str.startswith("year:").all())
+
+
 def run_validate(
     raw_dir: str | Path,
     report_dir: str | Path | None = None,
@@ -123,13 +131,19 @@ def run_validate(
     contract: Contract | None = None,
     feedback: str | Path | None = None,
     year: int | None = None,
+    evaluable: Callable[[Checked], pd.DataFrame] | None = None,
 ) -> int:
     """Validate, print the problems in Chinese, write the reports; 2 on any error, else 0.
     ``feedback``: a folder to write one 回执 workbook per submitted file into
     (:mod:`~commeval.data.feedback`). ``year``: the project's assessment year, checked against
-    the tables' years (:func:`~commeval.data.rules.years`)."""
+    the tables' years (:func:`~commeval.data.rules.years`). ``evaluable``: when the tables
+    have no error, the problems that would stop their evaluation — the evaluation's own
+    checks, given by a higher layer (``commeval validate`` passes
+    :func:`commeval.district.evaluation_problems`: the data layer knows no index)."""
     out = out or sys.stdout
     checked = check_dataset(raw_dir, codebook, contract=contract, year=year, consistency=True)
+    if evaluable is not None and _tables_sound(checked.problems):
+        checked.problems = P.sort(P.concat([checked.problems, evaluable(checked)]))
     problems = checked.problems
     report = Path(report_dir) if report_dir is not None else DEFAULT_REPORT_DIR
     report.mkdir(parents=True, exist_ok=True)

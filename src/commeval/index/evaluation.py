@@ -369,6 +369,7 @@ def _nominal(
     cols = [c for c in raw.columns if c not in dropped]
     for c in cols:
         if raw[c].isna().all():
+            everywhere = [k for k in cols if raw[k].isna().all()]
             survey_based = bool(inds[c].formula.survey_items)
             hint = (
                 " (no survey estimates: pass survey= or tables['survey'])" if survey_based else ""
@@ -379,10 +380,12 @@ def _nominal(
                 else "请检查公式所用字段在该年是否已填写（空白即缺失），或在框架中给该指标写"
                 " missing: not_applicable（无此项的乡镇不计入）"
             )
-            raise IndexDataError(
+            err = IndexDataError(
                 f"指标 {c!r} 在 {year} 年所有乡镇都没有值——{zh_hint}"
                 f" (indicator {c!r} is missing for every township in {year}{hint})"
             )
+            err.indicators, err.year = everywhere, year  # every such indicator, for a caller
+            raise err  # that explains them (commeval.district.check_evaluation)
     X = raw[cols]
     na_cols = [c for c in cols if inds[c].missing == "not_applicable"]
     groups = None
