@@ -103,6 +103,12 @@ def test_a_township_without_survey_in_the_year(base_raw: Path, tmp_path: Path):
     towns = read(root / "raw", "townships")
     assert int(hit.iloc[0]["行"]) == int(np.flatnonzero(towns["乡镇"] == town)[0]) + 2
     assert f"乡镇“{town}”在问卷（survey.csv）中没有 2012 年的问卷" in hit.iloc[0]["说明"]
+    # run anyway, that township's page fails with the same cause in Chinese (no KeyError)
+    from commeval.report.township import satisfaction
+
+    d = load_district(project=root)
+    with pytest.raises(ValueError, match=f"乡镇“{town}”在问卷中没有 2012 年的问卷"):
+        satisfaction(d, town)
 
 
 def test_valid_data_pass_the_evaluation_check(base_raw: Path, tmp_path: Path):

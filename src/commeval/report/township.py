@@ -258,6 +258,12 @@ def satisfaction(d: District, township: str, min_n: int | None = None) -> Satisf
     mine = (s["township"] == township).to_numpy()
     dt = design.subset(mine)
     n = int(mine.sum())
+    if n == 0:  # `commeval validate` reports this as an error at the township's row
+        raise ValueError(
+            f"乡镇“{township}”在问卷中没有 {d.year} 年的问卷，群众满意度部分无法生成；"
+            f"请补报该乡镇 {d.year} 年的问卷 (township {township!r} has no survey "
+            f"respondents in {d.year})"
+        )
     n_vil = int(s.loc[mine, "village"].nunique())
     items = [i for i in questionnaire.likert_items(d.contract) if i in s.columns]
     lik = summary.likert
