@@ -96,3 +96,22 @@ def test_derived_cache_rebuilds_registered_classes_only(tmp_path):
     s = SurveySummaries(2012, None, *[__import__("pandas").DataFrame()] * 5)
     derived.store(tmp_path, "s", s)
     assert type(derived.load(tmp_path, "s")) is SurveySummaries
+
+
+def _load_in_process(raw: str, processed: str) -> str:
+    from commeval.data.processed import load_processed
+    from commeval.project import ensure_processed
+
+    _, meta = load_processed(ensure_processed(raw, processed))
+    return str(meta["run_id"])
+
+
+def test_two_processes_on_one_stale_folder_ingest_once(tmp_path):
+    """A notebook and a batch run starting together on the same (absent) processed folder: one
+    ingests, the other waits and reads what it made — neither reads a half-rewritten folder."""
+    import multiprocessing as mp
+
+    processed = tmp_path / "p"
+    with mp.get_context("spawn").Pool(2) as pool:
+        runs = pool.starmap(_load_in_process, [(str(RAW), str(processed))] * 2)
+    assert runs[0] == runs[1], runs  # one ingest, read by both

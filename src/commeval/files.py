@@ -128,3 +128,25 @@ def write_atomic(
             if fsync:
                 os.fsync(fh.fileno())
     return path
+
+
+@contextmanager
+def exclusive(lock_file: str | Path) -> Iterator[None]:
+    """Hold an exclusive, blocking ``flock`` on ``lock_file`` (created if absent) for the block:
+    processes that check and rewrite the same folder (two notebooks, a batch run and a notebook
+    loading one processed folder) take turns instead of one reading what the other is writing.
+    The kernel releases the lock when its holder dies. Where ``fcntl`` is missing (Windows),
+    the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = Path(lock_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from commeval.errors import InputError
+from commeval.files import exclusive
 from commeval.paths import DEFAULT_DATA_DIR, DEFAULT_OUT_DIR, default_processed_dir, package_dir
 
 #: The file that makes a folder a project.
@@ -492,8 +493,12 @@ def ensure_processed(
 
     opts = project.data_options() if project is not None else {}
     processed = Path(processed_dir) if processed_dir else default_processed_dir(data_dir)
-    if not is_current(data_dir, processed, **opts):
-        from commeval.data.ingest import ingest  # only when needed: importing it costs more
+    # one process at a time checks and re-makes a processed folder (a notebook and a batch run
+    # on the same data): the second waits, then finds it current instead of reading it half
+    # rewritten or ingesting it again
+    with exclusive(processed.parent / f".{processed.name}.lock"):
+        if not is_current(data_dir, processed, **opts):
+            from commeval.data.ingest import ingest  # only when needed: importing it costs more
 
-        ingest(data_dir, processed, **opts)
+            ingest(data_dir, processed, **opts)
     return processed
