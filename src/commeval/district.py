@@ -292,7 +292,7 @@ def framework_fingerprint(framework: Framework) -> str:
     :func:`~commeval.keys.package_hash` too), else the key of its parsed content."""
     src = Path(framework.source)
     if src.is_file():
-        return file_hash(src)
+        return key("framework", file=file_hash(src), wording=framework.wording)
     return key("framework", content=repr(framework))
 
 
@@ -381,9 +381,16 @@ def load_district(
     if loaded in _LOADED:
         return _LOADED[loaded]
     c = proj.contract() if proj is not None else contract()
-    fw = framework if isinstance(framework, Framework) else load_framework(framework, contract=c)
     tables, meta = load_processed(processed, contract=c)
     provenance = Provenance.from_manifest(meta, json.loads(manifest).get("tables", {}))
+    if isinstance(framework, Framework):
+        fw = framework
+    else:  # its {level} worded as the district's level (县直部门 in a county)
+        ds = provenance.dataset
+        name = (proj.district if proj is not None else None) or str(
+            ds.get("district") or ds.get("name") or Path(data_dir).name
+        )
+        fw = load_framework(framework, contract=c, level=options.level_of(name))
     years = sorted(int(y) for y in tables["villages"]["year"].unique())
     if year is None:
         year = years[-1]

@@ -144,7 +144,9 @@ def test_a_county_is_a_county(county, county_pages):
     for name, html in county_pages.items():
         text = page_text(html)
         assert "全区" not in text and "区内" not in text, name
+        assert "区直" not in text and "区级以上" not in text, name  # the framework's labels too
         assert "全县" in text, name
+    assert "县直部门结对帮扶村比例" in page_text(county_pages["甲镇"])
     assert "县内其他乡镇" in page_text(county_pages["甲镇"])
     assert "在全县4个乡镇中排名第" in page_text(county_pages["甲镇"])
 

@@ -158,6 +158,8 @@ class Framework:
     veto: tuple[Veto, ...] = ()
     #: 以100分为基础分: the total is base_score minus the points lost, plus the bonus
     base_score: float | None = None
+    #: the district level (区/县/市) that ``{level}`` in the file's names and labels became
+    wording: str = "区"
 
     @property
     def points(self) -> bool:
@@ -213,10 +215,13 @@ class Framework:
         return dims + html_table(cols, rows, "indicators", index_columns=1)
 
 
-def load_framework(path: str | Path | None = None, contract: Contract | None = None) -> Framework:
+def load_framework(
+    path: str | Path | None = None, contract: Contract | None = None, level: str = "区"
+) -> Framework:
     """Load and validate a framework YAML (the packaged default when ``path`` is None); its
     formulas may name the fields of ``contract`` (default: the packaged contract; a project's
-    extended by its fields.yaml)."""
+    extended by its fields.yaml). ``{level}`` in its texts (names, labels) is the district's
+    level, ``level`` (区/县/市): "{level}直部门结对帮扶村比例" reads 县直部门… in a county."""
     if path is None:
         res = resources.files("commeval") / "config" / "framework.yaml"
         text, source = res.read_text(encoding="utf-8"), "commeval/config/framework.yaml"
@@ -227,7 +232,18 @@ def load_framework(path: str | Path | None = None, contract: Contract | None = N
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise FrameworkError(source, "<document>", None, f"not valid YAML: {exc}") from None
-    return parse_framework(doc, source, contract)
+    return parse_framework(doc, source, contract, level=level)
+
+
+def _worded(value: Any, level: str) -> Any:
+    """``value`` with ``{level}`` in every text replaced by ``level`` (区/县/市)."""
+    if isinstance(value, str):
+        return value.replace("{level}", level)
+    if isinstance(value, dict):
+        return {k: _worded(v, level) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_worded(v, level) for v in value]
+    return value
 
 
 def _num(source: str, key: str, value: Any, what: str = "a number") -> float:
@@ -343,13 +359,15 @@ def _columns_known(source: str, key: str, text: str, f: Formula, c: Contract) ->
 
 
 def parse_framework(  # noqa: C901
-    doc: Any, source: str = "<framework>", contract: Contract | None = None
+    doc: Any, source: str = "<framework>", contract: Contract | None = None, level: str = "区"
 ) -> Framework:
     """Validate a parsed framework document and build a :class:`Framework`; formulas are checked
-    against ``contract`` (default: the packaged contract)."""
+    against ``contract`` (default: the packaged contract); ``{level}`` in its texts becomes
+    ``level`` (the district's 区/县/市)."""
     c = contract or packaged_contract()
     if not isinstance(doc, dict):
         raise FrameworkError(source, "<document>", type(doc).__name__, "must be a mapping")
+    doc = _worded(doc, level)
     unknown = sorted(set(doc) - _TOP)
     if unknown:
         raise FrameworkError(source, unknown[0], doc[unknown[0]], "unknown key")
@@ -622,6 +640,7 @@ def parse_framework(  # noqa: C901
         bonus_cap=bonus_cap,
         veto=tuple(vetoes),
         base_score=base_score,
+        wording=level,
     )
 
 
