@@ -31,6 +31,16 @@ NOTEBOOK = REPO / "src" / "commeval" / "notebooks" / "township_report.ipynb"
 OTHER = "other.ipynb"
 HEADING = "别的笔记本的标题"
 MS = 1000  # playwright timeouts are in milliseconds
+#: JS expression: the main-area document widget open on path ``p``, made the current one if it
+#: is not (a kernel starting in another notebook, or a busy browser, can leave the focus — and
+#: with it ``shell.currentWidget`` — elsewhere after ``docmanager:open``); null until it is
+#: open and current. Polled inside ``wait_for_function``, so it retries until the deadline.
+ACTIVATE = """(() => { const app = window.jupyterapp;
+    const w = Array.from(app.shell.widgets('main'))
+                   .find(x => x.context && x.context.path === p);
+    if (!w) return null;
+    if (app.shell.currentWidget !== w) { app.shell.activateById(w.id); return null; }
+    return w; })()"""
 
 # Settings JupyterLab reads from the temporary config folder: no news fetched, every cell
 # rendered (no windowing, so the charts are in the DOM), no autosave writing into the folder.
@@ -167,6 +177,29 @@ def _stop_lab(proc: subprocess.Popen) -> None:
         proc.log.close()  # type: ignore[attr-defined]
 
 
+#: What the lab shows when a wait fails: the current document, the open ones, any dialog.
+LAB_STATE = """() => { const app = window.jupyterapp; const c = app && app.shell.currentWidget;
+    return {current: c && c.context ? c.context.path : (c ? c.id : null),
+            open: app ? Array.from(app.shell.widgets('main')).map(
+                w => w.context ? w.context.path : w.id) : [],
+            dialogs: Array.from(document.querySelectorAll('.jp-Dialog'))
+                .map(d => d.innerText.slice(0, 300))}; }"""
+
+
+def wait_in_lab(tab, predicate: str, arg=None, timeout: float = 180) -> None:
+    """``tab.wait_for_function(predicate, arg)`` up to ``timeout`` seconds; on timeout the
+    failure says what the lab showed (current and open documents, dialogs)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        tab.wait_for_function(predicate, arg=arg, timeout=timeout * MS)
+    except PlaywrightTimeout:
+        state = tab.evaluate(LAB_STATE)
+        raise AssertionError(
+            f"JupyterLab did not reach the condition in {timeout} s: {state}"
+        ) from None
+
+
 def _open(tab, path: str) -> None:
     """Open (or bring forward) a notebook in the lab and wait until its kernel is idle."""
     # The command resolves to the widget, which Playwright cannot serialise: return nothing.
@@ -174,13 +207,16 @@ def _open(tab, path: str) -> None:
         "async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }",
         path,
     )
-    tab.wait_for_function(
-        """p => { const w = window.jupyterapp.shell.currentWidget;
+    wait_in_lab(
+        tab,
+        """p => { const w = _activate(p);
                   const s = w && w.sessionContext;
-                  return w && w.context && w.context.path === p && s && s.session
-                         && s.session.kernel && s.kernelDisplayStatus === 'idle'; }""",
+                  return w && s && s.session && s.session.kernel
+                         && s.kernelDisplayStatus === 'idle'; }""".replace(
+            "_activate(p)", ACTIVATE
+        ),
         arg=path,
-        timeout=180 * MS,  # a large saved notebook on a busy machine: wait on the condition
+        timeout=180,  # a large saved notebook on a busy machine: wait on the condition
     )
 
 
@@ -223,7 +259,7 @@ def test_report_run_in_jupyterlab_keeps_page_and_other_notebook_unchanged(tmp_pa
                 errors: list[str] = []
                 tab.on("pageerror", lambda e: errors.append(str(e)))
                 tab.goto(f"{base}/lab/tree/{OTHER}?token={token}", timeout=120 * MS)
-                tab.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
+                wait_in_lab(tab, "() => window.jupyterapp && window.jupyterapp.shell", timeout=120)
                 tab.evaluate("async () => { await jupyterapp.started; await jupyterapp.restored; }")
                 _open(tab, OTHER)
                 tab.wait_for_selector(f".jp-RenderedMarkdown h2:has-text('{HEADING}')")

@@ -17,6 +17,7 @@ from nbformat.sign import NotebookNotary
 from nbformat.v4 import new_markdown_cell, new_notebook
 from test_browser import ARGS, CHROMIUM, _require_browser
 from test_browser_jupyterlab import (
+    ACTIVATE,
     BIN,
     HEADING,
     MS,
@@ -28,6 +29,7 @@ from test_browser_jupyterlab import (
     _start_lab,
     _stop_lab,
     _wait_for_server,
+    wait_in_lab,
 )
 
 # one JupyterLab at a time: the two lab tests share an xdist group (make test: --dist loadgroup)
@@ -99,12 +101,13 @@ def _show(tab, path: str) -> None:
         "async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }",
         path,
     )
-    tab.wait_for_function(
-        """p => { const w = window.jupyterapp.shell.currentWidget;
-                  return w && w.context && w.context.path === p && w.context.isReady
-                         && w.content && w.content.widgets.length > 0; }""",
+    wait_in_lab(
+        tab,
+        """p => { const w = _activate(p);
+                  return w && w.context.isReady && w.content
+                         && w.content.widgets.length > 0; }""".replace("_activate(p)", ACTIVATE),
         arg=path,
-        timeout=180 * MS,  # a large saved notebook on a busy machine: wait on the condition
+        timeout=180,  # a large saved notebook on a busy machine: wait on the condition
     )
 
 
@@ -168,7 +171,7 @@ def test_saved_report_reopened_untrusted_keeps_styles_and_charts(tmp_path):
                 tab = ctx.new_page()
                 tab.on("pageerror", lambda e: errors.append(str(e)))
                 tab.goto(f"{base}/lab/tree/{OTHER}?token={token}", timeout=120 * MS)
-                tab.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
+                wait_in_lab(tab, "() => window.jupyterapp && window.jupyterapp.shell", timeout=120)
                 tab.evaluate("async () => { await jupyterapp.started; await jupyterapp.restored; }")
                 _show(tab, OTHER)
                 tab.wait_for_selector(f".jp-RenderedMarkdown h2:has-text('{HEADING}')")
