@@ -20,6 +20,9 @@ from commeval.pipeline.plan import MAX_STEM_BYTES, safe_filename
 from commeval.project import load_project
 from commeval.synthetic import generate_district, write_raw
 
+# both tests read one module-scoped run: kept on one xdist worker (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("returns_reports")
+
 LONG = ('城关/镇\\东:区*问?“号”"<甲>|' * 10)[:135]
 TOWNS = ["城关镇", LONG]
 KEYS = {
