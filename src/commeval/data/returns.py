@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from commeval.data import problems as P
 from commeval.data.readers import RawFrame
@@ -65,19 +67,42 @@ def _norm_cell(text: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
-def _column_masks(data: pd.DataFrame, test) -> np.ndarray:
-    """(rows × columns) booleans: ``test(normalised text)`` per cell, evaluated on each column's
-    distinct texts only."""
-    out = np.zeros(data.shape, dtype=bool)
+def _column_masks(data: pd.DataFrame, *patterns: re.Pattern) -> list[np.ndarray]:
+    """One (rows × columns) boolean array per pattern: does the cell's normalised text
+    (:func:`_norm_cell`; cells of at most 40 characters) match it. Each column is factorised
+    once and only its distinct values are tested: text in Arrow (NFKC, spaces removed, RE2),
+    the few hits confirmed with Python's ``re``; other values in Python."""
+    out = [np.zeros(data.shape, dtype=bool) for _ in patterns]
     for j, c in enumerate(data.columns):
         codes, uniq = pd.factorize(data[c], use_na_sentinel=True)
         if not len(uniq):
             continue
-        flags = np.array(
-            [isinstance(u, str) and len(u) <= 40 and bool(test(_norm_cell(u))) for u in uniq]
-            + [False]
-        )
-        out[:, j] = flags[codes]
+        flags = [np.zeros(len(uniq) + 1, dtype=bool) for _ in patterns]  # last: missing (-1)
+        try:
+            arr = pa.array(uniq, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
+        if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            short = pc.less_equal(pc.utf8_length(arr), 40)
+            norm = pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"[\s\p{Z}]+", "")
+            for f, rx in zip(flags, patterns, strict=True):
+                found = pc.and_kleene(
+                    short,
+                    pc.match_substring_regex(norm, rx.pattern, ignore_case=bool(rx.flags & re.I)),
+                )
+                for i in np.flatnonzero(found.fill_null(False).to_numpy(zero_copy_only=False)):
+                    # confirmed with Python's re (RE2 and re differ at the edges)
+                    f[i] = bool(rx.match(_norm_cell(arr[int(i)].as_py())))
+        else:
+            values = np.asarray(uniq, dtype=object)
+            short_i = [i for i, u in enumerate(values) if isinstance(u, str) and len(u) <= 40]
+            texts = [_norm_cell(values[i]) for i in short_i]
+            for f, rx in zip(flags, patterns, strict=True):
+                if short_i:
+                    f[short_i] = [bool(rx.match(t)) for t in texts]
+        for mask, f in zip(out, flags, strict=True):
+            if f.any():
+                mask[:, j] = f[codes]
     return out
 
 
@@ -91,9 +116,8 @@ def skip_nondata(raw: RawFrame) -> tuple[list[dict[str, Any]], set[str]]:
         return [], set()
     filled = (df.notna() & (df != "")).to_numpy()
     first = np.where(filled.any(axis=1), filled.argmax(axis=1), -1)
-    total = _column_masks(df, _TOTAL.match).any(axis=1)
-    label = _column_masks(df, _LABEL.match)
-    note = _column_masks(df, _NOTE.match)
+    total, label, note = _column_masks(df, _TOTAL, _LABEL, _NOTE)
+    total = total.any(axis=1)
     idx = np.arange(n)
     ok = first >= 0
     at_first = np.zeros(n, dtype=bool)
@@ -115,7 +139,7 @@ def skip_nondata(raw: RawFrame) -> tuple[list[dict[str, Any]], set[str]]:
             break
         i -= 1
     excel_total = np.isin(raw.rows, list(raw.skip_rows)) if raw.skip_rows else np.zeros(n, bool)
-    values = df.to_numpy(dtype=object)
+    values = _RowValues(df)  # the few rows looked at, not the whole frame as objects
     under = np.zeros(n, dtype=bool)  # 栏次 / 单位 rows right under the header
     for k in range(min(2, n)):
         cells = [str(v).strip() for v in values[k] if isinstance(v, str) and v.strip()]
@@ -163,6 +187,16 @@ def skip_nondata(raw: RawFrame) -> tuple[list[dict[str, Any]], set[str]]:
             fc[(int(pos[i0]), j)] = True
     raw.formula_cells = set(fc)
     return probs, secrets
+
+
+class _RowValues:
+    """``df``'s rows as object arrays, built one row at a time when asked (``values[k]``)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        return self.df.iloc[int(k)].to_numpy(dtype=object)
 
 
 _UNIT = re.compile(r"^\(?(?:计量|金额|面积)?单位[:(]")
