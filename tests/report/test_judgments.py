@@ -569,3 +569,25 @@ def test_a_composite_figure_whose_interval_covers_its_target_is_uncertain(
     monkeypatch.setattr(D, "composite_figure", lambda d, ind: real.reset_index())
     r = _finding(county, "甲镇", "services_satisfaction")
     assert not r["uncertain"] and "尚不能确定" not in r["sentence"]
+
+
+def test_advice_does_not_presume_a_cause_the_data_may_not_support():
+    """A rule that names 资金不足 only when funding also falls short (cause_if) is printed with
+    the same advice either way: its money steps are conditional ("资金确有缺口的…"), so the page
+    never says "not a funding problem" and then prescribes a budget line."""
+    import re
+
+    from commeval.report.diagnosis import load_rules
+
+    rules = load_rules()
+    money = re.compile(r"资金|预算|补助|拨款|投入")
+    checked = 0
+    for name, rule in rules.indicators.items():
+        if not rule.get("cause_if"):
+            continue
+        checked += 1
+        advice = rule["advice"]
+        for clause in re.split(r"[；;]", advice):
+            if money.search(clause) and "资金来源" not in clause:
+                assert clause.startswith("资金确有缺口的"), (name, clause)
+    assert checked >= 8
