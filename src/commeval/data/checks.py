@@ -299,29 +299,27 @@ def _quoted(problems: pd.DataFrame, values: set[str]) -> set[str]:
     out: set[str] = set()
     for col in ("value", "message"):
         for text in pd.unique(problems[col]):
-            if not isinstance(text, str):
-                continue
-            out |= {
-                text[i : i + n]
-                for n in lengths
-                if n <= len(text)
-                for i in range(len(text) - n + 1)
-                if text[i : i + n] in values
-            }
+            if isinstance(text, str):
+                out |= occurring(text, values, lengths)
     return out
+
+
+def occurring(text: str, values: set[str], lengths: list[int]) -> set[str]:
+    """The ``values`` (of the given ``lengths``) that occur in ``text`` as substrings."""
+    return {
+        text[i : i + n]
+        for n in lengths
+        if n <= len(text)
+        for i in range(len(text) - n + 1)
+        if text[i : i + n] in values
+    }
 
 
 def redact_known(text: str, secrets: set[str], lengths: list[int]) -> str:
     """``text`` with every occurrence of a known personal value replaced (longest first)."""
     if not text:
         return text
-    found = {
-        text[i : i + n]
-        for n in lengths
-        if n <= len(text)
-        for i in range(len(text) - n + 1)
-        if text[i : i + n] in secrets
-    }
+    found = occurring(text, secrets, lengths)
     return redact_values(text, sorted(found, key=len, reverse=True)) if found else text
 
 
