@@ -6,6 +6,7 @@ All rules are vectorised and return problem rows only for failing rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -365,6 +366,26 @@ def _years_of(t: Located) -> list[int]:
     return sorted(int(y) for y in pd.unique(t.df["year"].dropna()))
 
 
+def _townships_without(
+    towns: Located, rows: Located, year: int, rule: str, consequence: str
+) -> list[dict[str, Any]]:
+    """A warning at each township of ``towns`` that has no row of ``rows`` in ``year``."""
+    if "township" not in towns.df or "township" not in rows.df:
+        return []
+    have = set(rows.df.loc[(rows.df["year"] == year).fillna(False), "township"].dropna())
+    return [
+        P.one(
+            P.WARNING,
+            rule,
+            f"乡镇“{town}”在评估年度 {year} {consequence}",
+            **towns.at(i, "township"),
+            value=str(town),
+        )
+        for i, town in enumerate(towns.df["township"])
+        if pd.notna(town) and town not in have
+    ]
+
+
 def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
     """What ``reports`` would otherwise find out late, checked at validation: the assessment year
     (the project's ``year``, else the latest year of the villages table) must be in the villages
@@ -385,15 +406,9 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
                   column=v.headers.get("year", "year"), field="year", value=str(year))
         )  # fmt: skip
     t = tables.get("townships")
-    if t is not None and "township" in t.df and "township" in v.df and target in vyears:
-        have = set(v.df.loc[(v.df["year"] == target).fillna(False), "township"].dropna())
-        for i, town in enumerate(t.df["township"]):
-            if pd.notna(town) and town not in have:
-                out.append(
-                    P.one(P.WARNING, "year:no_villages", f"乡镇“{town}”在评估年度 {target} 没有行政村"
-                          "数据，其村级指标将缺失", **t.at(i, "township"),
-                          value=str(town))
-                )  # fmt: skip
+    if t is not None and target in vyears:
+        out += _townships_without(t, v, target, "year:no_villages",
+                                  "没有行政村数据，其村级指标将缺失")  # fmt: skip
     s = tables.get("survey")
     if s is not None and len(s.df) and "year" in s.df:
         syears = _years_of(s)
@@ -412,16 +427,9 @@ def years(tables: dict[str, Located], year: int | None = None) -> pd.DataFrame:
                 P.one(P.WARNING, "year:survey_extra", f"问卷调查年度 {y} 不在行政村表的年度中（{shown}），"
                       "该年度的问卷不会用于评估", **s.at(i, "year"), value=str(y))
             )  # fmt: skip
-        if target in syears and "township" in s.df and "townships" in tables:
-            have = set(s.df.loc[(s.df["year"] == target).fillna(False), "township"].dropna())
-            t = tables["townships"]
-            for i, town in enumerate(t.df.get("township", pd.Series(dtype=object))):
-                if pd.notna(town) and town not in have:
-                    out.append(
-                        P.one(P.WARNING, "year:no_survey", f"乡镇“{town}”在评估年度 {target} 没有问卷，"
-                              "其满意度指标将缺失", **t.at(i, "township"),
-                              value=str(town))
-                    )  # fmt: skip
+        if target in syears and "townships" in tables:
+            out += _townships_without(tables["townships"], s, target, "year:no_survey",
+                                      "没有问卷，其满意度指标将缺失")  # fmt: skip
     c = tables.get("communities")
     if c is not None and len(c.df) and "year" in c.df:
         for y in [y for y in _years_of(c) if y not in vyears]:
