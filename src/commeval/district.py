@@ -184,10 +184,7 @@ class District:
 
     @property
     def name(self) -> str:
-        if self.district_name:
-            return self.district_name
-        ds = self.provenance.dataset
-        return str(ds.get("district") or ds.get("name") or self.data_dir.name)
+        return district_name(self.district_name, self.provenance, self.data_dir)
 
     @property
     def survey(self) -> pd.DataFrame:
@@ -285,6 +282,15 @@ def official_designs(
             )
         designs = {y: rake_to_population(d, pop) for y, d in designs.items()}
     return designs
+
+
+def district_name(given: str | None, provenance: Provenance, data_dir: Path) -> str:
+    """The district's name: the project's ``district``, else the one its dataset.yaml gives,
+    else the data folder's name."""
+    if given:
+        return given
+    ds = provenance.dataset
+    return str(ds.get("district") or ds.get("name") or Path(data_dir).name)
 
 
 def framework_fingerprint(framework: Framework) -> str:
@@ -386,10 +392,7 @@ def load_district(
     if isinstance(framework, Framework):
         fw = framework
     else:  # its {level} worded as the district's level (县直部门 in a county)
-        ds = provenance.dataset
-        name = (proj.district if proj is not None else None) or str(
-            ds.get("district") or ds.get("name") or Path(data_dir).name
-        )
+        name = district_name(proj.district if proj is not None else None, provenance, data_dir)
         fw = load_framework(framework, contract=c, level=options.level_of(name))
     years = sorted(int(y) for y in tables["villages"]["year"].unique())
     if year is None:
