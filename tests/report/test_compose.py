@@ -154,3 +154,42 @@ def test_notebook_displays_carry_the_document(district):
     doc = assemble(frags)
     assert doc.to_dict() == report.document.to_dict()
     assert render_html(doc, embed_font=False) == render_html(report.document, embed_font=False)
+
+
+def _movers_named(district) -> tuple[list[str], list[str]]:
+    """Check the summary's "提高最多/排名上升最多": every township whose printed change equals
+    the largest is named, checked against the evaluation's own changes; → (tied, risen)."""
+    ch = district.evaluation.change
+    score = ch[ch["measure"] == "score"].dropna(subset=["change"])
+    shown = score["change"].map(lambda x: f"{x:+.1f}")
+    best = shown[score["change"].idxmax()]
+    tied = list(score.loc[shown == best, "township"])
+    summary = C.compose_summary(district, [], generated=NOW)
+    text = " ".join(b.text() for b in summary.section("findings").blocks)
+    m = re.search(r"提高最多的是(.+?)（(均)?([+-][\d.]+)分）", text)
+    assert m, text
+    assert sorted(m.group(1).split("、")) == sorted(tied) and m.group(3) == best
+    assert (m.group(2) == "均") == (len(tied) > 1)
+    rank = ch[ch["measure"] == "rank"].dropna(subset=["previous", "current"])
+    jump = rank["previous"] - rank["current"]
+    if jump.max() > 0:
+        up = rank.loc[jump == jump.max(), "township"]
+        named = re.findall(
+            r"([^、；（]+)（由第\d+名升至第\d+名）", text.split("排名上升最多的是")[1]
+        )
+        assert sorted(named) == sorted(up)
+        return tied, named
+    return tied, []
+
+
+def test_largest_movers_name_every_township_tied_at_the_printed_precision(district):
+    _movers_named(district)
+
+
+def test_the_sample_districts_ties_are_all_named():
+    """The sample district has two townships at +7.3分 (7.34 and 7.27) and two that rose by one
+    place: all four are named, not the first of each."""
+    from commeval.district import load_district
+
+    tied, risen = _movers_named(load_district())
+    assert len(tied) == 2 and len(risen) == 2

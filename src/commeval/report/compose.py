@@ -1076,6 +1076,13 @@ def attainment_matrix(d: District) -> pd.DataFrame:
     return m.reindex(index=towns, columns=order)
 
 
+def _all_of(frame: pd.DataFrame, mask: pd.Series, shown: str) -> str:
+    """The townships of ``frame`` where ``mask`` holds, with the value they share:
+    "城关镇（+7.3分）", "城关镇、龙城镇（均+7.3分）"."""
+    names = "、".join(frame.loc[mask, "township"].astype(str))
+    return f"{names}（{'均' if int(mask.sum()) > 1 else ''}{shown}）"
+
+
 def findings(d: District, rank: pd.DataFrame) -> list[str]:
     """The summary's overall findings, in plain sentences: townships per grade; the items
     most townships fall short on; the largest movers on last year."""
@@ -1105,22 +1112,21 @@ def findings(d: District, rank: pd.DataFrame) -> list[str]:
         out.append(f"没有多数乡镇{sch.shortfall}的{sch.item_label}。")
     moves = rank.dropna(subset=["score_change"])
     if len(moves):
-        up = moves.loc[moves["score_change"].idxmax()]
-        down = moves.loc[moves["score_change"].idxmin()]
-        text = (
-            f"与上年相比，{sch.score_label}提高最多的是{up['township']}"
-            f"（{signed(up['score_change'], 1, '分')}）"
-        )
-        if down["township"] != up["township"] and down["score_change"] < 0:
-            text += f"，下降最多的是{down['township']}（{signed(down['score_change'], 1, '分')}）"
+        # every township whose printed change equals the extreme is named (a tie at the
+        # printed precision is a tie to the reader)
+        printed = moves["score_change"].map(lambda x: signed(x, 1, "分"))
+        up = printed[moves["score_change"] == moves["score_change"].max()].iloc[0]
+        down = printed[moves["score_change"] == moves["score_change"].min()].iloc[0]
+        text = f"与上年相比，{sch.score_label}提高最多的是{_all_of(moves, printed == up, up)}"
+        if down != up and moves["score_change"].min() < 0:
+            text += f"，下降最多的是{_all_of(moves, printed == down, down)}"
         rk = moves.dropna(subset=["previous_rank"])
         if len(rk):
             jump = rk["previous_rank"].astype(float) - rk["rank"].astype(float)
-            best = rk.loc[jump.idxmax()]
             if jump.max() > 0:
-                text += (
-                    f"；排名上升最多的是{best['township']}"
-                    f"（由第{int(best['previous_rank'])}名升至第{int(best['rank'])}名）"
+                text += "；排名上升最多的是" + "、".join(
+                    f"{r['township']}（由第{int(r['previous_rank'])}名升至第{int(r['rank'])}名）"
+                    for _, r in rk[jump == jump.max()].iterrows()
                 )
         out.append(text + "。")
     else:
